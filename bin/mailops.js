@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// The `mailops` command. mailops runs on Node.js 24 (TypeScript sources run directly, node:sqlite); `npm ci` installs
+// that Node into node_modules, and npm scripts and npx use it. Started by an older system Node, this file hands over
+// to the pinned one, so `./bin/mailops.js` works from a checkout too. Plain JavaScript, so that Node 20 can read it.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  const pinned = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
+  if (!existsSync(pinned)) {
+    process.stderr.write(`mailops needs Node.js 24 or newer, and this is ${process.version}.\nRun "npm ci" in the mailops checkout: it installs Node.js 24 for mailops.\n`);
+    process.exit(2);
+  }
+  const child = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(child.status ?? 1);
+}
+
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,64 @@
+// The running chasquid daemon: is it up, as which user, and which binary version.
+//
+// A host may run several chasquid processes (tests do; so can a host with a staging instance), so a process counts
+// only when its configuration directory — `-config_dir` (or `--config_dir`), `/etc/chasquid` by default — is ours.
+// Where systemd runs, the unit's state is reported as well.
+
+import path from 'node:path';
+import type { MailHost } from '../host/mail-host.ts';
+import { parseChasquidVersion, type ChasquidVersion } from './version.ts';
+
+export interface DaemonProcess {
+  pid: number;
+  user: string;
+}
+
+export interface DaemonState {
+  running: boolean;
+  processes: DaemonProcess[];
+  /** `systemctl is-active chasquid`, where systemd runs. */
+  systemd: string | undefined;
+}
+
+/** The config directory a chasquid command line uses. */
+export function configDirOf(args: readonly string[]): string {
+  for (let index = 1; index < args.length; index += 1) {
+    const arg = args[index] ?? '';
+    const match = /^--?config_dir(?:=(.*))?$/.exec(arg);
+    if (match) return path.posix.normalize(match[1] ?? args[index + 1] ?? '');
+  }
+  return '/etc/chasquid';
+}
+
+/** chasquid processes in `ps -eo pid=,user=,args=` output that use `configDir`. */
+export function findDaemonProcesses(psOutput: string, configDir: string): DaemonProcess[] {
+  const wanted = path.posix.normalize(configDir);
+  const processes: DaemonProcess[] = [];
+  for (const line of psOutput.split('\n')) {
+    const match = /^\s*([0-9]+)\s+(\S+)\s+(.*)$/.exec(line);
+    if (!match) continue;
+    const args = (match[3] ?? '').split(/\s+/);
+    if (path.posix.basename(args[0] ?? '') !== 'chasquid') continue;
+    if (configDirOf(args) === wanted) processes.push({ pid: Number(match[1]), user: match[2] ?? '' });
+  }
+  return processes;
+}
+
+export async function daemonState(host: MailHost, configDir: string): Promise<DaemonState> {
+  const ps = await host.execOk(['ps', '-eo', 'pid=,user=,args=']);
+  const processes = findDaemonProcesses(ps.stdout.toString('utf8'), configDir);
+  const systemd = await host.exec(['sh', '-c', '[ -d /run/systemd/system ] || exit 44; exec systemctl is-active chasquid']);
+  return {
+    running: processes.length > 0,
+    processes,
+    systemd: systemd.code === 44 ? undefined : systemd.stdout.toString('utf8').trim() || 'unknown',
+  };
+}
+
+/** The version of the chasquid on the host's PATH, once per connection. */
+export function chasquidVersion(host: MailHost): Promise<ChasquidVersion> {
+  return host.connection.once('chasquid-version', async () => {
+    const result = await host.execOk(['chasquid', '-version'], {}, 'Check that chasquid is installed on the mail host and on the SSH user\'s PATH.');
+    return parseChasquidVersion(`${result.stdout.toString('utf8')}\n${result.stderr}`);
+  });
+}

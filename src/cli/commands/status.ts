@@ -1,0 +1,32 @@
+import { status, type StatusResult } from '../../ops/status.ts';
+import type { CliCommand } from '../command.ts';
+import { rows } from '../format.ts';
+
+function render(result: StatusResult): string {
+  const service = result.service.running
+    ? `running (${result.service.processes.map((process) => `pid ${process.pid} as ${process.user}`).join(', ')})`
+    : 'NOT RUNNING';
+  const certificates = result.certificates.length === 0 ? 'none' : result.certificates.map((certificate) =>
+    certificate.notAfter === undefined ? `${certificate.name} (unreadable)` : `${certificate.name} (expires ${certificate.notAfter.slice(0, 10)}, ${certificate.daysLeft} days left)`).join('\n  ');
+  return rows([
+    ['Mail host', result.host],
+    ['chasquid', `${result.chasquid.version} — DKIM ${result.chasquid.dkimLayoutDescription}`],
+    ['Service', `${service}${result.service.systemd ? `, systemd: ${result.service.systemd}` : ''}`],
+    ['Hostname', result.hostname ?? 'unknown'],
+    ['Config dir', result.chasquidDir],
+    ['Domains', result.domains.length === 0 ? 'none' : result.domains.join(', ')],
+    ['Certificates', certificates],
+    ['Queue', result.queue === undefined ? 'unknown' : `${result.queue.messages} message(s)`],
+  ]);
+}
+
+export const statusCommand: CliCommand = {
+  name: 'status',
+  summary: 'mail host summary: chasquid version, service state, domains, certificates, queue',
+  arguments: [],
+  options: [],
+  async run({ runtime }) {
+    const result = await status({ host: runtime.host(), chasquidDir: runtime.config.CHASQUID_DIR, now: runtime.now() });
+    return { json: result, text: render(result) };
+  },
+};

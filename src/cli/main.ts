@@ -1,0 +1,126 @@
+// The mailops command line: `mailops [--env-file F] [--json] [--actor NAME] <command> [arguments]`.
+//
+// Exit codes (interface.md): 0 done; 1 the operation failed (or check/dns-diff found a problem); 2 invalid input,
+// usage or configuration, with nothing changed; 3 refused. Errors go to standard error in one or two lines (what
+// happened, what to do); with --json, standard output carries only the result or {"ok":false,"error":{...}}.
+
+import os from 'node:os';
+import { Command, CommanderError } from 'commander';
+import { loadConfig } from '../config.ts';
+import { asMailopsError, failedError, MailopsError, usageError } from '../errors.ts';
+import { createRuntime, type Runtime } from '../runtime.ts';
+import type { CliCommand, CommandOutput } from './command.ts';
+import { commands } from './registry.ts';
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+const processIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() });
+
+interface GlobalOptions {
+  envFile?: string;
+  json?: boolean;
+  actor?: string;
+}
+
+function defaultActor(): string {
+  try {
+    return `cli:${os.userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
+
+function checkActor(actor: string): string {
+  if (!/^[\p{L}\p{N} ._:@#-]{1,64}$/u.test(actor)) {
+    throw usageError('invalid-actor', 'The --actor name must be 1 to 64 letters, digits, spaces or . _ : @ # -.', 'For example: --actor "alice (on-call)" is not allowed, --actor alice@ops is.');
+  }
+  return actor;
+}
+
+function printError(io: CliIo, json: boolean, error: MailopsError): void {
+  io.stderr.write(`mailops: ${error.explanation}\n`);
+  if (json) {
+    const body: Record<string, string> = { code: error.code, message: error.message };
+    if (error.hint !== undefined) body.hint = error.hint;
+    io.stdout.write(`${JSON.stringify({ ok: false, error: body })}\n`);
+  }
+}
+
+async function runCommand(command: CliCommand, args: string[], options: Record<string, unknown>, global: GlobalOptions, io: CliIo): Promise<number> {
+  const json = global.json === true;
+  let runtime: Runtime | undefined;
+  try {
+    const actor = checkActor(global.actor ?? defaultActor());
+    const { config, secrets } = loadConfig({ ...(global.envFile === undefined ? {} : { envFile: global.envFile }), cwd: io.cwd, env: io.env });
+    // A terminal user gets warnings only unless LOG_LEVEL says otherwise; results and errors are printed anyway.
+    runtime = createRuntime({ config, secrets, logLevel: config.explicitlySet.has('LOG_LEVEL') ? config.LOG_LEVEL : 'warn' });
+    if (!command.run) {
+      throw failedError('not-available', `"mailops ${command.name}" is not available yet in this version of mailops.`,
+        { hint: 'It is part of the planned interface; see the README for the commands that work today.' });
+    }
+    const output: CommandOutput = await command.run({ runtime, actor, stdin: io.stdin }, args, options);
+    io.stdout.write(json ? `${JSON.stringify(output.json)}\n` : `${output.text}\n`);
+    return output.exitCode ?? 0;
+  } catch (error) {
+    const failure = asMailopsError(error);
+    if (failure.code === 'internal') runtime?.logger.error({ err: error }, 'unexpected error');
+    printError(io, json, failure);
+    return failure.exitCode;
+  } finally {
+    await runtime?.close();
+  }
+}
+
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const json = argv.includes('--json');
+  let exitCode = 0;
+  const program = new Command('mailops')
+    .description('Run a chasquid mail server: senders, aliases, DKIM, certificates, deliverability checks.')
+    .option('--env-file <path>', 'read settings from this file (default: .env in the working directory, if present)')
+    .option('--json', 'print the result as JSON on standard output, and nothing else')
+    .option('--actor <name>', 'who is recorded in the audit trail (default: cli:<your user name>)')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(text),
+    });
+
+  for (const command of commands) {
+    const sub = program.command(command.name).description(command.run ? command.summary : `${command.summary} (not available yet)`);
+    for (const argument of command.arguments) sub.argument(argument);
+    for (const option of command.options) sub.option(option.flags, option.description);
+    sub.action(async (...actionArgs: unknown[]) => {
+      const subcommand = actionArgs.at(-1) as Command;
+      const options = actionArgs.at(-2) as Record<string, unknown>;
+      exitCode = await runCommand(command, subcommand.args, options, program.opts<GlobalOptions>(), io);
+    });
+  }
+
+  if (argv.length === 0) {
+    program.outputHelp({ error: true });
+    return 2;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return 0;
+      const message = error.message.replace(/^error: /, '');
+      if (json) io.stdout.write(`${JSON.stringify({ ok: false, error: { code: 'usage', message } })}\n`);
+      io.stderr.write('Run "mailops --help" for the commands and their arguments.\n');
+      return 2;
+    }
+    const failure = asMailopsError(error);
+    printError(io, json, failure);
+    return failure.exitCode;
+  }
+}

@@ -1,0 +1,78 @@
+// `status`: what the mail host looks like right now — chasquid's version and DKIM layout, whether the daemon runs,
+// the domains and certificates in its configuration directory, the queue, and when each certificate expires.
+// Read-only: no lock, no audit entry.
+
+import { X509Certificate } from 'node:crypto';
+import path from 'node:path';
+import { parseChasquidConf } from '../chasquid/config-file.ts';
+import { chasquidVersion, daemonState, type DaemonState } from '../chasquid/daemon.ts';
+import { ChasquidPaths } from '../chasquid/paths.ts';
+import { describeDkimLayout, dkimLayout, type DkimLayout } from '../chasquid/version.ts';
+import type { MailHost } from '../host/mail-host.ts';
+
+export interface CertificateSummary {
+  name: string;
+  notAfter: string | undefined;
+  daysLeft: number | undefined;
+}
+
+export interface StatusResult {
+  host: string;
+  chasquidDir: string;
+  chasquid: { version: string; dkimLayout: DkimLayout; dkimLayoutDescription: string };
+  service: DaemonState;
+  hostname: string | undefined;
+  domains: string[];
+  certificates: CertificateSummary[];
+  queue: { messages: number } | undefined;
+}
+
+export interface StatusInput {
+  host: MailHost;
+  chasquidDir: string;
+  now: Date;
+}
+
+const dayMs = 24 * 60 * 60 * 1000;
+
+export async function status({ host, chasquidDir, now }: StatusInput): Promise<StatusResult> {
+  const paths = new ChasquidPaths(chasquidDir);
+  const [version, service, configText, domainEntries, certEntries] = await Promise.all([
+    chasquidVersion(host),
+    daemonState(host, chasquidDir),
+    host.files.read(paths.configFile),
+    host.files.list(paths.domainsDir),
+    host.files.list(paths.certsDir),
+  ]);
+  const settings = parseChasquidConf(configText?.toString('utf8') ?? '');
+  const certificateNames = (certEntries ?? []).filter((entry) => entry.type === 'directory' || entry.type === 'symlink').map((entry) => entry.name);
+
+  const [certificates, queueEntries, systemHostname] = await Promise.all([
+    Promise.all(certificateNames.map((name) => certificateSummary(host, paths, name, now))),
+    host.files.list(path.posix.join(settings.dataDir, 'queue')).catch(() => undefined),
+    settings.hostname === undefined ? host.execOk(['hostname']).then((result) => result.stdout.toString('utf8').trim()) : undefined,
+  ]);
+  const layout = dkimLayout(version);
+  return {
+    host: host.label,
+    chasquidDir,
+    chasquid: { version: version.full, dkimLayout: layout, dkimLayoutDescription: describeDkimLayout(layout) },
+    service,
+    hostname: settings.hostname ?? systemHostname,
+    domains: (domainEntries ?? []).filter((entry) => entry.type === 'directory').map((entry) => entry.name),
+    certificates,
+    queue: queueEntries === undefined ? undefined : { messages: queueEntries.filter((entry) => entry.name.startsWith('m:')).length },
+  };
+}
+
+async function certificateSummary(host: MailHost, paths: ChasquidPaths, name: string, now: Date): Promise<CertificateSummary> {
+  const pem = await host.files.read(path.posix.join(paths.certificateDir(name), 'fullchain.pem')).catch(() => undefined);
+  if (pem === undefined) return { name, notAfter: undefined, daysLeft: undefined };
+  try {
+    const certificate = new X509Certificate(pem);
+    const notAfter = new Date(certificate.validTo);
+    return { name, notAfter: notAfter.toISOString(), daysLeft: Math.round(((notAfter.getTime() - now.getTime()) / dayMs) * 10) / 10 };
+  } catch {
+    return { name, notAfter: undefined, daysLeft: undefined };
+  }
+}

@@ -1,0 +1,73 @@
+// The command line's contract (interface.md): every command listed, exit codes, the --json error shape.
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './cli.ts';
+
+// The commands of interface.md, in its order.
+const interfaceCommands = ['user-add', 'passwd', 'user-remove', 'users', 'alias-set', 'alias-remove', 'aliases', 'dkim-rotate',
+  'dkim-show', 'cert-renew', 'cert-status', 'check', 'dns-diff', 'status', 'run-job', 'start'];
+
+describe('mailops', () => {
+  it('lists every command of the interface in --help', async () => {
+    const run = await runCli(['--help']);
+    expect(run.code).toBe(0);
+    for (const name of interfaceCommands) expect(run.stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
+    for (const option of ['--env-file', '--json', '--actor']) expect(run.stdout).toContain(option);
+  });
+
+  it('exits 2 with a usage message for an unknown command, and a JSON error with --json', async () => {
+    const run = await runCli(['frobnicate', '--json']);
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, error: { code: 'usage' } });
+    expect(run.stderr).toContain('frobnicate');
+  });
+
+  it('exits 2 when a required argument is missing', async () => {
+    const run = await runCli(['check']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("missing required argument 'domain'");
+  });
+
+  it('exits 2 and names the variable when the configuration is malformed', async () => {
+    const run = await runCli(['status', '--json'], { env: { MAIL_HOST: 'mail.example.com', MAIL_DOMAINS: 'example.com' } });
+    expect(run.code).toBe(2);
+    const body = JSON.parse(run.stdout);
+    expect(body.ok).toBe(false);
+    expect(body.error.code).toBe('invalid-configuration');
+    expect(body.error.message).toContain('MAIL_HOST');
+    expect(body.error.message).toContain('ssh://');
+    expect(run.stderr).toContain('MAIL_HOST');
+  });
+
+  it('exits 2 and names every missing host setting', async () => {
+    const run = await runCli(['status'], { env: { MAIL_HOST: 'ssh://root@mail.example.com' } });
+    expect(run.code).toBe(2);
+    for (const name of ['SSH_KEY_FILE', 'SSH_KNOWN_HOSTS_FILE', 'MAIL_DOMAINS']) expect(run.stderr).toContain(name);
+  });
+
+  it('reads .env from the working directory and --env-file from anywhere', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mailops-cli-env-'));
+    writeFileSync(path.join(dir, '.env'), 'MAIL_HOST=broken\n');
+    const fromCwd = await runCli(['status'], { cwd: dir });
+    expect(fromCwd.code).toBe(2);
+    expect(fromCwd.stderr).toContain('MAIL_HOST is not valid "broken"');
+    writeFileSync(path.join(dir, 'other.env'), 'MAIL_DOMAINS=bad..domain\n');
+    const fromFlag = await runCli(['--env-file', path.join(dir, 'other.env'), 'status'], { cwd: os.tmpdir() });
+    expect(fromFlag.stderr).toContain('MAIL_DOMAINS');
+  });
+
+  it('answers "not available yet" with exit 1 for a command that is not built', async () => {
+    const run = await runCli(['run-job', 'health', '--json']);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout).error.code).toBe('not-available');
+  });
+
+  it('refuses a malformed --actor', async () => {
+    const run = await runCli(['status', '--actor', 'x\ny']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--actor');
+  });
+});

@@ -1,0 +1,424 @@
+// The lab: a real mail host on loopback, started fresh for a test file and stopped after it.
+//
+// Inside one temporary directory, on free ports of 127.0.0.1:
+//   - OpenSSH's sshd, logging in as root with a lab key; its host key is pinned in the lab's known_hosts;
+//   - chasquid (the Debian 12 build, 1.11, or the Debian 13 build, 1.15), run as the `chasquid` user under a small
+//     supervisor so that the lab's CHASQUID_RESTART behaves like `systemctl restart`; its MDA stores messages as files;
+//   - Knot DNS, authoritative for the lab's zones, accepting RFC 2136 UPDATEs signed with the lab's TSIG key;
+//   - pebble, an ACME CA that validates DNS-01 challenges against that Knot (optional).
+// It writes a `.env` that points mailops at all of it, and stops exactly the processes it started (each is the
+// leader of its own process group). Several labs run side by side: nothing is shared but the binaries.
+
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Resolver } from 'node:dns/promises';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export const repoRoot = path.resolve(import.meta.dirname, '../..');
+const labBin = path.join(repoRoot, 'test/lab/bin');
+const cacheDir = path.join(repoRoot, '.lab-cache');
+
+export type ChasquidBuild = '1.11' | '1.15';
+
+export interface LabOptions {
+  /** Which chasquid: 1.11 (Debian 12) or 1.15 (Debian 13). Default 1.15. */
+  chasquid?: ChasquidBuild;
+  /** Domains served by the host and managed by mailops (MAIL_DOMAINS). The first one is the hostname's domain. */
+  domains?: string[];
+  /** Start Knot DNS (default true). */
+  dns?: boolean;
+  /** Start pebble (default false). */
+  acme?: boolean;
+  /** Zone files by zone name, replacing the default zone for that name (`$ORIGIN` is set for you). */
+  zones?: Record<string, string>;
+  /** Create domains/<domain>/ for each domain (default true), owned by root as on a fresh Debian host. */
+  createDomainDirs?: boolean;
+}
+
+export interface Lab {
+  dir: string;
+  chasquid: ChasquidBuild;
+  hostname: string;
+  domains: string[];
+  chasquidDir: string;
+  /** Where the lab's MDA stores delivered messages: <mailDir>/<recipient>/<n>.eml */
+  mailDir: string;
+  envFile: string;
+  env: Record<string, string>;
+  ports: { ssh: number; smtp: number; submission: number; submissionTls: number; monitoring: number; dns: number; acme: number; acmeManagement: number };
+  tsig: { name: string; algorithm: string; secret: string };
+  /** PEM of the CA that signed pebble's own HTTPS certificate (ACME_CA_FILE). */
+  acmeCaFile: string;
+  /** The uid/gid the chasquid daemon runs as. */
+  daemon: { uid: number; gid: number };
+  /** Kills every SSH connection sshd is serving (sshd itself keeps listening). */
+  dropSshConnections(): Promise<void>;
+  /** Runs knotc against the lab's Knot. */
+  knotc(...args: string[]): Promise<string>;
+  /** The pid of the running chasquid. */
+  chasquidPid(): number;
+  /** Lines chasquid wrote to its log so far. */
+  chasquidLog(): string;
+  stop(): Promise<void>;
+}
+
+const packageUser = (name: string): { uid: number; gid: number } => {
+  const passwd = readFileSync('/etc/passwd', 'utf8').split('\n').find((line) => line.startsWith(`${name}:`));
+  if (!passwd) throw new Error(`lab: the system user "${name}" does not exist; run test/lab/packages.sh as root`);
+  const [, , uid, gid] = passwd.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+};
+
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  })));
+  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, diagnostics: () => string): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() - started > timeoutMs) throw new Error(`lab: ${what} did not start within ${timeoutMs} ms.\n${diagnostics()}`);
+    await new Promise((resolve) => setTimeout(resolve, 15));
+  }
+}
+
+function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function defaultZone(zone: string, hostname: string, dns: boolean): string {
+  const lines = [
+    `$ORIGIN ${zone}.`,
+    '$TTL 60',
+    `@ SOA ns1.${zone}. hostmaster.${zone}. 1 3600 600 86400 60`,
+    `@ NS ns1.${zone}.`,
+    'ns1 A 127.0.0.1',
+    `@ MX 10 ${hostname}.`,
+    `@ TXT "v=spf1 mx -all"`,
+    `_dmarc TXT "v=DMARC1; p=quarantine; rua=mailto:dmarc@${zone}"`,
+  ];
+  if (hostname.endsWith(`.${zone}`)) lines.push(`${hostname}. A 127.0.0.1`);
+  return dns ? `${lines.join('\n')}\n` : '';
+}
+
+const reverseZone = (hostname: string) => [
+  '$ORIGIN 127.in-addr.arpa.',
+  '$TTL 60',
+  '@ SOA ns1.lab. hostmaster.lab. 1 3600 600 86400 60',
+  '@ NS ns1.lab.',
+  `1.0.0 PTR ${hostname}.`,
+  '',
+].join('\n');
+
+async function openssl(args: string[], cwd: string): Promise<void> {
+  await run('openssl', args, { cwd });
+}
+
+export async function startLab(options: LabOptions = {}): Promise<Lab> {
+  if (process.getuid?.() !== 0) throw new Error('lab: the lab runs sshd and chasquid as their real users and needs root (CI runs as root).');
+  const build = options.chasquid ?? '1.15';
+  const domains = options.domains ?? ['example.test'];
+  const hostname = `mail.${domains[0]}`;
+  const withDns = options.dns ?? true;
+  const withAcme = options.acme ?? false;
+  const daemon = packageUser('chasquid');
+
+  const chasquidBinary = build === '1.11' ? '/usr/bin/chasquid' : path.join(cacheDir, 'chasquid-1.15/usr/bin/chasquid');
+  const chasquidUtil = build === '1.11' ? '/usr/bin/chasquid-util' : path.join(cacheDir, 'chasquid-1.15/usr/bin/chasquid-util');
+  const packagedHook = build === '1.11' ? '/etc/chasquid/hooks/post-data' : path.join(cacheDir, 'chasquid-1.15/etc/chasquid/hooks/post-data');
+  if (!existsSync(chasquidBinary)) throw new Error(`lab: ${chasquidBinary} is missing; run test/lab/packages.sh as root`);
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mailops-lab-'));
+  chmodSync(dir, 0o755);
+  const p = (...parts: string[]) => path.join(dir, ...parts);
+  for (const sub of ['ssh', 'bin', 'home', 'etc/chasquid/certs', 'etc/chasquid/domains', 'etc/chasquid/hooks', 'var/lib/chasquid', 'var/log', 'mail', 'run', 'knot/zones', 'knot/db', 'knot/run', 'pebble', 'state']) {
+    mkdirSync(p(sub), { recursive: true });
+  }
+  for (const sub of ['var/lib/chasquid', 'var/log', 'mail', 'run']) chownSync(p(sub), daemon.uid, daemon.gid);
+
+  const [ssh, smtp, submission, submissionTls, monitoring, dns, acme, acmeManagement, acmeHttp, acmeTls] = await freePorts(10) as [number, number, number, number, number, number, number, number, number, number];
+  const ports = { ssh, smtp, submission, submissionTls, monitoring, dns, acme, acmeManagement };
+
+  const children: ChildProcess[] = [];
+  const logs = new Map<string, string[]>();
+  const startProcess = (name: string, command: string, args: string[], extra: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {}) => {
+    const child = spawn(command, args, { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...extra });
+    const lines: string[] = [];
+    logs.set(name, lines);
+    const keep = (chunk: Buffer) => { lines.push(chunk.toString('utf8')); if (lines.length > 400) lines.shift(); };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    children.push(child);
+    return child;
+  };
+  const logOf = (name: string) => (logs.get(name) ?? []).join('').slice(-4000);
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    process.off('exit', killAll);
+    writeFileSync(p('run/stop'), '');
+    await Promise.all(children.map((child) => new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return resolve();
+      const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 2000);
+      child.once('exit', () => { clearTimeout(timer); resolve(); });
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { clearTimeout(timer); resolve(); }
+    })));
+    if (process.env.MAILOPS_LAB_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
+  };
+  const killAll = () => {
+    for (const child of children) {
+      try { if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+  };
+  process.on('exit', killAll);
+
+  try {
+    // Keys and certificates.
+    await Promise.all([
+      run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'lab-host', '-f', p('ssh/host_ed25519')]),
+      run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'mailops-lab', '-f', p('ssh/client_ed25519')]),
+      openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '90',
+        '-keyout', 'privkey.pem', '-out', 'fullchain.pem', '-subj', `/CN=${hostname}`, '-addext', `subjectAltName=DNS:${hostname}`],
+        (mkdirSync(p('etc/chasquid/certs', hostname), { recursive: true }), p('etc/chasquid/certs', hostname))),
+      (async () => {
+        if (!withAcme) return;
+        const cwd = p('pebble');
+        await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30',
+          '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=mailops lab CA'], cwd);
+        await openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'key.pem',
+          '-out', 'leaf.csr', '-subj', '/CN=localhost'], cwd);
+        writeFileSync(path.join(cwd, 'leaf.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+        await openssl(['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30',
+          '-extfile', 'leaf.ext', '-out', 'cert.pem'], cwd);
+      })(),
+    ]);
+    const certDir = p('etc/chasquid/certs', hostname);
+    chownSync(path.join(certDir, 'privkey.pem'), 0, daemon.gid);
+    chmodSync(path.join(certDir, 'privkey.pem'), 0o640);
+    chmodSync(path.join(certDir, 'fullchain.pem'), 0o644);
+    const hostKey = readFileSync(p('ssh/host_ed25519.pub'), 'utf8').trim().split(' ');
+    writeFileSync(p('ssh/known_hosts'), `[127.0.0.1]:${ssh} ${hostKey[0]} ${hostKey[1]}\n`);
+    copyFileSync(p('ssh/client_ed25519.pub'), p('ssh/authorized_keys'));
+
+    // The mail host's PATH: chasquid and chasquid-util of the chosen build come first.
+    symlinkSync(chasquidBinary, p('bin/chasquid'));
+    symlinkSync(chasquidUtil, p('bin/chasquid-util'));
+    const hostPath = `${p('bin')}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
+
+    // sshd
+    mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+    writeFileSync(p('ssh/sshd_config'), [
+      `Port ${ssh}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${p('ssh/host_ed25519')}`,
+      `PidFile ${p('ssh/sshd.pid')}`,
+      `AuthorizedKeysFile ${p('ssh/authorized_keys')}`,
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      'PrintMotd no',
+      'MaxStartups 100',
+      // A home of its own: the test machine's ~/.bashrc (which bash reads for SSH commands) is not the mail host's.
+      `SetEnv PATH=${hostPath} HOME=${p('home')}`,
+      'Subsystem sftp internal-sftp',
+      'LogLevel ERROR',
+      '',
+    ].join('\n'));
+    const sshd = startProcess('sshd', '/usr/sbin/sshd', ['-D', '-e', '-f', p('ssh/sshd_config')]);
+
+    // chasquid
+    const chasquidDir = p('etc/chasquid');
+    writeFileSync(path.join(chasquidDir, 'chasquid.conf'), [
+      '# chasquid configuration of the mailops lab.',
+      `hostname: "${hostname}"`,
+      `smtp_address: "127.0.0.1:${smtp}"`,
+      `submission_address: "127.0.0.1:${submission}"`,
+      `submission_over_tls_address: "127.0.0.1:${submissionTls}"`,
+      `monitoring_address: "127.0.0.1:${monitoring}"`,
+      `mail_delivery_agent_bin: "${path.join(labBin, 'mda')}"`,
+      `mail_delivery_agent_args: "${p('mail')}"`,
+      'mail_delivery_agent_args: "%to%"',
+      `data_dir: "${p('var/lib/chasquid')}"`,
+      `mail_log_path: "${p('var/log/mail.log')}"`,
+      '',
+    ].join('\n'));
+    copyFileSync(packagedHook, path.join(chasquidDir, 'hooks/post-data'));
+    chmodSync(path.join(chasquidDir, 'hooks/post-data'), 0o755);
+    if (options.createDomainDirs ?? true) {
+      for (const domain of domains) mkdirSync(path.join(chasquidDir, 'domains', domain), { mode: 0o755 });
+    }
+    const chasquidArgs = [`-config_dir=${chasquidDir}`, '-alsologtostderr', '-testing__reload_every=1s'];
+    startProcess('chasquid', path.join(labBin, 'supervise-chasquid'), [p('run'), chasquidBinary, ...chasquidArgs],
+      { uid: daemon.uid, gid: daemon.gid, env: { PATH: hostPath, HOME: p('var/lib/chasquid'), LANG: 'C.UTF-8' } });
+
+    // Knot DNS
+    const tsigSecret = randomBytes(32).toString('base64');
+    const tsig = { name: 'mailops-lab', algorithm: 'hmac-sha256', secret: tsigSecret };
+    const zoneNames = [...new Set([...domains, ...Object.keys(options.zones ?? {}), '127.in-addr.arpa'])];
+    if (withDns) {
+      for (const zone of zoneNames) {
+        const given = options.zones?.[zone];
+        const text = given !== undefined ? `$ORIGIN ${zone}.\n$TTL 60\n${given}\n`
+          : zone === '127.in-addr.arpa' ? reverseZone(hostname) : defaultZone(zone, hostname, true);
+        writeFileSync(p('knot/zones', `${zone}.zone`), text);
+      }
+      writeFileSync(p('knot/knot.conf'), [
+        'server:',
+        `  rundir: "${p('knot/run')}"`,
+        `  listen: 127.0.0.1@${dns}`,
+        'log:',
+        '  - target: stderr',
+        '    any: warning',
+        'database:',
+        `  storage: "${p('knot/db')}"`,
+        'key:',
+        `  - id: ${tsig.name}`,
+        `    algorithm: ${tsig.algorithm}`,
+        `    secret: ${tsig.secret}`,
+        'acl:',
+        '  - id: lab-update',
+        `    key: ${tsig.name}`,
+        '    action: update',
+        'control:',
+        `  listen: "${p('knot/run/knot.sock')}"`,
+        'template:',
+        '  - id: default',
+        `    storage: "${p('knot/zones')}"`,
+        '    file: "%s.zone"',
+        '    zonefile-sync: -1',
+        '    semantic-checks: off',
+        'zone:',
+        ...zoneNames.map((zone) => `  - domain: ${zone}\n    acl: lab-update`),
+        '',
+      ].join('\n'));
+      startProcess('knot', '/usr/sbin/knotd', ['-c', p('knot/knot.conf')]);
+    }
+
+    // pebble
+    if (withAcme) {
+      writeFileSync(p('pebble/config.json'), JSON.stringify({
+        pebble: {
+          listenAddress: `127.0.0.1:${acme}`,
+          managementListenAddress: `127.0.0.1:${acmeManagement}`,
+          certificate: p('pebble/cert.pem'),
+          privateKey: p('pebble/key.pem'),
+          httpPort: acmeHttp,
+          tlsPort: acmeTls,
+          ocspResponderURL: '',
+          externalAccountBindingRequired: false,
+        },
+      }));
+      startProcess('pebble', '/usr/bin/pebble', ['-config', p('pebble/config.json'), '-dnsserver', `127.0.0.1:${dns}`],
+        { env: { ...process.env, PEBBLE_VA_NOSLEEP: '1' } });
+    }
+
+    const caFile = p('pebble/ca.pem');
+    const env: Record<string, string> = {
+      MAIL_HOST: `ssh://root@127.0.0.1:${ssh}`,
+      SSH_KEY_FILE: p('ssh/client_ed25519'),
+      SSH_KNOWN_HOSTS_FILE: p('ssh/known_hosts'),
+      CHASQUID_DIR: chasquidDir,
+      CHASQUID_RESTART: `${path.join(labBin, 'restart-chasquid')} ${p('run')} ${smtp}`,
+      MAIL_DOMAINS: domains.join(','),
+      SMTP_SUBMISSION: `127.0.0.1:${submission}`,
+      STATE_DB: p('state/mailops.db'),
+      LOG_LEVEL: 'warn',
+      ...(withDns ? {
+        DNS_RESOLVER: `127.0.0.1:${dns}`,
+        DNS_PROVIDER: 'rfc2136',
+        RFC2136_SERVER: `127.0.0.1:${dns}`,
+        RFC2136_TSIG: `${tsig.algorithm}:${tsig.name}:${tsig.secret}`,
+      } : {}),
+      ...(withAcme ? {
+        ACME_DIRECTORY: `https://127.0.0.1:${acme}/dir`,
+        ACME_EMAIL: `postmaster@${domains[0]}`,
+        ACME_CA_FILE: caFile,
+      } : {}),
+    };
+    const envFile = p('.env');
+    writeFileSync(envFile, `${Object.entries(env).map(([name, value]) => `${name}=${value}`).join('\n')}\n`);
+
+    // Wait until every server answers.
+    const waits: Promise<void>[] = [
+      waitFor('sshd', () => tcpOpen(ssh), 5000, () => logOf('sshd')),
+      waitFor(`chasquid ${build}`, () => tcpOpen(smtp), 5000, () => logOf('chasquid')),
+    ];
+    if (withDns) {
+      const resolver = new Resolver({ timeout: 200, tries: 1 });
+      resolver.setServers([`127.0.0.1:${dns}`]);
+      waits.push(waitFor('Knot DNS', async () => {
+        await Promise.all(zoneNames.map((zone) => resolver.resolveSoa(zone)));
+        return true;
+      }, 5000, () => logOf('knot')));
+    }
+    if (withAcme) {
+      const ca = readFileSync(caFile);
+      waits.push(waitFor('pebble', () => new Promise<boolean>((resolve) => {
+        https.get(`https://127.0.0.1:${acme}/dir`, { ca }, (response) => { response.resume(); resolve(response.statusCode === 200); })
+          .on('error', () => resolve(false));
+      }), 8000, () => logOf('pebble')));
+    }
+    await Promise.all(waits);
+
+    return {
+      dir,
+      chasquid: build,
+      hostname,
+      domains,
+      chasquidDir,
+      mailDir: p('mail'),
+      envFile,
+      env,
+      ports,
+      tsig,
+      acmeCaFile: caFile,
+      daemon,
+      async dropSshConnections() {
+        const { stdout } = await run('pgrep', ['-P', String(sshd.pid)]).catch(() => ({ stdout: '' }));
+        for (const pid of stdout.split('\n').filter((line) => line.trim() !== '')) {
+          try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+        }
+      },
+      async knotc(...args: string[]) {
+        const { stdout } = await run('knotc', ['-s', p('knot/run/knot.sock'), ...args]);
+        return stdout;
+      },
+      chasquidPid() {
+        return Number(readFileSync(p('run/chasquid.pid'), 'utf8').trim());
+      },
+      chasquidLog() {
+        return logOf('chasquid');
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

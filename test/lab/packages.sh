@@ -1,0 +1,58 @@
+#!/bin/sh
+# Installs what the lab needs, when it is missing: Debian's chasquid (1.11 on Debian 12), OpenSSH's server, Knot DNS,
+# pebble, dkimpy (for the 1.11 post-data hook) and swaks; and chasquid 1.15 from Debian 13 (trixie), unpacked into
+# .lab-cache/ without touching the system's apt configuration. Idempotent and quiet when everything is there.
+# Runs as root (CI does); a machine without root must have the packages installed already.
+set -eu
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cache="$root/.lab-cache"
+packages="chasquid openssh-server knot knot-dnsutils pebble python3-dkim swaks openssl git util-linux procps"
+
+missing=""
+for package in $packages; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $package"
+done
+
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "lab: missing Debian packages:$missing — install them as root (apt-get install$missing)" >&2
+    exit 1
+  fi
+  echo "lab: installing$missing" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null || { echo "lab: apt-get update failed" >&2; exit 1; }
+  # Keep the packaged daemons from starting on the system's ports; the lab starts its own.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+  # shellcheck disable=SC2086
+  apt-get install -y -q --no-install-recommends $missing >/dev/null || { rm -f /usr/sbin/policy-rc.d; echo "lab: apt-get install$missing failed" >&2; exit 1; }
+  rm -f /usr/sbin/policy-rc.d
+fi
+
+# chasquid 1.15, the Debian 13 build.
+if [ ! -x "$cache/chasquid-1.15/usr/bin/chasquid" ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "lab: chasquid 1.15 is not in $cache — run test/lab/packages.sh as root once" >&2
+    exit 1
+  fi
+  work="$cache/apt-trixie"
+  mkdir -p "$work/sources" "$work/lists/partial" "$work/archives/partial"
+  sources=/etc/apt/sources.list.d/debian.sources
+  if [ -f "$sources" ]; then
+    # The system's Debian source (same mirror and keyring), for trixie's main suite only.
+    awk 'BEGIN { RS = ""; ORS = "\n\n" } /URIs:[^\n]*\/debian(\n|$)/' "$sources" | sed -e 's/^Suites:.*/Suites: trixie/' > "$work/sources/trixie.sources"
+  fi
+  if [ ! -s "$work/sources/trixie.sources" ]; then
+    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' > "$work/sources/trixie.sources"
+  fi
+  options="-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$work/sources -o Dir::State::Lists=$work/lists -o Dir::Cache::Archives=$work/archives -o APT::Sandbox::User=root"
+  # shellcheck disable=SC2086
+  apt-get $options update -q >/dev/null || { echo "lab: apt-get update for trixie failed" >&2; exit 1; }
+  # shellcheck disable=SC2086
+  (cd "$work" && apt-get $options download chasquid >/dev/null) || { echo "lab: downloading chasquid from trixie failed" >&2; exit 1; }
+  rm -rf "$cache/chasquid-1.15.tmp"
+  dpkg -x "$(ls "$work"/chasquid_*.deb | tail -n 1)" "$cache/chasquid-1.15.tmp"
+  rm -rf "$cache/chasquid-1.15"
+  mv "$cache/chasquid-1.15.tmp" "$cache/chasquid-1.15"
+  "$cache/chasquid-1.15/usr/bin/chasquid" -version >/dev/null
+fi

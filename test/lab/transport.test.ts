@@ -1,0 +1,265 @@
+// The SSH transport against a real OpenSSH server: pinned host keys, literal arguments, atomic writes, the host
+// lock, reconnection.
+
+import { execFileSync } from 'node:child_process';
+import { chownSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig, type Config } from '../../src/config.ts';
+import { MailopsError } from '../../src/errors.ts';
+import { backupsKept } from '../../src/host/files.ts';
+import { mailHostFromConfig, type MailHost } from '../../src/host/mail-host.ts';
+import { createLogger, Redactor } from '../../src/log.ts';
+import { hostileArguments } from '../hostile-arguments.ts';
+import { startLab, type Lab } from './lab.ts';
+
+let lab: Lab;
+let config: Config;
+const hosts: MailHost[] = [];
+const logger = createLogger({ level: 'silent', redactor: new Redactor() });
+
+function newHost(overrides: Record<string, string> = {}): MailHost {
+  const host = mailHostFromConfig(parseConfig({ ...lab.env, ...overrides }), logger);
+  hosts.push(host);
+  return host;
+}
+
+async function failure(promise: Promise<unknown>): Promise<MailopsError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof MailopsError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+beforeAll(async () => {
+  lab = await startLab({ dns: false });
+  config = parseConfig(lab.env);
+});
+
+afterAll(async () => {
+  await Promise.all(hosts.map((host) => host.close()));
+  await lab?.stop();
+});
+
+describe('host keys', () => {
+  const labFingerprint = () => execFileSync('ssh-keygen', ['-lf', path.join(lab.dir, 'ssh/host_ed25519.pub')], { encoding: 'utf8' }).split(' ')[1] ?? '';
+
+  it('refuses a changed host key and shows the offered fingerprint', async () => {
+    const otherKey = path.join(lab.dir, 'ssh/other');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', otherKey]);
+    const [type, key] = readFileSync(`${otherKey}.pub`, 'utf8').split(' ');
+    const file = path.join(lab.dir, 'ssh/known_hosts_changed');
+    writeFileSync(file, `[127.0.0.1]:${lab.ports.ssh} ${type} ${key}\n`);
+    const error = await failure(newHost({ SSH_KNOWN_HOSTS_FILE: file }).exec(['true']));
+    expect(error.code).toBe('host-key-changed');
+    expect(error.message).toContain(labFingerprint());
+    expect(error.hint).toContain('SSH_KNOWN_HOSTS_FILE');
+    expect(error.exitCode).toBe(1);
+  });
+
+  it('refuses a host that known_hosts does not list', async () => {
+    const file = path.join(lab.dir, 'ssh/known_hosts_empty');
+    writeFileSync(file, '# nothing here\n');
+    const error = await failure(newHost({ SSH_KNOWN_HOSTS_FILE: file }).exec(['true']));
+    expect(error.code).toBe('host-key-unknown');
+    expect(error.message).toContain(labFingerprint());
+  });
+
+  it('accepts the host through a hashed entry', async () => {
+    const file = path.join(lab.dir, 'ssh/known_hosts_hashed');
+    writeFileSync(file, readFileSync(config.SSH_KNOWN_HOSTS_FILE ?? '', 'utf8'));
+    execFileSync('ssh-keygen', ['-H', '-f', file], { stdio: 'ignore' });
+    expect(readFileSync(file, 'utf8')).toMatch(/^\|1\|/);
+    const result = await newHost({ SSH_KNOWN_HOSTS_FILE: file }).exec(['echo', 'in']);
+    expect(result.stdout.toString()).toBe('in\n');
+  });
+});
+
+describe('commands', () => {
+  it('delivers every hostile argument to the remote program as one literal argument', async () => {
+    const host = newHost();
+    const marker = path.join(lab.dir, 'pwned');
+    const args = [...hostileArguments, `$(touch ${marker})`, `;touch ${marker}`, `\`touch ${marker}\``];
+    const result = await host.execOk(['printf', '%s\\0', ...args]);
+    expect(result.stdout.toString('utf8').split('\0').slice(0, -1)).toEqual(args);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('passes a leading dash as an argument, not an option of the shell', async () => {
+    const result = await newHost().execOk(['printf', '[%s]', '-c', '--help']);
+    expect(result.stdout.toString()).toBe('[-c][--help]');
+  });
+
+  it('carries binary standard input and reports exit status and errors', async () => {
+    const host = newHost();
+    const input = Buffer.from(Array.from({ length: 70_000 }, (_, index) => index % 256));
+    const echoed = await host.exec(['cat'], { stdin: input });
+    expect(echoed.stdout.equals(input)).toBe(true);
+    const failed = await host.exec(['sh', '-c', 'echo oops >&2; exit 7']);
+    expect(failed.code).toBe(7);
+    expect(failed.stderr).toBe('oops\n');
+  });
+
+  it('stops a command that runs past its timeout', async () => {
+    const host = newHost();
+    const started = Date.now();
+    const error = await failure(host.exec(['sleep', '30'], { timeoutMs: 300 }));
+    expect(error.code).toBe('host-command-timeout');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('answers a prompt on a pseudo-terminal without echoing it into the command line', async () => {
+    const result = await newHost().execOk(['sh', '-c', 'printf "Password: "; read -r answer; echo "length=${#answer}"'],
+      { pty: true, prompts: [{ when: /Password:/, answer: 'correct horse' }] });
+    expect(result.stdout.toString()).toContain('length=13');
+  });
+
+  it('re-establishes a dropped connection for the next command', async () => {
+    const host = newHost();
+    await host.execOk(['true']);
+    const before = host.connection.generation;
+    await lab.dropSshConnections();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const result = await host.execOk(['echo', 'back']);
+    expect(result.stdout.toString()).toBe('back\n');
+    expect(host.connection.generation).toBe(before + 1);
+  });
+
+  it('runs many commands at once on one connection (more than sshd allows channels)', async () => {
+    const host = newHost();
+    const results = await Promise.all(Array.from({ length: 25 }, (_, index) => host.execOk(['echo', String(index)])));
+    expect(results.map((result) => result.stdout.toString().trim())).toEqual(Array.from({ length: 25 }, (_, index) => String(index)));
+    expect(host.connection.generation).toBe(1);
+  });
+});
+
+describe('files', () => {
+  const scratch = () => {
+    const dir = path.join(lab.dir, 'scratch', String(Math.random()).slice(2));
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  };
+
+  it('replaces a file atomically, keeping owner, group and mode, with a backup of the old content', async () => {
+    const dir = scratch();
+    const file = path.join(dir, 'users');
+    writeFileSync(file, 'old content\n');
+    chownSync(file, lab.daemon.uid, lab.daemon.gid);
+    chmodSync(file, 0o640);
+    await newHost().files.writeAtomic(file, 'new content\n', { backup: { root: path.join(dir, 'backup'), name: 'domains/x/users' } });
+    const after = statSync(file);
+    expect(readFileSync(file, 'utf8')).toBe('new content\n');
+    expect([after.uid, after.gid, after.mode & 0o7777]).toEqual([lab.daemon.uid, lab.daemon.gid, 0o640]);
+    const backups = readdirSync(path.join(dir, 'backup/domains/x'));
+    expect(backups).toHaveLength(1);
+    expect(readFileSync(path.join(dir, 'backup/domains/x', backups[0] ?? ''), 'utf8')).toBe('old content\n');
+    expect(statSync(path.join(dir, 'backup')).mode & 0o777).toBe(0o700);
+    expect(readdirSync(dir).filter((name) => name.startsWith('.mailops-write'))).toEqual([]);
+  });
+
+  it('creates a new file with the owner and mode asked for', async () => {
+    const file = path.join(scratch(), 'aliases');
+    await newHost().files.writeAtomic(file, 'a: b\n', { createOwner: 'chasquid:chasquid', createMode: 0o640 });
+    const created = statSync(file);
+    expect([created.uid, created.gid, created.mode & 0o777]).toEqual([lab.daemon.uid, lab.daemon.gid, 0o640]);
+  });
+
+  it('never lets a reader see a mix of old and new content', async () => {
+    const file = path.join(scratch(), 'big');
+    const versions = ['A', 'B', 'C'].map((letter) => `${letter.repeat(512 * 1024)}\n`);
+    writeFileSync(file, versions[0] ?? '');
+    const host = newHost();
+    let reading = true;
+    const seen = new Set<string>();
+    const reader = (async () => {
+      while (reading) {
+        const content = readFileSync(file, 'utf8');
+        seen.add(content.length === versions[0]?.length && /^(A+|B+|C+)\n$/.test(content) ? content[0] ?? '?' : 'MIXED');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    for (let round = 0; round < 12; round += 1) await host.files.writeAtomic(file, versions[round % 3] ?? '');
+    reading = false;
+    await reader;
+    expect(seen.has('MIXED')).toBe(false);
+    expect(seen.size).toBeGreaterThan(1);
+  });
+
+  it('leaves the old content when the upload is cut short', async () => {
+    const dir = scratch();
+    const file = path.join(dir, 'aliases');
+    writeFileSync(file, 'old\n');
+    const host = newHost();
+    // Drop the connection while a large upload is in flight.
+    const upload = host.files.writeAtomic(file, Buffer.alloc(64 * 1024 * 1024, 'x'));
+    setTimeout(() => void lab.dropSshConnections(), 150);
+    await expect(upload).rejects.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(readFileSync(file, 'utf8')).toBe('old\n');
+    expect(readdirSync(dir).filter((name) => name.startsWith('.mailops-write'))).toEqual([]);
+  });
+
+  it(`keeps the newest ${backupsKept} backups of a file`, async () => {
+    const dir = scratch();
+    const file = path.join(dir, 'aliases');
+    writeFileSync(file, 'v0\n');
+    const host = newHost();
+    for (let version = 1; version <= backupsKept + 3; version += 1) {
+      await host.files.writeAtomic(file, `v${version}\n`, { backup: { root: path.join(dir, 'backup'), name: 'aliases' } });
+    }
+    const backups = readdirSync(path.join(dir, 'backup')).sort();
+    expect(backups).toHaveLength(backupsKept);
+    expect(readFileSync(path.join(dir, 'backup', backups.at(-1) ?? ''), 'utf8')).toBe(`v${backupsKept + 2}\n`);
+  });
+
+  it('reads, stats and lists files, and tells a missing file apart', async () => {
+    const dir = scratch();
+    writeFileSync(path.join(dir, 'a file'), 'x');
+    mkdirSync(path.join(dir, 'sub'));
+    const host = newHost();
+    expect((await host.files.read(path.join(dir, 'a file')))?.toString()).toBe('x');
+    expect(await host.files.read(path.join(dir, 'missing'))).toBeUndefined();
+    expect(await host.files.list(dir)).toEqual([{ name: 'a file', type: 'file' }, { name: 'sub', type: 'directory' }]);
+    expect(await host.files.list(path.join(dir, 'missing'))).toBeUndefined();
+    expect(await host.files.stat(path.join(dir, 'sub'))).toMatchObject({ type: 'directory', uid: 0, owner: 'root' });
+  });
+});
+
+describe('the host lock', () => {
+  async function lockedStep(host: MailHost, log: string, name: string): Promise<void> {
+    await host.lock.run(async () => {
+      await host.execOk(['sh', '-c', 'echo "start $1" >> "$2"; sleep 0.2; echo "end $1" >> "$2"', 'step', name, log]);
+    });
+  }
+
+  it('runs locked operations one at a time, across connections (processes) and within one', async () => {
+    const log = path.join(lab.dir, 'lock.log');
+    const first = newHost();
+    const second = newHost();
+    await Promise.all([lockedStep(first, log, 'a'), lockedStep(second, log, 'b'), lockedStep(first, log, 'c'), lockedStep(second, log, 'd')]);
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(8);
+    for (let index = 0; index < lines.length; index += 2) {
+      const name = lines[index]?.split(' ')[1];
+      expect(lines[index]).toBe(`start ${name}`);
+      expect(lines[index + 1]).toBe(`end ${name}`);
+    }
+  });
+
+  it('frees the lock when the holder disappears', async () => {
+    const holder = newHost();
+    const waiter = newHost();
+    let release: () => void = () => undefined;
+    const held = holder.lock.run(() => new Promise<void>((resolve) => { release = resolve; }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await lab.dropSshConnections();
+    const started = Date.now();
+    await waiter.lock.run(async () => undefined);
+    expect(Date.now() - started).toBeLessThan(5000);
+    release();
+    await held;
+  });
+});
