@@ -2,6 +2,7 @@
 // built yet are listed (so that --help shows the whole tool) and answer "not available yet".
 
 import type { CliCommand } from './command.ts';
+import { checkCommand } from './commands/check.ts';
 import { statusCommand } from './commands/status.ts';
 
 const planned = (name: string, summary: string, args: string[] = [], options: CliCommand['options'] = []): CliCommand =>
@@ -23,7 +24,7 @@ export const commands: CliCommand[] = [
   planned('cert-renew', 'obtain a certificate from the ACME CA (DNS-01) and install it on the mail host', [],
     [{ flags: '--force', description: 'renew even when the certificate is not due' }]),
   planned('cert-status', 'certificates on the host and the ones served on 25/465/587'),
-  planned('check', 'the deliverability report for a domain', ['<domain>']),
+  checkCommand,
   planned('dns-diff', 'expected DNS records against what DNS answers now', ['<domain>'],
     [{ flags: '--accept', description: 'record the current answers as the accepted state' }]),
   statusCommand,

@@ -1,0 +1,129 @@
+// What the checks of one run know about the domain and the mail host, each fact fetched once, on first use, and shared
+// by every check that needs it (DNS answers are shared by the resolver the same way). Nothing here judges anything.
+
+import { X509Certificate } from 'node:crypto';
+import path from 'node:path';
+import { parseChasquidConf, type ChasquidSettings } from '../chasquid/config-file.ts';
+import { chasquidVersion } from '../chasquid/daemon.ts';
+import { dkimSetup, type DkimSetup } from '../chasquid/dkim-keys.ts';
+import { ChasquidPaths } from '../chasquid/paths.ts';
+import { dkimLayout } from '../chasquid/version.ts';
+import type { DnsResolver, DnsAnswer } from '../dns/resolver.ts';
+import { failedError } from '../errors.ts';
+import type { MailHost } from '../host/mail-host.ts';
+import { mailHostAddresses, parseInterfaceAddresses, type HostAddress, type InterfaceAddress } from './host-addresses.ts';
+import type { InstalledCertificate } from './tls.ts';
+
+export interface CheckEnvironment {
+  /** The domain checked (normalised). */
+  domain: string;
+  dns: DnsResolver;
+  host: MailHost;
+  chasquidDir: string;
+  now: Date;
+  dnsblZones: { ip: string[]; domain: string[] };
+  /** CHASQUID_RESTART as one command line, for fixes. */
+  restartCommand: string;
+  /** Extra CA certificates (PEM) trusted when verifying the served chains. */
+  extraCa?: string[];
+}
+
+export class CheckFacts {
+  readonly env: CheckEnvironment;
+  readonly paths: ChasquidPaths;
+  readonly #facts = new Map<string, Promise<unknown>>();
+
+  constructor(env: CheckEnvironment) {
+    this.env = env;
+    this.paths = new ChasquidPaths(env.chasquidDir);
+  }
+
+  #once<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    let fact = this.#facts.get(key) as Promise<T> | undefined;
+    if (!fact) {
+      fact = compute();
+      fact.catch(() => undefined); // each user sees the failure; none is left unhandled
+      this.#facts.set(key, fact);
+    }
+    return fact;
+  }
+
+  get domain(): string {
+    return this.env.domain;
+  }
+
+  lookup: DnsResolver['lookup'] = (name, type) => this.env.dns.lookup(name, type);
+
+  /** chasquid.conf and the hostname chasquid uses (its `hostname`, else the system's). */
+  settings(): Promise<{ settings: ChasquidSettings; hostname: string }> {
+    return this.#once('settings', async () => {
+      const text = await this.env.host.files.read(this.paths.configFile);
+      if (text === undefined) {
+        throw failedError('chasquid-config-missing', `${this.paths.configFile} does not exist on the mail host.`, { hint: 'Check CHASQUID_DIR.' });
+      }
+      const settings = parseChasquidConf(text.toString('utf8'));
+      const hostname = settings.hostname ?? (await this.env.host.execOk(['hostname'])).stdout.toString('utf8').trim();
+      return { settings, hostname: hostname.toLowerCase().replace(/\.$/, '') };
+    });
+  }
+
+  /** The host's interface addresses; undefined when `ip` is not there to tell. */
+  interfaces(): Promise<InterfaceAddress[] | undefined> {
+    return this.#once('interfaces', async () => {
+      const result = await this.env.host.exec(['ip', '-o', 'addr', 'show']);
+      return result.code === 0 ? parseInterfaceAddresses(result.stdout.toString('utf8')) : undefined;
+    });
+  }
+
+  /** The hostname's A and AAAA answers. */
+  hostnameAddresses(): Promise<{ hostname: string; a: DnsAnswer<string>; aaaa: DnsAnswer<string> }> {
+    return this.#once('hostname-addresses', async () => {
+      const { hostname } = await this.settings();
+      const [a, aaaa] = await Promise.all([this.lookup(hostname, 'A'), this.lookup(hostname, 'AAAA')]);
+      return { hostname, a, aaaa };
+    });
+  }
+
+  /** Every address of the host (host-addresses.ts), including DNS addresses found not to be the host's. */
+  hostAddresses(): Promise<HostAddress[]> {
+    return this.#once('host-addresses', async () => {
+      const [{ a, aaaa }, interfaces] = await Promise.all([this.hostnameAddresses(), this.interfaces()]);
+      const inDns = [...(a.status === 'ok' ? a.records : []), ...(aaaa.status === 'ok' ? aaaa.records : [])];
+      return mailHostAddresses(inDns, interfaces);
+    });
+  }
+
+  /** The addresses mail comes from: the host's, without DNS addresses that are certainly elsewhere. */
+  async sendingAddresses(): Promise<HostAddress[]> {
+    return (await this.hostAddresses()).filter((address) => address.onHost !== false);
+  }
+
+  mx() {
+    return this.lookup(this.domain, 'MX');
+  }
+
+  dkimSetup(): Promise<DkimSetup> {
+    return this.#once('dkim', async () => {
+      const version = await chasquidVersion(this.env.host);
+      return dkimSetup(this.env.host, this.paths, this.domain, dkimLayout(version));
+    });
+  }
+
+  /** certs/<name>/fullchain.pem of every certificate directory, as the leaf certificate. */
+  installedCertificates(): Promise<InstalledCertificate[]> {
+    return this.#once('certificates', async () => {
+      const entries = await this.env.host.files.list(this.paths.certsDir) ?? [];
+      const names = entries.filter((entry) => entry.type === 'directory' || entry.type === 'symlink').map((entry) => entry.name);
+      const found = await Promise.all(names.map(async (name) => {
+        const pem = await this.env.host.files.read(path.posix.join(this.paths.certificateDir(name), 'fullchain.pem')).catch(() => undefined);
+        if (pem === undefined) return undefined;
+        try {
+          return { name, certificate: new X509Certificate(pem) };
+        } catch {
+          return undefined;
+        }
+      }));
+      return found.filter((entry): entry is InstalledCertificate => entry !== undefined);
+    });
+  }
+}

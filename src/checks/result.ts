@@ -1,0 +1,57 @@
+// The result of one deliverability check, as `check --json` prints it (interface.md) and the Discord embed shows it.
+//
+// `fix` is present on warn and fail and says exactly what to change: the full DNS record to publish (zone-file
+// syntax, TXT values already split into strings of at most 255 bytes), or the command to run. A check that could
+// not look something up (DNS timeout, SERVFAIL, an unreachable host) says so with `temperror: true`: it is reported
+// as a failure — we cannot vouch for what we could not see — but the fix is to look again, not to change a record.
+
+import type { DnsAnswer } from '../dns/resolver.ts';
+
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
+
+export const checkIds = ['mx', 'mx-address', 'ptr', 'spf', 'dkim', 'dmarc', 'mta-sts', 'tls-rpt', 'tls', 'dnsbl', 'e2e'] as const;
+export type CheckId = (typeof checkIds)[number];
+
+export interface CheckResult {
+  id: CheckId;
+  status: CheckStatus;
+  /** One line: what was found. */
+  summary: string;
+  /** What to change (warn/fail): a DNS record or a command. */
+  fix?: string;
+  /** For a skipped check: how to turn it on, when that is worth doing. */
+  hint?: string;
+  /** For `tls`: the port that was checked, and the service on it. */
+  port?: number;
+  service?: 'smtp' | 'submission' | 'submissions';
+  /** A lookup or connection failed, so the check could not be completed. */
+  temperror?: boolean;
+}
+
+const severity: Record<CheckStatus, number> = { skip: 0, pass: 1, warn: 2, fail: 3 };
+
+/** The most severe status of a report (`pass` for an empty one): the colour of the Discord embed. */
+export function worstStatus(results: readonly Pick<CheckResult, 'status'>[]): CheckStatus {
+  return results.reduce<CheckStatus>((worst, result) => severity[result.status] > severity[worst] ? result.status : worst, 'pass');
+}
+
+/** The worse of two statuses. */
+export function worse(a: CheckStatus, b: CheckStatus): CheckStatus {
+  return severity[b] > severity[a] ? b : a;
+}
+
+/** A failed lookup, as a check result. */
+export function temperrorResult(id: CheckId, answer: Extract<DnsAnswer<unknown>, { status: 'temperror' }>, name: string, type: string): CheckResult {
+  return {
+    id,
+    status: 'fail',
+    temperror: true,
+    summary: `could not be checked: ${answer.message}`,
+    fix: `Make sure the name servers answer for ${name} (dig ${type} ${name}), then run the check again.`,
+  };
+}
+
+/** Joins findings into the one-line summary. */
+export function sentence(parts: readonly string[]): string {
+  return parts.filter((part) => part !== '').join('; ');
+}

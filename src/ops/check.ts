@@ -1,0 +1,62 @@
+// `check <domain>`: the deliverability report. Read-only: no lock, no audit entry.
+//
+// Every check starts at once against shared facts (checks/facts.ts) and one resolver that asks each DNS question
+// once (dns/resolver.ts, through DNS_RESOLVER when set). The result lists the checks in a fixed order, the worst
+// status (the Discord embed's colour), and which mailbox providers' requirements the domain meets.
+
+import type { Config } from '../config.ts';
+import { checkRunners, runCheck } from '../checks/run.ts';
+import { CheckFacts } from '../checks/facts.ts';
+import { providerRequirements, type RequirementsSummary } from '../checks/requirements.ts';
+import { worstStatus, type CheckResult, type CheckStatus } from '../checks/result.ts';
+import { DnsResolver } from '../dns/resolver.ts';
+import { usageError } from '../errors.ts';
+import type { MailHost } from '../host/mail-host.ts';
+import { normalizeDomain } from '../validation/domain.ts';
+
+export interface CheckReport {
+  domain: string;
+  /** No check failed. */
+  ok: boolean;
+  /** The most severe status: fail > warn > pass > skip. */
+  worst: CheckStatus;
+  checks: CheckResult[];
+  requirements: RequirementsSummary['providers'];
+  /** One line: which providers' sender requirements are met. */
+  summary: string;
+  hostname: string | undefined;
+}
+
+export interface CheckOptions {
+  host: MailHost;
+  config: Pick<Config, 'CHASQUID_DIR' | 'CHASQUID_RESTART' | 'MAIL_DOMAINS' | 'DNS_RESOLVER' | 'DNSBL_IP_ZONES' | 'DNSBL_DOMAIN_ZONES'>;
+  domain: string;
+  now: Date;
+  /** A resolver of the caller's (tests, benchmarks); by default a new one per run, through DNS_RESOLVER. */
+  resolver?: DnsResolver;
+  /** Extra CA certificates (PEM) to trust for the served chains, besides the system's (and NODE_EXTRA_CA_CERTS). */
+  extraCa?: string[];
+}
+
+export async function check(options: CheckOptions): Promise<CheckReport> {
+  const domain = normalizeDomain(options.domain);
+  const managed = options.config.MAIL_DOMAINS ?? [];
+  if (!managed.includes(domain)) {
+    throw usageError('domain-not-managed', `${domain} is not one of the domains mailops manages (MAIL_DOMAINS: ${managed.join(', ') || 'none'}).`,
+      'Check a domain listed in MAIL_DOMAINS, or add it there.');
+  }
+  const facts = new CheckFacts({
+    domain,
+    dns: options.resolver ?? new DnsResolver({ server: options.config.DNS_RESOLVER }),
+    host: options.host,
+    chasquidDir: options.config.CHASQUID_DIR,
+    now: options.now,
+    dnsblZones: { ip: options.config.DNSBL_IP_ZONES, domain: options.config.DNSBL_DOMAIN_ZONES },
+    restartCommand: (options.config.CHASQUID_RESTART ?? ['systemctl', 'restart', 'chasquid']).join(' '),
+    ...(options.extraCa ? { extraCa: options.extraCa } : {}),
+  });
+  const checks = (await Promise.all(checkRunners.map(({ id, run }) => runCheck(id, run, facts)))).flat();
+  const requirements = providerRequirements(checks);
+  const hostname = await facts.settings().then((settings) => settings.hostname, () => undefined);
+  return { domain, ok: checks.every((result) => result.status !== 'fail'), worst: worstStatus(checks), checks, requirements: requirements.providers, summary: requirements.line, hostname };
+}
