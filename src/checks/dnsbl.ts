@@ -72,8 +72,16 @@ export function evaluateDnsbl({ queries, subjects, zones }: DnsblInput): CheckRe
     problems.push(`${zonesRefusing.join(', ')} refused the quer${refused.length === 1 ? 'y' : 'ies'} (answer ${refused.map((query) => query.answer.status === 'ok' ? query.answer.records.join(',') : '').join(' ')})`);
     fixes.push('Query the blocklists through a resolver of your own, not a public one (set DNS_RESOLVER), or use the list\'s query service for registered users');
   }
+  const unanswered = failed.filter((query) => query.answer.status === 'temperror');
+  if (unanswered.length > 0) {
+    const first = unanswered[0]?.answer;
+    problems.push(`could not query ${[...new Set(unanswered.map((query) => query.zone))].join(', ')} (${first?.status === 'temperror' ? first.message : ''}${unanswered.length > 1 ? ', and others alike' : ''})`);
+  }
+  const unexpected = failed.filter((query) => query.answer.status === 'ok');
+  if (unexpected.length > 0) {
+    problems.push(unexpected.map((query) => `${query.zone} gave an answer that is not a listing code (${query.answer.status === 'ok' ? query.answer.records.join(', ') : ''})`).join('; '));
+  }
   if (failed.length > 0) {
-    problems.push(failed.map((query) => query.answer.status === 'temperror' ? query.answer.message : `${query.zone} gave an answer that is not a listing code (${query.answer.status === 'ok' ? query.answer.records.join(', ') : ''})`).join('; '));
     fixes.push('Run the check again; if it persists, make sure DNS_RESOLVER answers for the blocklist zones without rewriting NXDOMAIN');
   }
   const clean = `${subjects.join(', ')} not listed on ${lists - new Set([...refused, ...failed].map((query) => query.zone)).size} of ${lists} list${lists === 1 ? '' : 's'}`;

@@ -40,6 +40,12 @@ export interface LabOptions {
   zones?: Record<string, string>;
   /** Create domains/<domain>/ for each domain (default true), owned by root as on a fresh Debian host. */
   createDomainDirs?: boolean;
+  /**
+   * DKIM keys installed before chasquid starts, in the layout of the chosen build: 1.11 (post-data hook with dkimsign):
+   * domains/<domain>/dkim_selector and certs/<domain>/dkim_privkey.pem (one per domain); 1.14+ (built in):
+   * domains/<domain>/dkim:<selector>.pem. Owned by root, group chasquid, mode 0640, as mailops installs them.
+   */
+  dkimKeys?: Array<{ domain: string; selector: string; privateKeyPem: string }>;
 }
 
 export interface Lab {
@@ -272,6 +278,18 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     chmodSync(path.join(chasquidDir, 'hooks/post-data'), 0o755);
     if (options.createDomainDirs ?? true) {
       for (const domain of domains) mkdirSync(path.join(chasquidDir, 'domains', domain), { mode: 0o755 });
+    }
+    for (const key of options.dkimKeys ?? []) {
+      const domainDir = path.join(chasquidDir, 'domains', key.domain);
+      mkdirSync(domainDir, { recursive: true, mode: 0o755 });
+      let keyFile = path.join(domainDir, `dkim:${key.selector}.pem`);
+      if (build === '1.11') {
+        writeFileSync(path.join(domainDir, 'dkim_selector'), `${key.selector}\n`);
+        mkdirSync(path.join(chasquidDir, 'certs', key.domain), { recursive: true, mode: 0o755 });
+        keyFile = path.join(chasquidDir, 'certs', key.domain, 'dkim_privkey.pem');
+      }
+      writeFileSync(keyFile, key.privateKeyPem, { mode: 0o640 });
+      chownSync(keyFile, 0, daemon.gid);
     }
     const chasquidArgs = [`-config_dir=${chasquidDir}`, '-alsologtostderr', '-testing__reload_every=1s'];
     startProcess('chasquid', path.join(labBin, 'supervise-chasquid'), [p('run'), chasquidBinary, ...chasquidArgs],
