@@ -10,7 +10,9 @@ import { ChasquidPaths } from '../chasquid/paths.ts';
 import { dkimLayout } from '../chasquid/version.ts';
 import type { DnsResolver, DnsAnswer } from '../dns/resolver.ts';
 import { failedError } from '../errors.ts';
+import type { HostPort } from '../config.ts';
 import type { MailHost } from '../host/mail-host.ts';
+import type { OperationContext } from '../ops/context.ts';
 import { mailHostAddresses, parseInterfaceAddresses, type HostAddress, type InterfaceAddress } from './host-addresses.ts';
 import type { InstalledCertificate } from './tls.ts';
 
@@ -26,6 +28,8 @@ export interface CheckEnvironment {
   restartCommand: string;
   /** Extra CA certificates (PEM) trusted when verifying the served chains. */
   extraCa?: string[];
+  /** What the end-to-end probe needs (it creates its sender and alias through ordinary operations); absent: skipped. */
+  probe?: { context: OperationContext; submission: HostPort };
 }
 
 export class CheckFacts {

@@ -6,7 +6,9 @@ import { isIP } from 'node:net';
 import { fetchPolicy } from 'mailauth/lib/mta-sts.js';
 import { spf } from 'mailauth/lib/spf/index.js';
 import { asMailopsError } from '../errors.ts';
+import { probeRoundTrip } from '../probe/round-trip.ts';
 import { evaluateDkim } from './dkim.ts';
+import { evaluateE2e } from './e2e.ts';
 import { evaluateDmarc, externalReportDomains, parseDmarc } from './dmarc.ts';
 import { dnsblQueryName, evaluateDnsbl } from './dnsbl.ts';
 import type { CheckFacts } from './facts.ts';
@@ -130,9 +132,19 @@ async function dnsbl(facts: CheckFacts): Promise<CheckResult> {
   return evaluateDnsbl({ queries, subjects: [...addresses, facts.domain], zones });
 }
 
-async function e2e(): Promise<CheckResult> {
-  // Needs the probe sender and alias (mailops-owned users and aliases), which are not part of this build yet.
-  return { id: 'e2e', status: 'skip', summary: 'not available yet', hint: 'The end-to-end test message needs the probe sender and alias of a later mailops version.' };
+async function e2e(facts: CheckFacts): Promise<CheckResult> {
+  const { probe } = facts.env;
+  if (probe === undefined) {
+    return { id: 'e2e', status: 'skip', summary: 'no test message sent (this caller gave no state database for the probe sender)', hint: `Run mailops check ${facts.domain}` };
+  }
+  const [{ hostname }, addresses] = await Promise.all([facts.settings(), facts.sendingAddresses()]);
+  const ip = (addresses.find((address) => address.family === 4) ?? addresses[0])?.address;
+  if (ip === undefined) {
+    return { id: 'e2e', status: 'fail', summary: 'no address of the mail host is known, so SPF cannot be evaluated', fix: 'Fix the mx-address check first' };
+  }
+  const { sender, outcome } = await probeRoundTrip({ context: probe.context, domain: facts.domain, hostname, ip, submission: probe.submission, resolver: facts.env.dns,
+    ...(facts.env.extraCa ? { extraCa: facts.env.extraCa } : {}) });
+  return evaluateE2e({ domain: facts.domain, sender, ip, outcome });
 }
 
 /** Every check, in report order. */

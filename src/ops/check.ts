@@ -4,7 +4,7 @@
 // once (dns/resolver.ts, through DNS_RESOLVER when set). The result lists the checks in a fixed order, the worst
 // status (the Discord embed's colour), and which mailbox providers' requirements the domain meets.
 
-import type { Config } from '../config.ts';
+import type { Config, HostPort } from '../config.ts';
 import { checkRunners, runCheck } from '../checks/run.ts';
 import { CheckFacts } from '../checks/facts.ts';
 import { providerRequirements, type RequirementsSummary } from '../checks/requirements.ts';
@@ -13,6 +13,7 @@ import { DnsResolver } from '../dns/resolver.ts';
 import { usageError } from '../errors.ts';
 import type { MailHost } from '../host/mail-host.ts';
 import { normalizeDomain } from '../validation/domain.ts';
+import type { OperationContext } from './context.ts';
 
 export interface CheckReport {
   domain: string;
@@ -29,13 +30,25 @@ export interface CheckReport {
 
 export interface CheckOptions {
   host: MailHost;
-  config: Pick<Config, 'CHASQUID_DIR' | 'CHASQUID_RESTART' | 'MAIL_DOMAINS' | 'DNS_RESOLVER' | 'DNSBL_IP_ZONES' | 'DNSBL_DOMAIN_ZONES'>;
+  config: Pick<Config, 'CHASQUID_DIR' | 'CHASQUID_RESTART' | 'MAIL_DOMAINS' | 'MAIL_HOST' | 'SMTP_SUBMISSION' | 'DNS_RESOLVER' | 'DNSBL_IP_ZONES' | 'DNSBL_DOMAIN_ZONES'>;
   domain: string;
   now: Date;
   /** A resolver of the caller's (tests, benchmarks); by default a new one per run, through DNS_RESOLVER. */
   resolver?: DnsResolver;
   /** Extra CA certificates (PEM) to trust for the served chains, besides the system's (and NODE_EXTRA_CA_CERTS). */
   extraCa?: string[];
+  /**
+   * The context of operations that change the host (state database, actor, audit), for the end-to-end probe: it
+   * creates the probe sender and alias on first use. Without it, `e2e` is skipped.
+   */
+  operation?: OperationContext;
+}
+
+/** SMTP_SUBMISSION, by default port 587 of MAIL_HOST's host. */
+function submissionService(config: CheckOptions['config']): HostPort {
+  if (config.SMTP_SUBMISSION) return config.SMTP_SUBMISSION;
+  if (!config.MAIL_HOST) throw usageError('missing-configuration', 'The end-to-end check needs SMTP_SUBMISSION or MAIL_HOST.', 'Set SMTP_SUBMISSION=host:port.');
+  return { host: config.MAIL_HOST.host, port: 587 };
 }
 
 export async function check(options: CheckOptions): Promise<CheckReport> {
@@ -54,6 +67,7 @@ export async function check(options: CheckOptions): Promise<CheckReport> {
     dnsblZones: { ip: options.config.DNSBL_IP_ZONES, domain: options.config.DNSBL_DOMAIN_ZONES },
     restartCommand: (options.config.CHASQUID_RESTART ?? ['systemctl', 'restart', 'chasquid']).join(' '),
     ...(options.extraCa ? { extraCa: options.extraCa } : {}),
+    ...(options.operation ? { probe: { context: options.operation, submission: submissionService(options.config) } } : {}),
   });
   const checks = (await Promise.all(checkRunners.map(({ id, run }) => runCheck(id, run, facts)))).flat();
   const requirements = providerRequirements(checks);

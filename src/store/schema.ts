@@ -21,4 +21,15 @@ export const migrations: Migration[] = [
       );
       CREATE INDEX audit_at ON audit (at);`,
   },
+  {
+    // The probe sender of `check`'s end-to-end test (src/probe): created on first use with a generated password,
+    // which only mailops knows — so it is kept here, one row per domain.
+    name: 'probe-senders',
+    sql: `
+      CREATE TABLE probe_senders (
+        address TEXT PRIMARY KEY,
+        password TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );`,
+  },
 ];

@@ -1,4 +1,5 @@
 import { check, type CheckReport } from '../../ops/check.ts';
+import { operationContext } from '../../ops/context.ts';
 import type { CheckStatus } from '../../checks/result.ts';
 import type { CliCommand } from '../command.ts';
 
@@ -43,8 +44,8 @@ export const checkCommand: CliCommand = {
   summary: 'the deliverability report for a domain',
   arguments: ['<domain>'],
   options: [],
-  async run({ runtime }, args) {
-    const report = await check({ host: runtime.host(), config: runtime.config, domain: args[0] ?? '', now: runtime.now() });
+  async run({ runtime, actor }, args) {
+    const report = await check({ host: runtime.host(), config: runtime.config, domain: args[0] ?? '', now: runtime.now(), operation: operationContext(runtime, actor) });
     return { json: report, text: renderCheckReport(report, process.stdout.columns ?? 120), exitCode: report.ok ? 0 : 1 };
   },
 };
