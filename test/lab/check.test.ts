@@ -2,6 +2,7 @@
 // (both builds) with DKIM keys in each build's layout, live TLS on its three services, blocklists as lab zones.
 
 import { execFileSync } from 'node:child_process';
+import type { DatabaseSync } from 'node:sqlite';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,8 @@ import { parseConfig } from '../../src/config.ts';
 import { mailHostFromConfig, type MailHost } from '../../src/host/mail-host.ts';
 import { createLogger, Redactor } from '../../src/log.ts';
 import { check, type CheckReport } from '../../src/ops/check.ts';
+import type { OperationContext } from '../../src/ops/context.ts';
+import { openDatabase } from '../../src/store/database.ts';
 import { runCli } from '../cli.ts';
 import { dkimKey, mailZone, txt, zone } from './check-zones.ts';
 import { startLab, type Lab, type LabOptions } from './lab.ts';
@@ -36,7 +39,8 @@ interface Scenario {
   lab: Lab;
   host: MailHost;
   certificate: string;
-  run(domain: string, options?: { env?: Record<string, string>; now?: Date; trustLabCertificate?: boolean }): Promise<CheckReport>;
+  /** Runs the check in-process; with `probe`, the end-to-end probe runs too (state database and audit of the lab). */
+  run(domain: string, options?: { env?: Record<string, string>; now?: Date; trustLabCertificate?: boolean; probe?: boolean }): Promise<CheckReport>;
 }
 
 async function scenario(options: LabOptions): Promise<Scenario> {
@@ -47,16 +51,21 @@ async function scenario(options: LabOptions): Promise<Scenario> {
     lab,
     host,
     certificate,
-    run(domain, { env = {}, now = new Date(), trustLabCertificate = true } = {}) {
+    run(domain, { env = {}, now = new Date(), trustLabCertificate = true, probe = false } = {}) {
       const config = parseConfig({ ...lab.env, ...cleanLists, ...env });
-      return check({ host, config, domain, now, ...(trustLabCertificate ? { extraCa: [certificate] } : {}) });
+      const operation: OperationContext = { host, chasquidDir: lab.chasquidDir, database: database(lab), logger, actor: 'test', now: () => now, config, redactor: new Redactor() };
+      return check({ host, config, domain, now, ...(trustLabCertificate ? { extraCa: [certificate] } : {}), ...(probe ? { operation } : {}) });
     },
   };
 }
 
+const databases = new Map<Lab, DatabaseSync>();
+const database = (lab: Lab) => databases.get(lab) ?? databases.set(lab, openDatabase(lab.env.STATE_DB ?? '')).get(lab) as DatabaseSync;
+
 async function stop(scenarios: Array<Scenario | undefined>): Promise<void> {
   await Promise.all(scenarios.map(async (entry) => {
     await entry?.host.close();
+    if (entry) databases.get(entry.lab)?.close();
     await entry?.lab.stop();
   }));
 }
@@ -128,12 +137,12 @@ describe('check against chasquid 1.15, Knot and the blocklist zones', () => {
     await stop([main]);
   });
 
-  it('passes every check of a right domain, and says which providers\' requirements it meets', async () => {
-    const report = await main.run('good.test');
+  it('passes every check of a right domain, a real message included, and says which providers\' requirements it meets', async () => {
+    const report = await main.run('good.test', { probe: true });
     const statuses = Object.fromEntries(report.checks.map((result) => [result.port === undefined ? result.id : `tls:${result.service}`, result.status]));
     expect(statuses).toEqual({
       mx: 'pass', 'mx-address': 'pass', ptr: 'pass', spf: 'pass', dkim: 'pass', dmarc: 'pass', 'mta-sts': 'skip', 'tls-rpt': 'pass',
-      'tls:smtp': 'pass', 'tls:submission': 'pass', 'tls:submissions': 'pass', dnsbl: 'pass', e2e: 'skip',
+      'tls:smtp': 'pass', 'tls:submission': 'pass', 'tls:submissions': 'pass', dnsbl: 'pass', e2e: 'pass',
     });
     expect(report.ok).toBe(true);
     expect(report.worst).toBe('pass');
@@ -144,7 +153,29 @@ describe('check against chasquid 1.15, Knot and the blocklist zones', () => {
     expect(report.checks.filter((result) => result.id === 'tls').map((result) => result.port))
       .toEqual([main.lab.ports.smtp, main.lab.ports.submission, main.lab.ports.submissionTls]);
     expect(report.summary).toBe('Gmail: requirements met · Yahoo: requirements met · Outlook: requirements met');
-    expect(one(report, 'e2e').summary).toBe('not available yet');
+    expect(one(report, 'e2e').summary).toBe('message from mailops-probe@good.test: DKIM pass (d=good.test, s=s1), SPF pass (127.0.0.1), DMARC pass');
+  });
+
+  describe('e2e', () => {
+    it('shows the probe sender and alias in users and aliases, and reuses them', async () => {
+      const users = await runCli(['users', 'good.test', '--json', '--env-file', main.lab.envFile]);
+      expect(JSON.parse(users.stdout).users).toContain('mailops-probe@good.test');
+      const aliases = await runCli(['aliases', 'good.test', '--json', '--env-file', main.lab.envFile]);
+      const sink = JSON.parse(aliases.stdout).aliases.find((alias: { address: string }) => alias.address === 'mailops-probe-sink@good.test');
+      expect(sink.targets[0]).toMatch(/^\| \/bin\/cp \/dev\/stdin \/.*\/mailops-probe\/good\.test\.eml$/);
+      const again = await main.run('good.test', { probe: true });
+      expect(one(again, 'e2e').status).toBe('pass');
+      const created = database(main.lab).prepare("SELECT count(*) AS n FROM audit WHERE target LIKE 'mailops-probe%@good.test'").get() as { n: number };
+      expect(created.n).toBe(2);
+    });
+
+    it('fails with the reason when the signing key is not published', async () => {
+      const result = one(await main.run('dkimnorecord.test', { probe: true }), 'e2e');
+      expect(result.status).toBe('fail');
+      // DMARC still passes through the aligned SPF pass; the message is unsigned as far as receivers can tell.
+      expect(result.summary).toBe('message from mailops-probe@dkimnorecord.test: DKIM neutral (s=s1: no key), SPF pass (127.0.0.1), DMARC pass');
+      expect(result.fix).toContain('Publish the host\'s DKIM key as the dkim check says');
+    });
   });
 
   describe('mx', () => {
@@ -445,8 +476,9 @@ describe('check with DKIM in the 1.11 post-data hook layout', () => {
     await stop([entry]);
   });
 
-  it('finds the selector and key of the hook layout, and passes when they are published', async () => {
-    const report = await entry.run('good.test');
+  it('finds the selector and key of the hook layout, and passes when they are published — a signed message included', async () => {
+    const report = await entry.run('good.test', { probe: true });
+    expect(one(report, 'e2e')).toMatchObject({ status: 'pass', summary: 'message from mailops-probe@good.test: DKIM pass (d=good.test, s=s1), SPF pass (127.0.0.1), DMARC pass' });
     expect(one(report, 'dkim')).toMatchObject({ status: 'pass', summary: 'selector s1 (RSA 2048) published and matching' });
     expect(report.checks.filter((result) => result.status === 'fail')).toEqual([]);
   });
