@@ -14,7 +14,6 @@ import path from 'node:path';
 import { daemonAccount } from '../chasquid/access.ts';
 import { AliasesFile } from '../chasquid/aliases-file.ts';
 import { parseChasquidConf } from '../chasquid/config-file.ts';
-import { restartDaemon } from '../chasquid/daemon.ts';
 import { DomainFiles } from '../chasquid/domain-files.ts';
 import { readUsersFile } from '../chasquid/users-file.ts';
 import { failedError } from '../errors.ts';
@@ -114,14 +113,7 @@ export async function ensureProbe(context: OperationContext, domain: string): Pr
   const created: Probe['created'] = [];
   const directory = await captureDirectory(context);
   const captureFile = path.posix.join(directory, `${domain}.eml`);
-  const files = new DomainFiles(context.host, context.chasquidDir);
-  const [usersBefore, aliasesBefore] = await Promise.all([files.paths.usersFile(domain), files.paths.aliasesFile(domain)].map((file) => context.host.files.stat(file)));
   const password = await ensureSender(context, domain, created);
   await ensureSink(context, domain, captureFile, created);
-  // chasquid 1.11 does not pick up a users or aliases file that did not exist when it started (seen in the lab: the
-  // new sender cannot log in until a restart); the probe's first use in a domain without them restarts it once.
-  if (created.length > 0 && (usersBefore === undefined || aliasesBefore === undefined)) {
-    await restartDaemon(context.host, context.config.CHASQUID_RESTART ?? ['systemctl', 'restart', 'chasquid']);
-  }
   return { sender: `${probeLocalPart}@${domain}`, password, sink: `${sinkLocalPart}@${domain}`, captureFile, created };
 }
