@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { fetchPolicy } from 'mailauth/lib/mta-sts.js';
 import { spf } from 'mailauth/lib/spf/index.js';
+import { joinTxt } from '../dns/resolver.ts';
 import { asMailopsError } from '../errors.ts';
 import { probeRoundTrip } from '../probe/round-trip.ts';
 import { evaluateDkim } from './dkim.ts';
@@ -21,7 +22,6 @@ import { evaluateSpf, type SpfAuthorisation } from './spf.ts';
 import { spfRecords, walkSpf, type SpfLookup } from './spf-record.ts';
 import { probeTls } from './tls-probe.ts';
 import { evaluateTls, tlsEndpoints, type TlsEndpoint } from './tls.ts';
-import { joinTxt } from '../dns/resolver.ts';
 
 type Runner = (facts: CheckFacts) => Promise<CheckResult | CheckResult[]>;
 

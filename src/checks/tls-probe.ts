@@ -48,12 +48,12 @@ function replyReader(socket: net.Socket): () => Promise<string> {
   socket.on('data', onData);
   socket.once('error', onEnd);
   socket.once('close', () => onEnd());
-  return () => new Promise((resolve, reject) => {
+  return () => new Promise<string>((resolve, reject) => {
     const reply = replies.shift();
     if (reply !== undefined) return resolve(reply);
     if (failure) return reject(failure);
     waiting.push({ resolve, reject });
-  }).finally(() => undefined) as Promise<string>;
+  });
 }
 
 function trustStore(extraCa: string[] | undefined): string[] | undefined {
@@ -61,9 +61,10 @@ function trustStore(extraCa: string[] | undefined): string[] | undefined {
   return [...tls.getCACertificates('default'), ...extraCa];
 }
 
-function handshake(options: tls.ConnectionOptions): Promise<TlsProbe> {
+function handshake(options: tls.ConnectionOptions, sockets: Array<{ destroy(): void }>): Promise<TlsProbe> {
   return new Promise((resolve) => {
     const socket = tls.connect({ ...options, rejectUnauthorized: false });
+    sockets.push(socket);
     socket.once('secureConnect', () => {
       const chain: X509Certificate[] = [];
       let peer: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
@@ -85,17 +86,18 @@ export async function probeTls(options: TlsProbeOptions): Promise<TlsProbe> {
   const timeoutMs = options.timeoutMs ?? 8000;
   const ca = trustStore(options.extraCa);
   const tlsOptions: tls.ConnectionOptions = { servername: options.servername, ...(ca ? { ca } : {}) };
-  let socket: net.Socket | undefined;
+  const sockets: Array<{ destroy(): void }> = [];
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<TlsProbe>((resolve) => {
     timer = setTimeout(() => resolve({ ok: false, stage: 'connect', error: `no answer within ${timeoutMs / 1000} s` }), timeoutMs);
   });
   const work = (async (): Promise<TlsProbe> => {
-    if (options.mode === 'implicit') return handshake({ ...tlsOptions, host: options.address, port: options.port });
-    socket = net.connect({ host: options.address, port: options.port });
+    if (options.mode === 'implicit') return handshake({ ...tlsOptions, host: options.address, port: options.port }, sockets);
+    const socket = net.connect({ host: options.address, port: options.port });
+    sockets.push(socket);
     const connected = await new Promise<string | undefined>((resolve) => {
-      socket?.once('connect', () => resolve(undefined));
-      socket?.once('error', (error) => resolve(error.message));
+      socket.once('connect', () => resolve(undefined));
+      socket.once('error', (error) => resolve(error.message));
     });
     if (connected !== undefined) return { ok: false, stage: 'connect', error: connected };
     const next = replyReader(socket);
@@ -113,12 +115,12 @@ export async function probeTls(options: TlsProbeOptions): Promise<TlsProbe> {
       return { ok: false, stage: 'smtp', error: (error as Error).message };
     }
     socket.removeAllListeners('data');
-    return handshake({ ...tlsOptions, socket });
+    return handshake({ ...tlsOptions, socket }, sockets);
   })();
   try {
     return await Promise.race([work, timeout]);
   } finally {
     clearTimeout(timer);
-    socket?.destroy();
+    for (const socket of sockets) socket.destroy();
   }
 }

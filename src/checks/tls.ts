@@ -80,7 +80,7 @@ function judge(input: TlsInput, probe: TlsProbe): Verdict {
   if (!probe.ok) {
     const where = `port ${endpoint.port} (${endpoint.setting} in chasquid.conf)`;
     const fixes: Record<typeof probe.stage, string> = {
-      connect: `Make sure chasquid listens on ${where} and that the firewall lets connections through`,
+      connect: `Make sure chasquid listens on ${where} and that the firewall lets connections through${endpoint.port === 25 ? ' (if it does, the network mailops runs in may block outgoing port 25: run the check from elsewhere)' : ''}`,
       smtp: `Make sure chasquid, not another program, answers on ${where}`,
       starttls: `Make sure chasquid has a certificate in certs/${hostname}/ (fullchain.pem and privkey.pem) and restart it: ${input.restartCommand}`,
       handshake: `Install a valid certificate for ${hostname}: mailops cert-renew --force`,

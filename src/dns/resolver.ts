@@ -147,11 +147,6 @@ export class DnsResolver {
   }
 }
 
-/** The records of an answer, or an empty list when there are none (for callers that treat absence and none alike). */
-export function recordsOf<T>(answer: DnsAnswer<T>): T[] {
-  return answer.status === 'ok' ? answer.records : [];
-}
-
 /** A TXT record's strings joined, as RFC 7208/6376/7489 read them. */
 export function joinTxt(strings: readonly string[]): string {
   return strings.join('');
