@@ -61,7 +61,7 @@ function trustStore(extraCa: string[] | undefined): string[] | undefined {
   return [...tls.getCACertificates('default'), ...extraCa];
 }
 
-function handshake(options: tls.ConnectionOptions, sockets: Array<{ destroy(): void }>): Promise<TlsProbe> {
+function handshake(options: tls.ConnectionOptions, sockets: net.Socket[]): Promise<TlsProbe> {
   return new Promise((resolve) => {
     const socket = tls.connect({ ...options, rejectUnauthorized: false });
     sockets.push(socket);
@@ -86,7 +86,7 @@ export async function probeTls(options: TlsProbeOptions): Promise<TlsProbe> {
   const timeoutMs = options.timeoutMs ?? 8000;
   const ca = trustStore(options.extraCa);
   const tlsOptions: tls.ConnectionOptions = { servername: options.servername, ...(ca ? { ca } : {}) };
-  const sockets: Array<{ destroy(): void }> = [];
+  const sockets: net.Socket[] = [];
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<TlsProbe>((resolve) => {
     timer = setTimeout(() => resolve({ ok: false, stage: 'connect', error: `no answer within ${timeoutMs / 1000} s` }), timeoutMs);
@@ -121,6 +121,8 @@ export async function probeTls(options: TlsProbeOptions): Promise<TlsProbe> {
     return await Promise.race([work, timeout]);
   } finally {
     clearTimeout(timer);
-    for (const socket of sockets) socket.destroy();
+    // The TLS socket first, which closes the connection under it (STARTTLS); each only once. Destroying the raw socket
+    // under a live TLS socket crashed Node 24 here (SIGSEGV).
+    for (const socket of sockets.reverse()) if (!socket.destroyed) socket.destroy();
   }
 }
