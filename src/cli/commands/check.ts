@@ -1,4 +1,4 @@
-import { check, type CheckReport } from '../../ops/check.ts';
+import type { CheckReport } from '../../ops/check.ts';
 import { operationContext } from '../../ops/context.ts';
 import type { CheckStatus } from '../../checks/result.ts';
 import type { CliCommand } from '../command.ts';
@@ -45,6 +45,8 @@ export const checkCommand: CliCommand = {
   arguments: ['<domain>'],
   options: [],
   async run({ runtime, actor }, args) {
+    // Loaded when used: the checks bring mailauth and its dependencies, which every other command would pay for at start-up.
+    const { check } = await import('../../ops/check.ts');
     const report = await check({ host: runtime.host(), config: runtime.config, domain: args[0] ?? '', now: runtime.now(), operation: operationContext(runtime, actor) });
     return { json: report, text: renderCheckReport(report, process.stdout.columns ?? 120), exitCode: report.ok ? 0 : 1 };
   },
