@@ -1,4 +1,5 @@
-// `check <domain>`: the deliverability report. Read-only: no lock, no audit entry.
+// `check <domain>`: the deliverability report. It changes nothing on the host, except on the first end-to-end probe
+// of a domain, which creates the probe sender and alias through ordinary, audited changes (src/probe).
 //
 // Every check starts at once against shared facts (checks/facts.ts) and one resolver that asks each DNS question
 // once (dns/resolver.ts, through DNS_RESOLVER when set). The result lists the checks in a fixed order, the worst
