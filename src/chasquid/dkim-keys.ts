@@ -71,7 +71,7 @@ export async function dkimSetup(host: MailHost, paths: ChasquidPaths, domain: st
   }
   const [selectorFile, signer] = await Promise.all([
     host.files.read(path.posix.join(paths.domainDir(domain), 'dkim_selector')),
-    host.exec(['sh', '-c', 'command -v dkimsign']),
+    host.verbs.call('which', ['dkimsign']),
   ]);
   const signerPresent = signer.code === 0;
   if (selectorFile === undefined) return { layout, keys: [], signerPresent };

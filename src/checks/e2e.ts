@@ -3,12 +3,28 @@
 // against DNS as it is now, with the host's address as the connecting IP, chasquid's hostname as HELO and the probe
 // as envelope sender — as a receiving server would. It passes when DKIM (aligned with the domain), SPF and DMARC pass.
 
+import type { AuthenticateResult } from 'mailauth';
 import type { CheckResult } from './result.ts';
 
 export interface E2eVerdicts {
   dkim: Array<{ domain: string; selector: string; result: string; comment?: string }>;
   spf: { result: string; comment?: string };
   dmarc: { result: string; comment?: string };
+}
+
+/** What a verifier concluded, from mailauth's result. */
+export function verdictsOf(result: AuthenticateResult): E2eVerdicts {
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? { comment: value } : {});
+  return {
+    dkim: result.dkim.results.map((signature) => ({
+      domain: (signature.signingDomain ?? '').toLowerCase(),
+      selector: signature.selector ?? '',
+      result: signature.status?.result ?? 'none',
+      ...text(signature.status?.comment),
+    })),
+    spf: { result: result.spf ? result.spf.status.result : 'none', ...text(result.spf ? result.spf.status.comment : undefined) },
+    dmarc: { result: result.dmarc ? result.dmarc.status.result : 'none', ...text(result.dmarc ? result.dmarc.status.comment : undefined) },
+  };
 }
 
 export interface E2eInput {

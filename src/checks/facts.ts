@@ -10,7 +10,6 @@ import { ChasquidPaths } from '../chasquid/paths.ts';
 import { dkimLayout } from '../chasquid/version.ts';
 import type { DnsResolver, DnsAnswer } from '../dns/resolver.ts';
 import { failedError } from '../errors.ts';
-import type { HostPort } from '../config.ts';
 import type { MailHost } from '../host/mail-host.ts';
 import type { OperationContext } from '../ops/context.ts';
 import { mailHostAddresses, parseInterfaceAddresses, type HostAddress, type InterfaceAddress } from './host-addresses.ts';
@@ -28,8 +27,8 @@ export interface CheckEnvironment {
   restartCommand: string;
   /** Extra CA certificates (PEM) trusted when verifying the served chains. */
   extraCa?: string[];
-  /** What the end-to-end probe needs (it creates its sender and alias through ordinary operations); absent: skipped. */
-  probe?: { context: OperationContext; submission: HostPort };
+  /** What the end-to-end probe needs (it creates its sender and alias through ordinary changes); absent: skipped. */
+  probe?: { context: OperationContext };
 }
 
 export class CheckFacts {
@@ -74,15 +73,15 @@ export class CheckFacts {
         throw failedError('chasquid-config-missing', `${this.paths.configFile} does not exist on the mail host.`, { hint: 'Check CHASQUID_DIR.' });
       }
       const settings = parseChasquidConf(text.toString('utf8'));
-      const hostname = settings.hostname ?? (await this.env.host.execOk(['hostname'])).stdout.toString('utf8').trim();
+      const hostname = settings.hostname ?? (await this.env.host.verbs.callOk('hostname')).stdout.toString('utf8').trim();
       return { settings, hostname: hostname.toLowerCase().replace(/\.$/, '') };
     });
   }
 
-  /** The host's interface addresses; undefined when `ip` is not there to tell. */
+  /** The host's interface addresses; undefined when they cannot be read (no `ip`, or an older mailops-host). */
   interfaces(): Promise<InterfaceAddress[] | undefined> {
     return this.#once('interfaces', async () => {
-      const result = await this.env.host.exec(['ip', '-o', 'addr', 'show']);
+      const result = await this.env.host.verbs.call('addresses');
       return result.code === 0 ? parseInterfaceAddresses(result.stdout.toString('utf8')) : undefined;
     });
   }

@@ -7,9 +7,11 @@ import { fetchPolicy } from 'mailauth/lib/mta-sts.js';
 import { spf } from 'mailauth/lib/spf/index.js';
 import { joinTxt } from '../dns/resolver.ts';
 import { asMailopsError } from '../errors.ts';
-import { probeRoundTrip } from '../probe/round-trip.ts';
+import { authenticate } from 'mailauth';
+import { probeSenderLocal } from '../probe/names.ts';
+import { sendProbe, type CapturedMessage } from '../probe/probe.ts';
 import { evaluateDkim } from './dkim.ts';
-import { evaluateE2e } from './e2e.ts';
+import { evaluateE2e, verdictsOf } from './e2e.ts';
 import { evaluateDmarc, externalReportDomains, parseDmarc } from './dmarc.ts';
 import { dnsblQueryName, evaluateDnsbl } from './dnsbl.ts';
 import type { CheckFacts } from './facts.ts';
@@ -139,12 +141,19 @@ async function e2e(facts: CheckFacts): Promise<CheckResult> {
   }
   const [{ hostname }, addresses] = await Promise.all([facts.settings(), facts.sendingAddresses()]);
   const ip = (addresses.find((address) => address.family === 4) ?? addresses[0])?.address;
+  const sender = `${probeSenderLocal}@${facts.domain}`;
   if (ip === undefined) {
     return { id: 'e2e', status: 'fail', summary: 'no address of the mail host is known, so SPF cannot be evaluated', fix: 'Fix the mx-address check first' };
   }
-  const { sender, outcome } = await probeRoundTrip({ context: probe.context, domain: facts.domain, hostname, ip, submission: probe.submission, resolver: facts.env.dns,
-    ...(facts.env.extraCa ? { extraCa: facts.env.extraCa } : {}) });
-  return evaluateE2e({ domain: facts.domain, sender, ip, outcome });
+  let captured: CapturedMessage;
+  try {
+    captured = await sendProbe(probe.context, facts.domain);
+  } catch (error) {
+    const failure = asMailopsError(error);
+    return evaluateE2e({ domain: facts.domain, sender, ip, outcome: { failed: failure.message, fix: failure.hint ?? 'Run the check again; the log has the details.' } });
+  }
+  const result = await authenticate(captured.raw, { ip, helo: captured.helo, sender: captured.sender, mta: hostname, resolver: facts.env.dns.forMailauth });
+  return evaluateE2e({ domain: facts.domain, sender: captured.sender, ip, outcome: { verdicts: verdictsOf(result) } });
 }
 
 /** Every check, in report order. */

@@ -5,7 +5,7 @@
 // once (dns/resolver.ts, through DNS_RESOLVER when set). The result lists the checks in a fixed order, the worst
 // status (the Discord embed's colour), and which mailbox providers' requirements the domain meets.
 
-import type { Config, HostPort } from '../config.ts';
+import type { Config } from '../config.ts';
 import { checkRunners, runCheck } from '../checks/run.ts';
 import { CheckFacts } from '../checks/facts.ts';
 import { providerRequirements, type RequirementsSummary } from '../checks/requirements.ts';
@@ -31,7 +31,7 @@ export interface CheckReport {
 
 export interface CheckOptions {
   host: MailHost;
-  config: Pick<Config, 'CHASQUID_DIR' | 'CHASQUID_RESTART' | 'MAIL_DOMAINS' | 'MAIL_HOST' | 'SMTP_SUBMISSION' | 'DNS_RESOLVER' | 'DNSBL_IP_ZONES' | 'DNSBL_DOMAIN_ZONES'>;
+  config: Pick<Config, 'CHASQUID_DIR' | 'CHASQUID_RESTART' | 'MAIL_DOMAINS' | 'DNS_RESOLVER' | 'DNSBL_IP_ZONES' | 'DNSBL_DOMAIN_ZONES'>;
   domain: string;
   now: Date;
   /** A resolver of the caller's (tests, benchmarks); by default a new one per run, through DNS_RESOLVER. */
@@ -43,13 +43,6 @@ export interface CheckOptions {
    * creates the probe sender and alias on first use. Without it, `e2e` is skipped.
    */
   operation?: OperationContext;
-}
-
-/** SMTP_SUBMISSION, by default port 587 of MAIL_HOST's host. */
-function submissionService(config: CheckOptions['config']): HostPort {
-  if (config.SMTP_SUBMISSION) return config.SMTP_SUBMISSION;
-  if (!config.MAIL_HOST) throw usageError('missing-configuration', 'The end-to-end check needs SMTP_SUBMISSION or MAIL_HOST.', 'Set SMTP_SUBMISSION=host:port.');
-  return { host: config.MAIL_HOST.host, port: 587 };
 }
 
 export async function check(options: CheckOptions): Promise<CheckReport> {
@@ -68,7 +61,7 @@ export async function check(options: CheckOptions): Promise<CheckReport> {
     dnsblZones: { ip: options.config.DNSBL_IP_ZONES, domain: options.config.DNSBL_DOMAIN_ZONES },
     restartCommand: (options.config.CHASQUID_RESTART ?? ['systemctl', 'restart', 'chasquid']).join(' '),
     ...(options.extraCa ? { extraCa: options.extraCa } : {}),
-    ...(options.operation ? { probe: { context: options.operation, submission: submissionService(options.config) } } : {}),
+    ...(options.operation ? { probe: { context: options.operation } } : {}),
   });
   const checks = (await Promise.all(checkRunners.map(({ id, run }) => runCheck(id, run, facts)))).flat();
   const requirements = providerRequirements(checks);

@@ -22,12 +22,12 @@ export const migrations: Migration[] = [
       CREATE INDEX audit_at ON audit (at);`,
   },
   {
-    // The probe sender of `check`'s end-to-end test (src/probe): created on first use with a generated password,
-    // which only mailops knows — so it is kept here, one row per domain.
-    name: 'probe-senders',
+    // The probe sender of each domain and its generated password (mailops's own credential, see src/probe).
+    name: '0002-probe-senders',
     sql: `
       CREATE TABLE probe_senders (
-        address TEXT PRIMARY KEY,
+        domain TEXT PRIMARY KEY,
+        address TEXT NOT NULL,
         password TEXT NOT NULL,
         created_at TEXT NOT NULL
       );`,
