@@ -51,14 +51,6 @@ export class CheckFacts {
     return fact;
   }
 
-  /**
-   * chasquid.conf gives the hostname, whose A/AAAA every address check waits for: the reads that nothing waits for
-   * start after it, so that they do not slow it down (each is a process on the host).
-   */
-  async #criticalReadsFirst(): Promise<void> {
-    await this.settings().catch(() => undefined);
-  }
-
   get domain(): string {
     return this.env.domain;
   }
@@ -115,28 +107,35 @@ export class CheckFacts {
 
   dkimSetup(): Promise<DkimSetup> {
     return this.#once('dkim', async () => {
-      await this.#criticalReadsFirst();
       const version = await chasquidVersion(this.env.host);
       return dkimSetup(this.env.host, this.paths, this.domain, dkimLayout(version));
     });
   }
 
-  /** certs/<name>/fullchain.pem of every certificate directory, as the leaf certificate. */
+  /**
+   * The certificates installed on the host, as their leaf: certs/<hostname>/fullchain.pem, which chasquid serves for
+   * its hostname — and only when that one is missing, every certs/<name>/fullchain.pem (each read is a call to the
+   * host, and the common case needs one).
+   */
   installedCertificates(): Promise<InstalledCertificate[]> {
     return this.#once('certificates', async () => {
-      await this.#criticalReadsFirst();
+      const { hostname } = await this.settings();
+      const own = await this.#certificate(hostname);
+      if (own !== undefined) return [own];
       const entries = await this.env.host.files.list(this.paths.certsDir) ?? [];
       const names = entries.filter((entry) => entry.type === 'directory' || entry.type === 'symlink').map((entry) => entry.name);
-      const found = await Promise.all(names.map(async (name) => {
-        const pem = await this.env.host.files.read(path.posix.join(this.paths.certificateDir(name), 'fullchain.pem')).catch(() => undefined);
-        if (pem === undefined) return undefined;
-        try {
-          return { name, certificate: new X509Certificate(pem) };
-        } catch {
-          return undefined;
-        }
-      }));
+      const found = await Promise.all(names.map((name) => this.#certificate(name)));
       return found.filter((entry): entry is InstalledCertificate => entry !== undefined);
     });
+  }
+
+  async #certificate(name: string): Promise<InstalledCertificate | undefined> {
+    const pem = await this.env.host.files.read(path.posix.join(this.paths.certificateDir(name), 'fullchain.pem')).catch(() => undefined);
+    if (pem === undefined) return undefined;
+    try {
+      return { name, certificate: new X509Certificate(pem) };
+    } catch {
+      return undefined;
+    }
   }
 }
