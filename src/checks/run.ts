@@ -3,11 +3,11 @@
 // facts and the resolver's cache, so the run takes as long as its deepest chain of dependent lookups.
 
 import { isIP } from 'node:net';
+import { authenticate } from 'mailauth';
 import { fetchPolicy } from 'mailauth/lib/mta-sts.js';
 import { spf } from 'mailauth/lib/spf/index.js';
 import { joinTxt } from '../dns/resolver.ts';
 import { asMailopsError } from '../errors.ts';
-import { authenticate } from 'mailauth';
 import { probeSenderLocal } from '../probe/names.ts';
 import { sendProbe, type CapturedMessage } from '../probe/probe.ts';
 import { evaluateDkim } from './dkim.ts';
