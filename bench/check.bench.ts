@@ -8,7 +8,9 @@
 // (chasquid's hostname comes from chasquid.conf over SSH, not from DNS.) Target: ≤ 1.3.
 //
 // The check runs in-process on a warm SSH connection, as the bot runs it, with a new resolver (an empty DNS cache)
-// each time; the median of several runs is reported. The end-to-end probe is a mail round trip whose time does not
+// each time; the median of several runs is reported. As in the bot, the process remembers the hostname of the previous
+// check and asks DNS about it while chasquid.conf is read over SSH (checks/facts.ts, prefetch); the first, cold run
+// (the warm-up) is not counted. The end-to-end probe is a mail round trip whose time does not
 // depend on DNS; it is measured and printed separately, without a target.
 
 import { parseConfig } from '../src/config.ts';

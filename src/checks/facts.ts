@@ -12,6 +12,7 @@ import type { DnsResolver, DnsAnswer } from '../dns/resolver.ts';
 import { failedError } from '../errors.ts';
 import type { MailHost } from '../host/mail-host.ts';
 import type { OperationContext } from '../ops/context.ts';
+import { dnsblQueryName } from './dnsbl.ts';
 import { mailHostAddresses, parseInterfaceAddresses, type HostAddress, type InterfaceAddress } from './host-addresses.ts';
 import type { InstalledCertificate } from './tls.ts';
 
@@ -31,6 +32,14 @@ export interface CheckEnvironment {
   probe?: { context: OperationContext };
 }
 
+/**
+ * The hostname each mail host had at its last check in this process. The next check of that host asks DNS for that
+ * name's addresses, their PTR and blocklist entries at once, while chasquid.conf is still being read over SSH: when
+ * the hostname has not changed (nearly always) those answers are in the cache by the time the checks ask, and the
+ * SSH read is off the critical path. The checks themselves only ever use the hostname just read.
+ */
+const lastHostnames = new WeakMap<MailHost, string>();
+
 export class CheckFacts {
   readonly env: CheckEnvironment;
   readonly paths: ChasquidPaths;
@@ -39,6 +48,21 @@ export class CheckFacts {
   constructor(env: CheckEnvironment) {
     this.env = env;
     this.paths = new ChasquidPaths(env.chasquidDir);
+  }
+
+  /** Asks DNS, ahead of time, what the address checks will ask if the hostname is the one of the last check. */
+  prefetch(): void {
+    const hostname = lastHostnames.get(this.env.host);
+    if (hostname === undefined) return;
+    const { dns, dnsblZones } = this.env;
+    for (const type of ['A', 'AAAA'] as const) {
+      void dns.lookup(hostname, type).then((answer) => {
+        for (const address of answer.status === 'ok' ? answer.records : []) {
+          void dns.reverse(address);
+          for (const zone of dnsblZones.ip) void dns.lookup(dnsblQueryName(address, zone), 'A');
+        }
+      });
+    }
   }
 
   #once<T>(key: string, compute: () => Promise<T>): Promise<T> {
@@ -66,7 +90,9 @@ export class CheckFacts {
       }
       const settings = parseChasquidConf(text.toString('utf8'));
       const hostname = settings.hostname ?? (await this.env.host.verbs.callOk('hostname')).stdout.toString('utf8').trim();
-      return { settings, hostname: hostname.toLowerCase().replace(/\.$/, '') };
+      const normalized = hostname.toLowerCase().replace(/\.$/, '');
+      lastHostnames.set(this.env.host, normalized);
+      return { settings, hostname: normalized };
     });
   }
 

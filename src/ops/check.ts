@@ -63,6 +63,7 @@ export async function check(options: CheckOptions): Promise<CheckReport> {
     ...(options.extraCa ? { extraCa: options.extraCa } : {}),
     ...(options.operation ? { probe: { context: options.operation } } : {}),
   });
+  facts.prefetch();
   const checks = (await Promise.all(checkRunners.map(({ id, run }) => runCheck(id, run, facts)))).flat();
   const requirements = providerRequirements(checks);
   const hostname = await facts.settings().then((settings) => settings.hostname, () => undefined);
