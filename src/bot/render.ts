@@ -1,0 +1,49 @@
+// Embeds for results: the colours mailops uses, and Discord's size limits applied to whatever a command renders
+// (a long list of senders must shorten, not make Discord reject the whole reply).
+
+import type { APIEmbed, APIEmbedField } from 'discord.js';
+
+export const colours = { ok: 0x2e7d32, warn: 0xf9a825, fail: 0xc62828, info: 0x1565c0 } as const;
+
+const limits = { title: 256, description: 4096, fields: 25, fieldName: 256, fieldValue: 1024, footer: 2048, total: 6000, embeds: 10 };
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function fitEmbed(embed: APIEmbed): APIEmbed {
+  const fitted: APIEmbed = { ...embed };
+  if (fitted.title !== undefined) fitted.title = cut(fitted.title, limits.title);
+  if (fitted.description !== undefined) fitted.description = cut(fitted.description, limits.description);
+  if (fitted.footer) fitted.footer = { ...fitted.footer, text: cut(fitted.footer.text, limits.footer) };
+  if (fitted.fields) {
+    fitted.fields = fitted.fields.slice(0, limits.fields).map((field): APIEmbedField => ({
+      ...field, name: cut(field.name || '\u200b', limits.fieldName), value: cut(field.value || '\u200b', limits.fieldValue),
+    }));
+  }
+  return fitted;
+}
+
+function size(embed: APIEmbed): number {
+  return (embed.title?.length ?? 0) + (embed.description?.length ?? 0) + (embed.footer?.text.length ?? 0) +
+    (embed.fields ?? []).reduce((sum, field) => sum + field.name.length + field.value.length, 0);
+}
+
+/** The embeds cut to Discord's limits: per field, per embed, and 6000 characters over all of them. */
+export function fitEmbeds(embeds: readonly APIEmbed[]): APIEmbed[] {
+  const fitted: APIEmbed[] = [];
+  let total = 0;
+  for (const embed of embeds.slice(0, limits.embeds).map(fitEmbed)) {
+    let current = embed;
+    while (total + size(current) > limits.total && (current.fields?.length ?? 0) > 0) {
+      current = { ...current, fields: current.fields?.slice(0, -1) };
+    }
+    if (total + size(current) > limits.total && current.description !== undefined) {
+      current = { ...current, description: cut(current.description, Math.max(1, limits.total - total - size({ ...current, description: '' }))) };
+    }
+    if (total + size(current) > limits.total) break;
+    total += size(current);
+    fitted.push(current);
+  }
+  return fitted;
+}
