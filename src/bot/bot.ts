@@ -11,6 +11,7 @@ import { requireSettings } from '../config.ts';
 import { failedError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import { AuditChannel } from './audit-channel.ts';
+import { guardInteractions } from './packet-guard.ts';
 import type { MailCommand } from './command.ts';
 import { Router } from './router.ts';
 import { SuggestionCache } from './suggestions.ts';
@@ -60,9 +61,13 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     const work = router.handle(interaction).finally(() => inFlight.delete(work));
     inFlight.add(work);
   });
+  client.on(Events.Raw, guardInteractions(logger));
   client.on(Events.Error, (error) => logger.error({ err: error }, 'Discord client error'));
   client.on(Events.ShardError, (error) => logger.warn({ err: error }, 'gateway connection error'));
-  client.on(Events.ShardReconnecting, () => logger.info('gateway connection lost; reconnecting'));
+  let stopping: Promise<void> | undefined;
+  client.on(Events.ShardReconnecting, () => {
+    if (!stopping) logger.info('gateway connection lost; reconnecting');
+  });
   client.on(Events.ShardResume, () => logger.info('gateway session resumed'));
   client.on(Events.Warn, (message) => logger.warn({ discord: message }, 'Discord client warning'));
 
@@ -85,7 +90,6 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   }
   logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'connected to Discord');
 
-  let stopping: Promise<void> | undefined;
   const started: BotService[] = [];
   const bot: RunningBot = {
     client: client as Client<true>,

@@ -52,9 +52,10 @@ export interface EmulatorOptions {
   roles?: EmulatedRole[];
 }
 
-interface RegisteredOption {
+export interface RegisteredOption {
   type: number;
   name: string;
+  description: string;
   required?: boolean;
   autocomplete?: boolean;
   choices?: Array<{ name: string; value: string }>;

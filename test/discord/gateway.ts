@@ -41,14 +41,15 @@ interface Session {
 export interface GatewayRecord {
   /** Every payload a client sent, in order, with the path it connected to. */
   received: Array<GatewayPayload & { path: string }>;
-  /** How many sockets were opened, identified and resumed. */
+  /** How many sockets were opened, identified and resumed; the close code of each closed socket. */
   connections: number;
+  closeCodes: number[];
   identifies: number;
   resumes: number;
 }
 
 export class Gateway {
-  readonly record: GatewayRecord = { received: [], connections: 0, identifies: 0, resumes: 0 };
+  readonly record: GatewayRecord = { received: [], connections: 0, closeCodes: [], identifies: 0, resumes: 0 };
   /** When false, heartbeats go unanswered (a zombie connection, which the client must detect and resume). */
   acknowledgeHeartbeats = true;
   readonly #server = new WebSocketServer({ noServer: true });
@@ -118,7 +119,8 @@ export class Gateway {
           break;
       }
     });
-    ws.on('close', () => {
+    ws.on('close', (code) => {
+      this.record.closeCodes.push(code);
       if (session?.socket === ws) session.socket = undefined;
     });
     ws.on('error', () => { /* a dropped socket; the session waits for RESUME */ });
