@@ -3,6 +3,7 @@
 
 import { defineCommand } from '../src/bot/command.ts';
 import { option } from '../src/bot/options.ts';
+import { inlineCode } from '../src/bot/render.ts';
 import { domainSuggestions } from '../src/bot/suggestions.ts';
 
 export default defineCommand({
@@ -14,7 +15,7 @@ export default defineCommand({
     algo: option.choice('Key type (default rsa2048)', ['rsa2048', 'rsa3072', 'ed25519']),
   },
   target: 'domain',
-  confirm: ({ domain, algo }) => `Rotate the DKIM key of **${domain}** (${algo ?? 'rsa2048'})? The old key stays published for the grace period.`,
+  confirm: ({ domain, algo }) => `Rotate the DKIM key of ${inlineCode(domain)} (${algo ?? 'rsa2048'})? The old key stays published for the grace period.`,
   working: 'Rotating the DKIM key…',
   // execute: wired when the DKIM operation lands in src/ops (pass context.progress for the DNS steps).
 });

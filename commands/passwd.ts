@@ -3,17 +3,26 @@
 
 import { defineCommand } from '../src/bot/command.ts';
 import { option } from '../src/bot/options.ts';
+import { changeNotes, colours } from '../src/bot/render.ts';
+import { senderSuggestions } from '../src/bot/suggestions.ts';
+import { changeSenderPassword } from '../src/ops/senders.ts';
 
 export default defineCommand({
   name: 'passwd',
   description: 'Set a new password for a sender (generated unless you type one)',
   access: 'change',
   options: {
-    address: option.address('The sender whose password changes'),
+    address: option.address('The sender whose password changes', { suggest: senderSuggestions }),
     'type-password': option.flag('Type the password in a private form instead of generating one'),
   },
   target: 'address',
   visibility: 'private',
-  askSecret: { when: (input) => input['type-password'], title: 'New password', label: 'Password', minLength: 12, maxLength: 128 },
-  // execute: wired when the users operation lands in src/ops.
+  askSecret: { when: (input) => input['type-password'], title: 'New password', label: 'Password', minLength: 12, maxLength: 256 },
+  async execute(context, { address }) {
+    const result = await changeSenderPassword(context.operation(), context.secret === undefined ? { address } : { address, password: context.secret });
+    return {
+      embeds: [{ title: `New password for ${result.address}`, color: colours.ok, description: `${result.password === undefined ? 'The password you typed.\n' : ''}${changeNotes(result)}` }],
+      ...(result.password === undefined ? {} : { secret: { label: `Password for ${result.address}`, value: result.password } }),
+    };
+  },
 });

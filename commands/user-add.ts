@@ -3,6 +3,8 @@
 
 import { defineCommand } from '../src/bot/command.ts';
 import { option } from '../src/bot/options.ts';
+import { changeNotes, colours } from '../src/bot/render.ts';
+import { addSender } from '../src/ops/senders.ts';
 
 export default defineCommand({
   name: 'user-add',
@@ -14,6 +16,12 @@ export default defineCommand({
   },
   target: 'address',
   visibility: 'private',
-  askSecret: { when: (input) => input['type-password'], title: 'Password for the new sender', label: 'Password', minLength: 12, maxLength: 128 },
-  // execute: wired when the users operation lands in src/ops.
+  askSecret: { when: (input) => input['type-password'], title: 'Password for the new sender', label: 'Password', minLength: 12, maxLength: 256 },
+  async execute(context, { address }) {
+    const result = await addSender(context.operation(), context.secret === undefined ? { address } : { address, password: context.secret });
+    return {
+      embeds: [{ title: `Added sender ${result.address}`, color: colours.ok, description: `${result.password === undefined ? 'With the password you typed.\n' : ''}${changeNotes(result)}` }],
+      ...(result.password === undefined ? {} : { secret: { label: `Password for ${result.address}`, value: result.password } }),
+    };
+  },
 });

@@ -2,7 +2,9 @@
 
 import { defineCommand } from '../src/bot/command.ts';
 import { option } from '../src/bot/options.ts';
+import { colours } from '../src/bot/render.ts';
 import { domainSuggestions } from '../src/bot/suggestions.ts';
+import { listSenders } from '../src/ops/senders.ts';
 
 export default defineCommand({
   name: 'users',
@@ -11,5 +13,15 @@ export default defineCommand({
   options: {
     domain: option.optionalDomain('Only this domain', domainSuggestions),
   },
-  // execute: wired when the users operation lands in src/ops.
+  async execute(context, { domain }) {
+    const { users } = await listSenders(context.operation(), domain === undefined ? {} : { domain });
+    return {
+      embeds: [{
+        title: domain === undefined ? 'Senders' : `Senders of ${domain}`,
+        color: colours.info,
+        description: users.length === 0 ? 'No senders.' : users.join('\n'),
+        footer: { text: `${users.length} sender(s)` },
+      }],
+    };
+  },
 });

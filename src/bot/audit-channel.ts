@@ -4,7 +4,7 @@
 
 import { Routes, type REST } from 'discord.js';
 import type { Logger } from '../log.ts';
-import { printable } from '../validation/domain.ts';
+import { inlineCode } from './render.ts';
 
 export interface AuditPost {
   userId: string;
@@ -17,13 +17,8 @@ export interface AuditPost {
 
 const icons = { ok: '✅', failed: '❌', refused: '⛔' } as const;
 
-/** The target as inline code, whatever the person typed (no mention, no formatting can escape it). */
-function code(text: string): string {
-  return `\`${printable(text, 100).replaceAll('`', "'")}\``;
-}
-
 export function auditText(post: AuditPost): string {
-  const target = post.target === '' ? '' : ` ${code(post.target)}`;
+  const target = post.target === '' ? '' : ` ${inlineCode(post.target)}`;
   const detail = post.detail === undefined ? '' : ` (${post.detail})`;
   return `${icons[post.outcome]} <@${post.userId}> \`/mail ${post.operation}\`${target}: ${post.outcome}${detail}`;
 }

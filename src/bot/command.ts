@@ -14,7 +14,7 @@
 // (`Reply.secret`) is only ever sent in an ephemeral message.
 
 import type { APIEmbed } from 'discord.js';
-import type { ChangeContext } from '../ops/change.ts';
+import type { OperationContext } from '../ops/context.ts';
 import type { Runtime } from '../runtime.ts';
 import type { OptionSpecs, OptionValues } from './options.ts';
 
@@ -26,8 +26,8 @@ export interface CommandContext {
   readonly actor: string;
   /** The password typed into the modal, when the command asked for one and the invoker gave it. */
   readonly secret: string | undefined;
-  /** What an operation that changes the host takes (host, lock, state database, audit, actor). */
-  changeContext(): ChangeContext;
+  /** What an operation of src/ops takes (host, state database, configuration, redactor, this actor). */
+  operation(): OperationContext;
   /** Replaces the progress line of the reply (long work: certificate renewal, DKIM rotation, checks). */
   progress(text: string): Promise<void>;
 }

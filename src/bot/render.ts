@@ -2,6 +2,7 @@
 // (a long list of senders must shorten, not make Discord reject the whole reply).
 
 import type { APIEmbed, APIEmbedField } from 'discord.js';
+import { printable } from '../validation/domain.ts';
 
 export const colours = { ok: 0x2e7d32, warn: 0xf9a825, fail: 0xc62828, info: 0x1565c0 } as const;
 
@@ -46,4 +47,19 @@ export function fitEmbeds(embeds: readonly APIEmbed[]): APIEmbed[] {
     fitted.push(current);
   }
   return fitted;
+}
+
+/** Text as inline code, whatever it holds: on one line, no backtick to escape from it, no mention. */
+export function inlineCode(text: string, max = 100): string {
+  return `\`${printable(text, max).replaceAll('`', "'")}\``;
+}
+
+/** The closing lines of a change to senders or aliases: what mailops repaired, restarts, warnings, when it is live. */
+export function changeNotes(result: { restarted: boolean; repaired: string[]; warnings?: string[] }): string {
+  const lines: string[] = [];
+  if (result.restarted) lines.push('chasquid was restarted to load the new domain.');
+  for (const repair of result.repaired) lines.push(`Repaired so that chasquid can read it: ${repair}`);
+  for (const warning of result.warnings ?? []) lines.push(`⚠️ ${warning}`);
+  lines.push('chasquid picks up the change within 30 seconds.');
+  return lines.join('\n');
 }

@@ -13,6 +13,7 @@ import { MessageFlags, ModalBuilder, TextInputBuilder, TextInputStyle, LabelBuil
   type ChatInputCommandInteraction, type Interaction, type ModalSubmitInteraction } from 'discord.js';
 import { asMailopsError, type MailopsError } from '../errors.ts';
 import { recordRefusal } from '../ops/change.ts';
+import { operationContext } from '../ops/context.ts';
 import type { Runtime } from '../runtime.ts';
 import { decideAccess } from './access.ts';
 import type { AuditChannel } from './audit-channel.ts';
@@ -296,14 +297,7 @@ export class Router {
       runtime,
       actor: invocation.actor,
       secret: invocation.secret,
-      changeContext: () => ({
-        host: runtime.host(),
-        chasquidDir: runtime.config.CHASQUID_DIR,
-        database: runtime.database(),
-        logger: runtime.logger,
-        actor: invocation.actor,
-        now: () => runtime.now(),
-      }),
+      operation: () => operationContext(runtime, invocation.actor),
       progress: (text) => response.progress(text),
     };
   }

@@ -5,6 +5,9 @@
 // answer waits at most `waitMs` for a fresh list — after that it uses what it has (possibly nothing) while the
 // lookup finishes for the next keystroke. A change made through the bot clears the cache.
 
+import { listAliases } from '../ops/aliases.ts';
+import { operationContext } from '../ops/context.ts';
+import { listSenders } from '../ops/senders.ts';
 import type { Runtime } from '../runtime.ts';
 
 export interface SuggestionSource {
@@ -20,6 +23,22 @@ export const domainSuggestions: SuggestionSource = {
   name: 'domains',
   ttlMs: Number.POSITIVE_INFINITY,
   list: async (runtime) => runtime.config.MAIL_DOMAINS ?? [],
+};
+
+const actor = 'discord:autocomplete';
+
+/** The senders on the host, all managed domains. */
+export const senderSuggestions: SuggestionSource = {
+  name: 'senders',
+  ttlMs: 15_000,
+  list: async (runtime) => (await listSenders(operationContext(runtime, actor))).users,
+};
+
+/** The aliases on the host (catch-alls as *@domain), all managed domains. */
+export const aliasSuggestions: SuggestionSource = {
+  name: 'aliases',
+  ttlMs: 15_000,
+  list: async (runtime) => (await listAliases(operationContext(runtime, actor))).aliases.map((alias) => alias.address),
 };
 
 /** Discord shows at most 25 choices. */

@@ -32,6 +32,9 @@ const changes: Array<[string, Record<string, OptionValue>, string]> = [
   ['dns-diff', { domain: 'example.test', accept: true }, 'example.test'],
 ];
 
+/** Commands whose operation exists (tested with the lab in their own files); the others answer "not available yet". */
+const wired = new Set(['status', 'user-add', 'passwd', 'user-remove', 'users', 'alias-set', 'alias-remove', 'aliases']);
+
 const readings: Array<[string, Record<string, OptionValue>]> = [
   ['users', {}],
   ['users', { domain: 'example.org' }],
@@ -89,7 +92,7 @@ describe('changing commands', () => {
     }
   });
 
-  it.each(changes)('/mail %s %o tells an admin, privately, that it is not available yet', async (name, options) => {
+  it.each(changes.filter(([name]) => !wired.has(name)))('/mail %s %o tells an admin, privately, that it is not available yet', async (name, options) => {
     const record = await h.finished(h.emulator.command(h.admin, name, options));
     expect(record.callback?.type).toBe(4);
     expect(ephemeral(record.callback?.data?.flags)).toBe(true);
@@ -104,7 +107,7 @@ describe('reading commands', () => {
     expect(record.text).toContain(`/mail ${name} needs a mailops viewer or admin role`);
   });
 
-  it.each(readings)('/mail %s %o tells a viewer, privately, that it is not available yet', async (name, options) => {
+  it.each(readings.filter(([name]) => !wired.has(name)))('/mail %s %o tells a viewer, privately, that it is not available yet', async (name, options) => {
     const record = await h.finished(h.emulator.command(h.viewer, name, options));
     expect(ephemeral(record.callback?.data?.flags)).toBe(true);
     expect(record.text).toContain(`/mail ${name} is not available yet`);
