@@ -55,9 +55,9 @@ export function inlineCode(text: string, max = 100): string {
 }
 
 /** The closing lines of a change to senders or aliases: what mailops repaired, restarts, warnings, when it is live. */
-export function changeNotes(result: { restarted: boolean; repaired: string[]; warnings?: string[] }): string {
+export function changeNotes(result: { restarted: boolean; restartReason?: string; repaired: string[]; warnings?: string[] }): string {
   const lines: string[] = [];
-  if (result.restarted) lines.push('chasquid was restarted to load the new domain.');
+  if (result.restarted) lines.push(`chasquid was restarted${result.restartReason === undefined ? '' : ` (${result.restartReason})`}.`);
   for (const repair of result.repaired) lines.push(`Repaired so that chasquid can read it: ${repair}`);
   for (const warning of result.warnings ?? []) lines.push(`⚠️ ${warning}`);
   lines.push('chasquid picks up the change within 30 seconds.');

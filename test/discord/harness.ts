@@ -45,7 +45,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
 }
 
-function settled(record: InteractionRecord): boolean {
+/** Whether the bot has finished answering: acknowledged, and no "thinking…" or progress line left. */
+export function settled(record: InteractionRecord): boolean {
   if (!record.callback) return record.rejectedCallbacks.length > 0;
   if (record.callback.type === 8 || record.callback.type === 9 || record.callback.type === 6) return true;
   if (record.originalDeleted) return record.followUps.length > 0;
