@@ -6,11 +6,16 @@ import { parseArgs } from 'node:util';
 import { loadCommands } from '../src/bot/loader.ts';
 import { registerCommands } from '../src/bot/registration.ts';
 import { loadConfig } from '../src/config.ts';
-import { asMailopsError } from '../src/errors.ts';
+import { asMailopsError, usageError } from '../src/errors.ts';
 
 async function main(): Promise<number> {
   try {
-    const { values } = parseArgs({ options: { 'env-file': { type: 'string' } } });
+    let values: { 'env-file'?: string | undefined };
+    try {
+      ({ values } = parseArgs({ options: { 'env-file': { type: 'string' } } }));
+    } catch (error) {
+      throw usageError('usage', (error as Error).message, 'Usage: npm run register [-- --env-file <path>]');
+    }
     const { config } = loadConfig({ ...(values['env-file'] === undefined ? {} : { envFile: values['env-file'] }), cwd: process.cwd(), env: process.env });
     const result = await registerCommands(config, await loadCommands());
     const where = result.scope === 'guild' ? `in the server ${result.guildId}` : 'globally (Discord may take up to an hour to show them)';

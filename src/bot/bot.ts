@@ -117,7 +117,12 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     },
   };
   for (const service of options.services ?? []) {
-    await service.start(bot);
+    try {
+      await service.start(bot);
+    } catch (error) {
+      await bot.stop();
+      throw failedError('service-start-failed', `${service.name} could not start: ${(error as Error).message}.`, { hint: 'The log has the details.', cause: error });
+    }
     started.push(service);
   }
   return bot;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitEmbeds } from './render.ts';
+import { changeNotes, fitEmbeds, inlineCode } from './render.ts';
 
 describe('fitEmbeds', () => {
   it('leaves small embeds as they are', () => {
@@ -21,5 +21,20 @@ describe('fitEmbeds', () => {
   it('drops whole embeds that no longer fit', () => {
     const big = { description: 'd'.repeat(4096) };
     expect(fitEmbeds([big, big, big])).toHaveLength(2);
+  });
+});
+
+describe('changeNotes', () => {
+  it('says when the change is live, and what else happened', () => {
+    expect(changeNotes({ restarted: false, repaired: [] })).toBe('chasquid picks up the change within 30 seconds.');
+    expect(changeNotes({ restarted: true, restartReason: 'to load the new domain', repaired: ['users file owner'], warnings: ['x is also a sender'] }))
+      .toBe('chasquid was restarted (to load the new domain).\nRepaired so that chasquid can read it: users file owner\n⚠️ x is also a sender\nchasquid picks up the change within 30 seconds.');
+  });
+});
+
+describe('inlineCode', () => {
+  it('keeps any text inside one code span', () => {
+    expect(inlineCode('*@example.com')).toBe('`*@example.com`');
+    expect(inlineCode('a`b\n<@1>')).toBe("`a'b\\n<@1>`");
   });
 });

@@ -21,10 +21,10 @@ export const startCommand: CliCommand = {
     process.on('unhandledRejection', onRejection);
     process.on('uncaughtException', onException);
     // Listening from the start: a signal during login stops the bot as soon as it is up.
-    const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-      process.once('SIGINT', () => resolve('SIGINT'));
-    });
+    let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
+    const stopSignal = new Promise<NodeJS.Signals>((resolve) => { onSignal = resolve; });
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
     try {
       // Loaded here, so that the other commands do not load discord.js.
       const [{ startBot }, { loadCommands }, { botServices }] = await Promise.all([
@@ -36,6 +36,8 @@ export const startCommand: CliCommand = {
       await bot.stop();
       return { json: { ok: true, stopped: signal }, text: `mailops bot stopped (${signal})` };
     } finally {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
       process.off('unhandledRejection', onRejection);
       process.off('uncaughtException', onException);
     }
