@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEntries } from '../../src/store/audit.ts';
 import type { OptionValue } from './emulator.ts';
 import { startHarness, type Harness } from './harness.ts';
-import { messageFlags } from './payloads.ts';
+import { isEphemeral, messageFlags } from './payloads.ts';
 
 let h: Harness;
 
@@ -16,8 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
 });
-
-const ephemeral = (flags: unknown) => ((flags as number) & messageFlags.ephemeral) !== 0;
 
 /** Each changing command with options a person could give (dns-diff is a change only with accept). */
 const changes: Array<[string, Record<string, OptionValue>, string]> = [
@@ -49,9 +47,9 @@ describe('/mail status', () => {
   it('shows the lab host: version, running daemon, domains and certificate, in a public reply deferred at once', async () => {
     const record = await h.finished(h.emulator.command(h.admin, 'status'));
     expect(record.callback?.type).toBe(5);
-    expect(ephemeral(record.callback?.data?.flags)).toBe(false);
+    expect(isEphemeral(record.callback?.data?.flags)).toBe(false);
     expect((record.callback?.at ?? Infinity) - record.createdAt).toBeLessThan(1000);
-    expect(ephemeral(record.original?.flags)).toBe(false);
+    expect(isEphemeral(record.original?.flags)).toBe(false);
     const embed = record.original?.embeds[0] as { title: string; fields: Array<{ name: string; value: string }> };
     const field = (name: string) => embed.fields.find((item) => item.name === name)?.value;
     expect(embed.title).toBe(`Mail host ${h.lab.hostname}`);
@@ -70,7 +68,7 @@ describe('/mail status', () => {
   it('is refused, privately, to a member without a mailops role, and the refusal is audited', async () => {
     const record = await h.finished(h.emulator.command(h.stranger, 'status'));
     expect(record.callback?.type).toBe(4);
-    expect(ephemeral(record.callback?.data?.flags)).toBe(true);
+    expect(isEphemeral(record.callback?.data?.flags)).toBe(true);
     expect(record.text).toContain('needs a mailops viewer or admin role');
     expect(auditEntries(h.runtime.database())[0]).toMatchObject({ actor: `discord:${h.stranger.id}(mallory)`, operation: 'status', outcome: 'refused' });
     await h.emulator.until(() => h.auditPosts().some((post) => post.includes(`<@${h.stranger.id}> \`/mail status\`: refused`)));
@@ -83,7 +81,7 @@ describe('changing commands', () => {
       const before = h.auditPosts().length;
       const record = await h.finished(h.emulator.command(member, name, options));
       expect(record.callback?.type).toBe(4);
-      expect(ephemeral(record.callback?.data?.flags)).toBe(true);
+      expect(isEphemeral(record.callback?.data?.flags)).toBe(true);
       expect(record.text).toContain(`/mail ${name} changes the mail server and needs a mailops admin role`);
       const [entry] = auditEntries(h.runtime.database());
       expect(entry).toMatchObject({ actor: `discord:${member.id}(${member.username})`, operation: name, target, outcome: 'refused', detail: 'no admin role' });
@@ -95,7 +93,7 @@ describe('changing commands', () => {
   it.each(changes.filter(([name]) => !wired.has(name)))('/mail %s %o tells an admin, privately, that it is not available yet', async (name, options) => {
     const record = await h.finished(h.emulator.command(h.admin, name, options));
     expect(record.callback?.type).toBe(4);
-    expect(ephemeral(record.callback?.data?.flags)).toBe(true);
+    expect(isEphemeral(record.callback?.data?.flags)).toBe(true);
     expect(record.text).toBe(`🚧 /mail ${name} is not available yet in this version of mailops. Nothing was changed.`);
   });
 });
@@ -103,13 +101,13 @@ describe('changing commands', () => {
 describe('reading commands', () => {
   it.each(readings)('/mail %s %o is refused to a member without a role', async (name, options) => {
     const record = await h.finished(h.emulator.command(h.stranger, name, options));
-    expect(ephemeral(record.callback?.data?.flags)).toBe(true);
+    expect(isEphemeral(record.callback?.data?.flags)).toBe(true);
     expect(record.text).toContain(`/mail ${name} needs a mailops viewer or admin role`);
   });
 
   it.each(readings.filter(([name]) => !wired.has(name)))('/mail %s %o tells a viewer, privately, that it is not available yet', async (name, options) => {
     const record = await h.finished(h.emulator.command(h.viewer, name, options));
-    expect(ephemeral(record.callback?.data?.flags)).toBe(true);
+    expect(isEphemeral(record.callback?.data?.flags)).toBe(true);
     expect(record.text).toContain(`/mail ${name} is not available yet`);
   });
 });

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buttonIds, messageText } from './emulator.ts';
 import { startHarness, type Harness } from './harness.ts';
-import { messageFlags } from './payloads.ts';
+import { isEphemeral, messageFlags } from './payloads.ts';
 import { probeCommands, probeLog, slowSource } from './probe-commands.ts';
 
 let h: Harness;
@@ -55,7 +55,7 @@ describe('confirmation', () => {
     for (const intruder of [h.otherAdmin, h.viewer]) {
       const press = await h.finished(h.emulator.press(intruder, record.original, confirm as string));
       expect(press.callback?.type).toBe(4);
-      expect(ephemeral(press.callback?.data?.flags)).toBe(true);
+      expect(isEphemeral(press.callback?.data?.flags)).toBe(true);
       expect(messageText(press.original!)).toBe(`Only <@${h.admin.id}>, who ran the command, can answer this.`);
     }
     expect(record.original).toEqual(question);
@@ -84,7 +84,7 @@ describe('confirmation', () => {
     await h.emulator.until(() => record.text.includes('Not confirmed in time'), confirmTimeoutMs + 2000, 'the expiry');
     expect(buttonIds(record.original)).toEqual([]);
     const late = await h.finished(h.emulator.press(h.admin, stale, buttonIds(stale)[0] as string));
-    expect(ephemeral(late.callback?.data?.flags)).toBe(true);
+    expect(isEphemeral(late.callback?.data?.flags)).toBe(true);
     expect(late.text).toContain('expired or was answered already: nothing was changed');
     expect(probeLog.executed).toEqual([]);
   });
@@ -101,7 +101,7 @@ describe('secrets', () => {
     const record = await h.finished(h.emulator.command(h.admin, 'probe-secret', { address: 'gen@example.test' }));
     await h.emulator.until(() => record.followUps.length === 1);
     const password = probeLog.generated.at(-1) as string;
-    expect(ephemeral(record.original?.flags)).toBe(false);
+    expect(isEphemeral(record.original?.flags)).toBe(false);
     expect(record.text).toBe('Added gen@example.test');
     expect(record.followUps[0]?.flags).toBe(messageFlags.ephemeral);
     expect(record.followUps[0]?.content).toBe(`**Password for gen@example.test** (shown once, only to you): \`${password}\``);
@@ -117,7 +117,7 @@ describe('secrets', () => {
   it('a private command is deferred ephemerally and its result carries the password', async () => {
     const record = await h.finished(h.emulator.command(h.admin, 'probe-private', { address: 'p@example.test' }));
     const password = probeLog.generated.at(-1) as string;
-    expect(ephemeral(record.callback?.data?.flags)).toBe(true);
+    expect(isEphemeral(record.callback?.data?.flags)).toBe(true);
     expect(record.text).toBe(`Added p@example.test.\n**Password** (shown once, only to you): \`${password}\``);
     expect(record.followUps).toEqual([]);
     expect(h.emulator.requestsContaining(password).every((request) => request.message?.ephemeral === true)).toBe(true);
@@ -199,7 +199,7 @@ describe('errors', () => {
   it('an option missing from a hand-made interaction is a private usage error', async () => {
     h.emulator.commands.guild[0]?.options?.find((option) => option.name === 'probe-confirm')?.options?.forEach((option) => { option.required = false; });
     const record = await h.finished(h.emulator.command(h.admin, 'probe-confirm', {}));
-    expect(ephemeral(record.callback?.data?.flags)).toBe(true);
+    expect(isEphemeral(record.callback?.data?.flags)).toBe(true);
     expect(record.text).toContain('The option "address" is required.');
   });
 });

@@ -118,6 +118,11 @@ export const interactionTypes = { command: 2, component: 3, autocomplete: 4, mod
 
 export const messageFlags = { ephemeral: 64, loading: 128 } as const;
 
+/** Whether message flags (of a message or a callback's data) make it visible to its recipient only. */
+export function isEphemeral(flags: unknown): boolean {
+  return typeof flags === 'number' && (flags & messageFlags.ephemeral) !== 0;
+}
+
 export interface EmulatedMessage {
   id: string;
   channel_id: string;

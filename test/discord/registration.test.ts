@@ -1,7 +1,6 @@
 // `npm run register`: the whole /mail tree, built from commands/, sent to the guild endpoint when DISCORD_GUILD_ID
 // is set and to the global one otherwise; and what the script says when Discord or the configuration is wrong.
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCommands } from '../../src/bot/loader.ts';
 import { registerCommands } from '../../src/bot/registration.ts';
 import { parseConfig } from '../../src/config.ts';
-import { repoRoot } from '../lab/lab.ts';
+import { runCli, type CliRun } from '../cli.ts';
 import { DiscordEmulator, type RegisteredCommand } from './emulator.ts';
 
 const interfaceCommands = ['alias-remove', 'alias-set', 'aliases', 'cert-renew', 'cert-status', 'check', 'dkim-rotate', 'dkim-show',
@@ -25,20 +24,11 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-function runRegister(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const directory = mkdtempSync(path.join(os.tmpdir(), 'mailops-register-'));
-  const envFile = path.join(directory, 'discord.env');
+/** `npm run register -- --env-file <file>`, with these variables in the file. */
+function runRegister(env: Record<string, string>): Promise<CliRun> {
+  const envFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'mailops-register-')), 'discord.env');
   writeFileSync(envFile, Object.entries(env).map(([name, value]) => `${name}=${value}`).join('\n'));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'deploy/register-commands.ts'), '--env-file', envFile],
-      { cwd: directory, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8'); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(['--env-file', envFile], { script: 'deploy/register-commands.ts' });
 }
 
 const subcommand = (mail: RegisteredCommand, name: string) => mail.options?.find((option) => option.name === name);

@@ -7,7 +7,7 @@ import { auditEntries } from '../../src/store/audit.ts';
 import { deliver, waitForAuthentication, waitForDelivery } from '../smtp.ts';
 import { buttonIds } from './emulator.ts';
 import { startHarness, type Harness } from './harness.ts';
-import { messageFlags } from './payloads.ts';
+import { isEphemeral, messageFlags } from './payloads.ts';
 
 let h: Harness;
 
@@ -18,8 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
 });
-
-const ephemeral = (flags: unknown) => ((flags as number) & messageFlags.ephemeral) !== 0;
 
 /** Everything the bot wrote anywhere but to the interaction's own messages: audit posts, audit trail, logs. */
 function elsewhere(): string {
@@ -45,8 +43,8 @@ describe('/mail user-add', () => {
   it('adds a sender whose generated password works for SMTP AUTH and appears only in an ephemeral reply', async () => {
     const record = await h.finished(h.emulator.command(h.admin, 'user-add', { address: 'Ann@Example.TEST' }));
     expect(record.callback?.type).toBe(5);
-    expect(ephemeral(record.callback?.data?.flags)).toBe(true);
-    expect(ephemeral(record.original?.flags)).toBe(true);
+    expect(isEphemeral(record.callback?.data?.flags)).toBe(true);
+    expect(isEphemeral(record.original?.flags)).toBe(true);
     expect((record.original?.embeds[0] as { title: string }).title).toBe('Added sender ann@example.test');
     const password = passwordIn(record.original?.content ?? '');
     expect(password).toMatch(/^[A-Za-z2-9]{24}$/);
@@ -65,7 +63,7 @@ describe('/mail user-add', () => {
     expect(shown.callback?.type).toBe(9);
     const typed = 'Quiet-Harbour-Lantern-42';
     const record = await h.finished(h.emulator.submitModal(h.admin, shown, { secret: typed }));
-    expect(ephemeral(record.original?.flags)).toBe(true);
+    expect(isEphemeral(record.original?.flags)).toBe(true);
     expect(record.text).toContain('Added sender bob@example.test\nWith the password you typed.');
     expect(await waitForAuthentication(h.lab, 'bob@example.test', typed, true)).toBe(true);
     expect(h.emulator.requestsContaining(typed)).toEqual([]);
@@ -76,7 +74,7 @@ describe('/mail user-add', () => {
   it('refuses a weak typed password privately, without repeating it, and changes nothing', async () => {
     const shown = await h.finished(h.emulator.command(h.admin, 'user-add', { address: 'weak@example.test', 'type-password': true }));
     const record = await h.finished(h.emulator.submitModal(h.admin, shown, { secret: 'password1234' }));
-    expect(ephemeral(record.original?.flags)).toBe(true);
+    expect(isEphemeral(record.original?.flags)).toBe(true);
     expect(record.text).toContain('❌ The password given is not acceptable: it is a well-known password.');
     expect(h.emulator.requestsContaining('password1234')).toEqual([]);
     const users = await h.finished(h.emulator.command(h.viewer, 'users', {}));
@@ -86,7 +84,7 @@ describe('/mail user-add', () => {
 
   it('refuses an address outside MAIL_DOMAINS before anything reaches the host', async () => {
     const record = await h.finished(h.emulator.command(h.admin, 'user-add', { address: 'x@../escape' }));
-    expect(ephemeral(record.original?.flags)).toBe(true);
+    expect(isEphemeral(record.original?.flags)).toBe(true);
     expect(record.text).toMatch(/^❌ The address "x@\.\.\/escape" is not valid/);
   });
 });
@@ -122,7 +120,7 @@ describe('/mail users and /mail user-remove', () => {
     const question = structuredClone(record.original);
 
     const intruder = await confirmAs(h.otherAdmin, record);
-    expect(ephemeral(intruder.callback?.data?.flags)).toBe(true);
+    expect(isEphemeral(intruder.callback?.data?.flags)).toBe(true);
     expect(intruder.text).toBe(`Only <@${h.admin.id}>, who ran the command, can answer this.`);
     expect(record.original).toEqual(question);
     expect(await waitForAuthentication(h.lab, 'erin@example.test', password, true)).toBe(true);
