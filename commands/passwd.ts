@@ -3,7 +3,7 @@
 
 import { defineCommand } from '../src/bot/command.ts';
 import { option } from '../src/bot/options.ts';
-import { changeNotes, colours } from '../src/bot/render.ts';
+import { passwordReply } from '../src/bot/render.ts';
 import { senderSuggestions } from '../src/bot/suggestions.ts';
 import { changeSenderPassword } from '../src/ops/senders.ts';
 
@@ -20,9 +20,6 @@ export default defineCommand({
   askSecret: { when: (input) => input['type-password'], title: 'New password', label: 'Password', minLength: 12, maxLength: 256 },
   async execute(context, { address }) {
     const result = await changeSenderPassword(context.operation(), context.secret === undefined ? { address } : { address, password: context.secret });
-    return {
-      embeds: [{ title: `New password for ${result.address}`, color: colours.ok, description: `${result.password === undefined ? 'The password you typed.\n' : ''}${changeNotes(result)}` }],
-      ...(result.password === undefined ? {} : { secret: { label: `Password for ${result.address}`, value: result.password } }),
-    };
+    return passwordReply(result, `New password for ${result.address}`);
   },
 });

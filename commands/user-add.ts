@@ -3,7 +3,7 @@
 
 import { defineCommand } from '../src/bot/command.ts';
 import { option } from '../src/bot/options.ts';
-import { changeNotes, colours } from '../src/bot/render.ts';
+import { passwordReply } from '../src/bot/render.ts';
 import { addSender } from '../src/ops/senders.ts';
 
 export default defineCommand({
@@ -19,9 +19,6 @@ export default defineCommand({
   askSecret: { when: (input) => input['type-password'], title: 'Password for the new sender', label: 'Password', minLength: 12, maxLength: 256 },
   async execute(context, { address }) {
     const result = await addSender(context.operation(), context.secret === undefined ? { address } : { address, password: context.secret });
-    return {
-      embeds: [{ title: `Added sender ${result.address}`, color: colours.ok, description: `${result.password === undefined ? 'With the password you typed.\n' : ''}${changeNotes(result)}` }],
-      ...(result.password === undefined ? {} : { secret: { label: `Password for ${result.address}`, value: result.password } }),
-    };
+    return passwordReply(result, `Added sender ${result.address}`);
   },
 });

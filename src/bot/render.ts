@@ -2,7 +2,9 @@
 // (a long list of senders must shorten, not make Discord reject the whole reply).
 
 import type { APIEmbed, APIEmbedField } from 'discord.js';
+import type { PasswordResult } from '../ops/senders.ts';
 import { printable } from '../validation/domain.ts';
+import type { Reply } from './command.ts';
 
 export const colours = { ok: 0x2e7d32, warn: 0xf9a825, fail: 0xc62828, info: 0x1565c0 } as const;
 
@@ -62,4 +64,13 @@ export function changeNotes(result: { restarted: boolean; restartReason?: string
   for (const warning of result.warnings ?? []) lines.push(`⚠️ ${warning}`);
   lines.push('chasquid picks up the change within 30 seconds.');
   return lines.join('\n');
+}
+
+/** The reply of user-add and passwd: the result for the invoker, and a generated password as the reply's secret. */
+export function passwordReply(result: PasswordResult, title: string): Reply {
+  const typed = result.password === undefined ? 'With the password you typed.\n' : '';
+  return {
+    embeds: [{ title, color: colours.ok, description: `${typed}${changeNotes(result)}` }],
+    ...(result.password === undefined ? {} : { secret: { label: `Password for ${result.address}`, value: result.password } }),
+  };
 }
