@@ -13,6 +13,7 @@ import { danglingTargets, type DanglingTarget } from '../chasquid/local-addresse
 import { hashedUserEntry, readUsersFile, UsersFile } from '../chasquid/users-file.ts';
 import { failedError, usageError } from '../errors.ts';
 import { parseManagedAddress, parseManagedDomain, type Address } from '../validation/address.ts';
+import { isMailopsOwned } from '../probe/names.ts';
 import { checkChosenPassword, generatePassword } from '../validation/password.ts';
 import { applyChange, requireConfirmation } from './change.ts';
 import { managedDomains, type OperationContext } from './context.ts';
@@ -127,6 +128,8 @@ export async function removeSender(context: OperationContext, input: { address: 
 
 export interface SendersResult {
   users: string[];
+  /** The senders mailops created for itself (the probe), a subset of `users`. */
+  mailopsOwned: string[];
 }
 
 /** The senders of one managed domain, or of all of them: sorted, without duplicates. Read-only. */
@@ -137,5 +140,6 @@ export async function listSenders(context: OperationContext, input: { domain?: s
     const usersFile = files.paths.usersFile(domain);
     return readUsersFile(await files.read(usersFile), usersFile).keys().map((key) => `${key}@${domain}`);
   }));
-  return { users: [...new Set(perDomain.flat())].sort() };
+  const users = [...new Set(perDomain.flat())].sort();
+  return { users, mailopsOwned: users.filter((user) => isMailopsOwned(user.slice(0, user.lastIndexOf('@')))) };
 }

@@ -69,8 +69,8 @@ describe.each(['1.11', '1.15'] as const)('senders and aliases on chasquid %s', (
   });
 
   it('lists senders sorted, per domain or all', async () => {
-    expect(await json(['users'])).toEqual({ users: ['alice@example.test', 'bob@example.test'] });
-    expect(await json(['users', 'example.org'])).toEqual({ users: [] });
+    expect(await json(['users'])).toEqual({ users: ['alice@example.test', 'bob@example.test'], mailopsOwned: [] });
+    expect(await json(['users', 'example.org'])).toEqual({ users: [], mailopsOwned: [] });
   });
 
   it('delivers mail for an alias to its target, and the catch-all takes unknown addresses', async () => {

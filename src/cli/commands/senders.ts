@@ -60,6 +60,7 @@ export const usersCommand: CliCommand = {
   options: [],
   async run(context, [domain]) {
     const result = await listSenders(operationContext(context.runtime, context.actor), domain === undefined ? {} : { domain });
-    return { json: result, text: result.users.length === 0 ? 'No senders.' : result.users.join('\n') };
+    const owned = new Set(result.mailopsOwned);
+    return { json: result, text: result.users.length === 0 ? 'No senders.' : result.users.map((user) => (owned.has(user) ? `${user}  (mailops probe)` : user)).join('\n') };
   },
 };
