@@ -75,6 +75,14 @@ describe('/mail status', () => {
   });
 });
 
+describe('outside the server', () => {
+  it('refuses /mail in a direct message, even to an admin', async () => {
+    const record = await h.finished(h.emulator.command(h.admin, 'status', {}, { directMessage: true }));
+    expect(isEphemeral(record.callback?.data?.flags)).toBe(true);
+    expect(record.text).toBe('⛔ /mail status works only inside the server where mailops runs.');
+  });
+});
+
 describe('changing commands', () => {
   it.each(changes)('/mail %s %o is refused to a viewer and to a member without a role, privately and audited', async (name, options, target) => {
     for (const member of [h.viewer, h.stranger]) {

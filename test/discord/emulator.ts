@@ -256,7 +256,7 @@ export class DiscordEmulator {
   // ---- interactions ------------------------------------------------------------------------------------------
 
   /** Someone runs `/<command> <subcommand> option:value …`; `age` pretends the interaction was sent that long ago. */
-  command(user: EmulatedUser, subcommand: string, options: Record<string, OptionValue> = {}, extra: { command?: string; ageMs?: number } = {}): InteractionRecord {
+  command(user: EmulatedUser, subcommand: string, options: Record<string, OptionValue> = {}, extra: { command?: string; ageMs?: number; directMessage?: boolean } = {}): InteractionRecord {
     const registered = this.#registered(extra.command ?? 'mail');
     const sub = registered.options?.find((option) => option.type === 1 && option.name === subcommand);
     if (!sub) throw new Error(`emulator: /${registered.name} has no registered subcommand "${subcommand}"`);
@@ -267,7 +267,7 @@ export class DiscordEmulator {
       guild_id: registered.guild_id,
       options: [{ type: 1, name: subcommand, options: this.#commandOptions(sub, options) }],
     };
-    return this.#send(interactionTypes.command, user, data, {}, extra.ageMs);
+    return this.#send(interactionTypes.command, user, data, {}, extra.ageMs, extra.directMessage);
   }
 
   /** Someone types into an autocomplete option; resolves when the bot answered (or the window closed). */
@@ -356,7 +356,7 @@ export class DiscordEmulator {
     return result;
   }
 
-  #send(type: number, user: EmulatedUser, data: Record<string, unknown>, extra: Record<string, unknown> = {}, ageMs = 0): InteractionRecord {
+  #send(type: number, user: EmulatedUser, data: Record<string, unknown>, extra: Record<string, unknown> = {}, ageMs = 0, directMessage = false): InteractionRecord {
     const member = this.#members.get(user.id);
     if (!member) throw new Error(`emulator: ${user.username} is not a member of the guild`);
     const channel = this.channels[0] as EmulatedChannel;
@@ -383,6 +383,12 @@ export class DiscordEmulator {
       attachment_size_limit: 10_485_760,
       ...extra,
     };
+    if (directMessage) {
+      // A DM with the bot: no guild, no member, the user at the top level, a DM channel.
+      for (const key of ['guild_id', 'guild', 'member', 'guild_locale', 'channel_id']) delete (payload as Record<string, unknown>)[key];
+      Object.assign(payload, { user: userPayload(user), context: 1, authorizing_integration_owners: { 1: user.id },
+        channel: { id: snowflake(), type: 1, recipients: [userPayload(user)], flags: 0 } });
+    }
     const record = new InteractionRecord({ id, token, type, user, payload, createdAt: Date.now() - ageMs });
     this.interactions.push(record);
     this.gateway.dispatch('INTERACTION_CREATE', payload);
