@@ -81,7 +81,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     ]);
   } catch (error) {
     await client.destroy();
-    throw failedError('discord-login-failed', `Could not connect to Discord: ${(error as Error).message}.`, {
+    throw failedError('discord-login-failed', `Could not connect to Discord: ${(error as Error).message.replace(/\.$/, '')}.`, {
       hint: 'Check DISCORD_TOKEN (the bot token of DISCORD_APPLICATION_ID) and DISCORD_API_URL, and that this machine reaches Discord.',
       cause: error,
     });

@@ -191,7 +191,6 @@ export class DiscordEmulator {
     this.gateway = new Gateway({
       token: this.token,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 41_250,
-      resumeUrl: '',
       readyPayload: (sessionId) => ({
         v: 10,
         user: { ...userPayload(this.botUser), verified: true, mfa_enabled: false, flags: 0 },

@@ -24,8 +24,6 @@ export interface GatewayPayload {
 export interface GatewayOptions {
   token: string;
   heartbeatIntervalMs: number;
-  /** The URL clients open after a drop (READY's resume_gateway_url). */
-  resumeUrl: string;
   /** READY's payload for a new session, and the dispatches that follow it (GUILD_CREATE). */
   readyPayload: (sessionId: string) => Record<string, unknown>;
   afterReady: () => Array<{ t: string; d: unknown }>;

@@ -57,6 +57,15 @@ describe('mailops start', () => {
     for (const name of ['DISCORD_TOKEN', 'DISCORD_APPLICATION_ID', 'DISCORD_ADMIN_ROLE_IDS', 'ALERT_CHANNEL_ID']) expect(run.stderr).toContain(name);
   });
 
+  it('says what to check when Discord refuses the token, and exits 1', async () => {
+    const run = await runCli(['start'], { env: { ...lab.env, ...emulator.env, DISCORD_TOKEN: 'wrong.token.for.this.bot.xyz',
+      DISCORD_ADMIN_ROLE_IDS: adminRole, ALERT_CHANNEL_ID: channel } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('Could not connect to Discord: An invalid token was provided.');
+    expect(run.stderr).toContain('Check DISCORD_TOKEN');
+    expect(run.stderr).not.toContain('wrong.token.for.this.bot.xyz');
+  });
+
   it.each(['SIGTERM', 'SIGINT'] as const)('answers /mail status, and on %s disconnects, closes SSH and exits 0', async (signal) => {
     const { child, output, exited } = startBotProcess();
     const admin = emulator.addMember(`admin-${signal}`, [adminRole]);
