@@ -57,7 +57,7 @@ export class SuggestionCache {
 
   constructor(runtime: Runtime, options: { waitMs?: number } = {}) {
     this.#runtime = runtime;
-    this.#waitMs = options.waitMs ?? 2000;
+    this.#waitMs = options.waitMs ?? 1500;
   }
 
   /** Up to 25 values of the source containing `typed` (case-insensitive), those starting with it first. */

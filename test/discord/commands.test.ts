@@ -48,7 +48,7 @@ describe('/mail status', () => {
     const record = await h.finished(h.emulator.command(h.admin, 'status'));
     expect(record.callback?.type).toBe(5);
     expect(isEphemeral(record.callback?.data?.flags)).toBe(false);
-    expect((record.callback?.at ?? Infinity) - record.createdAt).toBeLessThan(1000);
+    expect((record.callback?.at ?? Infinity) - record.createdAt).toBeLessThan(2000);
     expect(isEphemeral(record.original?.flags)).toBe(false);
     const embed = record.original?.embeds[0] as { title: string; fields: Array<{ name: string; value: string }> };
     const field = (name: string) => embed.fields.find((item) => item.name === name)?.value;
