@@ -63,7 +63,8 @@ async function setPassword(context: OperationContext, input: SenderInput, operat
     if (operation === 'passwd' && !current.has(address.local)) {
       throw usageError('sender-not-found', `${address.address} is not a sender; nothing was changed.`, `Add it with user-add ${address.address}.`);
     }
-    const created = operation === 'user-add' && await files.ensureDomainDirectory(address.domain);
+    // A users file implies its domain directory; only a first sender may need to create it.
+    const created = existing === undefined && await files.ensureDomainDirectory(address.domain);
     const others = current.keys().filter((key) => key !== address.local);
     current.set(address.local, prepared.entry);
     const content = current.toBuffer();
