@@ -34,11 +34,14 @@ export function canRead(stat: RemoteStat, account: DaemonAccount): boolean {
   return (stat.mode & bits) === bits;
 }
 
-/** Fixes `file` (and its directory) so that the daemon can read it. Returns what was changed, for the audit. */
-export async function ensureDaemonCanRead(host: MailHost, file: string, account: DaemonAccount): Promise<string[]> {
+/**
+ * Fixes `file` (and its directory) so that the daemon can read it. Returns what was changed, for the audit.
+ * `known` spares the round trips when the caller has just seen both (a write returns them).
+ */
+export async function ensureDaemonCanRead(host: MailHost, file: string, account: DaemonAccount, known?: { file: RemoteStat; directory: RemoteStat }): Promise<string[]> {
   const fixed: string[] = [];
-  for (const target of [path.posix.dirname(file), file]) {
-    const stat = await host.files.stat(target);
+  for (const [target, seen] of [[path.posix.dirname(file), known?.directory], [file, known?.file]] as const) {
+    const stat = seen ?? await host.files.stat(target);
     if (stat === undefined || canRead(stat, account)) continue;
     const mode = stat.type === 'directory' ? 'g+rx' : 'g+r';
     await host.files.setOwnership(target, { owner: `:${account.group}`, mode });

@@ -45,14 +45,18 @@ export class DomainFiles {
 
   /** Writes a domain file atomically with a backup, then makes sure the daemon can read it. */
   async write(file: string, content: string | Buffer): Promise<string[]> {
-    const account = await daemonAccount(this.#host, this.paths.root);
-    const parent = await this.#host.files.stat(this.paths.domainsDir);
-    await this.#host.files.writeAtomic(file, content, {
-      createOwner: `${parent?.owner ?? 'root'}:${account.group}`,
+    const [account, owner] = await Promise.all([daemonAccount(this.#host, this.paths.root), this.#domainsOwner()]);
+    const written = await this.#host.files.writeAtomic(file, content, {
+      createOwner: `${owner}:${account.group}`,
       createMode: 0o640,
       backup: this.paths.backupFor(file),
     });
-    return ensureDaemonCanRead(this.#host, file, account);
+    return ensureDaemonCanRead(this.#host, file, account, written);
+  }
+
+  /** The owner of domains/, which new files take (looked up once per connection). */
+  #domainsOwner(): Promise<string> {
+    return this.#host.connection.once(`domains-owner:${this.paths.root}`, async () => (await this.#host.files.stat(this.paths.domainsDir))?.owner ?? 'root');
   }
 
   read(file: string): Promise<Buffer | undefined> {

@@ -32,20 +32,14 @@ export class ConfigRepository {
 
   /** Commits whatever is uncommitted (the operator's edits), so that it is not mixed into our commit. */
   async commitPending(message: string): Promise<boolean> {
-    const status = await this.#host.verbs.callOk('git', ['status']);
-    if (status.stdout.toString('utf8').trim() === '') return false;
-    await this.#host.verbs.callOk('git', ['add-all']);
-    await this.#host.verbs.callOk('git', ['commit', message]);
-    return true;
+    const result = await this.#host.verbs.callOk('git', ['commit-pending', message]);
+    return result.stdout.toString('utf8').trim() === 'committed';
   }
 
   /** Commits exactly these files (added, changed or removed). Nothing to commit is not an error. */
   async commit(files: readonly string[], message: string): Promise<boolean> {
     if (files.length === 0) return false;
-    await this.#host.verbs.callOk('git', ['add', ...files]);
-    const staged = await this.#host.verbs.call('git', ['staged-empty']);
-    if (staged.code === 0) return false;
-    await this.#host.verbs.callOk('git', ['commit', message]);
-    return true;
+    const result = await this.#host.verbs.callOk('git', ['commit-files', message, ...files]);
+    return result.stdout.toString('utf8').trim() === 'committed';
   }
 }

@@ -5,6 +5,7 @@ import type { CliCommand } from './command.ts';
 import { aliasesCommand, aliasRemoveCommand, aliasSetCommand } from './commands/aliases.ts';
 import { checkCommand } from './commands/check.ts';
 import { passwdCommand, userAddCommand, userRemoveCommand, usersCommand } from './commands/senders.ts';
+import { startCommand } from './commands/start.ts';
 import { statusCommand } from './commands/status.ts';
 
 const planned = (name: string, summary: string, args: string[] = [], options: CliCommand['options'] = []): CliCommand =>
@@ -29,5 +30,5 @@ export const commands: CliCommand[] = [
     [{ flags: '--accept', description: 'record the current answers as the accepted state' }]),
   statusCommand,
   planned('run-job', 'run one scheduled job now: health, cert-watch, dns-drift or dkim-retire', ['<job>']),
-  planned('start', 'run the bot (Discord client and scheduler)'),
+  startCommand,
 ];

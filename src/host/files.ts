@@ -28,6 +28,17 @@ export interface RemoteStat {
   group: string;
 }
 
+/** One line of `stat -c '%u %g %a %F %s %U %G'` (the file type may hold spaces: "regular empty file"). */
+function parseStat(line: string): RemoteStat {
+  const [uid, gid, mode, ...rest] = line.split(' ');
+  const group = rest.pop() ?? '';
+  const owner = rest.pop() ?? '';
+  const size = Number(rest.pop());
+  const kind = rest.join(' ');
+  const type = kind === 'directory' ? 'directory' : kind === 'symbolic link' ? 'symlink' : kind.includes('regular') ? 'file' : 'other';
+  return { uid: Number(uid), gid: Number(gid), mode: parseInt(mode ?? '0', 8), type, size, owner, group };
+}
+
 export interface WriteOptions {
   /** Owner (`user` or `user:group`) for a file that does not exist yet; an existing file keeps its own. */
   createOwner?: string;
@@ -64,13 +75,7 @@ export class RemoteFiles {
     const result = await this.#verbs.call('stat', [file]);
     if (result.code === notFound) return undefined;
     if (result.code !== 0) throw new RemoteCommandError(`Inspecting ${file}`, result);
-    const [uid, gid, mode, ...rest] = result.stdout.toString('utf8').trim().split(' ');
-    const group = rest.pop() ?? '';
-    const owner = rest.pop() ?? '';
-    const size = Number(rest.pop());
-    const kind = rest.join(' ');
-    const type = kind === 'directory' ? 'directory' : kind === 'symbolic link' ? 'symlink' : kind.includes('regular') ? 'file' : 'other';
-    return { uid: Number(uid), gid: Number(gid), mode: parseInt(mode ?? '0', 8), type, size, owner, group };
+    return parseStat(result.stdout.toString('utf8').trim());
   }
 
   /** Entries of a directory (name and type), sorted by name; undefined when the directory does not exist. */
@@ -100,8 +105,11 @@ export class RemoteFiles {
     if (result.code !== 0) throw new RemoteCommandError(`Setting the owner and mode of ${file}`, result);
   }
 
-  /** Replaces (or creates) a file atomically; see the top of this file for the guarantees. */
-  async writeAtomic(file: string, content: string | Buffer, options: WriteOptions = {}): Promise<void> {
+  /**
+   * Replaces (or creates) a file atomically; see the top of this file for the guarantees. Returns what the file and
+   * its directory look like afterwards.
+   */
+  async writeAtomic(file: string, content: string | Buffer, options: WriteOptions = {}): Promise<{ file: RemoteStat; directory: RemoteStat }> {
     checkAbsolute(file);
     const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     const sha = createHash('sha256').update(data).digest('hex');
@@ -109,6 +117,8 @@ export class RemoteFiles {
       options.backup?.root ?? '', options.backup?.name ?? ''];
     const result = await this.#verbs.call('write', args, { stdin: data });
     if (result.code !== 0) throw new RemoteCommandError(`Writing ${file}`, result);
+    const [fileLine = '', directoryLine = ''] = result.stdout.toString('utf8').trim().split('\n');
+    return { file: parseStat(fileLine), directory: parseStat(directoryLine) };
   }
 
   /** Removes a file, keeping a backup of it; false when there was nothing to remove. */

@@ -36,8 +36,11 @@ export interface SenderInput {
   password?: string;
 }
 
-/** Validates the input and hashes the password: everything that can fail without touching the host. */
-async function prepare(context: OperationContext, input: SenderInput): Promise<{ address: Address; password: string; generated: boolean; entry: string }> {
+/**
+ * Validates the input and starts hashing the password: everything that can fail without touching the host. The
+ * hash (scrypt, tens of milliseconds) is computed while the host lock is taken and the users file read.
+ */
+function prepare(context: OperationContext, input: SenderInput): { address: Address; password: string; generated: boolean; entry: Promise<string> } {
   const address = parseManagedAddress(input.address, managedDomains(context.config));
   if (input.password !== undefined) {
     context.redactor.add(input.password);
@@ -45,11 +48,14 @@ async function prepare(context: OperationContext, input: SenderInput): Promise<{
   }
   const password = input.password ?? generatePassword();
   context.redactor.add(password);
-  return { address, password, generated: input.password === undefined, entry: await hashedUserEntry(address.local, password) };
+  const entry = hashedUserEntry(address.local, password);
+  // Awaited inside the change; until then a failure must not surface as an unhandled rejection.
+  entry.catch(() => undefined);
+  return { address, password, generated: input.password === undefined, entry };
 }
 
 async function setPassword(context: OperationContext, input: SenderInput, operation: 'user-add' | 'passwd'): Promise<PasswordResult> {
-  const prepared = await prepare(context, input);
+  const prepared = prepare(context, input);
   const { address } = prepared;
   return applyChange(context, { operation, target: address.address }, async () => {
     const files = new DomainFiles(context.host, context.chasquidDir);
@@ -63,9 +69,10 @@ async function setPassword(context: OperationContext, input: SenderInput, operat
     if (operation === 'passwd' && !current.has(address.local)) {
       throw usageError('sender-not-found', `${address.address} is not a sender; nothing was changed.`, `Add it with user-add ${address.address}.`);
     }
-    const created = operation === 'user-add' && await files.ensureDomainDirectory(address.domain);
+    // A users file implies its domain directory; only a first sender may need to create it.
+    const created = existing === undefined && await files.ensureDomainDirectory(address.domain);
     const others = current.keys().filter((key) => key !== address.local);
-    current.set(address.local, prepared.entry);
+    current.set(address.local, await prepared.entry);
     const content = current.toBuffer();
     // Serialise, re-read and compare before writing: the file must hold exactly the senders we expect.
     const check = UsersFile.parse(content);

@@ -26,8 +26,8 @@ function hostSetup(args: string[]): { code: number | null; output: string } {
 }
 
 /** What host-setup.sh owns for a user: installed files, settings, sudo rule, key, account. */
-function installedState(user: string): string[] {
-  const files = ['/usr/local/lib/mailops/mailops-host', '/usr/local/lib/mailops/mailops-forced-command', `/etc/mailops-host/${user}.conf`,
+function installedState(user: string, prefix: string): string[] {
+  const files = [`${prefix}/mailops-host`, `${prefix}/mailops-forced-command`, `/etc/mailops-host/${user}.conf`,
     `/etc/sudoers.d/mailops-host-${user.replaceAll('-', '_')}`, `/var/lib/${user}/.ssh/authorized_keys`];
   return [
     ...files.map((file) => `${file} ${statSync(file).mode.toString(8)} ${statSync(file).uid} ${readFileSync(file, 'utf8')}`),
@@ -49,14 +49,17 @@ describe.each(['1.11', '1.15'] as const)('the restricted host user on chasquid %
     return host;
   };
 
+  // The lab's own copy of the installed programs, so that labs (and checkouts) on one machine never share one.
+  const setupArgs = () => ['--user', user, '--key-file', `${lab.env.SSH_KEY_FILE}.pub`, '--chasquid-dir', lab.chasquidDir,
+    '--restart', lab.env.CHASQUID_RESTART ?? '', '--path', `${path.join(lab.dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin`, '--prefix', path.join(lab.dir, 'mailops-host')];
+
   beforeAll(async () => {
     lab = await startLab({ chasquid: build, dns: false });
     const git = (...args: string[]) => execFileSync('git', ['-C', lab.chasquidDir, '-c', 'user.name=seed', '-c', 'user.email=seed@example.test', ...args]);
     git('init', '-q');
     git('add', '-A');
     git('commit', '-qm', 'seed');
-    const setup = hostSetup(['--user', user, '--key-file', `${lab.env.SSH_KEY_FILE}.pub`, '--chasquid-dir', lab.chasquidDir,
-      '--restart', lab.env.CHASQUID_RESTART ?? '', '--path', `${path.join(lab.dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin`]);
+    const setup = hostSetup(setupArgs());
     expect(setup.output).toContain(`create the system user ${user}`);
     expect(setup.code).toBe(0);
     restricted = { MAIL_HOST: `ssh://${user}@127.0.0.1:${lab.ports.ssh}` };
@@ -69,8 +72,7 @@ describe.each(['1.11', '1.15'] as const)('the restricted host user on chasquid %
   });
 
   it('prints the host key fingerprint and the settings for mailops', () => {
-    const again = hostSetup(['--user', user, '--key-file', `${lab.env.SSH_KEY_FILE}.pub`, '--chasquid-dir', lab.chasquidDir,
-      '--restart', lab.env.CHASQUID_RESTART ?? '', '--path', `${path.join(lab.dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin`, '--dry-run']);
+    const again = hostSetup([...setupArgs(), '--dry-run']);
     expect(again.output).toContain('SHA256:');
     expect(again.output).toContain(`MAIL_HOST=ssh://${user}@`);
   });
@@ -153,19 +155,19 @@ describe.each(['1.11', '1.15'] as const)('the restricted host user on chasquid %
   });
 
   it('changes nothing when run a second time', () => {
-    const before = installedState(user);
-    const lab2 = treeFingerprint(lab.chasquidDir);
-    const again = hostSetup(['--user', user, '--key-file', `${lab.env.SSH_KEY_FILE}.pub`, '--chasquid-dir', lab.chasquidDir,
-      '--restart', lab.env.CHASQUID_RESTART ?? '', '--path', `${path.join(lab.dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin`]);
+    const prefix = path.join(lab.dir, 'mailops-host');
+    const before = installedState(user, prefix);
+    const chasquidBefore = treeFingerprint(lab.chasquidDir);
+    const again = hostSetup(setupArgs());
     expect(again.code).toBe(0);
     expect(again.output).toContain('nothing to change');
-    expect(installedState(user)).toEqual(before);
-    expect(treeFingerprint(lab.chasquidDir)).toEqual(lab2);
+    expect(installedState(user, prefix)).toEqual(before);
+    expect(treeFingerprint(lab.chasquidDir)).toEqual(chasquidBefore);
   });
 
   it('shows with --dry-run what it would do, and does none of it', () => {
     const other = `mailops-d${randomBytes(3).toString('hex')}`;
-    const dry = hostSetup(['--user', other, '--key-file', `${lab.env.SSH_KEY_FILE}.pub`, '--chasquid-dir', lab.chasquidDir, '--dry-run']);
+    const dry = hostSetup(['--user', other, '--key-file', `${lab.env.SSH_KEY_FILE}.pub`, '--chasquid-dir', lab.chasquidDir, '--prefix', path.join(lab.dir, 'unused'), '--dry-run']);
     expect(dry.code).toBe(0);
     expect(dry.output).toContain(`would: create the system user ${other}`);
     expect(spawnSync('getent', ['passwd', other]).status).not.toBe(0);
