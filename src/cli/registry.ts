@@ -2,6 +2,8 @@
 // built yet are listed (so that --help shows the whole tool) and answer "not available yet".
 
 import type { CliCommand } from './command.ts';
+import { certRenewCommand } from './commands/cert-renew.ts';
+import { certStatusCommand } from './commands/cert-status.ts';
 import { statusCommand } from './commands/status.ts';
 
 const planned = (name: string, summary: string, args: string[] = [], options: CliCommand['options'] = []): CliCommand =>
@@ -20,9 +22,8 @@ export const commands: CliCommand[] = [
   planned('dkim-rotate', 'new DKIM key and selector, published in DNS, activated once visible', ['<domain>'],
     [{ flags: '--algo <algorithm>', description: 'rsa2048 (default), rsa3072 or ed25519' }]),
   planned('dkim-show', 'DKIM selectors, their DNS records, and whether each is published and active', ['<domain>']),
-  planned('cert-renew', 'obtain a certificate from the ACME CA (DNS-01) and install it on the mail host', [],
-    [{ flags: '--force', description: 'renew even when the certificate is not due' }]),
-  planned('cert-status', 'certificates on the host and the ones served on 25/465/587'),
+  certRenewCommand,
+  certStatusCommand,
   planned('check', 'the deliverability report for a domain', ['<domain>']),
   planned('dns-diff', 'expected DNS records against what DNS answers now', ['<domain>'],
     [{ flags: '--accept', description: 'record the current answers as the accepted state' }]),

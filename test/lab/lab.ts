@@ -68,6 +68,12 @@ export interface Lab {
   chasquidPid(): number;
   /** Lines chasquid wrote to its log so far. */
   chasquidLog(): string;
+  /**
+   * Makes the next run of CHASQUID_RESTART misbehave: `stays-down` stops chasquid, keeps it down and fails (as a
+   * daemon that does not come back); `does-nothing` succeeds without restarting (the old certificate stays served).
+   * The restart after that works again.
+   */
+  breakNextRestart(how: 'stays-down' | 'does-nothing'): void;
   stop(): Promise<void>;
 }
 
@@ -417,6 +423,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       },
       chasquidLog() {
         return logOf('chasquid');
+      },
+      breakNextRestart(how) {
+        writeFileSync(p('run/break-next-restart'), how);
       },
       stop,
     };
