@@ -28,15 +28,17 @@ export interface RenewalDecision {
 }
 
 /** The ARI certificate identifier: base64url(authority key identifier) "." base64url(DER serial number). */
-export function ariCertificateId(leafPem: string): string | undefined {
-  const parsed = new ParsedCertificate(leafPem);
-  const keyId = parsed.getExtension(AuthorityKeyIdentifierExtension)?.keyId;
-  if (!keyId) return undefined;
-  const serialHex = new X509Certificate(leafPem).serialNumber;
+export function ariId(keyIdHex: string, serialHex: string): string {
   let serial = Buffer.from(serialHex.length % 2 === 1 ? `0${serialHex}` : serialHex, 'hex');
   // DER integers are signed: a leading byte with the high bit set gets a 0x00 in front.
   if ((serial[0] ?? 0) & 0x80) serial = Buffer.concat([Buffer.from([0]), serial]);
-  return `${Buffer.from(keyId, 'hex').toString('base64url')}.${serial.toString('base64url')}`;
+  return `${Buffer.from(keyIdHex, 'hex').toString('base64url')}.${serial.toString('base64url')}`;
+}
+
+/** The ARI identifier of a certificate; undefined when it has no authority key identifier. */
+export function ariCertificateId(leafPem: string): string | undefined {
+  const keyId = new ParsedCertificate(leafPem).getExtension(AuthorityKeyIdentifierExtension)?.keyId;
+  return keyId ? ariId(keyId, new X509Certificate(leafPem).serialNumber) : undefined;
 }
 
 /** A point inside the window, fixed for this certificate. */
