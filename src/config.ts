@@ -127,8 +127,8 @@ export const variables = {
   SSH_KNOWN_HOSTS_FILE: { schema: fileSchema, example: '/etc/mailops/known_hosts' },
   CHASQUID_DIR: { schema: absolutePath.default('/etc/chasquid'), example: '/etc/chasquid' },
   CHASQUID_RESTART: {
-    schema: z.string().default('systemctl restart chasquid').transform((text) => text.split(' ').filter((part) => part !== ''))
-      .pipe(z.array(z.string().regex(/^[A-Za-z0-9@%+=:,./_-]+$/)).min(1)),
+    schema: z.string().transform((text) => text.split(' ').filter((part) => part !== ''))
+      .pipe(z.array(z.string().regex(/^[A-Za-z0-9@%+=:,./_-]+$/)).min(1)).default(['systemctl', 'restart', 'chasquid']),
     example: 'systemctl restart chasquid',
   },
   MAIL_DOMAINS: { schema: list(domainSchema).pipe(z.array(z.string()).min(1)), example: 'example.com,example.org' },
@@ -149,7 +149,7 @@ export const variables = {
   DISCORD_TOKEN: { schema: z.string().regex(/^[A-Za-z0-9._-]{20,}$/), example: '<bot token from the Discord developer portal>', secret: true },
   DISCORD_APPLICATION_ID: { schema: z.string().regex(snowflake), example: '123456789012345678' },
   DISCORD_GUILD_ID: { schema: z.string().regex(snowflake), example: '123456789012345678' },
-  DISCORD_API_URL: { schema: urlSchema.default('https://discord.com/api').transform((url) => url.replace(/\/+$/, '')), example: 'https://discord.com/api' },
+  DISCORD_API_URL: { schema: urlSchema.transform((url) => url.replace(/\/+$/, '')).default('https://discord.com/api'), example: 'https://discord.com/api' },
   DISCORD_ADMIN_ROLE_IDS: { schema: list(z.string().regex(snowflake)).pipe(z.array(z.string()).min(1)), example: '123456789012345678,234567890123456789' },
   DISCORD_VIEWER_ROLE_IDS: { schema: list(z.string().regex(snowflake)).default([]), example: '345678901234567890' },
   ALERT_CHANNEL_ID: { schema: z.string().regex(snowflake), example: '123456789012345678' },

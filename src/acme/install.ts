@@ -11,6 +11,7 @@
 //      that the previous certificate is served, and report the failure.
 
 import path from 'node:path';
+import { restartDaemon } from '../chasquid/daemon.ts';
 import { daemonGroup } from '../chasquid/daemon-group.ts';
 import { describeListener, type Listener } from '../chasquid/listeners.ts';
 import type { ChasquidPaths } from '../chasquid/paths.ts';
@@ -90,9 +91,8 @@ async function writePair(context: InstallContext, pair: CertificatePair): Promis
   await host.files.writeAtomic(files.fullchain, pair.fullchain, { createMode: 0o644, backup: paths.backupFor(files.fullchain) });
 }
 
-async function restart(context: InstallContext): Promise<void> {
-  await context.host.execOk([...context.restartCommand], { timeoutMs: 120_000 },
-    'Check CHASQUID_RESTART and the daemon\'s log on the host.');
+function restart(context: InstallContext): Promise<void> {
+  return restartDaemon(context.host, context.restartCommand);
 }
 
 /** Waits until every listener serves the certificate with `fingerprint`; undefined when all do, else what is wrong. */

@@ -10,6 +10,10 @@ export interface ChasquidSettings {
   submissionOverTlsAddresses: string[];
   monitoringAddress: string | undefined;
   dataDir: string;
+  /** Characters removed from local parts (default "."). */
+  dropCharacters: string;
+  /** Characters that start an address suffix (default "+"). */
+  suffixSeparators: string;
 }
 
 function unquote(value: string): string {
@@ -40,5 +44,7 @@ export function parseChasquidConf(text: string): ChasquidSettings {
     submissionOverTlsAddresses: fields.get('submission_over_tls_address') ?? ['systemd'],
     monitoringAddress: one('monitoring_address'),
     dataDir: one('data_dir') ?? '/var/lib/chasquid',
+    dropCharacters: one('drop_characters') ?? '.',
+    suffixSeparators: one('suffix_separators') ?? '+',
   };
 }

@@ -62,3 +62,9 @@ export function chasquidVersion(host: MailHost): Promise<ChasquidVersion> {
     return parseChasquidVersion(`${result.stdout.toString('utf8')}\n${result.stderr}`);
   });
 }
+
+/** Restarts chasquid with CHASQUID_RESTART (an argument vector, no shell) and fails with its error output. */
+export async function restartDaemon(host: MailHost, command: readonly string[]): Promise<void> {
+  await host.execOk(command, { timeoutMs: 120_000 },
+    'chasquid did not restart cleanly; check its log on the host (journalctl -u chasquid) and CHASQUID_RESTART.');
+}

@@ -2,23 +2,23 @@
 // built yet are listed (so that --help shows the whole tool) and answer "not available yet".
 
 import type { CliCommand } from './command.ts';
+import { aliasesCommand, aliasRemoveCommand, aliasSetCommand } from './commands/aliases.ts';
 import { certRenewCommand } from './commands/cert-renew.ts';
 import { certStatusCommand } from './commands/cert-status.ts';
+import { passwdCommand, userAddCommand, userRemoveCommand, usersCommand } from './commands/senders.ts';
 import { statusCommand } from './commands/status.ts';
 
 const planned = (name: string, summary: string, args: string[] = [], options: CliCommand['options'] = []): CliCommand =>
   ({ name, summary, arguments: args, options });
 
 export const commands: CliCommand[] = [
-  planned('user-add', 'add a sender (SMTP AUTH user); generates a strong password unless one is given on stdin', ['<address>'],
-    [{ flags: '--password-stdin', description: 'read the password from the first line of standard input' }]),
-  planned('passwd', 'set a new password for a sender (generated unless given on stdin)', ['<address>'],
-    [{ flags: '--password-stdin', description: 'read the password from the first line of standard input' }]),
-  planned('user-remove', 'remove a sender', ['<address>'], [{ flags: '--yes', description: 'confirm the removal' }]),
-  planned('users', 'list senders', ['[domain]']),
-  planned('alias-set', 'create or replace an alias; *@domain is the catch-all', ['<address>', '<targets>']),
-  planned('alias-remove', 'remove an alias', ['<address>'], [{ flags: '--yes', description: 'confirm the removal' }]),
-  planned('aliases', 'list aliases', ['[domain]']),
+  userAddCommand,
+  passwdCommand,
+  userRemoveCommand,
+  usersCommand,
+  aliasSetCommand,
+  aliasRemoveCommand,
+  aliasesCommand,
   planned('dkim-rotate', 'new DKIM key and selector, published in DNS, activated once visible', ['<domain>'],
     [{ flags: '--algo <algorithm>', description: 'rsa2048 (default), rsa3072 or ed25519' }]),
   planned('dkim-show', 'DKIM selectors, their DNS records, and whether each is published and active', ['<domain>']),

@@ -33,6 +33,10 @@ const mkdirScript = `set -eu
 mkdir -m "$2" -- "$1"
 [ -z "$3" ] || chown -- "$3" "$1"`;
 
+const ownershipScript = `set -eu
+[ -z "$2" ] || chown -- "$2" "$1"
+[ -z "$3" ] || chmod -- "$3" "$1"`;
+
 const removeScript = `set -eu
 target=$1 backup_root=$2 backup_name=$3
 [ -e "$target" ] || exit ${notFound}
@@ -155,6 +159,13 @@ export class RemoteFiles {
     checkAbsolute(directory);
     const result = await this.#exec(sh(mkdirScript, 'mailops-mkdir', [directory, options.mode.toString(8), options.owner ?? '']));
     if (result.code !== 0) throw new RemoteCommandError(`Creating ${directory}`, result);
+  }
+
+  /** Changes owner (`user`, `user:group` or `:group`) and/or mode (octal or symbolic, e.g. `g+r`). */
+  async setOwnership(file: string, options: { owner?: string; mode?: string }): Promise<void> {
+    checkAbsolute(file);
+    const result = await this.#exec(sh(ownershipScript, 'mailops-ownership', [file, options.owner ?? '', options.mode ?? '']));
+    if (result.code !== 0) throw new RemoteCommandError(`Setting the owner and mode of ${file}`, result);
   }
 
   /** Replaces (or creates) a file atomically; see the top of this file for the guarantees. */

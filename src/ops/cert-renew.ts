@@ -18,19 +18,28 @@ import { decideRenewal } from '../acme/renewal.ts';
 import type { RecordPublishing } from '../dns/publisher.ts';
 import { failedError } from '../errors.ts';
 import { normalizeDomain } from '../validation/domain.ts';
+import { accountKeyFile } from '../acme/account.ts';
+import { requireSettings, type Config } from '../config.ts';
 import { applyChange, type ChangeContext } from './change.ts';
+import type { OperationContext } from './context.ts';
 
 export interface CertRenewInput {
-  context: ChangeContext;
-  acme: AcmeSettings;
-  extraNames: readonly string[];
-  restartCommand: readonly string[];
+  force: boolean;
   /** Made when a certificate is to be issued (the manual provider asks a person, so not before it is needed). */
   publishing: () => RecordPublishing;
-  force: boolean;
   /** Obtains the pair; the ACME CA by default. */
   issue?: (names: string[]) => Promise<CertificatePair>;
   serveTimeoutMs?: number;
+}
+
+/** The ACME settings of the configuration (ACME_EMAIL is required only to issue). */
+export function acmeSettings(config: Config): AcmeSettings {
+  return {
+    directoryUrl: config.ACME_DIRECTORY,
+    email: config.ACME_EMAIL ?? '',
+    ...(config.ACME_CA_FILE === undefined ? {} : { caFile: config.ACME_CA_FILE }),
+    accountKeyFile: accountKeyFile(config.STATE_DB),
+  };
 }
 
 export interface CertRenewResult {
@@ -65,9 +74,10 @@ export async function certificateTarget(context: Pick<ChangeContext, 'host' | 'c
   return { paths, hostname, names: [...new Set([hostname, ...extraNames])], settings };
 }
 
-export async function certRenew(input: CertRenewInput): Promise<CertRenewResult> {
-  const { context } = input;
-  const target = await certificateTarget(context, input.extraNames);
+export async function certRenew(context: OperationContext, input: CertRenewInput): Promise<CertRenewResult> {
+  const { config } = context;
+  const acme = acmeSettings(config);
+  const target = await certificateTarget(context, config.CERT_EXTRA_NAMES ?? []);
   const { paths, hostname, names } = target;
   const installedPem = (await context.host.files.read(path.posix.join(paths.certificateDir(hostname), 'fullchain.pem')))?.toString('utf8');
   const installedLeaf = installedPem === undefined ? undefined : parseChain(installedPem)[0];
@@ -77,7 +87,7 @@ export async function certRenew(input: CertRenewInput): Promise<CertRenewResult>
   if (!installed) reason = `no certificate is installed for ${hostname}`;
   else if (missingNames(installed.names, names).length > 0) reason = `the installed certificate does not cover ${missingNames(installed.names, names).join(', ')}`;
   else {
-    const window = await renewalWindow(input.acme, installedLeaf!.toString(), context.logger);
+    const window = await renewalWindow(acme, installedLeaf!.toString(), context.logger);
     const decision = decideRenewal(installed, context.now(), window);
     reason = decision.reason;
     if (!decision.due && !input.force) {
@@ -86,13 +96,18 @@ export async function certRenew(input: CertRenewInput): Promise<CertRenewResult>
     if (!decision.due) reason = `forced (${reason})`;
   }
 
-  const pair = input.issue ? await input.issue(names) : await issueCertificate(input.acme, names, input.publishing(), context.logger);
+  let pair: CertificatePair;
+  if (input.issue) pair = await input.issue(names);
+  else {
+    requireSettings(config, 'acme', 'cert-renew');
+    pair = await issueCertificate(acme, names, input.publishing(), context.logger);
+  }
   // Checked before the lock and before any file on the host: an unfit pair changes nothing.
   assertInstallable(pair, names, context.now());
   const listeners = tlsListeners(target.settings, hostname);
   return applyChange(context, { operation: 'cert-renew', target: hostname }, async () => {
     const installedNow = await installCertificate({
-      host: context.host, paths, name: hostname, names, restartCommand: input.restartCommand, listeners,
+      host: context.host, paths, name: hostname, names, restartCommand: config.CHASQUID_RESTART, listeners,
       logger: context.logger, now: context.now(), ...(input.serveTimeoutMs === undefined ? {} : { serveTimeoutMs: input.serveTimeoutMs }),
     }, pair);
     const result: CertRenewResult = {

@@ -4,22 +4,12 @@
 import path from 'node:path';
 import { describeListener, tlsListeners, type Listener } from '../chasquid/listeners.ts';
 import { certificateFacts, daysLeft, missingNames, parseChain, type CertificateFacts } from '../acme/certificate.ts';
-import { renewalWindow, type AcmeSettings } from '../acme/client.ts';
+import { renewalWindow } from '../acme/client.ts';
 import { decideRenewal } from '../acme/renewal.ts';
 import { servedCertificate } from '../acme/served-certificate.ts';
 import type { MailHost } from '../host/mail-host.ts';
-import type { Logger } from '../log.ts';
-import { certificateTarget } from './cert-renew.ts';
-
-export interface CertStatusInput {
-  host: MailHost;
-  chasquidDir: string;
-  now: Date;
-  logger: Logger;
-  extraNames: readonly string[];
-  /** For the CA's renewal information (ARI); without it, the lifetime rule alone decides. */
-  acme?: Pick<AcmeSettings, 'directoryUrl' | 'caFile'>;
-}
+import { acmeSettings, certificateTarget } from './cert-renew.ts';
+import type { OperationContext } from './context.ts';
 
 export interface InstalledCertificate {
   name: string;
@@ -61,8 +51,9 @@ async function installedFacts(host: MailHost, certsDir: string, name: string): P
   }
 }
 
-export async function certStatus(input: CertStatusInput): Promise<CertStatusResult> {
-  const target = await certificateTarget(input, input.extraNames);
+export async function certStatus(context: OperationContext): Promise<CertStatusResult> {
+  const input = { host: context.host, now: context.now(), logger: context.logger, acme: acmeSettings(context.config) };
+  const target = await certificateTarget(context, context.config.CERT_EXTRA_NAMES ?? []);
   const { paths, hostname } = target;
   const entries = (await input.host.files.list(paths.certsDir)) ?? [];
   const names = entries.filter((entry) => entry.type === 'directory' || entry.type === 'symlink').map((entry) => entry.name);
@@ -86,7 +77,7 @@ export async function certStatus(input: CertStatusInput): Promise<CertStatusResu
     }
     const { facts } = read;
     const missing = name === hostname ? missingNames(facts.names, target.names) : [];
-    const window = input.acme ? await renewalWindow(input.acme, read.leafPem, input.logger) : undefined;
+    const window = await renewalWindow(input.acme, read.leafPem, input.logger);
     const decision = decideRenewal(facts, input.now, window);
     return {
       name,

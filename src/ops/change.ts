@@ -6,7 +6,7 @@
 
 import type { DatabaseSync } from 'node:sqlite';
 import { ConfigRepository } from '../chasquid/git.ts';
-import { asMailopsError } from '../errors.ts';
+import { asMailopsError, refusedError } from '../errors.ts';
 import type { MailHost } from '../host/mail-host.ts';
 import type { Logger } from '../log.ts';
 import { recordAudit } from '../store/audit.ts';
@@ -69,6 +69,14 @@ export async function applyChange<T>(context: ChangeContext, change: Change, wor
 /** Records a change that was asked for and refused (no confirmation, not allowed). */
 export function recordRefusal(context: Pick<ChangeContext, 'database' | 'logger' | 'actor' | 'now'>, change: Change, reason: string): void {
   audit(context, change, 'refused', reason);
+}
+
+/** Refuses (exit 3, audited) a destructive change that was not confirmed. */
+export function requireConfirmation(context: Pick<ChangeContext, 'database' | 'logger' | 'actor' | 'now'>, change: Change, confirmed: boolean): void {
+  if (confirmed) return;
+  recordRefusal(context, change, 'not confirmed');
+  throw refusedError('confirmation-required', `${change.operation} ${change.target} needs confirmation; nothing was changed.`,
+    'Run it again with --yes (in Discord: press Confirm).');
 }
 
 function audit(context: Pick<ChangeContext, 'database' | 'logger' | 'actor' | 'now'>, change: Change, outcome: 'ok' | 'failed' | 'refused', detail?: string): void {

@@ -11,9 +11,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { mailHostFromConfig } from '../../src/host/mail-host.ts';
-import { createLogger, Redactor } from '../../src/log.ts';
 import { certRenew } from '../../src/ops/cert-renew.ts';
+import { operationContext } from '../../src/ops/context.ts';
+import { createRuntime } from '../../src/runtime.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { auditEntries } from '../../src/store/audit.ts';
 import { runCli } from '../cli.ts';
@@ -145,11 +145,10 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificates with chasquid %
   });
 
   it('refuses a pair whose key does not match, or that lacks a name, before touching the host', async () => {
-    const { config } = loadConfig({ envFile: lab.envFile, cwd: lab.dir, env: {} });
-    const logger = createLogger({ level: 'silent', redactor: new Redactor() });
-    const host = mailHostFromConfig(config, logger);
-    const database = openDatabase(config.STATE_DB);
-    const context = { host, chasquidDir: lab.chasquidDir, database, logger, actor: 'test', now: () => new Date() };
+    const { config, secrets } = loadConfig({ envFile: lab.envFile, cwd: lab.dir, env: { CERT_EXTRA_NAMES: '' } });
+    const runtime = createRuntime({ config, secrets, logLevel: 'silent' });
+    const context = operationContext(runtime, 'test');
+    const database = runtime.database();
     const good = installed(lab);
     const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const backups = () => readdirSync(path.join(lab.chasquidDir, '.mailops-backup/certs', lab.hostname)).sort();
@@ -162,9 +161,8 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificates with chasquid %
         { fullchain: good.fullchain, privkey: good.privkey, names: ['mail.example.org'], expected: 'does not cover mail.example.org' },
       ];
       for (const pair of broken) {
-        const error = await certRenew({
-          context, force: true, extraNames: pair.names ?? [], restartCommand: config.CHASQUID_RESTART as string[],
-          acme: { directoryUrl: config.ACME_DIRECTORY, email: 'x@example.test', caFile: lab.acmeCaFile, accountKeyFile: '/nonexistent' },
+        const error = await certRenew({ ...context, config: { ...config, CERT_EXTRA_NAMES: pair.names ?? [] } }, {
+          force: true,
           publishing: () => { throw new Error('no DNS is needed'); },
           issue: async () => ({ fullchain: pair.fullchain, privkey: pair.privkey }),
         }).then(() => undefined, (caught: unknown) => caught);
@@ -173,8 +171,7 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificates with chasquid %
         expect((error as Error).message).toContain('Nothing on the mail host was changed');
       }
     } finally {
-      database.close();
-      await host.close();
+      await runtime.close();
     }
     expect(sha(installed(lab).privkey)).toBe(sha(good.privkey));
     expect(installed(lab).fullchain).toBe(good.fullchain);

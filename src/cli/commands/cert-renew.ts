@@ -1,7 +1,5 @@
-import { accountKeyFile } from '../../acme/account.ts';
-import { requireSettings } from '../../config.ts';
 import { certRenew, type CertRenewResult } from '../../ops/cert-renew.ts';
-import { changeContextOf } from '../change-context.ts';
+import { operationContext } from '../../ops/context.ts';
 import type { CliCommand } from '../command.ts';
 import { publishingFor } from '../dns-publishing.ts';
 import { rows } from '../format.ts';
@@ -26,20 +24,7 @@ export const certRenewCommand: CliCommand = {
     { flags: '--wait', description: 'with DNS_PROVIDER=manual: do not wait for Enter; poll DNS until the record appears' },
   ],
   async run(context, _args, options) {
-    const { config } = context.runtime;
-    requireSettings(config, 'host', 'cert-renew');
-    requireSettings(config, 'acme', 'cert-renew');
-    const result = await certRenew({
-      context: changeContextOf(context),
-      acme: {
-        directoryUrl: config.ACME_DIRECTORY,
-        email: config.ACME_EMAIL as string,
-        ...(config.ACME_CA_FILE === undefined ? {} : { caFile: config.ACME_CA_FILE }),
-        accountKeyFile: accountKeyFile(config.STATE_DB),
-      },
-      extraNames: config.CERT_EXTRA_NAMES ?? [],
-      // CHASQUID_RESTART has a default; its type is optional only because the default sits inside a transform.
-      restartCommand: config.CHASQUID_RESTART as string[],
+    const result = await certRenew(operationContext(context.runtime, context.actor), {
       publishing: () => publishingFor(context, { wait: options.wait === true }),
       force: options.force === true,
     });

@@ -1,5 +1,5 @@
-import { requireSettings } from '../../config.ts';
 import { certStatus, type CertStatusResult } from '../../ops/cert-status.ts';
+import { operationContext } from '../../ops/context.ts';
 import type { CliCommand } from '../command.ts';
 import { rows } from '../format.ts';
 
@@ -24,17 +24,8 @@ export const certStatusCommand: CliCommand = {
   summary: 'certificates on the host and the ones served on 25/465/587',
   arguments: [],
   options: [],
-  async run({ runtime }) {
-    const { config } = runtime;
-    requireSettings(config, 'host', 'cert-status');
-    const result = await certStatus({
-      host: runtime.host(),
-      chasquidDir: config.CHASQUID_DIR,
-      now: runtime.now(),
-      logger: runtime.logger,
-      extraNames: config.CERT_EXTRA_NAMES ?? [],
-      acme: { directoryUrl: config.ACME_DIRECTORY, ...(config.ACME_CA_FILE === undefined ? {} : { caFile: config.ACME_CA_FILE }) },
-    });
+  async run(context) {
+    const result = await certStatus(operationContext(context.runtime, context.actor));
     return { json: result, text: render(result) };
   },
 };

@@ -1,0 +1,133 @@
+// Senders (SMTP AUTH users): user-add, passwd, user-remove, users.
+//
+// mailops writes the users file itself rather than calling `chasquid-util user-add`: the password would otherwise
+// have to travel on the host's command line (`--password=`, visible to every user in `ps`) or through a terminal
+// prompt. Here it never leaves this process: the scrypt hash is computed locally with chasquid's parameters and
+// only the hash is written, atomically and with a backup, under the host lock. Every other entry of the file is kept
+// byte for byte (users-file.ts). chasquid re-reads users files every 30 seconds, so a change is live within that.
+
+import { restartDaemon } from '../chasquid/daemon.ts';
+import { DomainFiles } from '../chasquid/domain-files.ts';
+import { danglingTargets, type DanglingTarget } from '../chasquid/local-addresses.ts';
+import { hashedUserEntry, readUsersFile, UsersFile } from '../chasquid/users-file.ts';
+import { failedError, usageError } from '../errors.ts';
+import { parseManagedAddress, parseManagedDomain, type Address } from '../validation/address.ts';
+import { checkChosenPassword, generatePassword } from '../validation/password.ts';
+import { applyChange, requireConfirmation } from './change.ts';
+import { managedDomains, type OperationContext } from './context.ts';
+
+export interface PasswordResult {
+  ok: true;
+  address: string;
+  /** Present only when mailops generated the password: shown once, to the person who asked. */
+  password?: string;
+  /** chasquid was restarted to load a domain that had no directory yet. */
+  restarted: boolean;
+  /** What mailops repaired so that chasquid can read the file. */
+  repaired: string[];
+}
+
+export interface SenderInput {
+  address: string;
+  /** A password chosen by the person; generated when absent. */
+  password?: string;
+}
+
+/** Validates the input and hashes the password: everything that can fail without touching the host. */
+async function prepare(context: OperationContext, input: SenderInput): Promise<{ address: Address; password: string; generated: boolean; entry: string }> {
+  const address = parseManagedAddress(input.address, managedDomains(context.config));
+  if (input.password !== undefined) {
+    context.redactor.add(input.password);
+    checkChosenPassword(input.password, address.address);
+  }
+  const password = input.password ?? generatePassword();
+  context.redactor.add(password);
+  return { address, password, generated: input.password === undefined, entry: await hashedUserEntry(address.local, password) };
+}
+
+async function setPassword(context: OperationContext, input: SenderInput, operation: 'user-add' | 'passwd'): Promise<PasswordResult> {
+  const prepared = await prepare(context, input);
+  const { address } = prepared;
+  return applyChange(context, { operation, target: address.address }, async () => {
+    const files = new DomainFiles(context.host, context.chasquidDir);
+    const usersFile = files.paths.usersFile(address.domain);
+    const current = readUsersFile(await files.read(usersFile), usersFile);
+    if (operation === 'user-add' && current.has(address.local)) {
+      throw usageError('sender-exists', `${address.address} is already a sender; nothing was changed.`,
+        `To give it a new password, use passwd ${address.address}.`);
+    }
+    if (operation === 'passwd' && !current.has(address.local)) {
+      throw usageError('sender-not-found', `${address.address} is not a sender; nothing was changed.`, `Add it with user-add ${address.address}.`);
+    }
+    const created = operation === 'user-add' && await files.ensureDomainDirectory(address.domain);
+    const others = current.keys().filter((key) => key !== address.local);
+    current.set(address.local, prepared.entry);
+    const content = current.toBuffer();
+    // Serialise, re-read and compare before writing: the file must hold exactly the senders we expect.
+    const check = UsersFile.parse(content);
+    if (!check.has(address.local) || check.keys().filter((key) => key !== address.local).join('\n') !== others.join('\n')) {
+      throw failedError('users-file-check-failed', `The new users file for ${address.domain} did not read back as expected; nothing was written.`,
+        { hint: 'This is a bug in mailops; the file on the host is unchanged.' });
+    }
+    const repaired = await files.write(usersFile, content);
+    if (created) await restartDaemon(context.host, context.config.CHASQUID_RESTART);
+    const result: PasswordResult = { ok: true, address: address.address, restarted: created, repaired };
+    if (prepared.generated) result.password = prepared.password;
+    return {
+      result,
+      changedFiles: [usersFile],
+      summary: `${operation === 'user-add' ? 'added sender' : 'changed password'}${prepared.generated ? ' (generated password)' : ''}${created ? '; new domain directory, chasquid restarted' : ''}`,
+    };
+  });
+}
+
+export function addSender(context: OperationContext, input: SenderInput): Promise<PasswordResult> {
+  return setPassword(context, input, 'user-add');
+}
+
+export function changeSenderPassword(context: OperationContext, input: SenderInput): Promise<PasswordResult> {
+  return setPassword(context, input, 'passwd');
+}
+
+export interface RemoveResult {
+  ok: true;
+  address: string;
+}
+
+export async function removeSender(context: OperationContext, input: { address: string; confirmed: boolean }): Promise<RemoveResult> {
+  const address = parseManagedAddress(input.address, managedDomains(context.config));
+  requireConfirmation(context, { operation: 'user-remove', target: address.address }, input.confirmed);
+  return applyChange(context, { operation: 'user-remove', target: address.address }, async () => {
+    const files = new DomainFiles(context.host, context.chasquidDir);
+    const rules = await files.aliasRules();
+    const loaded = await files.load(address.domain, rules);
+    const key = (target: DanglingTarget) => `${target.alias} → ${target.target}`;
+    const danglingBefore = new Set(danglingTargets(await files.states(rules, loaded), rules).map(key));
+    if (!loaded.users.remove(address.local)) {
+      throw usageError('sender-not-found', `${address.address} is not a sender; nothing was changed.`, 'List the senders with the users command.');
+    }
+    // An alias that forwards here would bounce, or loop through the catch-all, once the sender is gone.
+    const introduced = danglingTargets(await files.states(rules, loaded), rules).filter((entry) => !danglingBefore.has(key(entry)));
+    if (introduced.length > 0) {
+      throw usageError('sender-in-use', `${address.address} receives mail for ${introduced.map(key).join(', ')}; removing it would make that mail bounce or loop. Nothing was changed.`,
+        'Change or remove those aliases first (alias-set / alias-remove).');
+    }
+    await files.write(loaded.usersFile, loaded.users.toBuffer());
+    return { result: { ok: true, address: address.address }, changedFiles: [loaded.usersFile], summary: 'removed sender' };
+  });
+}
+
+export interface SendersResult {
+  users: string[];
+}
+
+/** The senders of one managed domain, or of all of them: sorted, without duplicates. Read-only. */
+export async function listSenders(context: OperationContext, input: { domain?: string } = {}): Promise<SendersResult> {
+  const domains = input.domain === undefined ? managedDomains(context.config) : [parseManagedDomain(input.domain, managedDomains(context.config))];
+  const files = new DomainFiles(context.host, context.chasquidDir);
+  const perDomain = await Promise.all(domains.map(async (domain) => {
+    const usersFile = files.paths.usersFile(domain);
+    return readUsersFile(await files.read(usersFile), usersFile).keys().map((key) => `${key}@${domain}`);
+  }));
+  return { users: [...new Set(perDomain.flat())].sort() };
+}

@@ -1,0 +1,83 @@
+// A real SMTP client for tests (nodemailer's SMTPConnection): log in on the lab's submission port, send mail to
+// its SMTP port, and wait for what the lab's MDA delivered.
+
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type { Lab } from './lab/lab.ts';
+
+function connection(lab: Lab, port: number): SMTPConnection {
+  return new SMTPConnection({
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    requireTLS: port === lab.ports.submission,
+    connectionTimeout: 5000,
+    // Trust exactly the lab's self-signed certificate, for the name chasquid serves.
+    tls: { ca: readFileSync(path.join(lab.chasquidDir, 'certs', lab.hostname, 'fullchain.pem')), servername: lab.hostname },
+  });
+}
+
+function open(client: SMTPConnection): Promise<void> {
+  return new Promise((resolve, reject) => {
+    client.once('error', reject);
+    client.connect(() => resolve());
+  });
+}
+
+/** Whether chasquid accepts AUTH PLAIN with these credentials on its submission port (after STARTTLS). */
+export async function canAuthenticate(lab: Lab, user: string, password: string): Promise<boolean> {
+  const client = connection(lab, lab.ports.submission);
+  await open(client);
+  try {
+    return await new Promise<boolean>((resolve, reject) => {
+      client.login({ user, pass: password, method: 'PLAIN' }, (error) => {
+        if (!error) resolve(true);
+        else if ((error as { code?: string }).code === 'EAUTH') resolve(false);
+        else reject(error);
+      });
+    });
+  } finally {
+    client.close();
+  }
+}
+
+/** Polls until AUTH gives `expected` (chasquid reloads users every second in the lab); returns the last answer. */
+export async function waitForAuthentication(lab: Lab, user: string, password: string, expected: boolean, timeoutMs = 8000): Promise<boolean> {
+  const started = Date.now();
+  for (;;) {
+    const result = await canAuthenticate(lab, user, password);
+    if (result === expected || Date.now() - started > timeoutMs) return result;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Sends a message to chasquid's SMTP port, as another mail server would. */
+export async function deliver(lab: Lab, from: string, to: string, subject: string): Promise<void> {
+  const client = connection(lab, lab.ports.smtp);
+  await open(client);
+  try {
+    const message = `From: <${from}>\r\nTo: <${to}>\r\nSubject: ${subject}\r\nMessage-ID: <${Date.now()}.${Math.random()}@test>\r\n\r\n${subject}\r\n`;
+    await new Promise<void>((resolve, reject) => client.send({ from, to: [to] }, message, (error) => (error ? reject(error) : resolve())));
+  } finally {
+    client.quit();
+  }
+}
+
+/** Messages the lab's MDA delivered to `recipient` so far, as text. */
+export function delivered(lab: Lab, recipient: string): string[] {
+  const dir = path.join(lab.mailDir, recipient);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((name) => name.endsWith('.eml')).sort().map((name) => readFileSync(path.join(dir, name), 'utf8'));
+}
+
+/** Waits until a message whose text contains `marker` reaches `recipient`. */
+export async function waitForDelivery(lab: Lab, recipient: string, marker: string, timeoutMs = 10_000): Promise<string | undefined> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    const found = delivered(lab, recipient).find((message) => message.includes(marker));
+    if (found !== undefined) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return undefined;
+}
