@@ -12,7 +12,7 @@
 
 import path from 'node:path';
 import { restartDaemon } from '../chasquid/daemon.ts';
-import { daemonGroup } from '../chasquid/daemon-group.ts';
+import { daemonAccount } from '../chasquid/access.ts';
 import { describeListener, type Listener } from '../chasquid/listeners.ts';
 import type { ChasquidPaths } from '../chasquid/paths.ts';
 import { failedError, MailopsError } from '../errors.ts';
@@ -85,7 +85,7 @@ async function writePair(context: InstallContext, pair: CertificatePair): Promis
   const files = pairFiles(paths, name);
   await host.files.makeDirectory(paths.certsDir, { mode: 0o755 });
   await host.files.makeDirectory(paths.certificateDir(name), { mode: 0o755 });
-  const group = await daemonGroup(host, paths.root);
+  const { group } = await daemonAccount(host, paths.root);
   // The key first: until the chain follows, the pair on disk does not match, but chasquid reads it only at start-up.
   await host.files.writeAtomic(files.privkey, pair.privkey, { createOwner: `root:${group}`, createMode: 0o640, backup: paths.backupFor(files.privkey) });
   await host.files.writeAtomic(files.fullchain, pair.fullchain, { createMode: 0o644, backup: paths.backupFor(files.fullchain) });

@@ -53,24 +53,54 @@ export function createPublisher(config: Config, logger: Logger, now: () => Date,
   }
 }
 
+/** Asks every authoritative server of a record's zone whether it shows the record. */
+export class AuthoritativeCheck {
+  readonly #config: Pick<Config, 'DNS_RESOLVER' | 'RFC2136_SERVER'>;
+  readonly #logger: Logger;
+
+  constructor(config: Pick<Config, 'DNS_RESOLVER' | 'RFC2136_SERVER'>, logger: Logger) {
+    this.#config = config;
+    this.#logger = logger;
+  }
+
+  /** Waits until every authoritative server has (`present`) or no longer has the value. */
+  waitUntil(record: TxtRecord, present: boolean, timeoutMs: number): Promise<PropagationResult> {
+    return waitForAuthoritative({ name: record.name, value: record.value, present }, {
+      resolver: resolverFor(this.#config.DNS_RESOLVER),
+      knownPorts: knownServerPorts([this.#config.DNS_RESOLVER, this.#config.RFC2136_SERVER]),
+      timeoutMs,
+      logger: this.#logger,
+    });
+  }
+
+  /** Whether every authoritative server shows the value now (asked once). */
+  async visible(record: TxtRecord): Promise<boolean> {
+    try {
+      await this.waitUntil(record, true, 0);
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'dns-not-propagated') return false;
+      throw error;
+    }
+  }
+}
+
 /** Publishes records and waits for the authoritative servers; the one object operations use for DNS changes. */
 export class RecordPublishing {
   readonly publisher: DnsPublisher;
-  readonly #config: Pick<Config, 'DNS_RESOLVER' | 'RFC2136_SERVER'>;
-  readonly #logger: Logger;
+  readonly check: AuthoritativeCheck;
   readonly #timeoutMs: number;
 
   constructor(publisher: DnsPublisher, config: Pick<Config, 'DNS_RESOLVER' | 'RFC2136_SERVER'>, logger: Logger, timeoutMs?: number) {
     this.publisher = publisher;
-    this.#config = config;
-    this.#logger = logger;
+    this.check = new AuthoritativeCheck(config, logger);
     this.#timeoutMs = timeoutMs ?? (publisher.kind === 'manual' ? 30 * 60_000 : 2 * 60_000);
   }
 
   /** Adds the record and returns once every authoritative server of its zone answers with it. */
   async publish(record: TxtRecord): Promise<PropagationResult> {
     await this.publisher.add(record);
-    return this.waitUntil(record, true);
+    return this.check.waitUntil(record, true, this.#timeoutMs);
   }
 
   /** Removes the record (without waiting: nothing depends on a record being gone). */
@@ -80,11 +110,6 @@ export class RecordPublishing {
 
   /** Waits until every authoritative server has (`present`) or no longer has the value. */
   waitUntil(record: TxtRecord, present: boolean, timeoutMs = this.#timeoutMs): Promise<PropagationResult> {
-    return waitForAuthoritative({ name: record.name, value: record.value, present }, {
-      resolver: resolverFor(this.#config.DNS_RESOLVER),
-      knownPorts: knownServerPorts([this.#config.DNS_RESOLVER, this.#config.RFC2136_SERVER]),
-      timeoutMs,
-      logger: this.#logger,
-    });
+    return this.check.waitUntil(record, present, timeoutMs);
   }
 }
