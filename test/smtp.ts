@@ -81,15 +81,3 @@ export async function waitForDelivery(lab: Lab, recipient: string, marker: strin
   }
   return undefined;
 }
-
-/** Submits a message on the lab's submission port, logged in as `user` (as a mail client would). */
-export async function submit(lab: Lab, login: { user: string; password: string }, envelope: { from: string; to: string }, message: string): Promise<void> {
-  const client = connection(lab, lab.ports.submission);
-  await open(client);
-  try {
-    await new Promise<void>((resolve, reject) => client.login({ user: login.user, pass: login.password, method: 'PLAIN' }, (error) => (error ? reject(error) : resolve())));
-    await new Promise<void>((resolve, reject) => client.send({ from: envelope.from, to: [envelope.to] }, message, (error) => (error ? reject(error) : resolve())));
-  } finally {
-    client.quit();
-  }
-}

@@ -104,8 +104,21 @@ export class AliasesFile {
   set(user: string, targets: readonly string[]): void {
     const key = aliasKey(user, this.#rules);
     this.#refusePipe(key, user);
-    const text = `${user}: ${targets.join(', ')}`;
-    const line: Line = { kind: 'alias', text, entry: { user, key, targets: [...targets], pipe: undefined } };
+    this.#put({ kind: 'alias', text: `${user}: ${targets.join(', ')}`, entry: { user, key, targets: [...targets], pipe: undefined } });
+  }
+
+  /**
+   * Creates or replaces a pipe alias. Only for mailops's own aliases with a command mailops chose (the probe's
+   * capture); operators' input never reaches this.
+   */
+  setOwnPipe(user: string, command: string): void {
+    const key = aliasKey(user, this.#rules);
+    this.#put({ kind: 'alias', text: `${user}: | ${command}`, entry: { user, key, targets: [], pipe: command } });
+  }
+
+  /** Puts an alias line in place of the first line of its alias (dropping later duplicates), or at the end. */
+  #put(line: Line & { kind: 'alias' }): void {
+    const key = line.entry.key;
     const first = this.#lines.findIndex((candidate) => candidate.kind === 'alias' && candidate.entry.key === key);
     if (first === -1) {
       this.#lines.push(line);

@@ -7,8 +7,8 @@
 //     value: { scrypt: { logN: 14 r: 8 p: 1 keyLen: 32 salt: "..." encrypted: "..." } }
 //   }
 //
-// one `users` entry per sender (the key is the local part), strings with C-style escapes (`\x04`, `\303`, `\"`)
-// or raw bytes (chasquid 1.15 writes valid UTF-8 sequences raw). Other schemes (`plain`, the receive-only
+// one `users` entry per sender (the key is the local part), strings with C-style escapes (`\x04`, `\303`, `\"`,
+// `\u02b1` for a code point as UTF-8) or raw bytes (chasquid 1.15 writes some UTF-8 sequences raw). Other schemes (`plain`, the receive-only
 // `denied`) and fields we do not know may appear too.
 //
 // We never re-encode what we did not change: the file is split into the `users` entries (kept byte for byte) and
@@ -51,6 +51,13 @@ export function decodeString(quoted: string): string {
       if (hex === undefined) throw new UsersFileError('bad \\x escape');
       out += String.fromCharCode(parseInt(hex, 16));
       index += hex.length;
+    } else if (next === 'u' || next === 'U') {
+      // A Unicode code point, stored as its UTF-8 bytes (chasquid 1.15 writes these).
+      const digits = next === 'u' ? 4 : 8;
+      const hex = quoted.slice(index + 1, index + 1 + digits);
+      if (!new RegExp(`^[0-9a-fA-F]{${digits}}$`).test(hex)) throw new UsersFileError(`bad \\${next} escape`);
+      out += Buffer.from(String.fromCodePoint(parseInt(hex, 16)), 'utf8').toString('latin1');
+      index += digits;
     } else if (/[0-7]/.test(next)) {
       const octal = /^[0-7]{1,3}/.exec(quoted.slice(index, index + 3))?.[0] ?? '';
       out += String.fromCharCode(parseInt(octal, 8) & 0xff);

@@ -5,11 +5,13 @@
 // happened, what to do); with --json, standard output carries only the result or {"ok":false,"error":{...}}.
 
 import os from 'node:os';
+import type { Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { loadConfig } from '../config.ts';
 import { asMailopsError, failedError, MailopsError, usageError } from '../errors.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
 import type { CliCommand, CommandOutput } from './command.ts';
+import { humanLogStream } from './log-lines.ts';
 import { commands } from './registry.ts';
 
 export interface CliIo {
@@ -58,8 +60,10 @@ async function runCommand(command: CliCommand, args: string[], options: Record<s
   try {
     const actor = checkActor(global.actor ?? defaultActor());
     const { config, secrets } = loadConfig({ ...(global.envFile === undefined ? {} : { envFile: global.envFile }), cwd: io.cwd, env: io.env });
-    // A terminal user gets warnings only unless LOG_LEVEL says otherwise; results and errors are printed anyway.
-    runtime = createRuntime({ config, secrets, logLevel: config.explicitlySet.has('LOG_LEVEL') ? config.LOG_LEVEL : 'warn' });
+    // A person at a terminal gets warnings as plain lines; LOG_LEVEL, when set, gives the JSON log at that level.
+    runtime = config.explicitlySet.has('LOG_LEVEL')
+      ? createRuntime({ config, secrets, logDestination: io.stderr as Writable })
+      : createRuntime({ config, secrets, logLevel: 'warn', logDestination: humanLogStream(io.stderr) });
     if (!command.run) {
       throw failedError('not-available', `"mailops ${command.name}" is not available yet in this version of mailops.`,
         { hint: 'It is part of the planned interface; see the README for the commands that work today.' });

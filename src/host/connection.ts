@@ -236,25 +236,31 @@ export class SshConnection {
     };
 
     await new Promise<void>((resolve, reject) => {
-      const onError = (error: Error & { level?: string }) => {
+      const settle = () => {
         client.off('ready', onReady);
+        client.off('error', onError);
+        client.off('close', onClose);
+      };
+      const onError = (error: Error & { level?: string }) => {
+        settle();
         reject(this.#connectError(error, verdict, offered, name));
       };
+      // The server may hang up during the handshake without an error event (sshd killed, MaxStartups).
+      const onClose = () => onError(new Error('the connection was closed during the SSH handshake'));
       const onReady = () => {
-        client.off('error', onError);
+        settle();
         resolve();
       };
       client.once('ready', onReady);
       client.once('error', onError);
+      client.once('close', onClose);
       try {
         client.connect(config);
         // Without this, Nagle's algorithm and delayed ACKs add ~40 ms to every round trip of the protocol
         // (two per command): a command would cost 90 ms instead of 3.
         client.setNoDelay(true);
       } catch (error) {
-        client.off('ready', onReady);
-        client.off('error', onError);
-        reject(this.#connectError(error as Error, verdict, offered, name));
+        onError(error as Error);
       }
     });
 
@@ -297,7 +303,7 @@ export class SshConnection {
       return usageError('ssh-key-invalid', `SSH_KEY_FILE does not hold a usable private key (${message}).`,
         'Use an unencrypted OpenSSH or PEM private key (ed25519, ECDSA or RSA), e.g. made with ssh-keygen -t ed25519 -N "".');
     }
-    if (/ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|Timed out/i.test(message)) {
+    if (/ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|Timed out|closed during the SSH handshake/i.test(message)) {
       return failedError('host-unreachable', `Cannot connect to the mail host ${where}: ${message}.`,
         { hint: 'Check MAIL_HOST, that sshd is running on the host and that the port is open to this machine.', cause: error });
     }

@@ -16,6 +16,7 @@ import { DomainFiles, type LoadedDomain } from '../chasquid/domain-files.ts';
 import { danglingTargets, type DanglingTarget } from '../chasquid/local-addresses.ts';
 import { atLeast } from '../chasquid/version.ts';
 import { failedError, usageError } from '../errors.ts';
+import { isMailopsOwned } from '../probe/names.ts';
 import { parseAliasAddress, parseManagedDomain, parseTargets } from '../validation/address.ts';
 import { applyChange, requireConfirmation } from './change.ts';
 import { managedDomains, type OperationContext } from './context.ts';
@@ -23,6 +24,8 @@ import { managedDomains, type OperationContext } from './context.ts';
 export interface AliasView {
   address: string;
   targets: string[];
+  /** Present (true) on aliases mailops created for itself (the probe inbox). */
+  mailopsOwned?: true;
 }
 
 export interface AliasSetResult {
@@ -38,7 +41,9 @@ export interface AliasSetResult {
 }
 
 function view(entry: AliasEntry, domain: string): AliasView {
-  return { address: `${entry.user.toLowerCase()}@${domain}`, targets: entry.pipe === undefined ? entry.targets : [`| ${entry.pipe}`] };
+  const alias: AliasView = { address: `${entry.user.toLowerCase()}@${domain}`, targets: entry.pipe === undefined ? entry.targets : [`| ${entry.pipe}`] };
+  if (isMailopsOwned(entry.key)) alias.mailopsOwned = true;
+  return alias;
 }
 
 /** Refuses to change an aliases file the running chasquid could not load (1.16+: unparseable lines are fatal). */

@@ -1,21 +1,17 @@
 // Checking that chasquid really signs with a new DKIM key: a freshly submitted message, captured on the host after
-// signing, must carry a signature with the new selector that verifies against DNS (mailauth).
-//
-// The message comes from a probe: a sender mailops owns submits through the host's submission service and the
-// message is read back on the host. The probe is supplied by the caller (SignedMessageProbe); dkim-rotate depends on
-// this interface only.
+// signing (src/probe), must carry a signature with the new selector that verifies against DNS (mailauth).
 
 import { dkimVerify } from 'mailauth';
 import type { MailauthResolver } from '../dns/mailauth-resolver.ts';
+import { sendProbe } from '../probe/probe.ts';
+import type { OperationContext } from './context.ts';
 
-export interface SignedMessageProbe {
-  /** Called before dkim-rotate takes the host lock: set up what the probe needs (its sender, its capture). */
-  prepare(domain: string): Promise<void>;
-  /**
-   * Submits a fresh message from `domain` through the host's submission service and returns it as captured on the
-   * host after signing (RFC 5322, raw). Called while dkim-rotate holds the host lock: it must not take the lock.
-   */
-  signedMessage(domain: string): Promise<Buffer>;
+/** Submits a fresh message from `domain` through the host and returns it as captured after signing (raw RFC 5322). */
+export type SignedMessageProbe = (domain: string) => Promise<Buffer>;
+
+/** The probe of src/probe: mailops's own sender submits, its capturing inbox on the host keeps the message. */
+export function hostProbe(context: OperationContext): SignedMessageProbe {
+  return async (domain) => (await sendProbe(context, domain)).raw;
 }
 
 export interface SignatureCheck {

@@ -4,12 +4,14 @@
 //   2. activate   1.14+: add domains/D/dkim:SEL.pem and restart chasquid (keys load at start-up; the old key keeps
 //                 signing too); 1.11: write certs/D/dkim_privkey.pem and switch domains/D/dkim_selector (read per
 //                 message by the post-data hook, no restart);
-//   3. verify     a message submitted now carries a signature with the new selector that verifies against DNS
-//                 (mailauth), through the probe the front end supplies;
+//   3. verify     a message submitted now (src/probe) carries a signature with the new selector that verifies against
+//                 DNS (mailauth);
 //   4. schedule   the old key's retirement after DKIM_GRACE_DAYS (`dkim-retire` removes it), so messages signed with
 //                 it still verify meanwhile.
-// If a step fails, what was done is undone in reverse order and the error names the step. Private keys are made
-// here, written with mode 0640 for root and the daemon's group, and never logged.
+// If a step fails, what was done is undone in reverse order and the error names the step. Steps 1–2 run as one change
+// under the host lock; the probe of step 3 takes the lock itself, so it runs after that change, and undoing after a
+// failed verification is a change of its own (audited as dkim-rotate-rollback). Private keys are made here, written
+// with mode 0640 for root and the daemon's group, and never logged.
 
 import { daemonAccount } from '../chasquid/access.ts';
 import { chasquidVersion, restartDaemon } from '../chasquid/daemon.ts';
@@ -27,7 +29,7 @@ import { scheduledSelectors, scheduleRetirement } from '../store/dkim-retirement
 import { normalizeDomain } from '../validation/domain.ts';
 import { applyChange } from './change.ts';
 import { managedDomains, type OperationContext } from './context.ts';
-import { checkSignature, type SignedMessageProbe } from './dkim-probe.ts';
+import { checkSignature, hostProbe, type SignedMessageProbe } from './dkim-probe.ts';
 
 /** TTL of DKIM key records. */
 export const dkimRecordTtl = 3600;
@@ -37,7 +39,7 @@ export interface DkimRotateInput {
   algorithm?: string;
   /** Made once the checks passed (the manual provider asks a person). */
   publishing: () => RecordPublishing;
-  /** Submits and captures a signed message; without one, step 3 is reported as not run. */
+  /** Submits and captures a signed message (default: the host probe of src/probe). */
   probe?: SignedMessageProbe;
 }
 
@@ -49,7 +51,7 @@ export interface DkimRotateResult {
   active: boolean;
   algorithm: DkimAlgorithm;
   layout: DkimLayout;
-  /** Whether a freshly signed message was verified with the new selector (false: no probe was available). */
+  /** A freshly signed message was verified with the new selector. */
   verified: boolean;
   /** What the signatures of that message gave. */
   verification: string;
@@ -95,66 +97,86 @@ export async function dkimRotate(context: OperationContext, input: DkimRotateInp
         { hint: 'Fix that on the mail host, then run dkim-rotate again. Nothing was changed.' });
     }
   }
-  await input.probe?.prepare(domain);
   const publishing = input.publishing();
+  const probe = input.probe ?? hostProbe(context);
   const resolver = mailauthResolver(config.DNS_RESOLVER);
+  const undo: UndoList = [];
+  let step: Step = 'prepare';
 
-  return applyChange(context, { operation: 'dkim-rotate', target: domain }, async () => {
-    const before = await readDkimFiles(host, paths, domain, layout);
-    const taken = new Set([...before.keys.map((key) => key.selector), ...scheduledSelectors(context.database, domain)]);
-    let selector = selectorFor(context.now(), taken);
-    // A record already at that name (made by hand, or left over) means the selector is taken too.
-    const lookup = resolverFor(config.DNS_RESOLVER);
-    while (await nameHasRecord(lookup, dkimRecordName(selector, domain))) selector = selectorFor(context.now(), taken.add(selector));
-    const key = generateDkimKey(algorithm, layout);
-    context.redactor.add(key.privatePem);
-    const record: TxtRecord = { name: dkimRecordName(selector, domain), value: key.record, ttl: dkimRecordTtl };
+  try {
+    const activated = await applyChange(context, { operation: 'dkim-rotate', target: domain }, async () => {
+      const before = await readDkimFiles(host, paths, domain, layout);
+      const taken = new Set([...before.keys.map((key) => key.selector), ...scheduledSelectors(context.database, domain)]);
+      let selector = selectorFor(context.now(), taken);
+      // A record already at that name (made by hand, or left over) means the selector is taken too.
+      const lookup = resolverFor(config.DNS_RESOLVER);
+      while (await nameHasRecord(lookup, dkimRecordName(selector, domain))) selector = selectorFor(context.now(), taken.add(selector));
+      const key = generateDkimKey(algorithm, layout);
+      context.redactor.add(key.privatePem);
+      const record: TxtRecord = { name: dkimRecordName(selector, domain), value: key.record, ttl: dkimRecordTtl };
+      try {
+        step = 'publish';
+        await publishing.publish(record);
+        undo.push({ what: 'the new DNS record was removed', files: [], run: () => publishing.unpublish(record) });
+        step = 'activate';
+        const changedFiles = await activate(context, paths, domain, selector, key.privatePem, before, undo);
+        return { result: { selector, record: key.record, before }, changedFiles, summary: `new ${algorithm} key ${selector} for ${domain} published and activated` };
+      } catch (error) {
+        throw await rolledBack(context, domain, step, undo, error);
+      }
+    });
+    const { selector, before } = activated;
 
-    const undo: Array<{ what: string; run: () => Promise<void> }> = [];
-    let step: Step = 'publish';
+    step = 'verify';
+    let verification: string;
     try {
-      await publishing.publish(record);
-      undo.push({ what: 'the new DNS record was removed', run: () => publishing.unpublish(record) });
-
-      step = 'activate';
-      const changedFiles = await activate(context, paths, domain, selector, key.privatePem, before, undo);
-
-      step = 'verify';
-      let verification = 'not verified: no message probe is available to this front end';
-      if (input.probe) {
-        const message = await input.probe.signedMessage(domain);
-        const check = await checkSignature(message, domain, selector, resolver);
-        verification = check.detail;
-        if (!check.ok) throw failedError('dkim-signature-unverified', `A message submitted after the switch does not carry a valid signature with s=${selector}: ${check.detail}.`);
-      }
-
-      step = 'schedule';
-      const after = new Date(context.now().getTime() + config.DKIM_GRACE_DAYS * 86_400_000);
-      const retiring = before.keys.filter((old) => old.selector !== selector).map((old) => {
-        scheduleRetirement(context.database, {
-          domain, selector: old.selector, record: dkimRecordFor(old.privatePem), layout,
-          scheduledAt: context.now().toISOString(), dueAt: after.toISOString(),
-        });
-        return { selector: old.selector, after: after.toISOString() };
-      });
-      const result: DkimRotateResult = { domain, selector, record: key.record, published: true, active: true, algorithm, layout, verified: input.probe !== undefined, verification, retiring };
-      return { result, changedFiles, summary: `new ${algorithm} key ${selector} for ${domain}; retiring ${retiring.map((old) => old.selector).join(', ') || 'nothing'}` };
+      const check = await checkSignature(await probe(domain), domain, selector, resolver);
+      verification = check.detail;
+      if (!check.ok) throw failedError('dkim-signature-unverified', `A message submitted after the switch does not carry a valid signature with s=${selector}: ${check.detail}.`);
     } catch (error) {
-      const undone: string[] = [];
-      for (const action of undo.reverse()) {
-        try {
-          await action.run();
-          undone.push(action.what);
-        } catch (undoError) {
-          logger.error({ err: undoError, domain, selector }, `could not undo: ${action.what}`);
-          undone.push(`NOT DONE: ${action.what.replace(/ was /, ' should have been ')} (${(undoError as Error).message})`);
-        }
-      }
-      const cause = error instanceof MailopsError ? error : failedError('dkim-rotate-failed', (error as Error).message, { cause: error });
-      throw new MailopsError('failed', cause.code, `dkim-rotate ${domain} stopped at step "${steps[step]}": ${cause.message}` +
-        ` ${undone.length === 0 ? 'Nothing had been changed.' : `Put back: ${undone.join('; ')}.`}`, { hint: cause.hint ?? 'Fix the cause and run dkim-rotate again.', cause });
+      throw await applyChange(context, { operation: 'dkim-rotate-rollback', target: domain }, async () =>
+        ({ result: await rolledBack(context, domain, step, undo, error), changedFiles: undo.flatMap((action) => action.files) }));
     }
-  });
+
+    step = 'schedule';
+    const after = new Date(context.now().getTime() + config.DKIM_GRACE_DAYS * 86_400_000);
+    const retiring = before.keys.filter((old) => old.selector !== selector).map((old) => {
+      scheduleRetirement(context.database, {
+        domain, selector: old.selector, record: dkimRecordFor(old.privatePem), layout,
+        scheduledAt: context.now().toISOString(), dueAt: after.toISOString(),
+      });
+      return { selector: old.selector, after: after.toISOString() };
+    });
+    logger.info({ domain, selector, retiring: retiring.map((old) => old.selector) }, 'DKIM key rotated');
+    return { domain, selector, record: activated.record, published: true, active: true, algorithm, layout, verified: true, verification, retiring };
+  } catch (error) {
+    if (error instanceof MailopsError && error.message.startsWith(`dkim-rotate ${domain} stopped at step`)) throw error;
+    if (step === 'schedule') {
+      throw failedError('dkim-retirement-not-scheduled', `The new DKIM key of ${domain} is published, active and verified, but the old key's retirement could not be scheduled: ${(error as Error).message}.`,
+        { hint: 'Check STATE_DB; the old key keeps signing and stays published until it is removed (run dkim-rotate again later, or remove it by hand).', cause: error });
+    }
+    // The lock or the rollback's own change failed: undo what is left, even without the lock.
+    throw await rolledBack(context, domain, step, undo, error);
+  }
+}
+
+type UndoList = Array<{ what: string; files: string[]; run: () => Promise<void> }>;
+
+/** Undoes what was done, in reverse order, and returns the error to throw: which step failed, why, and what was put back. */
+async function rolledBack(context: OperationContext, domain: string, step: Step, undo: UndoList, error: unknown): Promise<MailopsError> {
+  const undone: string[] = [];
+  for (const action of undo.splice(0).reverse()) {
+    try {
+      await action.run();
+      undone.push(action.what);
+    } catch (undoError) {
+      context.logger.error({ err: undoError, domain }, `could not undo: ${action.what}`);
+      undone.push(`NOT DONE: ${action.what.replace(/ was /, ' should have been ')} (${(undoError as Error).message})`);
+    }
+  }
+  const cause = error instanceof MailopsError ? error : failedError('dkim-rotate-failed', (error as Error).message, { cause: error });
+  return new MailopsError('failed', cause.code, `dkim-rotate ${domain} stopped at step "${steps[step]}": ${cause.message}` +
+    ` ${undone.length === 0 ? 'Nothing had been changed.' : `Put back: ${undone.join('; ')}.`}`, { hint: cause.hint ?? 'Fix the cause and run dkim-rotate again.', cause });
 }
 
 async function nameHasRecord(resolver: Resolver, name: string): Promise<boolean> {
@@ -169,7 +191,7 @@ async function nameHasRecord(resolver: Resolver, name: string): Promise<boolean>
 
 /** Step 2; registers how to undo it. Returns the files written under CHASQUID_DIR. */
 async function activate(context: OperationContext, paths: ChasquidPaths, domain: string, selector: string, privatePem: string,
-  before: DkimFiles, undo: Array<{ what: string; run: () => Promise<void> }>): Promise<string[]> {
+  before: DkimFiles, undo: UndoList): Promise<string[]> {
   const { host, config } = context;
   const { group } = await daemonAccount(host, paths.root);
   const keyOptions = { createOwner: `root:${group}`, createMode: 0o640 };
@@ -178,6 +200,7 @@ async function activate(context: OperationContext, paths: ChasquidPaths, domain:
     await host.files.writeAtomic(file, privatePem, { ...keyOptions, backup: paths.backupFor(file) });
     undo.push({
       what: `${file} was removed and chasquid restarted`,
+      files: [file],
       run: async () => {
         await host.files.remove(file, { backup: paths.backupFor(file) });
         await restartDaemon(host, config.CHASQUID_RESTART);
@@ -195,6 +218,7 @@ async function activate(context: OperationContext, paths: ChasquidPaths, domain:
   };
   undo.push({
     what: `${selectorFile} and ${keyFile} were put back`,
+    files: [selectorFile, keyFile],
     run: async () => {
       await restore(selectorFile, oldSelector);
       await restore(keyFile, oldKey);

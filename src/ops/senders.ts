@@ -6,12 +6,14 @@
 // only the hash is written, atomically and with a backup, under the host lock. Every other entry of the file is kept
 // byte for byte (users-file.ts). chasquid re-reads users files every 30 seconds, so a change is live within that.
 
-import { restartDaemon } from '../chasquid/daemon.ts';
+import { chasquidVersion, restartDaemon } from '../chasquid/daemon.ts';
+import { atLeast } from '../chasquid/version.ts';
 import { DomainFiles } from '../chasquid/domain-files.ts';
 import { danglingTargets, type DanglingTarget } from '../chasquid/local-addresses.ts';
 import { hashedUserEntry, readUsersFile, UsersFile } from '../chasquid/users-file.ts';
 import { failedError, usageError } from '../errors.ts';
 import { parseManagedAddress, parseManagedDomain, type Address } from '../validation/address.ts';
+import { isMailopsOwned } from '../probe/names.ts';
 import { checkChosenPassword, generatePassword } from '../validation/password.ts';
 import { applyChange, requireConfirmation } from './change.ts';
 import { managedDomains, type OperationContext } from './context.ts';
@@ -21,8 +23,9 @@ export interface PasswordResult {
   address: string;
   /** Present only when mailops generated the password: shown once, to the person who asked. */
   password?: string;
-  /** chasquid was restarted to load a domain that had no directory yet. */
+  /** chasquid was restarted, for the reason given, so that the sender works at once. */
   restarted: boolean;
+  restartReason?: string;
   /** What mailops repaired so that chasquid can read the file. */
   repaired: string[];
 }
@@ -51,7 +54,8 @@ async function setPassword(context: OperationContext, input: SenderInput, operat
   return applyChange(context, { operation, target: address.address }, async () => {
     const files = new DomainFiles(context.host, context.chasquidDir);
     const usersFile = files.paths.usersFile(address.domain);
-    const current = readUsersFile(await files.read(usersFile), usersFile);
+    const existing = await files.read(usersFile);
+    const current = readUsersFile(existing, usersFile);
     if (operation === 'user-add' && current.has(address.local)) {
       throw usageError('sender-exists', `${address.address} is already a sender; nothing was changed.`,
         `To give it a new password, use passwd ${address.address}.`);
@@ -70,13 +74,18 @@ async function setPassword(context: OperationContext, input: SenderInput, operat
         { hint: 'This is a bug in mailops; the file on the host is unchanged.' });
     }
     const repaired = await files.write(usersFile, content);
-    if (created) await restartDaemon(context.host, context.config.CHASQUID_RESTART);
-    const result: PasswordResult = { ok: true, address: address.address, restarted: created, repaired };
+    // chasquid loads new domains only at start-up; before 1.15 it also ignores a users file that appeared later.
+    const restartReason = created ? 'to load the new domain'
+      : existing === undefined && !atLeast(await chasquidVersion(context.host), 1, 15) ? 'chasquid before 1.15 loads a new users file only at start-up'
+      : undefined;
+    if (restartReason !== undefined) await restartDaemon(context.host, context.config.CHASQUID_RESTART);
+    const result: PasswordResult = { ok: true, address: address.address, restarted: restartReason !== undefined, repaired };
+    if (restartReason !== undefined) result.restartReason = restartReason;
     if (prepared.generated) result.password = prepared.password;
     return {
       result,
       changedFiles: [usersFile],
-      summary: `${operation === 'user-add' ? 'added sender' : 'changed password'}${prepared.generated ? ' (generated password)' : ''}${created ? '; new domain directory, chasquid restarted' : ''}`,
+      summary: `${operation === 'user-add' ? 'added sender' : 'changed password'}${prepared.generated ? ' (generated password)' : ''}${restartReason ? `; chasquid restarted ${restartReason}` : ''}`,
     };
   });
 }
@@ -119,6 +128,8 @@ export async function removeSender(context: OperationContext, input: { address: 
 
 export interface SendersResult {
   users: string[];
+  /** The senders mailops created for itself (the probe), a subset of `users`. */
+  mailopsOwned: string[];
 }
 
 /** The senders of one managed domain, or of all of them: sorted, without duplicates. Read-only. */
@@ -129,5 +140,6 @@ export async function listSenders(context: OperationContext, input: { domain?: s
     const usersFile = files.paths.usersFile(domain);
     return readUsersFile(await files.read(usersFile), usersFile).keys().map((key) => `${key}@${domain}`);
   }));
-  return { users: [...new Set(perDomain.flat())].sort() };
+  const users = [...new Set(perDomain.flat())].sort();
+  return { users, mailopsOwned: users.filter((user) => isMailopsOwned(user.slice(0, user.lastIndexOf('@')))) };
 }

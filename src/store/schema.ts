@@ -22,6 +22,17 @@ export const migrations: Migration[] = [
       CREATE INDEX audit_at ON audit (at);`,
   },
   {
+    // The probe sender of each domain and its generated password (mailops's own credential, see src/probe).
+    name: '0002-probe-senders',
+    sql: `
+      CREATE TABLE probe_senders (
+        domain TEXT PRIMARY KEY,
+        address TEXT NOT NULL,
+        password TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );`,
+  },
+  {
     name: 'dkim-retirements',
     sql: `
       CREATE TABLE dkim_retirements (

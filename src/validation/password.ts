@@ -1,7 +1,7 @@
 // Sender passwords: generated ones, and the rules for ones a person chooses.
 //
-// Generated passwords are 24 characters drawn uniformly (crypto.randomInt, a CSPRNG, no modulo bias) from an
-// alphabet without look-alikes (no 0/O, 1/l/I): about 139 bits, easy to read out and to type on a phone.
+// Generated passwords are 24 characters drawn uniformly (crypto.randomInt, a CSPRNG, no modulo bias) from a 57-letter
+// alphabet without look-alikes (no 0/O, 1/l/I): about 140 bits, easy to read out and to type on a phone.
 // A chosen password must be 12 to 256 printable characters, not a well-known password, not mostly one character,
 // and not the address itself — the SMTP AUTH password of a mail server is a prize for spammers.
 

@@ -3,15 +3,13 @@
 // (mailauth, asked here by the test itself), an older message keeps verifying during the grace period, and the
 // dkim-retire job removes the old key once the clock has moved past it. Failures roll back and name their step.
 //
-// The signed-message probe of mailops is not in this branch yet; the test supplies one through the same interface:
-// a sender made with mailops' own user-add operation submits on the submission port, and the lab's MDA captures the
-// message after chasquid (or its hook) signed it.
+// Messages come from mailops's own probe (src/probe): its sender submits on the submission port and its capturing
+// inbox keeps the message on the host after chasquid (or its hook) signed it.
 
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { dkimVerify } from 'mailauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { restartDaemon } from '../../src/chasquid/daemon.ts';
 import { loadConfig } from '../../src/config.ts';
 import { mailauthResolver } from '../../src/dns/mailauth-resolver.ts';
 import { createPublisher, RecordPublishing } from '../../src/dns/publisher.ts';
@@ -19,10 +17,9 @@ import { operationContext, type OperationContext } from '../../src/ops/context.t
 import type { SignedMessageProbe } from '../../src/ops/dkim-probe.ts';
 import { dkimRetireJob } from '../../src/ops/dkim-retire.ts';
 import { dkimRotate, type DkimRotateInput } from '../../src/ops/dkim-rotate.ts';
-import { addSender } from '../../src/ops/senders.ts';
+import { sendProbe } from '../../src/probe/probe.ts';
 import { createRuntime, type Runtime } from '../../src/runtime.ts';
 import { runCli } from '../cli.ts';
-import { submit, waitForAuthentication, waitForDelivery } from '../smtp.ts';
 import { startLab, type ChasquidBuild, type Lab } from './lab.ts';
 
 const day = 86_400_000;
@@ -31,7 +28,6 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('DKIM rotation with chasquid 
   const domain = 'example.test';
   let lab: Lab;
   let runtime: Runtime;
-  let probe: SignedMessageProbe & { sent: number };
   // The rotations below happen at chosen times, 40 and 39 days ago, so that their date selectors differ from today's.
   const firstAt = new Date(Date.now() - 40 * day);
   const secondAt = new Date(Date.now() - 39 * day);
@@ -41,7 +37,8 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('DKIM rotation with chasquid 
 
   const at = (when: Date): OperationContext => ({ ...operationContext(runtime, 'test'), now: () => when });
   const publishing = () => new RecordPublishing(createPublisher(runtime.config, runtime.logger, () => new Date(), {}), runtime.config, runtime.logger, 10_000);
-  const rotate = (when: Date, input: Partial<DkimRotateInput> = {}) => dkimRotate(at(when), { domain, publishing, probe, ...input });
+  const rotate = (when: Date, input: Partial<DkimRotateInput> = {}) => dkimRotate(at(when), { domain, publishing, ...input });
+  const probeMessage = async () => (await sendProbe(operationContext(runtime, 'test'), domain)).raw;
   /** What mailauth says of each DKIM signature of a message, asking the lab's Knot for keys. */
   const signatures = async (message: Buffer) => (await dkimVerify(message, { resolver: mailauthResolver({ host: '127.0.0.1', port: lab.ports.dns }) }))
     .results.map((result) => ({ selector: result.selector, domain: result.signingDomain, result: result.status.result }));
@@ -52,27 +49,6 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('DKIM rotation with chasquid 
     lab = await startLab({ chasquid: build, domains: [domain] });
     const { config, secrets } = loadConfig({ envFile: lab.envFile, cwd: lab.dir, env: {} });
     runtime = createRuntime({ config, secrets, logLevel: 'silent' });
-    let password = '';
-    const sender = `dkim-probe@${domain}`;
-    probe = {
-      sent: 0,
-      async prepare() {
-        if (password !== '') return;
-        password = (await addSender(operationContext(runtime, 'test'), { address: sender })).password as string;
-        // chasquid 1.11 reads a domain's users file only if it existed at start-up: the first sender needs a restart.
-        if (!await waitForAuthentication(lab, sender, password, true, 2000)) await restartDaemon(runtime.host(), runtime.config.CHASQUID_RESTART);
-        expect(await waitForAuthentication(lab, sender, password, true)).toBe(true);
-      },
-      async signedMessage() {
-        probe.sent += 1;
-        const marker = `probe-${Date.now()}-${probe.sent}`;
-        await submit(lab, { user: sender, password }, { from: sender, to: sender },
-          `From: <${sender}>\r\nTo: <${sender}>\r\nSubject: ${marker}\r\nDate: ${new Date().toUTCString()}\r\nMessage-ID: <${marker}@${domain}>\r\n\r\n${marker}\r\n`);
-        const message = await waitForDelivery(lab, sender, marker);
-        if (message === undefined) throw new Error(`the probe message ${marker} was not delivered`);
-        return Buffer.from(message);
-      },
-    };
   });
 
   afterAll(async () => {
@@ -130,7 +106,7 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('DKIM rotation with chasquid 
       expect(domainFiles()).toEqual([`dkim:${firstSelector}.pem`]);
       expect(readFileSync(path.join(lab.chasquidDir, 'domains', domain, `dkim:${firstSelector}.pem`), 'utf8')).toContain('BEGIN PRIVATE KEY');
     }
-    oldMessage = await probe.signedMessage(domain);
+    oldMessage = await probeMessage();
     expect(await signatures(oldMessage)).toEqual([{ selector: firstSelector, domain, result: 'pass' }]);
   });
 
@@ -142,7 +118,7 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('DKIM rotation with chasquid 
     expect(result.verification).toContain(`s=${secondSelector} pass`);
     expect((await knotRecord(secondSelector)).replace(/" "/g, '')).toContain(result.record);
 
-    const fresh = await signatures(await probe.signedMessage(domain));
+    const fresh = await signatures(await probeMessage());
     // 1.15 signs with every key present (the old one too, during the grace period); the 1.11 hook with the selected one.
     const expected = build === '1.11' ? [{ selector: secondSelector, domain, result: 'pass' }]
       : [{ selector: firstSelector, domain, result: 'pass' }, { selector: secondSelector, domain, result: 'pass' }];
@@ -173,7 +149,7 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('DKIM rotation with chasquid 
       expect(domainFiles()).toEqual([`dkim:${secondSelector}.pem`]);
       expect(lab.chasquidPid()).not.toBe(pid);
     }
-    expect(await signatures(await probe.signedMessage(domain))).toEqual([{ selector: secondSelector, domain, result: 'pass' }]);
+    expect(await signatures(await probeMessage())).toEqual([{ selector: secondSelector, domain, result: 'pass' }]);
 
     const again = JSON.parse((await runCli(['run-job', 'dkim-retire', '--json', '--env-file', lab.envFile])).stdout);
     expect(again).toEqual({ job: 'dkim-retire', ok: true, alerts: [], retired: [], failed: [], waiting: [] });
@@ -182,10 +158,7 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('DKIM rotation with chasquid 
   it('rolls back and names the step when the freshly signed message does not verify', async () => {
     const before = domainFiles();
     const selectorBefore = build === '1.11' ? readFileSync(path.join(lab.chasquidDir, 'domains', domain, 'dkim_selector'), 'utf8') : '';
-    const unsigned: SignedMessageProbe = {
-      prepare: async () => undefined,
-      signedMessage: async () => Buffer.from(`From: <x@${domain}>\r\nSubject: unsigned\r\n\r\nno signature\r\n`),
-    };
+    const unsigned: SignedMessageProbe = async () => Buffer.from(`From: <x@${domain}>\r\nSubject: unsigned\r\n\r\nno signature\r\n`);
     const error = await rotate(new Date(secondAt.getTime() + day), { probe: unsigned }).then(() => undefined, (caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'dkim-signature-unverified' });
     const message = (error as Error).message;
@@ -196,7 +169,7 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('DKIM rotation with chasquid 
     expect(await knotRecord(attempted)).toBe('');
     expect(domainFiles()).toEqual(before);
     if (build === '1.11') expect(readFileSync(path.join(lab.chasquidDir, 'domains', domain, 'dkim_selector'), 'utf8')).toBe(selectorBefore);
-    expect(await signatures(await probe.signedMessage(domain))).toEqual([{ selector: secondSelector, domain, result: 'pass' }]);
+    expect(await signatures(await probeMessage())).toEqual([{ selector: secondSelector, domain, result: 'pass' }]);
   });
 
   it('stops before changing anything when Knot refuses the TSIG key, and says so', async () => {
@@ -214,17 +187,18 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('DKIM rotation with chasquid 
     expect(domainFiles()).toEqual(before);
   });
 
-  it('rotates from the command line too (today\'s selector; without a probe the signature check is reported as not run)', async () => {
+  it('rotates from the command line too, with today\'s selector, verified through mailops\'s probe', async () => {
     const algorithm = build === '1.15' ? 'ed25519' : 'rsa3072';
     const result = await runCli(['dkim-rotate', domain, '--algo', algorithm, '--json', '--env-file', lab.envFile]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const body = JSON.parse(result.stdout);
-    expect(body).toMatchObject({ domain, published: true, active: true, algorithm, verified: false });
+    expect(body).toMatchObject({ domain, published: true, active: true, algorithm, verified: true });
+    expect(body.verification).toContain(`s=${body.selector} pass`);
     expect(body.selector).toBe(new Date().toISOString().slice(0, 10).replaceAll('-', ''));
     expect(body.record).toMatch(algorithm === 'ed25519' ? /^v=DKIM1; k=ed25519; p=[A-Za-z0-9+/]{43}=$/ : /^v=DKIM1; k=rsa; p=/);
     expect(body.retiring).toEqual([{ selector: secondSelector, after: expect.any(String) }]);
-    const signed = await signatures(await probe.signedMessage(domain));
+    const signed = await signatures(await probeMessage());
     expect(signed).toContainEqual({ selector: body.selector, domain, result: 'pass' });
     expect(existsSync(path.join(lab.chasquidDir, '.mailops-backup'))).toBe(true);
   });

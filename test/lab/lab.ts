@@ -66,6 +66,10 @@ export interface Lab {
   knotc(...args: string[]): Promise<string>;
   /** The pid of the running chasquid. */
   chasquidPid(): number;
+  /** Stops chasquid (and its supervisor), as `systemctl stop chasquid` would. */
+  stopChasquid(): Promise<void>;
+  /** Starts chasquid again after stopChasquid; resolves once it listens. */
+  startChasquid(): Promise<void>;
   /** Lines chasquid wrote to its log so far. */
   chasquidLog(): string;
   /**
@@ -282,8 +286,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       for (const domain of domains) mkdirSync(path.join(chasquidDir, 'domains', domain), { mode: 0o755 });
     }
     const chasquidArgs = [`-config_dir=${chasquidDir}`, '-alsologtostderr', '-testing__reload_every=1s'];
-    startProcess('chasquid', path.join(labBin, 'supervise-chasquid'), [p('run'), chasquidBinary, ...chasquidArgs],
+    const superviseChasquid = () => startProcess('chasquid', path.join(labBin, 'supervise-chasquid'), [p('run'), chasquidBinary, ...chasquidArgs],
       { uid: daemon.uid, gid: daemon.gid, env: { PATH: hostPath, HOME: p('var/lib/chasquid'), LANG: 'C.UTF-8' } });
+    let chasquidSupervisor = superviseChasquid();
 
     // Knot DNS
     const tsigSecret = randomBytes(32).toString('base64');
@@ -356,7 +361,6 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       MAIL_DOMAINS: domains.join(','),
       SMTP_SUBMISSION: `127.0.0.1:${submission}`,
       STATE_DB: p('state/mailops.db'),
-      LOG_LEVEL: 'warn',
       ...(withDns ? {
         DNS_RESOLVER: `127.0.0.1:${dns}`,
         DNS_PROVIDER: 'rfc2136',
@@ -417,6 +421,20 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       async knotc(...args: string[]) {
         const { stdout } = await run('knotc', ['-s', p('knot/run/knot.sock'), ...args]);
         return stdout;
+      },
+      async stopChasquid() {
+        writeFileSync(p('run/stop'), '');
+        await new Promise<void>((resolve) => {
+          if (chasquidSupervisor.exitCode !== null || chasquidSupervisor.pid === undefined) return resolve();
+          chasquidSupervisor.once('exit', () => resolve());
+          process.kill(-chasquidSupervisor.pid, 'SIGTERM');
+        });
+        rmSync(p('run/stop'), { force: true });
+        await waitFor('chasquid to stop', async () => !(await tcpOpen(smtp)), 5000, () => logOf('chasquid'));
+      },
+      async startChasquid() {
+        chasquidSupervisor = superviseChasquid();
+        await waitFor(`chasquid ${build}`, () => tcpOpen(smtp), 5000, () => logOf('chasquid'));
       },
       chasquidPid() {
         return Number(readFileSync(p('run/chasquid.pid'), 'utf8').trim());

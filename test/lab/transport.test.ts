@@ -193,10 +193,14 @@ describe('files', () => {
     const file = path.join(dir, 'aliases');
     writeFileSync(file, 'old\n');
     const host = newHost();
-    // Drop the connection while a large upload is in flight.
+    // Drop the connection while a large upload is in flight: once its temporary file has appeared on the host.
     const upload = host.files.writeAtomic(file, Buffer.alloc(64 * 1024 * 1024, 'x'));
-    setTimeout(() => void lab.dropSshConnections(), 150);
-    await expect(upload).rejects.toThrow();
+    const settled = upload.then(() => 'written', () => 'failed');
+    while (readdirSync(dir).every((name) => !name.startsWith('.mailops-write')) && await Promise.race([settled, Promise.resolve('pending')]) === 'pending') {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await lab.dropSshConnections();
+    expect(await settled).toBe('failed');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(readFileSync(file, 'utf8')).toBe('old\n');
     expect(readdirSync(dir).filter((name) => name.startsWith('.mailops-write'))).toEqual([]);

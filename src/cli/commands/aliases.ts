@@ -41,7 +41,8 @@ export const aliasesCommand: CliCommand = {
     const width = Math.max(0, ...result.aliases.map((alias) => alias.address.length));
     return {
       json: result,
-      text: result.aliases.length === 0 ? 'No aliases.' : result.aliases.map((alias) => `${alias.address.padEnd(width)}  → ${alias.targets.join(', ')}`).join('\n'),
+      text: result.aliases.length === 0 ? 'No aliases.' : result.aliases.map((alias) =>
+        `${alias.address.padEnd(width)}  → ${alias.targets.join(', ')}${alias.mailopsOwned ? '  (mailops probe)' : ''}`).join('\n'),
     };
   },
 };

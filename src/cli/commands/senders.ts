@@ -10,7 +10,7 @@ const passwordOption = { flags: '--password-stdin', description: 'read the passw
 function renderPassword(result: PasswordResult, verb: string): string {
   const lines = [result.password === undefined ? `${verb} ${result.address} with the password given.` : `${verb} ${result.address}.`];
   if (result.password !== undefined) lines.push(`Password (shown once, store it now): ${result.password}`);
-  if (result.restarted) lines.push('chasquid was restarted to load the new domain.');
+  if (result.restarted) lines.push(`chasquid was restarted (${result.restartReason ?? 'to load the change'}).`);
   for (const repair of result.repaired) lines.push(`Repaired so that chasquid can read it: ${repair}`);
   lines.push('chasquid picks up the change within 30 seconds.');
   return lines.join('\n');
@@ -60,6 +60,7 @@ export const usersCommand: CliCommand = {
   options: [],
   async run(context, [domain]) {
     const result = await listSenders(operationContext(context.runtime, context.actor), domain === undefined ? {} : { domain });
-    return { json: result, text: result.users.length === 0 ? 'No senders.' : result.users.join('\n') };
+    const owned = new Set(result.mailopsOwned);
+    return { json: result, text: result.users.length === 0 ? 'No senders.' : result.users.map((user) => (owned.has(user) ? `${user}  (mailops probe)` : user)).join('\n') };
   },
 };
