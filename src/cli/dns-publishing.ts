@@ -2,14 +2,40 @@
 // printed on standard error, one at a time, and mailops waits for Enter — or, with --wait, does not wait for anyone
 // and lets the authoritative check find the record (up to 30 minutes), for runs without a person at the keyboard.
 
-import { createInterface } from 'node:readline';
 import { RecordPublishing, createPublisher } from '../dns/publisher.ts';
 import type { ManualConfirm } from '../dns/manual.ts';
 import { failedError } from '../errors.ts';
 import type { CommandContext } from './command.ts';
 
+/**
+ * Resolves at the next Enter on `input`; false when the input ends first. Afterwards the input is paused and its handle
+ * unreferenced, so that a finished command is not kept alive by a terminal or pipe nobody reads any more.
+ */
+function nextEnter(input: NodeJS.ReadableStream): Promise<boolean> {
+  if ((input as { readableEnded?: boolean }).readableEnded) return Promise.resolve(false);
+  const handle = input as { ref?: () => void; unref?: () => void };
+  return new Promise((resolve) => {
+    const finish = (pressed: boolean) => {
+      input.off('data', onData);
+      input.off('end', onEnd);
+      input.off('close', onEnd);
+      input.pause();
+      handle.unref?.();
+      resolve(pressed);
+    };
+    const onData = (chunk: Buffer | string) => {
+      if (chunk.toString().includes('\n')) finish(true);
+    };
+    const onEnd = () => finish(false);
+    input.on('data', onData);
+    input.on('end', onEnd);
+    input.on('close', onEnd);
+    handle.ref?.();
+    input.resume();
+  });
+}
+
 function manualConfirm(context: CommandContext, wait: boolean): ManualConfirm {
-  let lines: AsyncIterator<string> | undefined;
   let queue: Promise<unknown> = Promise.resolve();
   return (step) => {
     const shown = queue.then(async () => {
@@ -19,9 +45,7 @@ function manualConfirm(context: CommandContext, wait: boolean): ManualConfirm {
         return;
       }
       context.stderr.write(`Press Enter once it is ${step.action === 'add' ? 'published' : 'removed'}.\n`);
-      lines ??= createInterface({ input: context.stdin, terminal: false })[Symbol.asyncIterator]();
-      const line = await lines.next();
-      if (line.done) {
+      if (!await nextEnter(context.stdin)) {
         throw failedError('manual-dns-not-confirmed', 'Standard input ended before the DNS record was confirmed.',
           { hint: 'Run the command in a terminal and press Enter once the record is published, or add --wait to let mailops check DNS itself.' });
       }

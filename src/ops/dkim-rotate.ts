@@ -13,13 +13,13 @@
 // failed verification is a change of its own (audited as dkim-rotate-rollback). Private keys are made here, written
 // with mode 0640 for root and the daemon's group, and never logged.
 
+import type { Resolver } from 'node:dns/promises';
 import { daemonAccount } from '../chasquid/access.ts';
 import { chasquidVersion, restartDaemon } from '../chasquid/daemon.ts';
 import { builtinKeyFile, hookKeyFile, hookProblems, hookSelectorFile, readDkimFiles, type DkimFiles } from '../chasquid/dkim-files.ts';
 import { dkimAlgorithms, dkimRecordFor, dkimRecordName, generateDkimKey, selectorFor, type DkimAlgorithm } from '../chasquid/dkim-key.ts';
 import { ChasquidPaths } from '../chasquid/paths.ts';
 import { dkimLayout, type DkimLayout } from '../chasquid/version.ts';
-import type { Resolver } from 'node:dns/promises';
 import { mailauthResolver } from '../dns/mailauth-resolver.ts';
 import { isNoRecord, resolverFor } from '../dns/resolver.ts';
 import type { RecordPublishing } from '../dns/publisher.ts';
