@@ -1,4 +1,4 @@
-import { certRenew, type CertRenewResult } from '../../ops/cert-renew.ts';
+import type { CertRenewResult } from '../../ops/cert-renew.ts';
 import { operationContext } from '../../ops/context.ts';
 import type { CliCommand } from '../command.ts';
 import { publishingFor } from '../dns-publishing.ts';
@@ -24,6 +24,8 @@ export const certRenewCommand: CliCommand = {
     { flags: '--wait', description: 'with DNS_PROVIDER=manual: do not wait for Enter; poll DNS until the record appears' },
   ],
   async run(context, _args, options) {
+    // Loaded when used: acme-client and its dependencies would slow every other command's start.
+    const { certRenew } = await import('../../ops/cert-renew.ts');
     const result = await certRenew(operationContext(context.runtime, context.actor), {
       publishing: () => publishingFor(context, { wait: options.wait === true }),
       force: options.force === true,

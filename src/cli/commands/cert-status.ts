@@ -1,4 +1,4 @@
-import { certStatus, type CertStatusResult } from '../../ops/cert-status.ts';
+import type { CertStatusResult } from '../../ops/cert-status.ts';
 import { operationContext } from '../../ops/context.ts';
 import type { CliCommand } from '../command.ts';
 import { rows } from '../format.ts';
@@ -25,6 +25,7 @@ export const certStatusCommand: CliCommand = {
   arguments: [],
   options: [],
   async run(context) {
+    const { certStatus } = await import('../../ops/cert-status.ts');
     const result = await certStatus(operationContext(context.runtime, context.actor));
     return { json: result, text: render(result) };
   },

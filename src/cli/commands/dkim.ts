@@ -2,8 +2,8 @@
 
 import { dkimAlgorithms } from '../../chasquid/dkim-key.ts';
 import { operationContext } from '../../ops/context.ts';
-import { dkimRotate, type DkimRotateResult } from '../../ops/dkim-rotate.ts';
-import { dkimShow, type DkimShowResult } from '../../ops/dkim-show.ts';
+import type { DkimRotateResult } from '../../ops/dkim-rotate.ts';
+import type { DkimShowResult } from '../../ops/dkim-show.ts';
 import type { CliCommand } from '../command.ts';
 import { publishingFor } from '../dns-publishing.ts';
 import { rows } from '../format.ts';
@@ -38,6 +38,8 @@ export const dkimRotateCommand: CliCommand = {
     waitOption,
   ],
   async run(context, [domain = ''], options) {
+    // Loaded when used: mailauth and the probe would slow every other command's start.
+    const { dkimRotate } = await import('../../ops/dkim-rotate.ts');
     const result = await dkimRotate(operationContext(context.runtime, context.actor), {
       domain,
       ...(typeof options.algo === 'string' ? { algorithm: options.algo } : {}),
@@ -53,6 +55,7 @@ export const dkimShowCommand: CliCommand = {
   arguments: ['<domain>'],
   options: [],
   async run(context, [domain = '']) {
+    const { dkimShow } = await import('../../ops/dkim-show.ts');
     const result = await dkimShow(operationContext(context.runtime, context.actor), { domain });
     return { json: result, text: renderSelectors(result) };
   },

@@ -3,7 +3,6 @@
 
 import { failedError, usageError } from '../../errors.ts';
 import { operationContext } from '../../ops/context.ts';
-import { dkimRetireJob } from '../../ops/dkim-retire.ts';
 import type { CliCommand, CommandContext, CommandOutput } from '../command.ts';
 import { publishingFor } from '../dns-publishing.ts';
 
@@ -11,6 +10,7 @@ const jobNames = ['health', 'cert-watch', 'dns-drift', 'dkim-retire'] as const;
 
 const jobs: Partial<Record<(typeof jobNames)[number], (context: CommandContext) => Promise<CommandOutput>>> = {
   'dkim-retire': async (context) => {
+    const { dkimRetireJob } = await import('../../ops/dkim-retire.ts');
     const result = await dkimRetireJob(operationContext(context.runtime, context.actor), { publishing: () => publishingFor(context, { wait: false }) });
     const lines = [
       ...result.retired.map(({ domain, selector }) => `Retired ${selector} of ${domain}.`),
