@@ -21,7 +21,7 @@ export function daemonAccount(host: MailHost, chasquidDir: string): Promise<Daem
   return host.connection.once(`daemon-account:${chasquidDir}`, async () => {
     const state = await daemonState(host, chasquidDir);
     const user = state.processes[0]?.user ?? 'chasquid';
-    const group = await host.exec(['id', '-gn', '--', user]);
+    const group = await host.verbs.call('group-of', [user]);
     return { user, group: group.code === 0 ? group.stdout.toString('utf8').trim() : user };
   });
 }

@@ -6,6 +6,7 @@
 
 import path from 'node:path';
 import type { MailHost } from '../host/mail-host.ts';
+import { notFound } from '../host/verbs.ts';
 import { parseChasquidVersion, type ChasquidVersion } from './version.ts';
 
 export interface DaemonProcess {
@@ -45,26 +46,26 @@ export function findDaemonProcesses(psOutput: string, configDir: string): Daemon
 }
 
 export async function daemonState(host: MailHost, configDir: string): Promise<DaemonState> {
-  const ps = await host.execOk(['ps', '-eo', 'pid=,user=,args=']);
+  const ps = await host.verbs.callOk('processes');
   const processes = findDaemonProcesses(ps.stdout.toString('utf8'), configDir);
-  const systemd = await host.exec(['sh', '-c', '[ -d /run/systemd/system ] || exit 44; exec systemctl is-active chasquid']);
+  const systemd = await host.verbs.call('systemd-state');
   return {
     running: processes.length > 0,
     processes,
-    systemd: systemd.code === 44 ? undefined : systemd.stdout.toString('utf8').trim() || 'unknown',
+    systemd: systemd.code === notFound ? undefined : systemd.stdout.toString('utf8').trim() || 'unknown',
   };
 }
 
 /** The version of the chasquid on the host's PATH, once per connection. */
 export function chasquidVersion(host: MailHost): Promise<ChasquidVersion> {
   return host.connection.once('chasquid-version', async () => {
-    const result = await host.execOk(['chasquid', '-version'], {}, 'Check that chasquid is installed on the mail host and on the SSH user\'s PATH.');
+    const result = await host.verbs.callOk('version', [], {}, 'Check that chasquid is installed on the mail host and on the SSH user\'s PATH.');
     return parseChasquidVersion(`${result.stdout.toString('utf8')}\n${result.stderr}`);
   });
 }
 
 /** Restarts chasquid with CHASQUID_RESTART (an argument vector, no shell) and fails with its error output. */
 export async function restartDaemon(host: MailHost, command: readonly string[]): Promise<void> {
-  await host.execOk(command, { timeoutMs: 120_000 },
+  await host.verbs.callOk('restart', command, { timeoutMs: 120_000 },
     'chasquid did not restart cleanly; check its log on the host (journalctl -u chasquid) and CHASQUID_RESTART.');
 }

@@ -69,7 +69,7 @@ export async function hookProblems(host: MailHost, paths: ChasquidPaths): Promis
   const [stat, text, dkimsign] = await Promise.all([
     host.files.stat(hook),
     host.files.read(hook),
-    host.exec(['sh', '-c', 'command -v dkimsign']),
+    host.verbs.call('which', ['dkimsign']),
   ]);
   if (stat === undefined) problems.push(`${hook} does not exist: install chasquid's example hook there (Debian: /usr/share/doc/chasquid/examples/hooks/post-data) and make it executable`);
   else if ((stat.mode & 0o111) === 0) problems.push(`${hook} is not executable: chmod 755 ${hook}`);

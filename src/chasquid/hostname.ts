@@ -7,6 +7,6 @@ import type { ChasquidSettings } from './config-file.ts';
 
 export async function chasquidHostname(host: MailHost, settings: ChasquidSettings): Promise<string> {
   if (settings.hostname !== undefined) return settings.hostname;
-  const result = await host.execOk(['hostname']);
+  const result = await host.verbs.callOk('hostname');
   return result.stdout.toString('utf8').trim();
 }

@@ -8,6 +8,7 @@ import { certStatusCommand } from './commands/cert-status.ts';
 import { dkimRotateCommand, dkimShowCommand } from './commands/dkim.ts';
 import { runJobCommand } from './commands/run-job.ts';
 import { passwdCommand, userAddCommand, userRemoveCommand, usersCommand } from './commands/senders.ts';
+import { startCommand } from './commands/start.ts';
 import { statusCommand } from './commands/status.ts';
 
 const planned = (name: string, summary: string, args: string[] = [], options: CliCommand['options'] = []): CliCommand =>
@@ -30,5 +31,5 @@ export const commands: CliCommand[] = [
     [{ flags: '--accept', description: 'record the current answers as the accepted state' }]),
   statusCommand,
   runJobCommand,
-  planned('start', 'run the bot (Discord client and scheduler)'),
+  startCommand,
 ];

@@ -1,89 +1,21 @@
-// Files on the mail host: read, stat, list, create directories, and replace a file atomically.
-//
-// Everything runs as small fixed POSIX sh scripts with the paths passed as arguments (never spliced into the script),
-// using only coreutils and findutils, which every Debian or Ubuntu mail host has.
+// Files on the mail host: read, stat, list, create directories, change ownership, remove, and replace a file
+// atomically — through mailops-host's verbs (deploy/mailops-host), which also refuse paths outside the directories
+// mailops may touch.
 //
 // An atomic write never leaves a mix of old and new content, even if the connection drops halfway:
 //   1. the content goes to a temporary file in the same directory (so the final rename stays on one file system);
 //   2. its size and SHA-256 are compared with what we sent — a truncated upload is thrown away;
 //   3. it takes the owner, group and mode of the file it replaces (or the ones asked for, for a new file);
-//   4. the previous content is copied into the backup directory (timestamped, the newest few kept, mode 0700);
+//   4. the previous content is copied into the backup directory (timestamped, the newest 10 kept, mode 0700);
 //   5. the temporary file is fsynced, renamed over the target, and the directory fsynced so the rename survives a crash.
 
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { ExecOptions, ExecResult } from './connection.ts';
 import { RemoteCommandError } from './connection.ts';
+import { notFound, type HostVerbs } from './verbs.ts';
 
-export type Exec = (argv: readonly string[], options?: ExecOptions) => Promise<ExecResult>;
-
-const notFound = 44;
-
-const readScript = `[ -e "$1" ] || exit ${notFound}
-exec cat -- "$1"`;
-
-const statScript = `[ -e "$1" ] || [ -L "$1" ] || exit ${notFound}
-exec stat -c '%u %g %a %F %s %U %G' -- "$1"`;
-
-const listScript = `[ -d "$1" ] || exit ${notFound}
-cd -- "$1" && exec find . -mindepth 1 -maxdepth 1 -printf '%y\\t%f\\0'`;
-
-const mkdirScript = `set -eu
-[ -d "$1" ] && exit 0
-mkdir -m "$2" -- "$1"
-[ -z "$3" ] || chown -- "$3" "$1"`;
-
-const ownershipScript = `set -eu
-[ -z "$2" ] || chown -- "$2" "$1"
-[ -z "$3" ] || chmod -- "$3" "$1"`;
-
-const removeScript = `set -eu
-target=$1 backup_root=$2 backup_name=$3
-[ -e "$target" ] || exit ${notFound}
-if [ -n "$backup_root" ]; then
-  mkdir -p -m 0700 -- "$backup_root"
-  mkdir -p -- "$backup_root/$(dirname -- "$backup_name")"
-  cp -p -- "$target" "$backup_root/$backup_name.$(date -u +%Y%m%dT%H%M%S.%NZ)"
-fi
-rm -f -- "$target"
-sync -- "$(dirname -- "$target")" 2>/dev/null || true`;
-
-/** Backups kept per file; older ones are removed after each write. */
+/** Backups kept per file; older ones are removed after each write (mailops-host's write verb). */
 export const backupsKept = 10;
-
-const writeScript = `set -eu
-target=$1 size=$2 sha=$3 owner=$4 mode=$5 backup_root=$6 backup_name=$7
-dir=$(dirname -- "$target")
-tmp=$(mktemp -- "$dir/.mailops-write.XXXXXXXX")
-trap 'rm -f -- "$tmp"' EXIT
-trap 'exit 1' HUP INT TERM PIPE
-cat > "$tmp"
-[ "$(wc -c < "$tmp")" -eq "$size" ] || { echo "mailops: incomplete upload, the file was left unchanged" >&2; exit 1; }
-[ "$(sha256sum < "$tmp" | cut -d' ' -f1)" = "$sha" ] || { echo "mailops: corrupt upload, the file was left unchanged" >&2; exit 1; }
-if [ -e "$target" ]; then
-  chown --reference="$target" -- "$tmp"
-  chmod --reference="$target" -- "$tmp"
-  if [ -n "$backup_root" ]; then
-    mkdir -p -m 0700 -- "$backup_root"
-    mkdir -p -- "$backup_root/$(dirname -- "$backup_name")"
-    cp -p -- "$target" "$backup_root/$backup_name.$(date -u +%Y%m%dT%H%M%S.%NZ)"
-  fi
-else
-  [ -z "$owner" ] || chown -- "$owner" "$tmp"
-  chmod -- "$mode" "$tmp"
-fi
-sync -- "$tmp"
-mv -f -- "$tmp" "$target"
-trap - EXIT
-sync -- "$dir" 2>/dev/null || true
-if [ -n "$backup_root" ] && [ -d "$backup_root/$(dirname -- "$backup_name")" ]; then
-  set -- "$backup_root/$backup_name".*
-  while [ "$#" -gt ${backupsKept} ]; do rm -f -- "$1"; shift; done
-fi`;
-
-function sh(script: string, name: string, args: readonly string[]): string[] {
-  return ['sh', '-c', script, name, ...args];
-}
 
 export interface RemoteStat {
   uid: number;
@@ -112,16 +44,16 @@ function checkAbsolute(file: string): void {
 }
 
 export class RemoteFiles {
-  readonly #exec: Exec;
+  readonly #verbs: HostVerbs;
 
-  constructor(exec: Exec) {
-    this.#exec = exec;
+  constructor(verbs: HostVerbs) {
+    this.#verbs = verbs;
   }
 
   /** The file's content, or undefined when it does not exist. */
   async read(file: string): Promise<Buffer | undefined> {
     checkAbsolute(file);
-    const result = await this.#exec(sh(readScript, 'mailops-read', [file]));
+    const result = await this.#verbs.call('read', [file]);
     if (result.code === notFound) return undefined;
     if (result.code !== 0) throw new RemoteCommandError(`Reading ${file}`, result);
     return result.stdout;
@@ -129,7 +61,7 @@ export class RemoteFiles {
 
   async stat(file: string): Promise<RemoteStat | undefined> {
     checkAbsolute(file);
-    const result = await this.#exec(sh(statScript, 'mailops-stat', [file]));
+    const result = await this.#verbs.call('stat', [file]);
     if (result.code === notFound) return undefined;
     if (result.code !== 0) throw new RemoteCommandError(`Inspecting ${file}`, result);
     const [uid, gid, mode, ...rest] = result.stdout.toString('utf8').trim().split(' ');
@@ -144,7 +76,7 @@ export class RemoteFiles {
   /** Entries of a directory (name and type), sorted by name; undefined when the directory does not exist. */
   async list(directory: string): Promise<Array<{ name: string; type: 'file' | 'directory' | 'symlink' | 'other' }> | undefined> {
     checkAbsolute(directory);
-    const result = await this.#exec(sh(listScript, 'mailops-list', [directory]));
+    const result = await this.#verbs.call('list', [directory]);
     if (result.code === notFound) return undefined;
     if (result.code !== 0) throw new RemoteCommandError(`Listing ${directory}`, result);
     return result.stdout.toString('utf8').split('\0').filter((entry) => entry !== '').map((entry) => {
@@ -157,14 +89,14 @@ export class RemoteFiles {
   /** Creates one directory (its parent must exist) with this mode and owner; does nothing when it exists. */
   async makeDirectory(directory: string, options: { mode: number; owner?: string }): Promise<void> {
     checkAbsolute(directory);
-    const result = await this.#exec(sh(mkdirScript, 'mailops-mkdir', [directory, options.mode.toString(8), options.owner ?? '']));
+    const result = await this.#verbs.call('mkdir', [directory, options.mode.toString(8), options.owner ?? '']);
     if (result.code !== 0) throw new RemoteCommandError(`Creating ${directory}`, result);
   }
 
   /** Changes owner (`user`, `user:group` or `:group`) and/or mode (octal or symbolic, e.g. `g+r`). */
   async setOwnership(file: string, options: { owner?: string; mode?: string }): Promise<void> {
     checkAbsolute(file);
-    const result = await this.#exec(sh(ownershipScript, 'mailops-ownership', [file, options.owner ?? '', options.mode ?? '']));
+    const result = await this.#verbs.call('ownership', [file, options.owner ?? '', options.mode ?? '']);
     if (result.code !== 0) throw new RemoteCommandError(`Setting the owner and mode of ${file}`, result);
   }
 
@@ -175,14 +107,14 @@ export class RemoteFiles {
     const sha = createHash('sha256').update(data).digest('hex');
     const args = [file, String(data.length), sha, options.createOwner ?? '', (options.createMode ?? 0o644).toString(8),
       options.backup?.root ?? '', options.backup?.name ?? ''];
-    const result = await this.#exec(sh(writeScript, 'mailops-write', args), { stdin: data });
+    const result = await this.#verbs.call('write', args, { stdin: data });
     if (result.code !== 0) throw new RemoteCommandError(`Writing ${file}`, result);
   }
 
   /** Removes a file, keeping a backup of it; false when there was nothing to remove. */
   async remove(file: string, options: { backup?: { root: string; name: string } } = {}): Promise<boolean> {
     checkAbsolute(file);
-    const result = await this.#exec(sh(removeScript, 'mailops-remove', [file, options.backup?.root ?? '', options.backup?.name ?? '']));
+    const result = await this.#verbs.call('remove', [file, options.backup?.root ?? '', options.backup?.name ?? '']);
     if (result.code === notFound) return false;
     if (result.code !== 0) throw new RemoteCommandError(`Removing ${file}`, result);
     return true;

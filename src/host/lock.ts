@@ -6,26 +6,22 @@
 // so a crashed mailops never leaves the host locked. Locking the directory creates no file in the operator's tree.
 
 import { Mutex } from 'async-mutex';
-import type { SshConnection } from './connection.ts';
+import type { HostVerbs } from './verbs.ts';
 
 const waitSeconds = 120;
 
 export class HostLock {
-  readonly #connection: SshConnection;
-  readonly #path: string;
+  readonly #verbs: HostVerbs;
   readonly #mutex = new Mutex();
 
-  constructor(connection: SshConnection, path: string) {
-    this.#connection = connection;
-    this.#path = path;
+  constructor(verbs: HostVerbs) {
+    this.#verbs = verbs;
   }
 
   /** Runs `work` while holding the lock; work queued in this process runs in the order it asked. */
   run<T>(work: () => Promise<T>): Promise<T> {
     return this.#mutex.runExclusive(async () => {
-      const channel = await this.#connection.hold(
-        ['flock', '-w', String(waitSeconds), this.#path, 'sh', '-c', 'echo locked; exec cat >/dev/null'],
-        'locked', (waitSeconds + 10) * 1000);
+      const channel = await this.#verbs.hold('lock', [String(waitSeconds)], 'locked', (waitSeconds + 10) * 1000);
       try {
         return await work();
       } finally {

@@ -1,32 +1,29 @@
-// The mail host as the rest of mailops sees it: one SSH connection, its files, and its lock.
+// The mail host as the rest of mailops sees it: one SSH connection, the verbs of mailops-host over it, the host's
+// files, and its lock. Nothing else reaches the host: every remote action is a mailops-host verb, so that the same
+// code works as root and as the restricted user of deploy/host-setup.sh.
 
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { SshConnection, type ExecOptions, type ExecResult } from './connection.ts';
+import { SshConnection } from './connection.ts';
 import { RemoteFiles } from './files.ts';
 import { HostLock } from './lock.ts';
+import { HostVerbs } from './verbs.ts';
 
 export class MailHost {
   readonly connection: SshConnection;
+  readonly verbs: HostVerbs;
   readonly files: RemoteFiles;
   readonly lock: HostLock;
 
-  constructor(connection: SshConnection, lockPath: string) {
+  constructor(connection: SshConnection, chasquidDir: string) {
     this.connection = connection;
-    this.files = new RemoteFiles((argv, options) => connection.exec(argv, options));
-    this.lock = new HostLock(connection, lockPath);
+    this.verbs = new HostVerbs(connection, chasquidDir);
+    this.files = new RemoteFiles(this.verbs);
+    this.lock = new HostLock(this.verbs);
   }
 
   get label(): string {
     return this.connection.label;
-  }
-
-  exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
-    return this.connection.exec(argv, options);
-  }
-
-  execOk(argv: readonly string[], options?: ExecOptions, hint?: string): Promise<ExecResult> {
-    return this.connection.execOk(argv, options, hint);
   }
 
   close(): Promise<void> {

@@ -56,9 +56,13 @@ export async function certStatus(context: OperationContext): Promise<CertStatusR
   const target = await certificateTarget(context, context.config.CERT_EXTRA_NAMES ?? []);
   const { paths, hostname } = target;
   const entries = (await input.host.files.list(paths.certsDir)) ?? [];
-  const names = entries.filter((entry) => entry.type === 'directory' || entry.type === 'symlink').map((entry) => entry.name);
+  const directories = entries.filter((entry) => entry.type === 'directory' || entry.type === 'symlink').map((entry) => entry.name);
   const listeners = tlsListeners(target.settings, hostname);
 
+  // A directory is a certificate when it holds fullchain.pem or privkey.pem; certs/<domain>/ of the 1.11 DKIM hook
+  // holds only dkim_privkey.pem and is not one.
+  const contents = await Promise.all(directories.map(async (name) => ({ name, files: (await input.host.files.list(path.posix.join(paths.certsDir, name))) ?? [] })));
+  const names = contents.filter(({ files }) => files.some((file) => file.name === 'fullchain.pem' || file.name === 'privkey.pem')).map(({ name }) => name);
   const installed = await Promise.all(names.map(async (name) => ({ name, read: await installedFacts(input.host, paths.certsDir, name) })));
   // What each listener serves for each installed certificate's name (chasquid chooses by SNI).
   const probes = await Promise.all(installed.flatMap(({ name }) => listeners.map(async (listener) => {

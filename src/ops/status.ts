@@ -50,7 +50,7 @@ export async function status({ host, chasquidDir, now }: StatusInput): Promise<S
   const [certificates, queueEntries, systemHostname] = await Promise.all([
     Promise.all(certificateNames.map((name) => certificateSummary(host, paths, name, now))),
     host.files.list(path.posix.join(settings.dataDir, 'queue')).catch(() => undefined),
-    settings.hostname === undefined ? host.execOk(['hostname']).then((result) => result.stdout.toString('utf8').trim()) : undefined,
+    settings.hostname === undefined ? host.verbs.callOk('hostname').then((result) => result.stdout.toString('utf8').trim()) : undefined,
   ]);
   const layout = dkimLayout(version);
   return {

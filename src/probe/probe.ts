@@ -66,7 +66,7 @@ async function ensureProbe(context: OperationContext, domain: string): Promise<P
 
   const rules = await files.aliasRules();
   const loaded = await files.load(domain, rules);
-  const dd = (await context.host.execOk(['sh', '-c', 'command -v dd'])).stdout.toString('utf8').trim();
+  const dd = (await context.host.verbs.callOk('which', ['dd'])).stdout.toString('utf8').trim();
   // chasquid splits a pipe alias's command on spaces, with no quoting.
   if (/\s/.test(captureFile) || /\s/.test(dd)) {
     throw failedError('probe-path-unusable', `chasquid's data directory (${settings.dataDir}) contains white space, which a pipe alias cannot carry.`,
@@ -148,7 +148,7 @@ function submit(options: { host: string; port: number; servername: string; ca: A
 /** Sends a probe message through the host for `domain` and returns it as captured after chasquid processed it. */
 export async function sendProbe(context: OperationContext, domain: string, options: { timeoutMs?: number } = {}): Promise<CapturedMessage> {
   const setup = await ensureProbe(context, domain);
-  const hostname = setup.settings.hostname ?? (await context.host.execOk(['hostname'])).stdout.toString('utf8').trim();
+  const hostname = setup.settings.hostname ?? (await context.host.verbs.callOk('hostname')).stdout.toString('utf8').trim();
   const installed = await context.host.files.read(path.posix.join(context.chasquidDir, 'certs', hostname, 'fullchain.pem'));
   const service = submissionService(context, setup.settings);
   const nonce = randomBytes(12).toString('hex');

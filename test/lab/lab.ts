@@ -234,7 +234,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     chmodSync(path.join(certDir, 'fullchain.pem'), 0o644);
     const hostKey = readFileSync(p('ssh/host_ed25519.pub'), 'utf8').trim().split(' ');
     writeFileSync(p('ssh/known_hosts'), `[127.0.0.1]:${ssh} ${hostKey[0]} ${hostKey[1]}\n`);
-    copyFileSync(p('ssh/client_ed25519.pub'), p('ssh/authorized_keys'));
+    copyFileSync(p('ssh/client_ed25519.pub'), p('ssh/authorized_keys_root'));
 
     // The mail host's PATH: chasquid and chasquid-util of the chosen build come first.
     symlinkSync(chasquidBinary, p('bin/chasquid'));
@@ -248,7 +248,8 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       'ListenAddress 127.0.0.1',
       `HostKey ${p('ssh/host_ed25519')}`,
       `PidFile ${p('ssh/sshd.pid')}`,
-      `AuthorizedKeysFile ${p('ssh/authorized_keys')}`,
+      // root logs in with the lab key; other users (deploy/host-setup.sh's restricted one) with their own.
+      `AuthorizedKeysFile ${p('ssh/authorized_keys_%u')} .ssh/authorized_keys`,
       'PermitRootLogin prohibit-password',
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',

@@ -7,7 +7,7 @@ set -eu
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cache="$root/.lab-cache"
-packages="chasquid openssh-server knot knot-dnsutils pebble python3-dkim swaks openssl git util-linux procps"
+packages="chasquid openssh-server knot knot-dnsutils pebble python3-dkim swaks openssl git util-linux procps sudo systemd"
 
 missing=""
 for package in $packages; do

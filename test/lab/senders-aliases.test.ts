@@ -144,7 +144,7 @@ describe.each(['1.11', '1.15'] as const)('senders and aliases on chasquid %s', (
     const listed = (await json(['aliases', 'example.org'])).aliases.map((alias: { address: string }) => alias.address);
     expect(listed).toHaveLength(21);
     for (let index = 0; index < 20; index += 1) expect(listed).toContain(`list${index}@example.org`);
-  });
+  }, 120_000); // twenty Node.js processes at once: generous for a busy two-core CI machine
 
   it('records each change in the host\'s git history with its actor, committing stray edits separately first', async () => {
     writeFileSync(path.join(lab.chasquidDir, 'domains/example.test/notes.txt'), 'an operator\'s edit\n');

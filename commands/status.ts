@@ -1,0 +1,37 @@
+// /mail status — the mail host at a glance: chasquid version, service state, domains, certificates, queue.
+
+import { defineCommand } from '../src/bot/command.ts';
+import { colours } from '../src/bot/render.ts';
+import { status, type StatusResult } from '../src/ops/status.ts';
+
+function render(result: StatusResult) {
+  const running = result.service.running;
+  const service = running
+    ? `running (${result.service.processes.map((process) => `pid ${process.pid} as ${process.user}`).join(', ')})`
+    : '**NOT RUNNING**';
+  const certificates = result.certificates.length === 0 ? 'none' : result.certificates.map((certificate) =>
+    certificate.notAfter === undefined ? `${certificate.name} (unreadable)` : `${certificate.name}: expires ${certificate.notAfter.slice(0, 10)}, ${certificate.daysLeft} days left`).join('\n');
+  return {
+    title: `Mail host ${result.hostname ?? result.host}`,
+    color: running ? colours.ok : colours.fail,
+    fields: [
+      { name: 'chasquid', value: `${result.chasquid.version} — DKIM ${result.chasquid.dkimLayoutDescription}` },
+      { name: 'Service', value: `${service}${result.service.systemd ? `, systemd: ${result.service.systemd}` : ''}`, inline: true },
+      { name: 'Queue', value: result.queue === undefined ? 'unknown' : `${result.queue.messages} message(s)`, inline: true },
+      { name: 'Domains', value: result.domains.length === 0 ? 'none' : result.domains.join(', ') },
+      { name: 'Certificates', value: certificates },
+    ],
+    footer: { text: `${result.host} · ${result.chasquidDir}` },
+  };
+}
+
+export default defineCommand({
+  name: 'status',
+  description: 'Mail host summary: chasquid version, service, domains, certificates, queue',
+  access: 'read',
+  options: {},
+  async execute({ runtime }) {
+    const result = await status({ host: runtime.host(), chasquidDir: runtime.config.CHASQUID_DIR, now: runtime.now() });
+    return { embeds: [render(result)] };
+  },
+});
