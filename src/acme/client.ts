@@ -61,7 +61,9 @@ function getJson(url: string, agent: https.Agent | undefined, timeoutMs: number)
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => { body += chunk; });
       response.on('end', () => {
-        if ((response.statusCode ?? 0) < 200 || (response.statusCode ?? 0) >= 300) reject(new Error(`${url} answered HTTP ${response.statusCode}`));
+        if ((response.statusCode ?? 0) < 200 || (response.statusCode ?? 0) >= 300) {
+          reject(Object.assign(new Error(`${url} answered HTTP ${response.statusCode}`), { status: response.statusCode }));
+        }
         else {
           try {
             resolve(JSON.parse(body));
@@ -137,7 +139,9 @@ export async function renewalWindow(settings: Pick<AcmeSettings, 'directoryUrl' 
     if (typeof base !== 'string') return undefined;
     return parseRenewalInfo(await getJson(`${base.replace(/\/$/, '')}/${id}`, agent, 10_000));
   } catch (error) {
-    logger.warn({ err: error }, 'the CA\'s renewal information (ARI) could not be read; falling back to the certificate\'s lifetime');
+    // 404: the CA does not know this certificate (another CA issued it) — nothing to warn about.
+    const level = (error as { status?: number }).status === 404 ? 'debug' : 'warn';
+    logger[level]({ err: error }, 'the CA\'s renewal information (ARI) could not be read; falling back to the certificate\'s lifetime');
     return undefined;
   }
 }

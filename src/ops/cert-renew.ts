@@ -6,20 +6,21 @@
 // talks to the CA and DNS, not the host, and may wait minutes for DNS); installing runs as one change under
 // applyChange, after the pair was checked.
 
+import type { X509Certificate } from 'node:crypto';
 import path from 'node:path';
-import { parseChasquidConf } from '../chasquid/config-file.ts';
-import { chasquidHostname } from '../chasquid/hostname.ts';
-import { tlsListeners } from '../chasquid/listeners.ts';
-import { ChasquidPaths } from '../chasquid/paths.ts';
+import { accountKeyFile } from '../acme/account.ts';
 import { certificateFacts, missingNames, parseChain, type CertificatePair } from '../acme/certificate.ts';
 import { issueCertificate, renewalWindow, type AcmeSettings } from '../acme/client.ts';
 import { assertInstallable, installCertificate } from '../acme/install.ts';
 import { decideRenewal } from '../acme/renewal.ts';
+import { parseChasquidConf } from '../chasquid/config-file.ts';
+import { chasquidHostname } from '../chasquid/hostname.ts';
+import { tlsListeners } from '../chasquid/listeners.ts';
+import { ChasquidPaths } from '../chasquid/paths.ts';
+import { requireSettings, type Config } from '../config.ts';
 import type { RecordPublishing } from '../dns/publisher.ts';
 import { failedError } from '../errors.ts';
 import { normalizeDomain } from '../validation/domain.ts';
-import { accountKeyFile } from '../acme/account.ts';
-import { requireSettings, type Config } from '../config.ts';
 import { applyChange, type ChangeContext } from './change.ts';
 import type { OperationContext } from './context.ts';
 
@@ -80,11 +81,16 @@ export async function certRenew(context: OperationContext, input: CertRenewInput
   const target = await certificateTarget(context, config.CERT_EXTRA_NAMES ?? []);
   const { paths, hostname, names } = target;
   const installedPem = (await context.host.files.read(path.posix.join(paths.certificateDir(hostname), 'fullchain.pem')))?.toString('utf8');
-  const installedLeaf = installedPem === undefined ? undefined : parseChain(installedPem)[0];
+  let installedLeaf: X509Certificate | undefined;
+  try {
+    installedLeaf = installedPem === undefined ? undefined : parseChain(installedPem)[0];
+  } catch {
+    installedLeaf = undefined;
+  }
   const installed = installedLeaf ? certificateFacts(installedLeaf) : undefined;
 
   let reason: string;
-  if (!installed) reason = `no certificate is installed for ${hostname}`;
+  if (!installed) reason = installedPem === undefined ? `no certificate is installed for ${hostname}` : `the installed certificate of ${hostname} cannot be read`;
   else if (missingNames(installed.names, names).length > 0) reason = `the installed certificate does not cover ${missingNames(installed.names, names).join(', ')}`;
   else {
     const window = await renewalWindow(acme, installedLeaf!.toString(), context.logger);

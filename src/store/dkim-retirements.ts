@@ -63,8 +63,3 @@ export function markRetired(database: DatabaseSync, id: number, at: Date): void 
 export function markRetirementFailed(database: DatabaseSync, id: number, error: string): void {
   database.prepare('UPDATE dkim_retirements SET last_error = ? WHERE id = ?').run(error.slice(0, 1000), id);
 }
-
-/** Forgets a scheduled retirement (its key became the active one again, after a rollback). */
-export function cancelRetirement(database: DatabaseSync, domain: string, selector: string): void {
-  database.prepare('DELETE FROM dkim_retirements WHERE domain = ? AND selector = ? AND retired_at IS NULL').run(domain, selector);
-}

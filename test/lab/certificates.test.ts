@@ -4,11 +4,10 @@
 // after the swap gets the previous certificate back.
 
 import { execFile } from 'node:child_process';
-import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { certRenew } from '../../src/ops/cert-renew.ts';
@@ -18,8 +17,6 @@ import { openDatabase } from '../../src/store/database.ts';
 import { auditEntries } from '../../src/store/audit.ts';
 import { runCli } from '../cli.ts';
 import { startLab, type ChasquidBuild, type Lab } from './lab.ts';
-
-const run = promisify(execFile);
 
 /** The chain a listener serves, as openssl s_client sees it (STARTTLS for SMTP and submission). */
 async function servedChain(lab: Lab, port: number, starttls: boolean): Promise<X509Certificate[]> {
@@ -106,7 +103,7 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificates with chasquid %
     const now = installed(lab);
     const leaf = new X509Certificate(now.fullchain);
     expect(body.notAfter).toBe(new Date(leaf.validTo).toISOString());
-    expect(leaf.checkPrivateKey((await import('node:crypto')).createPrivateKey(now.privkey))).toBe(true);
+    expect(leaf.checkPrivateKey(createPrivateKey(now.privkey))).toBe(true);
     expect(leaf.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
     const root = await pebbleRoot(lab);
     for (const chain of await servedEverywhere(lab)) {
