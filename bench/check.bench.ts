@@ -14,7 +14,7 @@
 // depend on DNS; it is measured and printed separately, without a target.
 
 import { parseConfig } from '../src/config.ts';
-import { DnsResolver } from '../src/dns/resolver.ts';
+import { DnsResolver } from '../src/dns/caching-resolver.ts';
 import { mailHostFromConfig } from '../src/host/mail-host.ts';
 import { createLogger, Redactor } from '../src/log.ts';
 import { check } from '../src/ops/check.ts';

@@ -4,7 +4,7 @@
 
 import type { DkimKeyOnHost, DkimSetup } from '../chasquid/dkim-keys.ts';
 import { describeDkimLayout } from '../chasquid/version.ts';
-import type { DnsAnswer } from '../dns/resolver.ts';
+import type { DnsAnswer } from '../dns/caching-resolver.ts';
 import { zoneLine } from '../dns/records.ts';
 import { temperrorResult, type CheckResult } from './result.ts';
 

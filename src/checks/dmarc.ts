@@ -3,8 +3,8 @@
 // address in another domain is authorised by `<domain>._report._dmarc.<other domain>` (RFC 7489 §7.1), without
 // which receivers send no reports there.
 
-import type { DnsAnswer } from '../dns/resolver.ts';
-import { joinTxt } from '../dns/resolver.ts';
+import type { DnsAnswer } from '../dns/caching-resolver.ts';
+import { joinTxt } from '../dns/txt.ts';
 import { zoneLine } from '../dns/records.ts';
 import { sentence, temperrorResult, type CheckResult } from './result.ts';
 

@@ -6,8 +6,8 @@
 // could not tell — and never a pass or a listing.
 // Hand-written: a DNSBL query is one A lookup; what matters is reading the answers right and asking our resolver.
 
-import type { DnsAnswer } from '../dns/resolver.ts';
-import { reversedAddress } from '../dns/resolver.ts';
+import type { DnsAnswer } from '../dns/caching-resolver.ts';
+import { reversedAddress } from '../dns/caching-resolver.ts';
 import { sentence, type CheckResult } from './result.ts';
 
 export interface DnsblQuery {

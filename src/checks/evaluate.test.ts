@@ -4,7 +4,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { dkimPublicKey, type DkimSetup } from '../chasquid/dkim-keys.ts';
-import type { DnsAnswer } from '../dns/resolver.ts';
+import type { DnsAnswer } from '../dns/caching-resolver.ts';
 import { dkimRecordValue, evaluateDkim } from './dkim.ts';
 import { evaluateDmarc, parseDmarc } from './dmarc.ts';
 import { dnsblQueryName, dnsblVerdict, evaluateDnsbl } from './dnsbl.ts';

@@ -8,7 +8,7 @@ import { chasquidVersion } from '../chasquid/daemon.ts';
 import { dkimSetup, type DkimSetup } from '../chasquid/dkim-keys.ts';
 import { ChasquidPaths } from '../chasquid/paths.ts';
 import { dkimLayout } from '../chasquid/version.ts';
-import type { DnsResolver, DnsAnswer } from '../dns/resolver.ts';
+import type { DnsResolver, DnsAnswer } from '../dns/caching-resolver.ts';
 import { failedError } from '../errors.ts';
 import type { MailHost } from '../host/mail-host.ts';
 import type { OperationContext } from '../ops/context.ts';

@@ -3,8 +3,8 @@
 // is a skip with a hint saying what publishing it would bring. The policy itself is fetched with mailauth, through our
 // resolver, from https://mta-sts.<domain>/.well-known/mta-sts.txt.
 
-import type { DnsAnswer } from '../dns/resolver.ts';
-import { joinTxt } from '../dns/resolver.ts';
+import type { DnsAnswer } from '../dns/caching-resolver.ts';
+import { joinTxt } from '../dns/txt.ts';
 import { zoneLine } from '../dns/records.ts';
 import { temperrorResult, type CheckResult } from './result.ts';
 

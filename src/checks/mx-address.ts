@@ -1,7 +1,7 @@
 // `mx-address`: the A and AAAA records of the mail host's name (the MX target), and which of them are the mail
 // host's own addresses (host-addresses.ts says how that is decided).
 
-import type { DnsAnswer } from '../dns/resolver.ts';
+import type { DnsAnswer } from '../dns/caching-resolver.ts';
 import { zoneLine } from '../dns/records.ts';
 import { isPublicAddress, type HostAddress, type InterfaceAddress } from './host-addresses.ts';
 import { sentence, temperrorResult, type CheckResult } from './result.ts';

@@ -2,7 +2,7 @@
 // (RFC 7505: `MX 0 .`, "this domain accepts no mail") is recognised and reported as such.
 
 import type { MxRecord } from 'node:dns';
-import type { DnsAnswer } from '../dns/resolver.ts';
+import type { DnsAnswer } from '../dns/caching-resolver.ts';
 import { zoneLine } from '../dns/records.ts';
 import { temperrorResult, type CheckResult } from './result.ts';
 

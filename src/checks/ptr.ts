@@ -2,8 +2,8 @@
 // resolves forward to the same address (forward-confirmed reverse DNS, which Gmail, Yahoo and Outlook expect).
 // A PTR naming another host fails already, so the forward check only ever needs the hostname's own A/AAAA.
 
-import type { DnsAnswer } from '../dns/resolver.ts';
-import { reverseName } from '../dns/resolver.ts';
+import type { DnsAnswer } from '../dns/caching-resolver.ts';
+import { reverseName } from '../dns/caching-resolver.ts';
 import { zoneLine } from '../dns/records.ts';
 import { sameAddress, type HostAddress } from './host-addresses.ts';
 import { temperrorResult, type CheckResult } from './result.ts';

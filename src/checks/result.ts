@@ -5,7 +5,7 @@
 // not look something up (DNS timeout, SERVFAIL, an unreachable host) says so with `temperror: true`: it is reported
 // as a failure — we cannot vouch for what we could not see — but the fix is to look again, not to change a record.
 
-import type { DnsAnswer } from '../dns/resolver.ts';
+import type { DnsAnswer } from '../dns/caching-resolver.ts';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 

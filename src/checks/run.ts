@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { authenticate } from 'mailauth';
 import { fetchPolicy } from 'mailauth/lib/mta-sts.js';
 import { spf } from 'mailauth/lib/spf/index.js';
-import { joinTxt } from '../dns/resolver.ts';
+import { joinTxt } from '../dns/txt.ts';
 import { asMailopsError } from '../errors.ts';
 import { probeSenderLocal } from '../probe/names.ts';
 import { sendProbe, type CapturedMessage } from '../probe/probe.ts';

@@ -5,7 +5,8 @@
 // because no maintained npm package parses and counts SPF (mailauth's parser is internal to its evaluator).
 
 import ipaddr from 'ipaddr.js';
-import { joinTxt, type DnsAnswer } from '../dns/resolver.ts';
+import { type DnsAnswer } from '../dns/caching-resolver.ts';
+import { joinTxt } from '../dns/txt.ts';
 
 export type Qualifier = '+' | '-' | '~' | '?';
 

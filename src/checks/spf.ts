@@ -2,7 +2,7 @@
 // includes and redirects (spf-record.ts); no `+all` or `?all`; and it authorises every address of the host, as
 // mailauth's spf() evaluates it for each address (sender postmaster@<domain>, HELO = chasquid's hostname).
 
-import type { DnsAnswer } from '../dns/resolver.ts';
+import type { DnsAnswer } from '../dns/caching-resolver.ts';
 import { zoneLine } from '../dns/records.ts';
 import type { HostAddress } from './host-addresses.ts';
 import { sentence, temperrorResult, type CheckResult } from './result.ts';

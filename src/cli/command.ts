@@ -19,6 +19,8 @@ export interface CommandContext {
   actor: string;
   /** Standard input, for --password-stdin. */
   stdin: NodeJS.ReadableStream;
+  /** Standard error, for what a person must read while the command runs (records to publish by hand). */
+  stderr: NodeJS.WritableStream;
 }
 
 export interface CliCommand {

@@ -68,7 +68,7 @@ async function runCommand(command: CliCommand, args: string[], options: Record<s
       throw failedError('not-available', `"mailops ${command.name}" is not available yet in this version of mailops.`,
         { hint: 'It is part of the planned interface; see the README for the commands that work today.' });
     }
-    const output: CommandOutput = await command.run({ runtime, actor, stdin: io.stdin }, args, options);
+    const output: CommandOutput = await command.run({ runtime, actor, stdin: io.stdin, stderr: io.stderr }, args, options);
     io.stdout.write(json ? `${JSON.stringify(output.json)}\n` : `${output.text}\n`);
     return output.exitCode ?? 0;
   } catch (error) {

@@ -3,7 +3,11 @@
 
 import type { CliCommand } from './command.ts';
 import { aliasesCommand, aliasRemoveCommand, aliasSetCommand } from './commands/aliases.ts';
+import { certRenewCommand } from './commands/cert-renew.ts';
+import { certStatusCommand } from './commands/cert-status.ts';
 import { checkCommand } from './commands/check.ts';
+import { dkimRotateCommand, dkimShowCommand } from './commands/dkim.ts';
+import { runJobCommand } from './commands/run-job.ts';
 import { passwdCommand, userAddCommand, userRemoveCommand, usersCommand } from './commands/senders.ts';
 import { startCommand } from './commands/start.ts';
 import { statusCommand } from './commands/status.ts';
@@ -19,16 +23,14 @@ export const commands: CliCommand[] = [
   aliasSetCommand,
   aliasRemoveCommand,
   aliasesCommand,
-  planned('dkim-rotate', 'new DKIM key and selector, published in DNS, activated once visible', ['<domain>'],
-    [{ flags: '--algo <algorithm>', description: 'rsa2048 (default), rsa3072 or ed25519' }]),
-  planned('dkim-show', 'DKIM selectors, their DNS records, and whether each is published and active', ['<domain>']),
-  planned('cert-renew', 'obtain a certificate from the ACME CA (DNS-01) and install it on the mail host', [],
-    [{ flags: '--force', description: 'renew even when the certificate is not due' }]),
-  planned('cert-status', 'certificates on the host and the ones served on 25/465/587'),
+  dkimRotateCommand,
+  dkimShowCommand,
+  certRenewCommand,
+  certStatusCommand,
   checkCommand,
   planned('dns-diff', 'expected DNS records against what DNS answers now', ['<domain>'],
     [{ flags: '--accept', description: 'record the current answers as the accepted state' }]),
   statusCommand,
-  planned('run-job', 'run one scheduled job now: health, cert-watch, dns-drift or dkim-retire', ['<job>']),
+  runJobCommand,
   startCommand,
 ];

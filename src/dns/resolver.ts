@@ -1,153 +1,101 @@
-// Every DNS lookup mailops makes for its checks goes through one DnsResolver per run.
+// Lookups mailops makes to publish records safely: which zone a name belongs to, which servers are authoritative
+// for it, and what one particular server answers. Node's own resolver (c-ares) does the queries; each
+// `Resolver` here talks to exactly one server, so an answer always says what that server holds.
 //
-// - DNS_RESOLVER, when set, is the only server asked (the lab's Knot in tests); otherwise the system's resolvers.
-// - Each question (name, type) is asked once per resolver: the first caller starts the query and every later caller,
-//   concurrent or not, shares its answer. Checks that need the same record (the hostname's A, the MX set, the
-//   domain's TXT) therefore cost one query, and independent questions run concurrently.
-// - Every query has a timeout (per try, with a bounded number of tries).
-// - An answer is a value, never a throw: `ok` with records, `nxdomain`, `nodata`, or `temperror` (timeout, SERVFAIL,
-//   REFUSED, unreachable server…). A check turns a temperror into "could not be checked", never into a pass.
-// - mailauth asks through `forMailauth` (its `resolver(name, rrtype)` contract: resolve like dns.promises.resolve,
-//   reject with ENOTFOUND / ENODATA / other codes), which shares the same cache.
-//
-// Hand-written on purpose: node:dns does the wire work; what is ours is the sharing, the timeouts and the
-// answer-as-value shape, which no npm resolver offers together.
+// Ports: name servers listen on port 53, except servers mailops is configured with (DNS_RESOLVER, RFC2136_SERVER),
+// whose configured port is used when an NS record points at their address — a primary on a non-standard port,
+// and the test lab, where one Knot on a high port is resolver and authoritative server at once.
 
-import type { MxRecord } from 'node:dns';
 import { Resolver } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import net from 'node:net';
 import type { HostPort } from '../config.ts';
+import { failedError } from '../errors.ts';
+import { formatServer } from './exchange.ts';
 
-export interface RecordsByType {
-  A: string;
-  AAAA: string;
-  MX: MxRecord;
-  TXT: string[];
-  PTR: string;
-  CNAME: string;
-  NS: string;
-}
-
-export type RecordType = keyof RecordsByType;
-
-export type DnsAnswer<T> =
-  | { status: 'ok'; records: T[] }
-  | { status: 'nxdomain' }
-  | { status: 'nodata' }
-  | { status: 'temperror'; code: string; message: string };
-
-/** One query as it happened, for benchmarks and debugging. */
-export interface LookupRecord {
-  name: string;
-  type: string;
-  startedAt: number;
-  endedAt: number | undefined;
-}
-
-export interface DnsResolverOptions {
-  /** DNS_RESOLVER; the system resolvers when undefined. */
-  server?: HostPort | undefined;
-  /** Per-try timeout. */
+export interface ResolverOptions {
+  /** Per-query timeout. */
   timeoutMs?: number;
   tries?: number;
 }
 
-const temporaryCodes: Record<string, string> = {
-  ETIMEOUT: 'timed out',
-  ESERVFAIL: 'SERVFAIL',
-  EREFUSED: 'REFUSED',
-  ECONNREFUSED: 'connection refused',
-  EBADRESP: 'malformed answer',
-  ECANCELLED: 'cancelled',
-};
-
-/** The name to query for the PTR of an IPv4 or IPv6 address (`4.3.2.1.in-addr.arpa`, nibbles for IPv6). */
-export function reverseName(address: string): string {
-  return `${reversedAddress(address)}.${isIP(address) === 6 ? 'ip6.arpa' : 'in-addr.arpa'}`;
+/** A resolver that asks `server` (or the system's resolvers when undefined). */
+export function resolverFor(server: HostPort | undefined, options: ResolverOptions = {}): Resolver {
+  const resolver = new Resolver({ timeout: options.timeoutMs ?? 2000, tries: options.tries ?? 2 });
+  if (server) resolver.setServers([formatServer(server)]);
+  return resolver;
 }
 
-/** The address in the reversed form DNS uses below in-addr.arpa / ip6.arpa and below DNS blocklists. */
-export function reversedAddress(address: string): string {
-  if (isIP(address) === 4) return address.split('.').reverse().join('.');
-  if (isIP(address) !== 6) throw new Error(`not an IP address: ${address}`);
-  const [head = '', tail = ''] = address.includes('::') ? address.split('::') : [address, ''];
-  const headGroups = head === '' ? [] : head.split(':');
-  const tailGroups = tail === '' ? [] : tail.split(':');
-  const groups = [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
-  return groups.map((group) => group.padStart(4, '0')).join('').split('').reverse().join('.');
+/** The DNS error codes that mean "no such name or no such record": an answer, not a failure. */
+const noRecordCodes = new Set(['ENODATA', 'ENOTFOUND']);
+
+export function isNoRecord(error: unknown): boolean {
+  return noRecordCodes.has((error as NodeJS.ErrnoException).code ?? '');
 }
 
-function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/\.$/, '');
+function lookupFailed(what: string, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException).code ?? String(error);
+  return failedError('dns-lookup-failed', `Looking up ${what} failed: ${code}.`,
+    { hint: 'Check DNS_RESOLVER (or the system resolver) and that the name server answers; then try again.', cause: error });
 }
 
-export class DnsResolver {
-  readonly #resolver: Resolver;
-  readonly #answers = new Map<string, Promise<DnsAnswer<unknown>>>();
-  readonly lookups: LookupRecord[] = [];
-  /** Where the questions go, for messages: `127.0.0.1:53` or `the system resolver`. */
-  readonly serverLabel: string;
-
-  constructor(options: DnsResolverOptions = {}) {
-    this.#resolver = new Resolver({ timeout: options.timeoutMs ?? 2000, tries: options.tries ?? 2 });
-    if (options.server) {
-      const { host, port } = options.server;
-      this.#resolver.setServers([isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`]);
-      this.serverLabel = `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
-    } else {
-      this.serverLabel = 'the system resolver';
-    }
-  }
-
-  /** The answer for (name, type), asked at most once per resolver. */
-  lookup<T extends RecordType>(name: string, type: T): Promise<DnsAnswer<RecordsByType[T]>> {
-    return this.#ask(normalizeName(name), type) as Promise<DnsAnswer<RecordsByType[T]>>;
-  }
-
-  /** The PTR names of an address. */
-  reverse(address: string): Promise<DnsAnswer<string>> {
-    return this.lookup(reverseName(address), 'PTR');
-  }
-
-  /** mailauth's `resolver(name, rrtype)`: records as dns.promises.resolve returns them, or a rejection with a DNS code. */
-  readonly forMailauth = async (name: string, rrtype: string): Promise<string[] | string[][]> => {
-    const answer = await this.#ask(normalizeName(name), rrtype.toUpperCase());
-    // The shape depends on rrtype (MX gives objects), as with dns.promises.resolve; mailauth's type names the common two.
-    if (answer.status === 'ok') return answer.records as string[] | string[][];
-    const code = answer.status === 'nxdomain' ? 'ENOTFOUND' : answer.status === 'nodata' ? 'ENODATA' : answer.code;
-    const message = answer.status === 'temperror' ? answer.message : `${rrtype} ${name}: ${code}`;
-    throw Object.assign(new Error(message), { code });
-  };
-
-  #ask(name: string, type: string): Promise<DnsAnswer<unknown>> {
-    const key = `${type} ${name}`;
-    let answer = this.#answers.get(key);
-    if (!answer) {
-      answer = this.#query(name, type);
-      this.#answers.set(key, answer);
-    }
-    return answer;
-  }
-
-  async #query(name: string, type: string): Promise<DnsAnswer<unknown>> {
-    const record: LookupRecord = { name, type, startedAt: performance.now(), endedAt: undefined };
-    this.lookups.push(record);
+/** The zone (apex) that holds `name`: the closest enclosing name with an SOA record. */
+export async function findZone(name: string, resolver: Resolver): Promise<string> {
+  const labels = name.replace(/\.$/, '').toLowerCase().split('.');
+  let refused = false;
+  for (let start = 0; start < labels.length - 1; start += 1) {
+    const candidate = labels.slice(start).join('.');
     try {
-      const records = await this.#resolver.resolve(name, type) as unknown[];
-      return records.length === 0 ? { status: 'nodata' } : { status: 'ok', records };
+      await resolver.resolveSoa(candidate);
+      return candidate;
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
-      if (code === 'ENOTFOUND') return { status: 'nxdomain' };
-      if (code === 'ENODATA') return { status: 'nodata' };
-      const reason = temporaryCodes[code] ?? code;
-      return { status: 'temperror', code, message: `DNS lookup of ${type} ${name} failed at ${this.serverLabel}: ${reason}` };
-    } finally {
-      record.endedAt = performance.now();
+      // REFUSED: an authoritative server asked about a name outside its zones; a parent may still be one of them.
+      if ((error as NodeJS.ErrnoException).code === 'EREFUSED') refused = true;
+      else if (!isNoRecord(error)) throw lookupFailed(`the SOA record of ${candidate}`, error);
     }
   }
+  throw failedError('dns-zone-not-found', `No DNS zone holding ${name} was found: none of its parents has an SOA record${refused ? ' (the server refused to answer for some)' : ''}.`,
+    { hint: 'Check that the domain is delegated, that DNS_RESOLVER can see it, and (rfc2136) that RFC2136_SERVER is the primary of its zone.' });
 }
 
-/** A TXT record's strings joined, as RFC 7208/6376/7489 read them. */
-export function joinTxt(strings: readonly string[]): string {
-  return strings.join('');
+export interface AuthoritativeServer {
+  /** The NS name. */
+  name: string;
+  address: string;
+  port: number;
+}
+
+/** Ports for addresses of servers we are configured with (see the top of this file). */
+export function knownServerPorts(servers: ReadonlyArray<HostPort | undefined>): Map<string, number> {
+  const ports = new Map<string, number>();
+  for (const server of servers) if (server && net.isIP(server.host) !== 0 && !ports.has(server.host)) ports.set(server.host, server.port);
+  return ports;
+}
+
+/** Every address of every NS of `zone`, each with the port to ask it on. */
+export async function authoritativeServers(zone: string, resolver: Resolver, ports: ReadonlyMap<string, number>): Promise<AuthoritativeServer[]> {
+  let names: string[];
+  try {
+    names = await resolver.resolveNs(zone);
+  } catch (error) {
+    throw lookupFailed(`the NS records of ${zone}`, error);
+  }
+  if (names.length === 0) {
+    throw failedError('dns-no-nameservers', `The zone ${zone} has no NS records.`, { hint: 'Check the delegation of the zone.' });
+  }
+  const servers = await Promise.all(names.map(async (name) => {
+    const addresses: string[] = [];
+    for (const family of ['resolve4', 'resolve6'] as const) {
+      try {
+        addresses.push(...await resolver[family](name));
+      } catch (error) {
+        if (!isNoRecord(error)) throw lookupFailed(`the address of the name server ${name}`, error);
+      }
+    }
+    if (addresses.length === 0) {
+      throw failedError('dns-nameserver-unresolvable', `The name server ${name} of ${zone} has no address.`,
+        { hint: `Fix the A/AAAA records of ${name} (or the NS records of ${zone}).` });
+    }
+    return addresses.map((address) => ({ name: name.toLowerCase(), address, port: ports.get(address) ?? 53 }));
+  }));
+  return servers.flat();
 }

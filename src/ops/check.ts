@@ -10,7 +10,7 @@ import { checkRunners, runCheck } from '../checks/run.ts';
 import { CheckFacts } from '../checks/facts.ts';
 import { providerRequirements, type RequirementsSummary } from '../checks/requirements.ts';
 import { worstStatus, type CheckResult, type CheckStatus } from '../checks/result.ts';
-import { DnsResolver } from '../dns/resolver.ts';
+import { DnsResolver } from '../dns/caching-resolver.ts';
 import { usageError } from '../errors.ts';
 import type { MailHost } from '../host/mail-host.ts';
 import { normalizeDomain } from '../validation/domain.ts';

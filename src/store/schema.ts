@@ -32,4 +32,21 @@ export const migrations: Migration[] = [
         created_at TEXT NOT NULL
       );`,
   },
+  {
+    name: 'dkim-retirements',
+    sql: `
+      CREATE TABLE dkim_retirements (
+        id INTEGER PRIMARY KEY,
+        domain TEXT NOT NULL,
+        selector TEXT NOT NULL,
+        record TEXT NOT NULL,
+        layout TEXT NOT NULL,
+        scheduled_at TEXT NOT NULL,
+        due_at TEXT NOT NULL,
+        retired_at TEXT,
+        last_error TEXT,
+        UNIQUE (domain, selector)
+      );
+      CREATE INDEX dkim_retirements_due ON dkim_retirements (retired_at, due_at);`,
+  },
 ];

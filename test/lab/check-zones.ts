@@ -3,14 +3,14 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { dkimPublicKey } from '../../src/chasquid/dkim-keys.ts';
 import { dkimRecordValue } from '../../src/checks/dkim.ts';
-import { quotedTxt } from '../../src/dns/records.ts';
+import { presentTxtValue } from '../../src/dns/txt.ts';
 
 /** The SOA and NS a zone needs; the lab adds $ORIGIN and $TTL. */
 export function zone(name: string, records: string[]): string {
   return [`@ SOA ns1.${name}. hostmaster.${name}. 1 3600 600 86400 60`, `@ NS ns1.${name}.`, 'ns1 A 127.0.0.1', ...records].join('\n');
 }
 
-export const txt = (owner: string, value: string) => `${owner} TXT ${quotedTxt(value)}`;
+export const txt = (owner: string, value: string) => `${owner} TXT ${presentTxtValue(value)}`;
 
 export interface MailZoneOptions {
   mx?: string[];

@@ -60,6 +60,8 @@ export interface Lab {
   env: Record<string, string>;
   ports: { ssh: number; smtp: number; submission: number; submissionTls: number; monitoring: number; dns: number; acme: number; acmeManagement: number };
   tsig: { name: string; algorithm: string; secret: string };
+  /** Every TSIG key Knot accepts for UPDATEs: `tsig` (hmac-sha256) first, then hmac-sha384 and hmac-sha512 keys. */
+  tsigKeys: Array<{ name: string; algorithm: string; secret: string }>;
   /** PEM of the CA that signed pebble's own HTTPS certificate (ACME_CA_FILE). */
   acmeCaFile: string;
   /** The uid/gid the chasquid daemon runs as. */
@@ -76,6 +78,12 @@ export interface Lab {
   startChasquid(): Promise<void>;
   /** Lines chasquid wrote to its log so far. */
   chasquidLog(): string;
+  /**
+   * Makes the next run of CHASQUID_RESTART misbehave: `stays-down` stops chasquid, keeps it down and fails (as a
+   * daemon that does not come back); `does-nothing` succeeds without restarting (the old certificate stays served).
+   * The restart after that works again.
+   */
+  breakNextRestart(how: 'stays-down' | 'does-nothing'): void;
   stop(): Promise<void>;
 }
 
@@ -304,6 +312,8 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     // Knot DNS
     const tsigSecret = randomBytes(32).toString('base64');
     const tsig = { name: 'mailops-lab', algorithm: 'hmac-sha256', secret: tsigSecret };
+    const tsigKeys = [tsig, ...['hmac-sha384', 'hmac-sha512'].map((algorithm) =>
+      ({ name: `mailops-lab-${algorithm.slice(5)}`, algorithm, secret: randomBytes(48).toString('base64') }))];
     const zoneNames = [...new Set([...domains, ...Object.keys(options.zones ?? {}), '127.in-addr.arpa'])];
     if (withDns) {
       for (const zone of zoneNames) {
@@ -322,12 +332,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         'database:',
         `  storage: "${p('knot/db')}"`,
         'key:',
-        `  - id: ${tsig.name}`,
-        `    algorithm: ${tsig.algorithm}`,
-        `    secret: ${tsig.secret}`,
+        ...tsigKeys.map((key) => `  - id: ${key.name}\n    algorithm: ${key.algorithm}\n    secret: ${key.secret}`),
         'acl:',
         '  - id: lab-update',
-        `    key: ${tsig.name}`,
+        `    key: [${tsigKeys.map((key) => key.name).join(', ')}]`,
         '    action: update',
         'control:',
         `  listen: "${p('knot/run/knot.sock')}"`,
@@ -420,6 +428,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       env,
       ports,
       tsig,
+      tsigKeys,
       acmeCaFile: caFile,
       daemon,
       async dropSshConnections() {
@@ -451,6 +460,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       },
       chasquidLog() {
         return logOf('chasquid');
+      },
+      breakNextRestart(how) {
+        writeFileSync(p('run/break-next-restart'), how);
       },
       stop,
     };

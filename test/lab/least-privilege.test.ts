@@ -54,7 +54,7 @@ describe.each(['1.11', '1.15'] as const)('the restricted host user on chasquid %
     '--restart', lab.env.CHASQUID_RESTART ?? '', '--path', `${path.join(lab.dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin`, '--prefix', path.join(lab.dir, 'mailops-host')];
 
   beforeAll(async () => {
-    lab = await startLab({ chasquid: build, dns: false });
+    lab = await startLab({ chasquid: build, acme: true });
     const git = (...args: string[]) => execFileSync('git', ['-C', lab.chasquidDir, '-c', 'user.name=seed', '-c', 'user.email=seed@example.test', ...args]);
     git('init', '-q');
     git('add', '-A');
@@ -106,6 +106,20 @@ describe.each(['1.11', '1.15'] as const)('the restricted host user on chasquid %
     } finally {
       await runtime.close();
     }
+  });
+
+  it('rotates the DKIM key and renews the certificate as that user', async () => {
+    const rotated = await mailops(['dkim-rotate', 'example.test', '--json']);
+    expect(rotated.stderr).toBe('');
+    expect(JSON.parse(rotated.stdout)).toMatchObject({ domain: 'example.test', published: true, active: true, verified: true });
+    const renewed = await mailops(['cert-renew', '--force', '--json']);
+    expect(renewed.stderr).toBe('');
+    expect(JSON.parse(renewed.stdout)).toMatchObject({ renewed: true, name: lab.hostname, served: [lab.ports.smtp, lab.ports.submission, lab.ports.submissionTls] });
+    const status = JSON.parse((await mailops(['cert-status', '--json'])).stdout);
+    expect(status.certificates[0].issuer).toMatch(/Pebble/i);
+    const subjects = execFileSync('git', ['-C', lab.chasquidDir, 'log', '--format=%s'], { encoding: 'utf8' });
+    expect(subjects).toContain('mailops dkim-rotate example.test');
+    expect(subjects).toContain(`mailops cert-renew ${lab.hostname}`);
   });
 
   it('is found to be in restricted mode, answered by the installed mailops-host', async () => {

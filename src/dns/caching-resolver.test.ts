@@ -1,8 +1,8 @@
 import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DnsResolver, reverseName } from './resolver.ts';
-import { quotedTxt, txtStrings, zoneLine } from './records.ts';
+import { DnsResolver, reverseName } from './caching-resolver.ts';
+import { zoneLine } from './records.ts';
 
 // A small authoritative server on loopback: answers TXT for x.test, NXDOMAIN for other names, and counts questions.
 let server: dgram.Socket;
@@ -64,10 +64,9 @@ describe('reverse names and records', () => {
     expect(reverseName('2001:db8::1')).toBe('1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa');
   });
 
-  it('splits TXT values into strings of at most 255 bytes', () => {
-    const value = `v=DKIM1; k=rsa; p=${'A'.repeat(392)}`;
-    expect(txtStrings(value).map((part) => part.length)).toEqual([255, 155]);
-    expect(quotedTxt(value)).toMatch(/^"v=DKIM1; k=rsa; p=A+" "A+"$/);
+  it('writes zone-file lines, long TXT values split into strings of at most 255 bytes', () => {
     expect(zoneLine('s._domainkey.example.com.', 'TXT', 'v=spf1 -all')).toBe('s._domainkey.example.com. 3600 IN TXT "v=spf1 -all"');
+    expect(zoneLine('example.com', 'TXT', `v=DKIM1; k=rsa; p=${'A'.repeat(392)}`)).toMatch(/^example\.com\. 3600 IN TXT "v=DKIM1; k=rsa; p=A{237}" "A{155}"$/);
+    expect(zoneLine('example.com', 'MX', '10 mail.example.com.')).toBe('example.com. 3600 IN MX 10 mail.example.com.');
   });
 });

@@ -1,0 +1,150 @@
+// Every DNS lookup mailops makes for its checks goes through one DnsResolver per run. (resolver.ts, beside it, asks
+// one particular server — the zone's authoritative ones — for publishing; this one answers as a receiver's resolver.)
+//
+// - DNS_RESOLVER, when set, is the only server asked (the lab's Knot in tests); otherwise the system's resolvers.
+// - Each question (name, type) is asked once per resolver: the first caller starts the query and every later caller,
+//   concurrent or not, shares its answer. Checks that need the same record (the hostname's A, the MX set, the
+//   domain's TXT) therefore cost one query, and independent questions run concurrently.
+// - Every query has a timeout (per try, with a bounded number of tries).
+// - An answer is a value, never a throw: `ok` with records, `nxdomain`, `nodata`, or `temperror` (timeout, SERVFAIL,
+//   REFUSED, unreachable server…). A check turns a temperror into "could not be checked", never into a pass.
+// - mailauth asks through `forMailauth` (its `resolver(name, rrtype)` contract: resolve like dns.promises.resolve,
+//   reject with ENOTFOUND / ENODATA / other codes), which shares the same cache.
+//
+// Hand-written on purpose: node:dns does the wire work; what is ours is the sharing, the timeouts and the
+// answer-as-value shape, which no npm resolver offers together.
+
+import type { MxRecord } from 'node:dns';
+import { Resolver } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { HostPort } from '../config.ts';
+import { formatServer } from './exchange.ts';
+
+export interface RecordsByType {
+  A: string;
+  AAAA: string;
+  MX: MxRecord;
+  TXT: string[];
+  PTR: string;
+  CNAME: string;
+  NS: string;
+}
+
+export type RecordType = keyof RecordsByType;
+
+export type DnsAnswer<T> =
+  | { status: 'ok'; records: T[] }
+  | { status: 'nxdomain' }
+  | { status: 'nodata' }
+  | { status: 'temperror'; code: string; message: string };
+
+/** One query as it happened, for benchmarks and debugging. */
+export interface LookupRecord {
+  name: string;
+  type: string;
+  startedAt: number;
+  endedAt: number | undefined;
+}
+
+export interface DnsResolverOptions {
+  /** DNS_RESOLVER; the system resolvers when undefined. */
+  server?: HostPort | undefined;
+  /** Per-try timeout. */
+  timeoutMs?: number;
+  tries?: number;
+}
+
+const temporaryCodes: Record<string, string> = {
+  ETIMEOUT: 'timed out',
+  ESERVFAIL: 'SERVFAIL',
+  EREFUSED: 'REFUSED',
+  ECONNREFUSED: 'connection refused',
+  EBADRESP: 'malformed answer',
+  ECANCELLED: 'cancelled',
+};
+
+/** The name to query for the PTR of an IPv4 or IPv6 address (`4.3.2.1.in-addr.arpa`, nibbles for IPv6). */
+export function reverseName(address: string): string {
+  return `${reversedAddress(address)}.${isIP(address) === 6 ? 'ip6.arpa' : 'in-addr.arpa'}`;
+}
+
+/** The address in the reversed form DNS uses below in-addr.arpa / ip6.arpa and below DNS blocklists. */
+export function reversedAddress(address: string): string {
+  if (isIP(address) === 4) return address.split('.').reverse().join('.');
+  if (isIP(address) !== 6) throw new Error(`not an IP address: ${address}`);
+  const [head = '', tail = ''] = address.includes('::') ? address.split('::') : [address, ''];
+  const headGroups = head === '' ? [] : head.split(':');
+  const tailGroups = tail === '' ? [] : tail.split(':');
+  const groups = [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
+  return groups.map((group) => group.padStart(4, '0')).join('').split('').reverse().join('.');
+}
+
+function normalizeName(name: string): string {
+  return name.toLowerCase().replace(/\.$/, '');
+}
+
+export class DnsResolver {
+  readonly #resolver: Resolver;
+  readonly #answers = new Map<string, Promise<DnsAnswer<unknown>>>();
+  readonly lookups: LookupRecord[] = [];
+  /** Where the questions go, for messages: `127.0.0.1:53` or `the system resolver`. */
+  readonly serverLabel: string;
+
+  constructor(options: DnsResolverOptions = {}) {
+    this.#resolver = new Resolver({ timeout: options.timeoutMs ?? 2000, tries: options.tries ?? 2 });
+    if (options.server) {
+      this.#resolver.setServers([formatServer(options.server)]);
+      this.serverLabel = formatServer(options.server);
+    } else {
+      this.serverLabel = 'the system resolver';
+    }
+  }
+
+  /** The answer for (name, type), asked at most once per resolver. */
+  lookup<T extends RecordType>(name: string, type: T): Promise<DnsAnswer<RecordsByType[T]>> {
+    return this.#ask(normalizeName(name), type) as Promise<DnsAnswer<RecordsByType[T]>>;
+  }
+
+  /** The PTR names of an address. */
+  reverse(address: string): Promise<DnsAnswer<string>> {
+    return this.lookup(reverseName(address), 'PTR');
+  }
+
+  /** mailauth's `resolver(name, rrtype)`: records as dns.promises.resolve returns them, or a rejection with a DNS code. */
+  readonly forMailauth = async (name: string, rrtype: string): Promise<string[] | string[][]> => {
+    const answer = await this.#ask(normalizeName(name), rrtype.toUpperCase());
+    // The shape depends on rrtype (MX gives objects), as with dns.promises.resolve; mailauth's type names the common two.
+    if (answer.status === 'ok') return answer.records as string[] | string[][];
+    const code = answer.status === 'nxdomain' ? 'ENOTFOUND' : answer.status === 'nodata' ? 'ENODATA' : answer.code;
+    const message = answer.status === 'temperror' ? answer.message : `${rrtype} ${name}: ${code}`;
+    throw Object.assign(new Error(message), { code });
+  };
+
+  #ask(name: string, type: string): Promise<DnsAnswer<unknown>> {
+    const key = `${type} ${name}`;
+    let answer = this.#answers.get(key);
+    if (!answer) {
+      answer = this.#query(name, type);
+      this.#answers.set(key, answer);
+    }
+    return answer;
+  }
+
+  async #query(name: string, type: string): Promise<DnsAnswer<unknown>> {
+    const record: LookupRecord = { name, type, startedAt: performance.now(), endedAt: undefined };
+    this.lookups.push(record);
+    try {
+      const records = await this.#resolver.resolve(name, type) as unknown[];
+      return records.length === 0 ? { status: 'nodata' } : { status: 'ok', records };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+      if (code === 'ENOTFOUND') return { status: 'nxdomain' };
+      if (code === 'ENODATA') return { status: 'nodata' };
+      const reason = temporaryCodes[code] ?? code;
+      return { status: 'temperror', code, message: `DNS lookup of ${type} ${name} failed at ${this.serverLabel}: ${reason}` };
+    } finally {
+      record.endedAt = performance.now();
+    }
+  }
+}
+

@@ -1,0 +1,96 @@
+// Publishing through RFC 2136 dynamic UPDATE, signed with TSIG (RFC 8945), to the primary name server
+// (RFC2136_SERVER) — what Knot, BIND, PowerDNS and most self-hosted DNS accept.
+//
+// Every UPDATE names its zone, found by asking the primary for the SOA of the record's name and its parents.
+// The answer must carry a TSIG record made with our key over our request; an unsigned or wrongly signed answer is
+// not trusted, whatever its status says. Refusals are explained by what they mean for the operator: a wrong secret
+// (BADSIG), an unknown key name or algorithm (BADKEY), a clock off by minutes (BADTIME), a key without the right
+// to update the zone (REFUSED), a server that is not the primary for it (NOTAUTH).
+
+import { randomInt } from 'node:crypto';
+import type { HostPort, TsigKey } from '../config.ts';
+import { failedError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { exchangeTcp, formatServer } from './exchange.ts';
+import type { DnsPublisher } from './publisher.ts';
+import { findZone, resolverFor } from './resolver.ts';
+import { signMessage, verifyResponse } from './tsig.ts';
+import type { TxtRecord } from './txt.ts';
+import { buildUpdate, type UpdateChange } from './update-message.ts';
+
+export interface Rfc2136Settings {
+  server: HostPort;
+  key: TsigKey;
+  now: () => Date;
+  logger: Logger;
+  timeoutMs?: number;
+}
+
+const rcodeNames: Record<number, string> = { 0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED',
+  6: 'YXDOMAIN', 7: 'YXRRSET', 8: 'NXRRSET', 9: 'NOTAUTH', 10: 'NOTZONE' };
+
+const tsigHints: Record<string, string> = {
+  BADSIG: 'The secret in RFC2136_TSIG does not match the key configured on the DNS server: copy the server\'s secret (base64) into RFC2136_TSIG.',
+  BADKEY: 'The DNS server does not know this key name with this algorithm: check the name and algorithm in RFC2136_TSIG against the server\'s key.',
+  BADTIME: 'The clocks of this machine and the DNS server differ by more than 5 minutes: fix the time (NTP) on both.',
+  BADTRUNC: 'The server refused a truncated MAC: this is a bug in mailops.',
+};
+
+export class Rfc2136Publisher implements DnsPublisher {
+  readonly kind = 'rfc2136';
+  readonly #settings: Rfc2136Settings;
+
+  constructor(settings: Rfc2136Settings) {
+    this.#settings = settings;
+  }
+
+  add(record: TxtRecord): Promise<void> {
+    return this.#update({ action: 'add', record });
+  }
+
+  remove(record: TxtRecord): Promise<void> {
+    return this.#update({ action: 'delete', record });
+  }
+
+  describe(record: TxtRecord): string {
+    return `${record.name} TXT via RFC 2136 at ${formatServer(this.#settings.server)}`;
+  }
+
+  async #update(change: UpdateChange): Promise<void> {
+    const { server, key, now, logger } = this.#settings;
+    const where = formatServer(server);
+    const zone = await findZone(change.record.name, resolverFor(server));
+    const id = randomInt(0, 65536);
+    const signed = signMessage(buildUpdate(zone, [change], id), key, { now: now() });
+    const response = await exchangeTcp(server, signed.message, this.#settings.timeoutMs ?? 10_000);
+    if (response.length < 12 || response.readUInt16BE(0) !== id) {
+      throw failedError('dns-update-garbled', `The DNS server ${where} sent an answer that does not belong to our UPDATE.`,
+        { hint: 'Check that RFC2136_SERVER is a DNS server; then try again.' });
+    }
+    const rcode = response.readUInt16BE(2) & 0xf;
+    const rcodeName = rcodeNames[rcode] ?? `RCODE ${rcode}`;
+    const verdict = verifyResponse(response, key, signed.mac, { now: now() });
+    const what = `${change.action === 'add' ? 'adding' : 'removing'} a TXT record at ${change.record.name}`;
+    if (verdict.status === 'server-error') {
+      throw failedError('dns-update-tsig-refused',
+        `The DNS server ${where} refused ${what} (zone ${zone}): it did not accept the TSIG signature made with key "${key.name}" (${key.algorithm}) — ${verdict.errorName}.`,
+        { hint: tsigHints[verdict.errorName] ?? 'Check RFC2136_TSIG against the key configured on the DNS server.' });
+    }
+    if (verdict.status === 'invalid' || (verdict.status === 'unsigned' && rcode === 0)) {
+      const reason = verdict.status === 'invalid' ? verdict.reason : 'it is not signed';
+      throw failedError('dns-update-answer-untrusted', `The answer of ${where} to ${what} cannot be trusted: ${reason}.`,
+        { hint: 'Something between mailops and the DNS server may be interfering, or RFC2136_SERVER is not the server holding the key. Check the record by hand before retrying.' });
+    }
+    if (rcode !== 0) {
+      const hints: Record<string, string> = {
+        REFUSED: `The key "${key.name}" may not update ${zone} on that server: allow it (Knot: an acl with action update; BIND: update-policy).`,
+        NOTAUTH: `${where} is not the primary server for ${zone}: point RFC2136_SERVER at the primary.`,
+        NOTZONE: `The record is outside the zone ${zone}: this is a bug in mailops.`,
+        SERVFAIL: 'The DNS server failed to apply the change: look at its log.',
+      };
+      throw failedError('dns-update-refused', `The DNS server ${where} refused ${what} (zone ${zone}): ${rcodeName}.`,
+        { hint: hints[rcodeName] ?? 'Look at the DNS server\'s log for the reason.' });
+    }
+    logger.debug({ zone, name: change.record.name, action: change.action, server: where }, 'DNS UPDATE applied');
+  }
+}

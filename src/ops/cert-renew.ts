@@ -1,0 +1,125 @@
+// `cert-renew`: obtain a certificate for chasquid's hostname (and CERT_EXTRA_NAMES) from the ACME CA through DNS-01,
+// install it, restart chasquid, and check that every TLS listener serves it — or put the previous one back.
+//
+// Without --force nothing happens unless renewal is due: no certificate yet, a configured name missing from it, the
+// CA's ARI window reached, or less than a third of its lifetime left. Issuing happens outside the host lock (it
+// talks to the CA and DNS, not the host, and may wait minutes for DNS); installing runs as one change under
+// applyChange, after the pair was checked.
+
+import type { X509Certificate } from 'node:crypto';
+import path from 'node:path';
+import { accountKeyFile } from '../acme/account.ts';
+import { certificateFacts, missingNames, parseChain, type CertificatePair } from '../acme/certificate.ts';
+import { issueCertificate, renewalWindow, type AcmeSettings } from '../acme/client.ts';
+import { assertInstallable, installCertificate } from '../acme/install.ts';
+import { decideRenewal } from '../acme/renewal.ts';
+import { parseChasquidConf } from '../chasquid/config-file.ts';
+import { chasquidHostname } from '../chasquid/hostname.ts';
+import { tlsListeners } from '../chasquid/listeners.ts';
+import { ChasquidPaths } from '../chasquid/paths.ts';
+import { requireSettings, type Config } from '../config.ts';
+import type { RecordPublishing } from '../dns/publisher.ts';
+import { failedError } from '../errors.ts';
+import { normalizeDomain } from '../validation/domain.ts';
+import { applyChange, type ChangeContext } from './change.ts';
+import type { OperationContext } from './context.ts';
+
+export interface CertRenewInput {
+  force: boolean;
+  /** Made when a certificate is to be issued (the manual provider asks a person, so not before it is needed). */
+  publishing: () => RecordPublishing;
+  /** Obtains the pair; the ACME CA by default. */
+  issue?: (names: string[]) => Promise<CertificatePair>;
+  serveTimeoutMs?: number;
+}
+
+/** The ACME settings of the configuration (ACME_EMAIL is required only to issue). */
+export function acmeSettings(config: Config): AcmeSettings {
+  return {
+    directoryUrl: config.ACME_DIRECTORY,
+    email: config.ACME_EMAIL ?? '',
+    ...(config.ACME_CA_FILE === undefined ? {} : { caFile: config.ACME_CA_FILE }),
+    accountKeyFile: accountKeyFile(config.STATE_DB),
+  };
+}
+
+export interface CertRenewResult {
+  renewed: boolean;
+  /** The certificate's directory name: chasquid's hostname. */
+  name: string;
+  names: string[];
+  issuer: string | undefined;
+  notAfter: string | undefined;
+  /** Why it was renewed, or why not. */
+  reason: string;
+  /** Ports seen serving the new certificate. */
+  served: number[];
+}
+
+export interface CertificateTarget {
+  paths: ChasquidPaths;
+  hostname: string;
+  names: string[];
+  settings: ReturnType<typeof parseChasquidConf>;
+}
+
+/** chasquid's hostname and the names its certificate must cover, read from the host. */
+export async function certificateTarget(context: Pick<ChangeContext, 'host' | 'chasquidDir'>, extraNames: readonly string[]): Promise<CertificateTarget> {
+  const paths = new ChasquidPaths(context.chasquidDir);
+  const text = await context.host.files.read(paths.configFile);
+  if (text === undefined) {
+    throw failedError('chasquid-conf-missing', `${paths.configFile} does not exist on the mail host.`, { hint: 'Check CHASQUID_DIR.' });
+  }
+  const settings = parseChasquidConf(text.toString('utf8'));
+  const hostname = normalizeDomain(await chasquidHostname(context.host, settings), 'hostname of chasquid');
+  return { paths, hostname, names: [...new Set([hostname, ...extraNames])], settings };
+}
+
+export async function certRenew(context: OperationContext, input: CertRenewInput): Promise<CertRenewResult> {
+  const { config } = context;
+  const acme = acmeSettings(config);
+  const target = await certificateTarget(context, config.CERT_EXTRA_NAMES ?? []);
+  const { paths, hostname, names } = target;
+  const installedPem = (await context.host.files.read(path.posix.join(paths.certificateDir(hostname), 'fullchain.pem')))?.toString('utf8');
+  let installedLeaf: X509Certificate | undefined;
+  try {
+    installedLeaf = installedPem === undefined ? undefined : parseChain(installedPem)[0];
+  } catch {
+    installedLeaf = undefined;
+  }
+  const installed = installedLeaf ? certificateFacts(installedLeaf) : undefined;
+
+  let reason: string;
+  if (!installed) reason = installedPem === undefined ? `no certificate is installed for ${hostname}` : `the installed certificate of ${hostname} cannot be read`;
+  else if (missingNames(installed.names, names).length > 0) reason = `the installed certificate does not cover ${missingNames(installed.names, names).join(', ')}`;
+  else {
+    const window = await renewalWindow(acme, installedLeaf!.toString(), context.logger);
+    const decision = decideRenewal(installed, context.now(), window);
+    reason = decision.reason;
+    if (!decision.due && !input.force) {
+      return { renewed: false, name: hostname, names: installed.names, issuer: installed.issuer, notAfter: installed.notAfter.toISOString(), reason: `not due: ${reason}`, served: [] };
+    }
+    if (!decision.due) reason = `forced (${reason})`;
+  }
+
+  let pair: CertificatePair;
+  if (input.issue) pair = await input.issue(names);
+  else {
+    requireSettings(config, 'acme', 'cert-renew');
+    pair = await issueCertificate(acme, names, input.publishing(), context.logger);
+  }
+  // Checked before the lock and before any file on the host: an unfit pair changes nothing.
+  assertInstallable(pair, names, context.now());
+  const listeners = tlsListeners(target.settings, hostname);
+  return applyChange(context, { operation: 'cert-renew', target: hostname }, async () => {
+    const installedNow = await installCertificate({
+      host: context.host, paths, name: hostname, names, restartCommand: config.CHASQUID_RESTART, listeners,
+      logger: context.logger, now: context.now(), ...(input.serveTimeoutMs === undefined ? {} : { serveTimeoutMs: input.serveTimeoutMs }),
+    }, pair);
+    const result: CertRenewResult = {
+      renewed: true, name: hostname, names: installedNow.facts.names, issuer: installedNow.facts.issuer,
+      notAfter: installedNow.facts.notAfter.toISOString(), reason, served: installedNow.served.map((listener) => listener.port),
+    };
+    return { result, changedFiles: installedNow.changedFiles, summary: `new certificate for ${names.join(', ')}, valid until ${result.notAfter}` };
+  });
+}

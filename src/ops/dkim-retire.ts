@@ -1,0 +1,113 @@
+// `dkim-retire` (a scheduled job, also run by `run-job dkim-retire`): retire the old DKIM keys whose grace period is
+// over, in the order that never breaks signing — first stop signing with the key (1.14+: remove its file and restart
+// chasquid; 1.11: it stopped signing when the selector was switched, and a key that is active again is left alone),
+// then remove its record from DNS. Each retirement is recorded in the state database; a failure is kept there and
+// retried on the next run.
+
+import { chasquidVersion, restartDaemon } from '../chasquid/daemon.ts';
+import { builtinKeyFile, readDkimFiles } from '../chasquid/dkim-files.ts';
+import { dkimRecordName } from '../chasquid/dkim-key.ts';
+import { ChasquidPaths } from '../chasquid/paths.ts';
+import { dkimLayout } from '../chasquid/version.ts';
+import type { RecordPublishing } from '../dns/publisher.ts';
+import { asMailopsError } from '../errors.ts';
+import { markRetired, markRetirementFailed, pendingRetirements, type DkimRetirement } from '../store/dkim-retirements.ts';
+import { applyChange } from './change.ts';
+import type { OperationContext } from './context.ts';
+import { dkimRecordTtl } from './dkim-rotate.ts';
+
+export interface DkimRetireResult {
+  retired: Array<{ domain: string; selector: string }>;
+  failed: Array<{ domain: string; selector: string; error: string }>;
+  /** Retirements not due yet. */
+  waiting: Array<{ domain: string; selector: string; after: string }>;
+}
+
+export async function dkimRetire(context: OperationContext, input: { publishing: () => RecordPublishing }): Promise<DkimRetireResult> {
+  const now = context.now();
+  const pending = pendingRetirements(context.database);
+  const due = pending.filter((entry) => new Date(entry.dueAt) <= now);
+  const result: DkimRetireResult = {
+    retired: [],
+    failed: [],
+    waiting: pending.filter((entry) => new Date(entry.dueAt) > now).map((entry) => ({ domain: entry.domain, selector: entry.selector, after: entry.dueAt })),
+  };
+  if (due.length === 0) return result;
+  const publishing = input.publishing();
+  const layout = dkimLayout(await chasquidVersion(context.host));
+  const paths = new ChasquidPaths(context.chasquidDir);
+
+  for (const domain of [...new Set(due.map((entry) => entry.domain))]) {
+    const entries = due.filter((entry) => entry.domain === domain);
+    try {
+      await applyChange(context, { operation: 'dkim-retire', target: domain }, async () => {
+        const files = await readDkimFiles(context.host, paths, domain, layout);
+        const changedFiles: string[] = [];
+        const retirable: DkimRetirement[] = [];
+        for (const entry of entries) {
+          const key = files.keys.find((candidate) => candidate.selector === entry.selector);
+          if (layout === 'hook' && key?.active) {
+            const error = `s=${entry.selector} is the active selector again (domains/${domain}/dkim_selector); it was not retired`;
+            markRetirementFailed(context.database, entry.id, error);
+            result.failed.push({ domain, selector: entry.selector, error });
+            continue;
+          }
+          if (layout === 'builtin' && key) {
+            const file = builtinKeyFile(paths, domain, entry.selector);
+            await context.host.files.remove(file, { backup: paths.backupFor(file) });
+            changedFiles.push(file);
+          }
+          retirable.push(entry);
+        }
+        // The key stops signing before its record goes: a message signed a moment earlier still finds its key.
+        if (changedFiles.length > 0) await restartDaemon(context.host, context.config.CHASQUID_RESTART);
+        for (const entry of retirable) {
+          try {
+            await publishing.unpublish({ name: dkimRecordName(entry.selector, domain), value: entry.record, ttl: dkimRecordTtl });
+            markRetired(context.database, entry.id, context.now());
+            result.retired.push({ domain, selector: entry.selector });
+          } catch (error) {
+            const message = asMailopsError(error).message;
+            markRetirementFailed(context.database, entry.id, message);
+            result.failed.push({ domain, selector: entry.selector, error: `its key no longer signs, but removing its DNS record failed: ${message}` });
+          }
+        }
+        return { result: undefined, changedFiles, summary: `retired ${retirable.map((entry) => entry.selector).join(', ') || 'nothing'}` };
+      });
+    } catch (error) {
+      const message = asMailopsError(error).message;
+      for (const entry of entries) {
+        if (result.retired.some((done) => done.domain === domain && done.selector === entry.selector)) continue;
+        if (result.failed.some((done) => done.domain === domain && done.selector === entry.selector)) continue;
+        markRetirementFailed(context.database, entry.id, message);
+        result.failed.push({ domain, selector: entry.selector, error: message });
+      }
+    }
+  }
+  return result;
+}
+
+export interface JobAlert {
+  kind: 'dkim-retired';
+  message: string;
+}
+
+export interface DkimRetireJobResult {
+  job: 'dkim-retire';
+  ok: boolean;
+  alerts: JobAlert[];
+  retired: DkimRetireResult['retired'];
+  failed: DkimRetireResult['failed'];
+  waiting: DkimRetireResult['waiting'];
+}
+
+/** The job as `run-job dkim-retire` and the scheduler report it: ok unless a retirement failed. */
+export async function dkimRetireJob(context: OperationContext, input: { publishing: () => RecordPublishing }): Promise<DkimRetireJobResult> {
+  const result = await dkimRetire(context, input);
+  return {
+    job: 'dkim-retire',
+    ok: result.failed.length === 0,
+    alerts: result.retired.map(({ domain, selector }) => ({ kind: 'dkim-retired', message: `Retired the old DKIM key s=${selector} of ${domain}: it no longer signs and its DNS record is removed.` })),
+    ...result,
+  };
+}
