@@ -1,14 +1,11 @@
-// The DKIM keys chasquid signs with for a domain, read from the host, as public keys.
+// The DKIM keys chasquid signs a domain's mail with, as public keys — what the `dkim` check compares with DNS.
 //
-// Where they are depends on the chasquid version (version.ts):
-//   hook (up to 1.13): one selector, named in domains/<domain>/dkim_selector, key in certs/<domain>/dkim_privkey.pem;
-//                      the post-data hook signs with `dkimsign` when it is on the daemon's PATH.
-//   builtin (1.14+):   every domains/<domain>/dkim:<selector>.pem signs (loaded at start-up).
-// Private keys are read only to derive their public half here; they are never kept, logged or returned.
+// The files are found by dkim-files.ts (layout by chasquid version); for the 1.11 hook layout, hookProblems says what
+// keeps the hook from signing. Private keys are read only to derive their public half here; they are not kept.
 
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import path from 'node:path';
 import type { MailHost } from '../host/mail-host.ts';
+import { hookProblems, readDkimFiles } from './dkim-files.ts';
 import type { ChasquidPaths } from './paths.ts';
 import type { DkimLayout } from './version.ts';
 
@@ -25,18 +22,16 @@ export interface DkimKeyOnHost {
   /** The key file on the host. */
   file: string;
   publicKey?: DkimPublicKey;
-  /** Why the key could not be read. */
+  /** Why the key could not be used. */
   problem?: string;
 }
 
 export interface DkimSetup {
   layout: DkimLayout;
   keys: DkimKeyOnHost[];
-  /** hook layout: whether `dkimsign` is on the PATH of the host (without it the hook signs nothing). */
-  signerPresent?: boolean;
+  /** Hook layout: what keeps the post-data hook from signing, each with its fix (empty: it can sign). */
+  hookProblems: string[];
 }
-
-const selectorPattern = /^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** The DNS form of a public key. */
 export function dkimPublicKey(key: KeyObject): DkimPublicKey {
@@ -49,36 +44,21 @@ export function dkimPublicKey(key: KeyObject): DkimPublicKey {
   return { algorithm: 'other', p: spki.toString('base64') };
 }
 
-async function readKey(host: MailHost, selector: string, file: string): Promise<DkimKeyOnHost> {
-  try {
-    const pem = await host.files.read(file);
-    if (pem === undefined) return { selector, file, problem: `${file} does not exist` };
-    return { selector, file, publicKey: dkimPublicKey(createPrivateKey(pem)) };
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    return { selector, file, problem: `${file} cannot be read as a private key: ${reason}` };
-  }
-}
-
 export async function dkimSetup(host: MailHost, paths: ChasquidPaths, domain: string, layout: DkimLayout): Promise<DkimSetup> {
-  if (layout === 'builtin') {
-    const entries = await host.files.list(paths.domainDir(domain)) ?? [];
-    const keys = entries.flatMap((entry) => {
-      const match = /^dkim:(.+)\.pem$/.exec(entry.name);
-      return match?.[1] !== undefined && entry.type !== 'directory' && selectorPattern.test(match[1]) ? [{ selector: match[1], file: path.posix.join(paths.domainDir(domain), entry.name) }] : [];
-    });
-    return { layout, keys: await Promise.all(keys.map((key) => readKey(host, key.selector, key.file))) };
-  }
-  const [selectorFile, signer] = await Promise.all([
-    host.files.read(path.posix.join(paths.domainDir(domain), 'dkim_selector')),
-    host.verbs.call('which', ['dkimsign']),
+  const [files, problems] = await Promise.all([
+    readDkimFiles(host, paths, domain, layout),
+    layout === 'hook' ? hookProblems(host, paths) : Promise.resolve([]),
   ]);
-  const signerPresent = signer.code === 0;
-  if (selectorFile === undefined) return { layout, keys: [], signerPresent };
-  const selector = selectorFile.toString('utf8').trim();
-  const file = path.posix.join(paths.certificateDir(domain), 'dkim_privkey.pem');
-  if (!selectorPattern.test(selector)) {
-    return { layout, keys: [{ selector, file, problem: `domains/${domain}/dkim_selector does not hold a valid selector` }], signerPresent };
+  const keys: DkimKeyOnHost[] = files.keys.map((key) => {
+    try {
+      return { selector: key.selector, file: key.file, publicKey: dkimPublicKey(createPrivateKey(key.privatePem)) };
+    } catch (error) {
+      return { selector: key.selector, file: key.file, problem: `${key.file} cannot be read as a private key: ${(error as Error).message.split('\n')[0]}` };
+    }
+  });
+  // The hook layout names a selector whose key file is missing: chasquid signs nothing.
+  if (layout === 'hook' && files.selector !== undefined && keys.length === 0) {
+    keys.push({ selector: files.selector, file: paths.certificateDir(domain), problem: `domains/${domain}/dkim_selector names ${files.selector}, but certs/${domain}/dkim_privkey.pem is missing` });
   }
-  return { layout, keys: [await readKey(host, selector, file)], signerPresent };
+  return { layout, keys, hookProblems: problems };
 }

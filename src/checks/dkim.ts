@@ -82,9 +82,9 @@ export function evaluateDkim({ domain, setup, records }: DkimInput): CheckResult
   if (setup.keys.length === 0) {
     return { id, status: 'fail', summary: `the host has no DKIM key for ${domain}, so its mail is not signed (chasquid uses ${layout})`, fix: `Create and publish a key: mailops dkim-rotate ${domain}` };
   }
-  if (setup.layout === 'hook' && setup.signerPresent === false) {
-    return { id, status: 'fail', summary: `the host has a DKIM key for ${domain} but no dkimsign program, so the post-data hook signs nothing`,
-      fix: 'Install dkimsign on the mail host: apt-get install python3-dkim' };
+  if (setup.layout === 'hook' && setup.hookProblems.length > 0) {
+    return { id, status: 'fail', summary: `the host has a DKIM key for ${domain}, but the post-data hook cannot sign with it`,
+      fix: setup.hookProblems.join('; ') };
   }
   const verdicts = setup.keys.map((key) => judgeKey(domain, key, records[key.selector]));
   const temperror = verdicts.find((verdict) => verdict.temperror !== undefined)?.temperror;

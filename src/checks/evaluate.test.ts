@@ -18,7 +18,7 @@ import { providerRequirements } from './requirements.ts';
 import { worstStatus, type CheckResult } from './result.ts';
 import { evaluateSpf } from './spf.ts';
 import { parseSpf, walkSpf, type SpfLookup } from './spf-record.ts';
-import { evaluateTls, tlsEndpoints } from './tls.ts';
+import { evaluateTls } from './tls.ts';
 
 const ok = <T>(...records: T[]): DnsAnswer<T> => ({ status: 'ok', records });
 const nodata = { status: 'nodata' } as const;
@@ -141,7 +141,7 @@ describe('dkim', () => {
   const ed = generateKeyPairSync('ed25519').privateKey;
   const rsaKey = dkimPublicKey(rsa);
   const edKey = dkimPublicKey(ed);
-  const setup = (keys: DkimSetup['keys'], extra: Partial<DkimSetup> = {}): DkimSetup => ({ layout: 'builtin', keys, ...extra });
+  const setup = (keys: DkimSetup['keys'], extra: Partial<DkimSetup> = {}): DkimSetup => ({ layout: 'builtin', keys, hookProblems: [], ...extra });
   const split = (value: string) => value.match(/.{1,255}/g) ?? [];
 
   it('passes a published key split into strings, and fails one string over 255 bytes', () => {
@@ -153,8 +153,8 @@ describe('dkim', () => {
   });
 
   it('fails when the hook layout has no dkimsign, or a key cannot be read, or the key is revoked', () => {
-    expect(evaluateDkim({ domain: 'example.com', setup: setup([{ selector: 's', file: '/k', publicKey: rsaKey }], { layout: 'hook', signerPresent: false }), records: {} }))
-      .toMatchObject({ status: 'fail', fix: 'Install dkimsign on the mail host: apt-get install python3-dkim' });
+    expect(evaluateDkim({ domain: 'example.com', setup: setup([{ selector: 's', file: '/k', publicKey: rsaKey }], { layout: 'hook', hookProblems: ['dkimsign is not installed on the mail host: apt install python3-dkim (dkimpy)'] }), records: {} }))
+      .toMatchObject({ status: 'fail', fix: 'dkimsign is not installed on the mail host: apt install python3-dkim (dkimpy)' });
     expect(evaluateDkim({ domain: 'example.com', setup: setup([{ selector: 's', file: '/k', problem: '/k cannot be read' }]), records: {} }).status).toBe('fail');
     expect(evaluateDkim({ domain: 'example.com', setup: setup([{ selector: 's', file: '/k', publicKey: rsaKey }]), records: { s: ok(['v=DKIM1; k=rsa; p=']) } }).summary).toContain('revoked');
   });
@@ -211,17 +211,8 @@ describe('mta-sts and tls-rpt', () => {
 });
 
 describe('tls', () => {
-  it('finds the services: socket activation on the standard ports, explicit addresses as written', () => {
-    const settings = { hostname, smtpAddresses: ['systemd'], submissionAddresses: [':587'], submissionOverTlsAddresses: ['[2001:db8::1]:465'], monitoringAddress: undefined, dataDir: '/var/lib/chasquid' };
-    expect(tlsEndpoints({ ...settings, dropCharacters: '.', suffixSeparators: '+' } as Parameters<typeof tlsEndpoints>[0], hostname)).toEqual([
-      { service: 'smtp', mode: 'starttls', port: 25, host: hostname, setting: 'smtp_address' },
-      { service: 'submission', mode: 'starttls', port: 587, host: hostname, setting: 'submission_address' },
-      { service: 'submissions', mode: 'implicit', port: 465, host: '2001:db8::1', setting: 'submission_over_tls_address' },
-    ]);
-  });
-
   it('fails a server that does not offer STARTTLS', () => {
-    const result = evaluateTls({ endpoint: { service: 'smtp', mode: 'starttls', port: 25, host: hostname, setting: 'smtp_address' }, hostname,
+    const result = evaluateTls({ endpoint: { service: 'smtp', mode: 'starttls', port: 25, host: hostname }, hostname,
       probes: [{ address: '203.0.113.5', probe: { ok: false, stage: 'starttls', error: 'the server does not offer STARTTLS' } }], installed: [], now: new Date(), restartCommand: 'systemctl restart chasquid' });
     expect(result).toMatchObject({ status: 'fail', port: 25, service: 'smtp', summary: 'STARTTLS on 25: no STARTTLS: the server does not offer STARTTLS' });
     expect(result.fix).toContain('systemctl restart chasquid');

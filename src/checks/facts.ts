@@ -5,6 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import { parseChasquidConf, type ChasquidSettings } from '../chasquid/config-file.ts';
 import { chasquidVersion } from '../chasquid/daemon.ts';
+import { chasquidHostname } from '../chasquid/hostname.ts';
 import { dkimSetup, type DkimSetup } from '../chasquid/dkim-keys.ts';
 import { ChasquidPaths } from '../chasquid/paths.ts';
 import { dkimLayout } from '../chasquid/version.ts';
@@ -89,7 +90,7 @@ export class CheckFacts {
         throw failedError('chasquid-config-missing', `${this.paths.configFile} does not exist on the mail host.`, { hint: 'Check CHASQUID_DIR.' });
       }
       const settings = parseChasquidConf(text.toString('utf8'));
-      const hostname = settings.hostname ?? (await this.env.host.verbs.callOk('hostname')).stdout.toString('utf8').trim();
+      const hostname = await chasquidHostname(this.env.host, settings);
       const normalized = hostname.toLowerCase().replace(/\.$/, '');
       lastHostnames.set(this.env.host, normalized);
       return { settings, hostname: normalized };

@@ -23,7 +23,7 @@ export interface CheckResult {
   hint?: string;
   /** For `tls`: the port that was checked, and the service on it. */
   port?: number;
-  service?: 'smtp' | 'submission' | 'submissions';
+  service?: 'smtp' | 'submission' | 'submission-tls';
   /** A lookup or connection failed, so the check could not be completed. */
   temperror?: boolean;
 }

@@ -23,7 +23,8 @@ import type { CheckId, CheckResult } from './result.ts';
 import { evaluateSpf, type SpfAuthorisation } from './spf.ts';
 import { spfRecords, walkSpf, type SpfLookup } from './spf-record.ts';
 import { probeTls } from './tls-probe.ts';
-import { evaluateTls, tlsEndpoints, type TlsEndpoint } from './tls.ts';
+import { tlsListeners, type Listener } from '../chasquid/listeners.ts';
+import { evaluateTls } from './tls.ts';
 
 type Runner = (facts: CheckFacts) => Promise<CheckResult | CheckResult[]>;
 
@@ -105,7 +106,7 @@ async function tlsRpt(facts: CheckFacts): Promise<CheckResult> {
   return evaluateTlsRpt({ domain: facts.domain, txt: await facts.lookup(`_smtp._tls.${facts.domain}`, 'TXT') });
 }
 
-async function addressesOf(facts: CheckFacts, endpoint: TlsEndpoint, hostname: string): Promise<string[]> {
+async function addressesOf(facts: CheckFacts, endpoint: Listener, hostname: string): Promise<string[]> {
   if (isIP(endpoint.host) !== 0) return [endpoint.host];
   if (endpoint.host === hostname) return (await facts.hostAddresses()).filter((address) => address.inDns).map((address) => address.address);
   const [a, aaaa] = await Promise.all([facts.lookup(endpoint.host, 'A'), facts.lookup(endpoint.host, 'AAAA')]);
@@ -114,12 +115,12 @@ async function addressesOf(facts: CheckFacts, endpoint: TlsEndpoint, hostname: s
 
 async function tls(facts: CheckFacts): Promise<CheckResult[]> {
   const { settings, hostname } = await facts.settings();
-  const endpoints = tlsEndpoints(settings, hostname);
+  const endpoints = tlsListeners(settings, hostname);
   return Promise.all(endpoints.map(async (endpoint) => {
     const [addresses, installed] = await Promise.all([addressesOf(facts, endpoint, hostname), facts.installedCertificates()]);
     const probes = await Promise.all(addresses.map(async (address) => ({
       address,
-      probe: await probeTls({ address, port: endpoint.port, mode: endpoint.mode, servername: hostname, ...(facts.env.extraCa ? { extraCa: facts.env.extraCa } : {}) }),
+      probe: await probeTls({ address, port: endpoint.port, mode: endpoint.mode === 'tls' ? 'implicit' : 'starttls', servername: hostname, ...(facts.env.extraCa ? { extraCa: facts.env.extraCa } : {}) }),
     })));
     return evaluateTls({ endpoint, hostname, probes, installed, now: facts.env.now, restartCommand: facts.env.restartCommand });
   }));

@@ -3,52 +3,22 @@
 // Encrypt moves to 45-day certificates and no longer e-mails before expiry); and it is the certificate installed on the
 // host — a renewed certificate that chasquid was not restarted for is still the old one on the wire.
 //
-// Where the services are: chasquid.conf's smtp_address, submission_address and submission_over_tls_address when they
-// are explicit host:port (as in the lab); otherwise (systemd socket activation, the Debian default) 25, 587 and 465
-// on the hostname's addresses.
+// Where the services are (chasquid/listeners.ts): chasquid.conf's smtp_address, submission_address and
+// submission_over_tls_address when they are explicit host:port (as in the lab); otherwise (systemd socket activation,
+// the Debian default) 25, 587 and 465 on the hostname's addresses.
 
 import type { X509Certificate } from 'node:crypto';
-import type { ChasquidSettings } from '../chasquid/config-file.ts';
-import type { TlsMode, TlsProbe } from './tls-probe.ts';
+import type { Listener } from '../chasquid/listeners.ts';
+import type { TlsProbe } from './tls-probe.ts';
 import type { CheckResult, CheckStatus } from './result.ts';
 import { worse } from './result.ts';
 
-export type TlsService = 'smtp' | 'submission' | 'submissions';
-
-export interface TlsEndpoint {
-  service: TlsService;
-  mode: TlsMode;
-  port: number;
-  /** An IP address, or a name to resolve (the hostname when chasquid listens on every address). */
-  host: string;
-  /** The chasquid.conf setting it comes from. */
-  setting: string;
-}
-
-const services: Array<{ service: TlsService; mode: TlsMode; defaultPort: number; setting: string; field: 'smtpAddresses' | 'submissionAddresses' | 'submissionOverTlsAddresses' }> = [
-  { service: 'smtp', mode: 'starttls', defaultPort: 25, setting: 'smtp_address', field: 'smtpAddresses' },
-  { service: 'submission', mode: 'starttls', defaultPort: 587, setting: 'submission_address', field: 'submissionAddresses' },
-  { service: 'submissions', mode: 'implicit', defaultPort: 465, setting: 'submission_over_tls_address', field: 'submissionOverTlsAddresses' },
-];
-
-/** The TLS services chasquid offers, from its settings. */
-export function tlsEndpoints(settings: ChasquidSettings, hostname: string): TlsEndpoint[] {
-  const endpoints: TlsEndpoint[] = [];
-  for (const { service, mode, defaultPort, setting, field } of services) {
-    for (const address of settings[field]) {
-      let host = hostname;
-      let port = defaultPort;
-      const match = /^\[?([^\]]*?)\]?:([0-9]{1,5})$/.exec(address);
-      if (match) {
-        port = Number(match[2]);
-        const listen = match[1] ?? '';
-        if (listen !== '' && listen !== '0.0.0.0' && listen !== '::') host = listen;
-      }
-      if (!endpoints.some((endpoint) => endpoint.port === port && endpoint.host === host)) endpoints.push({ service, mode, port, host, setting });
-    }
-  }
-  return endpoints;
-}
+/** The chasquid.conf setting of each service, for the fixes. */
+const settingOf: Record<Listener['service'], string> = {
+  smtp: 'smtp_address',
+  submission: 'submission_address',
+  'submission-tls': 'submission_over_tls_address',
+};
 
 export interface InstalledCertificate {
   /** The directory under certs/. */
@@ -57,7 +27,7 @@ export interface InstalledCertificate {
 }
 
 export interface TlsInput {
-  endpoint: TlsEndpoint;
+  endpoint: Listener;
   hostname: string;
   /** One probe per address the service was reached at. */
   probes: Array<{ address: string; probe: TlsProbe }>;
@@ -78,7 +48,7 @@ interface Verdict {
 function judge(input: TlsInput, probe: TlsProbe): Verdict {
   const { endpoint, hostname, installed, now } = input;
   if (!probe.ok) {
-    const where = `port ${endpoint.port} (${endpoint.setting} in chasquid.conf)`;
+    const where = `port ${endpoint.port} (${settingOf[endpoint.service]} in chasquid.conf)`;
     const fixes: Record<typeof probe.stage, string> = {
       connect: `Make sure chasquid listens on ${where} and that the firewall lets connections through${endpoint.port === 25 ? ' (if it does, the network mailops runs in may block outgoing port 25: run the check from elsewhere)' : ''}`,
       smtp: `Make sure chasquid, not another program, answers on ${where}`,
