@@ -68,7 +68,8 @@ async function startTls(socket: net.Socket, where: string): Promise<void> {
   socket.removeAllListeners('data');
 }
 
-function chainOf(socket: tls.TLSSocket): X509Certificate[] {
+/** The chain a TLS socket received, leaf first (each certificate once). */
+export function chainOf(socket: tls.TLSSocket): X509Certificate[] {
   const chain: X509Certificate[] = [];
   let peer: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
   const seen = new Set<string>();

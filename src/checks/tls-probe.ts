@@ -1,11 +1,13 @@
 // Connects to one TLS service of the mail host the way a sending server or a mail client does — SMTP with STARTTLS
-// on 25 and 587, TLS from the first byte on 465 — and returns what it served: the chain, whether it verifies, and
-// the protocol. Hand-written because the SMTP needed is four lines (banner, EHLO, STARTTLS, 220) and no npm SMTP
-// client exposes the peer chain without also sending mail.
+// on 25 and 587, TLS from the first byte on 465 — and returns what it served: the chain, whether it verifies against
+// the trusted CAs, and the protocol; or the step that failed, as a value. (acme/served-certificate.ts reads the chain
+// only, and throws; the check needs the verification and the failing step to judge.) Hand-written because the SMTP
+// needed is four lines (banner, EHLO, STARTTLS, 220) and no npm SMTP client exposes the peer chain without sending mail.
 
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
+import { chainOf } from '../acme/served-certificate.ts';
 
 export type TlsMode = 'starttls' | 'implicit';
 
@@ -66,14 +68,7 @@ function handshake(options: tls.ConnectionOptions, sockets: net.Socket[]): Promi
     const socket = tls.connect({ ...options, rejectUnauthorized: false });
     sockets.push(socket);
     socket.once('secureConnect', () => {
-      const chain: X509Certificate[] = [];
-      let peer: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
-      const seen = new Set<string>();
-      while (peer?.raw && !seen.has(peer.fingerprint256)) {
-        seen.add(peer.fingerprint256);
-        chain.push(new X509Certificate(peer.raw));
-        peer = peer.issuerCertificate;
-      }
+      const chain = chainOf(socket);
       const error = socket.authorizationError;
       resolve({ ok: true, certificates: chain, authorized: socket.authorized, authorizationError: error === null || error === undefined ? undefined : String(error), protocol: socket.getProtocol() ?? 'unknown' });
       socket.end();
