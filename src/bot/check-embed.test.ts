@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import type { CheckReport } from '../ops/check.ts';
+import { checkEmbed } from './check-embed.ts';
+import { colours, fitEmbeds } from './render.ts';
+
+const report: CheckReport = {
+  domain: 'example.com',
+  ok: false,
+  worst: 'fail',
+  hostname: 'mail.example.com',
+  summary: 'Gmail: no (SPF fails) · Yahoo: no · Outlook: no',
+  requirements: { gmail: { met: false, missing: ['SPF'] }, yahoo: { met: false, missing: ['SPF'] }, outlook: { met: false, missing: ['SPF'] } },
+  checks: [
+    { id: 'mx', status: 'pass', summary: 'MX 10 mail.example.com.' },
+    { id: 'spf', status: 'fail', summary: 'no SPF record', fix: 'example.com. 3600 IN TXT "v=spf1 mx -all"' },
+    { id: 'dmarc', status: 'warn', summary: 'p=none', fix: '_dmarc.example.com. 3600 IN TXT "v=DMARC1; p=quarantine"' },
+    { id: 'tls', status: 'pass', summary: 'valid for 60 days', port: 465 },
+    { id: 'mta-sts', status: 'skip', summary: 'not published', hint: 'Publish an MTA-STS policy to require TLS from senders.' },
+    { id: 'e2e', status: 'fail', summary: 'x'.repeat(2000), fix: 'y'.repeat(3000) },
+  ],
+};
+
+describe('the check embed', () => {
+  it('is coloured by the worst status and lists failures first, with their fixes as code', () => {
+    const embed = checkEmbed(report);
+    expect(embed.color).toBe(colours.fail);
+    expect(embed.title).toBe('❌ example.com: 2 failed, 1 warning');
+    expect(embed.fields?.map((field) => field.name)).toEqual(['❌ spf', '❌ e2e', '⚠️ dmarc', '✅ mx', '✅ tls 465', '➖ mta-sts']);
+    expect(embed.fields?.[0]?.value).toBe('no SPF record\n```\nexample.com. 3600 IN TXT "v=spf1 mx -all"\n```');
+    expect(embed.description).toContain('Gmail: no');
+  });
+
+  it('keeps every field within Discord\'s limits, code blocks closed', () => {
+    const [embed] = fitEmbeds([checkEmbed(report)]);
+    const long = embed?.fields?.find((field) => field.name === '❌ e2e');
+    expect(long?.value.length).toBeLessThanOrEqual(1024);
+    expect(long?.value.endsWith('```')).toBe(true);
+  });
+
+  it('says so when everything passes', () => {
+    const clean = checkEmbed({ ...report, ok: true, worst: 'pass', checks: [{ id: 'mx', status: 'pass', summary: 'fine' }] });
+    expect(clean.title).toBe('✅ example.com: every check passes');
+    expect(clean.color).toBe(colours.ok);
+  });
+});

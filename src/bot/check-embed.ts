@@ -1,0 +1,45 @@
+// The deliverability report as a Discord embed: coloured by the worst status, the verdict in the title, which mailbox
+// providers' requirements are met in the description, and one field per check — failures first, then warnings,
+// then passes and skips — each with its fix as a code block, ready to paste into a DNS panel or a shell.
+// Used by /mail check and by the scheduled health post.
+
+import type { APIEmbed, APIEmbedField } from 'discord.js';
+import type { CheckResult, CheckStatus } from '../checks/result.ts';
+import type { CheckReport } from '../ops/check.ts';
+import { colours } from './render.ts';
+
+const marks: Record<CheckStatus, string> = { fail: '❌', warn: '⚠️', pass: '✅', skip: '➖' };
+const order: Record<CheckStatus, number> = { fail: 0, warn: 1, pass: 2, skip: 3 };
+const statusColour: Record<CheckStatus, number> = { fail: colours.fail, warn: colours.warn, pass: colours.ok, skip: colours.info };
+
+/** A field value: the summary, then the fix (or the hint of a skipped check) as a code block that fits in 1024 characters. */
+function fieldValue(result: CheckResult): string {
+  const summary = result.summary.length > 400 ? `${result.summary.slice(0, 399)}…` : result.summary;
+  const extra = result.fix ?? (result.status === 'skip' ? result.hint : undefined);
+  if (extra === undefined) return summary;
+  const room = 1024 - summary.length - 10;
+  const shown = extra.length > room ? `${extra.slice(0, room - 1)}…` : extra;
+  return result.fix === undefined ? `${summary}\n${shown}` : `${summary}\n\`\`\`\n${shown.replaceAll('```', "'''")}\n\`\`\``;
+}
+
+function verdict(report: CheckReport): string {
+  const count = (status: CheckStatus) => report.checks.filter((result) => result.status === status).length;
+  if (report.worst === 'fail') return `${count('fail')} failed, ${count('warn')} warning${count('warn') === 1 ? '' : 's'}`;
+  if (report.worst === 'warn') return `no failures, ${count('warn')} warning${count('warn') === 1 ? '' : 's'}`;
+  return 'every check passes';
+}
+
+export function checkEmbed(report: CheckReport): APIEmbed {
+  const fields: APIEmbedField[] = [...report.checks]
+    .sort((a, b) => order[a.status] - order[b.status])
+    .map((result) => ({
+      name: `${marks[result.status]} ${result.id}${result.port === undefined ? '' : ` ${result.port}`}`,
+      value: fieldValue(result),
+    }));
+  return {
+    title: `${marks[report.worst]} ${report.domain}: ${verdict(report)}`,
+    color: statusColour[report.worst],
+    description: `${report.summary}${report.hostname ? `\nMail host: ${report.hostname}` : ''}`,
+    fields,
+  };
+}
