@@ -1,7 +1,8 @@
 // /mail dns-diff domain:<domain> [accept] — expected DNS records against what DNS answers now; `accept` records the
-// current answers as the accepted state (a change).
+// current answers as the accepted state (a change: admin role, audited).
 
 import { defineCommand } from '../src/bot/command.ts';
+import { driftEmbed } from '../src/bot/drift-embed.ts';
 import { option } from '../src/bot/options.ts';
 import { domainSuggestions } from '../src/bot/suggestions.ts';
 
@@ -15,5 +16,11 @@ export default defineCommand({
   },
   changes: ({ accept }) => accept,
   target: 'domain',
-  // execute: wired when the DNS operation lands in src/ops.
+  working: 'Asking DNS for the records of the domain…',
+  async execute(context, { domain, accept }) {
+    // Loaded when used, as in the CLI: the SPF evaluation brings mailauth.
+    const { dnsDiff } = await import('../src/ops/dns-diff.ts');
+    const result = await dnsDiff(context.operation(), { domain, accept });
+    return { embeds: [driftEmbed(result)] };
+  },
 });

@@ -31,6 +31,11 @@ export interface CheckEnvironment {
   extraCa?: string[];
   /** What the end-to-end probe needs (it creates its sender and alias through ordinary changes); absent: skipped. */
   probe?: { context: OperationContext };
+  /**
+   * Facts about the mail host itself (chasquid.conf, its hostname and addresses, its certificates), shared by the runs of
+   * several domains: a scheduled job that looks at every domain reads them once, not once per domain.
+   */
+  hostFacts?: Map<string, Promise<unknown>>;
 }
 
 /**
@@ -45,10 +50,12 @@ export class CheckFacts {
   readonly env: CheckEnvironment;
   readonly paths: ChasquidPaths;
   readonly #facts = new Map<string, Promise<unknown>>();
+  readonly #hostFacts: Map<string, Promise<unknown>>;
 
   constructor(env: CheckEnvironment) {
     this.env = env;
     this.paths = new ChasquidPaths(env.chasquidDir);
+    this.#hostFacts = env.hostFacts ?? this.#facts;
   }
 
   /** Asks DNS, ahead of time, what the address checks will ask if the hostname is the one of the last check. */
@@ -66,12 +73,14 @@ export class CheckFacts {
     }
   }
 
-  #once<T>(key: string, compute: () => Promise<T>): Promise<T> {
-    let fact = this.#facts.get(key) as Promise<T> | undefined;
+  /** A fact of this domain (`domain`) or of the mail host (`host`, shared through `hostFacts`), computed once. */
+  #once<T>(key: string, compute: () => Promise<T>, scope: 'domain' | 'host' = 'domain'): Promise<T> {
+    const facts = scope === 'host' ? this.#hostFacts : this.#facts;
+    let fact = facts.get(key) as Promise<T> | undefined;
     if (!fact) {
       fact = compute();
       fact.catch(() => undefined); // each user sees the failure; none is left unhandled
-      this.#facts.set(key, fact);
+      facts.set(key, fact);
     }
     return fact;
   }
@@ -94,7 +103,7 @@ export class CheckFacts {
       const normalized = hostname.toLowerCase().replace(/\.$/, '');
       lastHostnames.set(this.env.host, normalized);
       return { settings, hostname: normalized };
-    });
+    }, 'host');
   }
 
   /** The host's interface addresses; undefined when they cannot be read (no `ip`, or an older mailops-host). */
@@ -102,7 +111,7 @@ export class CheckFacts {
     return this.#once('interfaces', async () => {
       const result = await this.env.host.verbs.call('addresses');
       return result.code === 0 ? parseInterfaceAddresses(result.stdout.toString('utf8')) : undefined;
-    });
+    }, 'host');
   }
 
   /** The hostname's A and AAAA answers. */
@@ -111,7 +120,7 @@ export class CheckFacts {
       const { hostname } = await this.settings();
       const [a, aaaa] = await Promise.all([this.lookup(hostname, 'A'), this.lookup(hostname, 'AAAA')]);
       return { hostname, a, aaaa };
-    });
+    }, 'host');
   }
 
   /** Every address of the host (host-addresses.ts), including DNS addresses found not to be the host's. */
@@ -120,7 +129,7 @@ export class CheckFacts {
       const [{ a, aaaa }, interfaces] = await Promise.all([this.hostnameAddresses(), this.interfaces()]);
       const inDns = [...(a.status === 'ok' ? a.records : []), ...(aaaa.status === 'ok' ? aaaa.records : [])];
       return mailHostAddresses(inDns, interfaces);
-    });
+    }, 'host');
   }
 
   /** The addresses mail comes from: the host's, without DNS addresses that are certainly elsewhere. */
@@ -153,7 +162,7 @@ export class CheckFacts {
       const names = entries.filter((entry) => entry.type === 'directory' || entry.type === 'symlink').map((entry) => entry.name);
       const found = await Promise.all(names.map((name) => this.#certificate(name)));
       return found.filter((entry): entry is InstalledCertificate => entry !== undefined);
-    });
+    }, 'host');
   }
 
   async #certificate(name: string): Promise<InstalledCertificate | undefined> {

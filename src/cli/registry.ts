@@ -7,6 +7,7 @@ import { certRenewCommand } from './commands/cert-renew.ts';
 import { certStatusCommand } from './commands/cert-status.ts';
 import { checkCommand } from './commands/check.ts';
 import { dkimRotateCommand, dkimShowCommand } from './commands/dkim.ts';
+import { dnsDiffCommand } from './commands/dns-diff.ts';
 import { runJobCommand } from './commands/run-job.ts';
 import { passwdCommand, userAddCommand, userRemoveCommand, usersCommand } from './commands/senders.ts';
 import { startCommand } from './commands/start.ts';
@@ -28,8 +29,7 @@ export const commands: CliCommand[] = [
   certRenewCommand,
   certStatusCommand,
   checkCommand,
-  planned('dns-diff', 'expected DNS records against what DNS answers now', ['<domain>'],
-    [{ flags: '--accept', description: 'record the current answers as the accepted state' }]),
+  dnsDiffCommand,
   statusCommand,
   runJobCommand,
   startCommand,

@@ -66,6 +66,11 @@ export async function applyChange<T>(context: ChangeContext, change: Change, wor
   }
 }
 
+/** Records a change that touched no host file (an accepted DNS state in the state database), done. */
+export function recordDone(context: Pick<ChangeContext, 'database' | 'logger' | 'actor' | 'now'>, change: Change, summary?: string): void {
+  audit(context, change, 'ok', summary);
+}
+
 /** Records a change that was asked for and refused (no confirmation, not allowed). */
 export function recordRefusal(context: Pick<ChangeContext, 'database' | 'logger' | 'actor' | 'now'>, change: Change, reason: string): void {
   audit(context, change, 'refused', reason);

@@ -49,4 +49,72 @@ export const migrations: Migration[] = [
       );
       CREATE INDEX dkim_retirements_due ON dkim_retirements (retired_at, due_at);`,
   },
+  {
+    // The scheduler (src/schedule): job runs, the latest schedule slot each job has handled (missed runs), leases that
+    // keep a job or the outbox's delivery to one process at a time, open alerts by fingerprint, the outbox of messages
+    // for Discord, the accepted DNS snapshots of dns-drift, and the latest check results and certificate expiries
+    // (read by the health endpoint).
+    name: 'scheduler',
+    sql: `
+      CREATE TABLE job_runs (
+        id INTEGER PRIMARY KEY,
+        job TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        slot TEXT,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        outcome TEXT NOT NULL,
+        summary TEXT,
+        alerts INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX job_runs_job ON job_runs (job, id);
+      CREATE TABLE job_slots (
+        job TEXT PRIMARY KEY,
+        slot TEXT NOT NULL
+      );
+      CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE TABLE alerts (
+        key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        state TEXT NOT NULL
+      );
+      CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        channel_id TEXT NOT NULL,
+        nonce TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        delivered_at TEXT,
+        message_id TEXT
+      );
+      CREATE INDEX outbox_pending ON outbox (delivered_at, channel_id, id);
+      CREATE TABLE dns_snapshots (
+        domain TEXT PRIMARY KEY,
+        records TEXT NOT NULL,
+        accepted_at TEXT NOT NULL,
+        accepted_by TEXT NOT NULL
+      );
+      CREATE TABLE check_results (
+        domain TEXT PRIMARY KEY,
+        checked_at TEXT NOT NULL,
+        worst TEXT NOT NULL,
+        checks TEXT NOT NULL
+      );
+      CREATE TABLE certificate_expiries (
+        name TEXT PRIMARY KEY,
+        not_after TEXT,
+        checked_at TEXT NOT NULL
+      );`,
+  },
 ];

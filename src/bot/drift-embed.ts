@@ -1,0 +1,35 @@
+// DNS drift as a Discord embed: one field per drifting record (name and type), its reason, and what was expected
+// against what DNS answers, as a code block. Used by /mail dns-diff and by the dns-drift job's alerts.
+
+import type { APIEmbed } from 'discord.js';
+import { presentValues, type DriftEntry } from '../dns/drift.ts';
+import { colours } from './render.ts';
+
+function codeBlock(text: string, max: number): string {
+  const shown = text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  return `\`\`\`\n${shown.replaceAll('```', "'''")}\n\`\`\``;
+}
+
+/** One embed field per record: `name TYPE`, why it drifts, expected and actual. */
+export function driftFields(entries: readonly DriftEntry[]): APIEmbed['fields'] {
+  return entries.map((entry) => {
+    const reason = entry.reason.length > 200 ? `${entry.reason.slice(0, 199)}…` : entry.reason;
+    return {
+      name: `${entry.name} ${entry.type}`,
+      value: `${reason}\n${codeBlock(`expected: ${presentValues(entry.type, entry.expected)}\nactual:   ${presentValues(entry.type, entry.actual)}`, 1024 - reason.length - 12)}`,
+    };
+  });
+}
+
+export function driftEmbed(input: { domain: string; drift: readonly DriftEntry[]; records: number; accepted: { at: string; by: string }; acceptedNow: boolean }): APIEmbed {
+  const accepted = input.acceptedNow ? 'The current answers are now the accepted state.' : `Accepted state recorded ${input.accepted.at.slice(0, 16).replace('T', ' ')} UTC by ${input.accepted.by}.`;
+  if (input.drift.length === 0) {
+    return { title: `✅ ${input.domain}: no DNS drift`, color: colours.ok, description: `${input.records} record sets match what is expected.\n${accepted}` };
+  }
+  return {
+    title: `❌ ${input.domain}: ${input.drift.length} record${input.drift.length === 1 ? '' : 's'} drifted`,
+    color: colours.fail,
+    description: accepted,
+    fields: driftFields(input.drift),
+  };
+}

@@ -1,0 +1,37 @@
+// dns-diff <domain> [--accept]: the records a domain depends on, expected against what DNS answers now (exit 1 with
+// drift); --accept records the current answers as the accepted state.
+
+import { presentValues } from '../../dns/drift.ts';
+import type { DnsDiffResult } from '../../ops/dns-diff.ts';
+import { operationContext } from '../../ops/context.ts';
+import type { CliCommand } from '../command.ts';
+
+export function renderDnsDiff(result: DnsDiffResult): string {
+  const lines = [`DNS of ${result.domain} (mail host ${result.hostname}); accepted state recorded ${result.accepted.at} by ${result.accepted.by}`];
+  if (result.acceptedNow) lines.push('The current answers are now the accepted state.');
+  lines.push('');
+  for (const entry of result.drift) {
+    lines.push(`DRIFT  ${entry.name} ${entry.type}: ${entry.reason}`);
+    lines.push(`       expected: ${presentValues(entry.type, entry.expected)}`);
+    lines.push(`       actual:   ${presentValues(entry.type, entry.actual)}`);
+  }
+  for (const entry of result.unknown) lines.push(`UNKNOWN  ${entry.name} ${entry.type}: ${entry.error}`);
+  if (result.drift.length === 0) lines.push(`No drift: ${result.records - result.unknown.length} record sets match what is expected.`);
+  else if (result.acceptedNow) lines.push('', 'What is left contradicts the mail host itself (accepting cannot change that): fix the records above.');
+  else lines.push('', `Fix the records, or accept the current answers: mailops dns-diff ${result.domain} --accept`);
+  return lines.join('\n');
+}
+
+export const dnsDiffCommand: CliCommand = {
+  name: 'dns-diff',
+  summary: 'expected DNS records against what DNS answers now',
+  arguments: ['<domain>'],
+  options: [{ flags: '--accept', description: 'record the current answers as the accepted state' }],
+  async run(context, [domain = ''], options) {
+    // Loaded when used: the SPF evaluation brings mailauth.
+    const { dnsDiff } = await import('../../ops/dns-diff.ts');
+    const result = await dnsDiff(operationContext(context.runtime, context.actor), { domain, accept: options.accept === true });
+    const { domain: name, drift, ...rest } = result;
+    return { json: { domain: name, drift, ...rest }, text: renderDnsDiff(result), exitCode: drift.length > 0 ? 1 : 0 };
+  },
+};
