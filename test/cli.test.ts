@@ -59,10 +59,11 @@ describe('mailops', () => {
     expect(fromFlag.stderr).toContain('MAIL_DOMAINS');
   });
 
-  it('answers "not available yet" with exit 1 for a command that is not built', async () => {
-    const run = await runCli(['run-job', 'health', '--json']);
-    expect(run.code).toBe(1);
-    expect(JSON.parse(run.stdout).error.code).toBe('not-available');
+  it('exits 2 for a job that does not exist, naming the jobs', async () => {
+    const run = await runCli(['run-job', 'frobnicate', '--json']);
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.stdout).error.code).toBe('unknown-job');
+    expect(run.stderr).toContain('health, cert-watch, dns-drift, dkim-retire');
   });
 
   it('refuses a malformed --actor', async () => {

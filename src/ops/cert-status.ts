@@ -15,6 +15,7 @@ export interface InstalledCertificate {
   name: string;
   names: string[];
   issuer: string | undefined;
+  notBefore: string | undefined;
   notAfter: string | undefined;
   daysLeft: number | undefined;
   renewDue: boolean;
@@ -76,7 +77,7 @@ export async function certStatus(context: OperationContext): Promise<CertStatusR
 
   const certificates = await Promise.all(installed.map(async ({ name, read }): Promise<InstalledCertificate> => {
     if (!read) {
-      return { name, names: [], issuer: undefined, notAfter: undefined, daysLeft: undefined, renewDue: true,
+      return { name, names: [], issuer: undefined, notBefore: undefined, notAfter: undefined, daysLeft: undefined, renewDue: true,
         renewReason: 'the installed fullchain.pem is missing or unreadable', served: [], fingerprint: undefined };
     }
     const { facts } = read;
@@ -87,6 +88,7 @@ export async function certStatus(context: OperationContext): Promise<CertStatusR
       name,
       names: facts.names,
       issuer: facts.issuer,
+      notBefore: facts.notBefore.toISOString(),
       notAfter: facts.notAfter.toISOString(),
       daysLeft: daysLeft(facts, input.now),
       renewDue: decision.due || missing.length > 0,

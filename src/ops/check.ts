@@ -43,6 +43,8 @@ export interface CheckOptions {
    * creates the probe sender and alias on first use. Without it, `e2e` is skipped.
    */
   operation?: OperationContext;
+  /** Facts about the mail host shared with the checks of other domains (the health job; see CheckEnvironment.hostFacts). */
+  hostFacts?: Map<string, Promise<unknown>>;
 }
 
 export async function check(options: CheckOptions): Promise<CheckReport> {
@@ -62,6 +64,7 @@ export async function check(options: CheckOptions): Promise<CheckReport> {
     restartCommand: (options.config.CHASQUID_RESTART ?? ['systemctl', 'restart', 'chasquid']).join(' '),
     ...(options.extraCa ? { extraCa: options.extraCa } : {}),
     ...(options.operation ? { probe: { context: options.operation } } : {}),
+    ...(options.hostFacts ? { hostFacts: options.hostFacts } : {}),
   });
   facts.prefetch();
   const checks = (await Promise.all(checkRunners.map(({ id, run }) => runCheck(id, run, facts)))).flat();

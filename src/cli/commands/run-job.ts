@@ -1,25 +1,53 @@
-// run-job <job>: run one scheduled job now. The jobs live with their operations; the scheduler runs the same ones.
-// Jobs not built yet answer "not available yet".
+// run-job <job>: run one scheduled job now, exactly as the scheduler runs it (schedule/runner.ts): the same alerts,
+// the same state. With the Discord channels configured its messages are queued in the outbox and, when DISCORD_TOKEN
+// is set and no running bot is delivering, posted right away (a running bot posts them otherwise); without Discord
+// settings the alerts are only printed — what the job would post.
 
-import { failedError, usageError } from '../../errors.ts';
-import { operationContext } from '../../ops/context.ts';
-import type { CliCommand, CommandContext, CommandOutput } from '../command.ts';
+import { usageError, failedError } from '../../errors.ts';
+import type { JobName } from '../../schedule/job.ts';
+import type { RunJobResult } from '../../schedule/runner.ts';
+import type { Runtime } from '../../runtime.ts';
+import type { CliCommand } from '../command.ts';
 import { publishingFor } from '../dns-publishing.ts';
 
-const jobNames = ['health', 'cert-watch', 'dns-drift', 'dkim-retire'] as const;
+const jobNames: readonly JobName[] = ['health', 'cert-watch', 'dns-drift', 'dkim-retire'];
 
-const jobs: Partial<Record<(typeof jobNames)[number], (context: CommandContext) => Promise<CommandOutput>>> = {
-  'dkim-retire': async (context) => {
-    const { dkimRetireJob } = await import('../../ops/dkim-retire.ts');
-    const result = await dkimRetireJob(operationContext(context.runtime, context.actor), { publishing: () => publishingFor(context, { wait: false }) });
-    const lines = [
-      ...result.retired.map(({ domain, selector }) => `Retired ${selector} of ${domain}.`),
-      ...result.failed.map(({ domain, selector, error }) => `FAILED to retire ${selector} of ${domain}: ${error}`),
-      ...result.waiting.map(({ domain, selector, after }) => `Waiting: ${selector} of ${domain} is retired after ${after}.`),
-    ];
-    return { json: result, text: lines.length === 0 ? 'No DKIM key is waiting for retirement.' : lines.join('\n'), exitCode: result.ok ? 0 : 1 };
-  },
-};
+interface Delivery {
+  queued: number;
+  delivered: number;
+  /** Why nothing was posted now, for people. */
+  note: string;
+}
+
+/** Posts what the run queued, unless a running bot is the one delivering. */
+async function deliver(runtime: Runtime, queued: number): Promise<Delivery> {
+  const { config } = runtime;
+  if (config.ALERT_CHANNEL_ID === undefined && config.HEALTH_CHANNEL_ID === undefined) {
+    return { queued, delivered: 0, note: 'Not posted: the Discord channels are not configured (ALERT_CHANNEL_ID); these are the alerts the job would post.' };
+  }
+  if (queued === 0) return { queued, delivered: 0, note: 'Nothing to post.' };
+  if (config.DISCORD_TOKEN === undefined) return { queued, delivered: 0, note: `Queued ${queued} message(s); the bot (mailops start) posts them.` };
+  const [{ REST }, { OutboxDelivery }] = await Promise.all([import('discord.js'), import('../../schedule/delivery.ts')]);
+  const rest = new REST({ api: config.DISCORD_API_URL, retries: 1, timeout: 15_000, handlerSweepInterval: 0, hashSweepInterval: 0 }).setToken(config.DISCORD_TOKEN);
+  const delivery = new OutboxDelivery(runtime.database(), rest, runtime.logger);
+  try {
+    const pass = await delivery.deliver();
+    if (!pass.holding) return { queued, delivered: 0, note: `Queued ${queued} message(s); the running bot posts them.` };
+    const waiting = pass.waiting > 0 ? `; ${pass.waiting} message(s) wait in the outbox and are retried by the bot` : '';
+    return { queued, delivered: pass.delivered, note: `Posted ${pass.delivered} message(s) to Discord${waiting}.` };
+  } finally {
+    await delivery.stop();
+  }
+}
+
+function render(result: Extract<RunJobResult, { status: 'done' }>, delivery: Delivery): string {
+  const { outcome } = result;
+  const lines = [`${outcome.job}: ${outcome.ok ? 'OK' : 'NOT OK'} — ${outcome.summary}`];
+  for (const alert of outcome.alerts) lines.push(`${alert.escalated ? 'ESCALATION ' : ''}[${alert.kind}${alert.page ? ', pages on-call' : ''}] ${alert.message}`);
+  if (outcome.alerts.length === 0) lines.push('No alerts.');
+  lines.push(delivery.note);
+  return lines.join('\n');
+}
 
 export const runJobCommand: CliCommand = {
   name: 'run-job',
@@ -30,11 +58,21 @@ export const runJobCommand: CliCommand = {
     if (!(jobNames as readonly string[]).includes(job)) {
       throw usageError('unknown-job', `There is no job "${job.slice(0, 40)}".`, `Give one of: ${jobNames.join(', ')}.`);
     }
-    const runner = jobs[job as (typeof jobNames)[number]];
-    if (!runner) {
-      throw failedError('not-available', `"mailops run-job ${job}" is not available yet in this version of mailops.`,
-        { hint: 'It is part of the planned interface; see the README for the commands that work today.' });
+    const { runtime } = context;
+    runtime.host();
+    // Loaded when used: the jobs bring the checks, mailauth and acme-client.
+    const { runJob } = await import('../../schedule/runner.ts');
+    const result = await runJob(runtime, job as JobName, { trigger: 'manual', actor: context.actor, publishing: () => publishingFor(context, { wait: false }) });
+    if (result.status === 'busy') {
+      throw failedError('job-running', `${job} is running right now (${result.holder ?? 'in another mailops process'}); it was not started twice.`,
+        { hint: 'Wait for it to finish (the bot reports its result), then run it again if needed.' });
     }
-    return runner(context);
+    const delivery = await deliver(runtime, result.queued);
+    const { outcome } = result;
+    const json = {
+      job: outcome.job, ok: outcome.ok, alerts: outcome.alerts.map(({ kind, message }) => ({ kind, message })),
+      summary: outcome.summary, queued: delivery.queued, delivered: delivery.delivered, ...outcome.details,
+    };
+    return { json, text: render(result, delivery), exitCode: outcome.ok ? 0 : 1 };
   },
 };
