@@ -9,7 +9,13 @@
 //                                                       404 10062 after the 3-second window, 400 40060 when answered twice
 //   PATCH/GET/DELETE /webhooks/{app}/{token}/messages/@original | {id}, POST /webhooks/{app}/{token}
 //                                                       edits and follow-ups; 401 50027 once the token has expired
-//   POST /channels/{id}/messages, GET /channels/{id}    channel messages (audit posts, alerts), with `Bot <token>`
+//   POST /channels/{id}/messages, GET /channels/{id}    channel messages (audit posts, alerts), with `Bot <token>`;
+//                                                       a message with `enforce_nonce` and the nonce of a message the
+//                                                       bot posted there in the last few minutes returns that message
+//                                                       instead of creating another, as Discord does
+// Outages: `failNext` fails one request; `refuseRequests` fails every matching request until `acceptRequests`;
+// `loseNextResponse` handles a request and then drops the connection without answering (the client cannot tell
+// whether it happened).
 // Every request is recorded (method, decoded path, query, Authorization, body, status, and for a message-creating or
 // -editing request whether that message is ephemeral), so tests assert on exactly what the bot sent.
 //
@@ -174,6 +180,10 @@ export class DiscordEmulator {
   tokenLifetimeMs: number;
   readonly #members = new Map<string, { user: EmulatedUser; roles: string[] }>();
   readonly #failures: InjectedFailure[] = [];
+  readonly #refusals: InjectedFailure[] = [];
+  readonly #lostResponses: Array<{ method: string; path: RegExp }> = [];
+  /** Messages by `channel nonce`, for enforce_nonce. */
+  readonly #nonces = new Map<string, { message: EmulatedMessage; at: number }>();
   readonly #server: Server;
   #port = 0;
 
@@ -250,6 +260,26 @@ export class DiscordEmulator {
   /** The next request matching method and path fails with this Discord error (once). */
   failNext(method: string, path: RegExp, status: number, code: number, message: string): void {
     this.#failures.push({ method, path, status, code, message });
+  }
+
+  /** Every matching request fails with this error until `acceptRequests` (an outage of Discord's REST API). */
+  refuseRequests(method: string, path: RegExp, status = 503, code = 0, message = '503: Service Unavailable'): void {
+    this.#refusals.push({ method, path, status, code, message });
+  }
+
+  /** Ends every `refuseRequests`. */
+  acceptRequests(): void {
+    this.#refusals.length = 0;
+  }
+
+  /** The next matching request is carried out, and then its connection is dropped without an answer (once). */
+  loseNextResponse(method: string, path: RegExp): void {
+    this.#lostResponses.push({ method, path });
+  }
+
+  /** Messages the bot posted to a channel. */
+  messagesIn(channelId: string): EmulatedMessage[] {
+    return this.channelMessages.get(channelId) ?? [];
   }
 
   // ---- interactions ------------------------------------------------------------------------------------------
@@ -422,6 +452,8 @@ export class DiscordEmulator {
         const [injected] = this.#failures.splice(failure, 1) as [InjectedFailure];
         throw new HttpError(injected.status, injected.code, injected.message);
       }
+      const refusal = this.#refusals.find((item) => item.method === recorded.method && item.path.test(recorded.path));
+      if (refusal) throw new HttpError(refusal.status, refusal.code, refusal.message);
       const result = this.#route(recorded);
       status = result.status ?? 200;
       body = result.body;
@@ -439,6 +471,13 @@ export class DiscordEmulator {
     }
     recorded.status = status;
     recorded.response = body;
+    const lost = this.#lostResponses.findIndex((item) => item.method === recorded.method && item.path.test(recorded.path));
+    if (lost >= 0) {
+      this.#lostResponses.splice(lost, 1);
+      recorded.status = 0;
+      response.socket?.destroy();
+      return;
+    }
     if (status === 204) {
       response.writeHead(204).end();
       return;
@@ -484,7 +523,16 @@ export class DiscordEmulator {
       if (method === 'GET' && match[2] === undefined) return { body: { id: channel.id, type: 0, guild_id: this.guildId, name: channel.name, position: 0, permission_overwrites: [] } };
       if (method === 'POST' && match[2] !== undefined) {
         const body = (request.body ?? {}) as Record<string, unknown>;
+        const nonce = typeof body.nonce === 'string' || typeof body.nonce === 'number' ? body.nonce : undefined;
+        if (nonce !== undefined && String(nonce).length > 25) throw new HttpError(400, 50035, 'Invalid Form Body: nonce is longer than 25 characters');
+        const nonceKey = `${channel.id} ${String(nonce)}`;
+        const earlier = nonce === undefined ? undefined : this.#nonces.get(nonceKey);
+        if (body.enforce_nonce === true && earlier !== undefined && Date.now() - earlier.at < 5 * 60_000) return { body: earlier.message, message: earlier.message };
         const message = newMessage({ channelId: channel.id, guildId: this.guildId, author: userPayload(this.botUser), ...messageFields(body) });
+        if (nonce !== undefined) {
+          message.nonce = nonce;
+          this.#nonces.set(nonceKey, { message, at: Date.now() });
+        }
         const list = this.channelMessages.get(channel.id) ?? [];
         list.push(message);
         this.channelMessages.set(channel.id, list);

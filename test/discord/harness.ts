@@ -3,7 +3,7 @@
 // Members with the admin role, the viewer role and no role are ready to use; log lines are captured.
 
 import { Writable } from 'node:stream';
-import { startBot, type RunningBot } from '../../src/bot/bot.ts';
+import { startBot, type BotService, type RunningBot } from '../../src/bot/bot.ts';
 import type { MailCommand } from '../../src/bot/command.ts';
 import { loadCommands } from '../../src/bot/loader.ts';
 import { registerCommands } from '../../src/bot/registration.ts';
@@ -21,8 +21,8 @@ export interface Harness {
   commands: MailCommand[];
   /** Every log line the bot wrote. */
   logs: string[];
-  roles: { admin: string; viewer: string };
-  channels: { ops: string; audit: string; alerts: string };
+  roles: { admin: string; viewer: string; oncall: string };
+  channels: { ops: string; audit: string; alerts: string; health: string };
   admin: EmulatedUser;
   otherAdmin: EmulatedUser;
   viewer: EmulatedUser;
@@ -31,6 +31,11 @@ export interface Harness {
   finished(record: InteractionRecord, timeoutMs?: number): Promise<InteractionRecord>;
   /** Messages in the audit channel, as text. */
   auditPosts(): string[];
+  /**
+   * Stops the bot and its runtime (SSH connection, state database) and starts them again, as a restarted process
+   * would; `now` replaces the runtime's clock from then on. `runtime` and `bot` are the new ones afterwards.
+   */
+  restart(options?: { now?: () => Date }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -43,6 +48,10 @@ export interface HarnessOptions {
   emulator?: EmulatorOptions;
   confirmTimeoutMs?: number;
   env?: Record<string, string>;
+  /** The services that run beside the bot (none by default; `botServices` for the scheduler). */
+  services?: (runtime: Runtime) => BotService[];
+  /** The runtime's clock. */
+  now?: () => Date;
 }
 
 /** Whether the bot has finished answering: acknowledged, and no "thinking…" or progress line left. */
@@ -56,12 +65,13 @@ export function settled(record: InteractionRecord): boolean {
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const roles = { admin: snowflake(), viewer: snowflake() };
-  const channels = { ops: snowflake(), audit: snowflake(), alerts: snowflake() };
+  const roles = { admin: snowflake(), viewer: snowflake(), oncall: snowflake() };
+  const channels = { ops: snowflake(), audit: snowflake(), alerts: snowflake(), health: snowflake() };
   const lab = await startLab({ chasquid: '1.15', domains: ['example.test', 'example.org'], dns: false, ...options.lab });
   const emulator = await new DiscordEmulator({
-    roles: [{ id: roles.admin, name: 'mail-admin' }, { id: roles.viewer, name: 'mail-viewer' }],
-    channels: [{ id: channels.ops, name: 'mail-ops' }, { id: channels.audit, name: 'mail-audit' }, { id: channels.alerts, name: 'mail-alerts' }],
+    roles: [{ id: roles.admin, name: 'mail-admin' }, { id: roles.viewer, name: 'mail-viewer' }, { id: roles.oncall, name: 'mail-oncall' }],
+    channels: [{ id: channels.ops, name: 'mail-ops' }, { id: channels.audit, name: 'mail-audit' }, { id: channels.alerts, name: 'mail-alerts' },
+      { id: channels.health, name: 'mail-health' }],
     heartbeatIntervalMs: 1000,
     ...options.emulator,
   }).start();
@@ -76,17 +86,24 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     DISCORD_VIEWER_ROLE_IDS: roles.viewer,
     ALERT_CHANNEL_ID: channels.alerts,
     AUDIT_CHANNEL_ID: channels.audit,
+    HEALTH_CHANNEL_ID: channels.health,
+    ONCALL_ROLE_ID: roles.oncall,
     LOG_LEVEL: 'info',
     ...options.env,
   };
   const config = parseConfig(env);
   const logs: string[] = [];
   const logDestination = new Writable({ write(chunk: Buffer, _encoding, done) { logs.push(chunk.toString('utf8')); done(); } });
-  const runtime = createRuntime({ config, secrets: secretValues(env), logDestination });
+  const newRuntime = (now: (() => Date) | undefined) => createRuntime({ config, secrets: secretValues(env), logDestination, ...(now ? { now } : {}) });
+  const runtime = newRuntime(options.now);
   const commands = [...await loadCommands(), ...(options.extraCommands ?? [])];
   await registerCommands(config, [...commands, ...(options.unknownCommands ?? [])]);
-  const bot = await startBot({ runtime, commands, ...(options.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: options.confirmTimeoutMs }), shutdownGraceMs: 2000 });
-  return {
+  const launch = (forRuntime: Runtime) => startBot({
+    runtime: forRuntime, commands, services: options.services?.(forRuntime) ?? [],
+    ...(options.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: options.confirmTimeoutMs }), shutdownGraceMs: 2000,
+  });
+  const bot = await launch(runtime);
+  const harness: Harness = {
     lab, emulator, runtime, bot, commands, logs, roles, channels, admin, otherAdmin, viewer, stranger,
     async finished(record, timeoutMs = 8000) {
       await emulator.until(() => settled(record), timeoutMs, `the answer to interaction ${record.id}`);
@@ -95,11 +112,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     auditPosts() {
       return (emulator.channelMessages.get(channels.audit) ?? []).map((message) => message.content);
     },
+    async restart(restartOptions = {}) {
+      await harness.bot.stop();
+      await harness.runtime.close();
+      harness.runtime = newRuntime(restartOptions.now ?? options.now);
+      harness.bot = await launch(harness.runtime);
+    },
     async stop() {
-      await bot.stop();
-      await runtime.close();
+      await harness.bot.stop();
+      await harness.runtime.close();
       await emulator.stop();
       await lab.stop();
     },
   };
+  return harness;
 }

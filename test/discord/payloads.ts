@@ -144,6 +144,8 @@ export interface EmulatedMessage {
   webhook_id?: string;
   application_id?: string;
   interaction_metadata?: Record<string, unknown>;
+  /** The nonce the message was created with, as Discord echoes it. */
+  nonce?: string | number;
 }
 
 export function newMessage(fields: { channelId: string; guildId?: string; author: Record<string, unknown>; type?: number } & Partial<Pick<EmulatedMessage,

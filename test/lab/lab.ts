@@ -84,6 +84,12 @@ export interface Lab {
    * The restart after that works again.
    */
   breakNextRestart(how: 'stays-down' | 'does-nothing'): void;
+  /**
+   * Revokes TSIG keys in Knot (by name): they are removed from its configuration and Knot reloads it, so that UPDATEs
+   * signed with them are refused (BADKEY). `restoreTsigKeys` puts every key back.
+   */
+  revokeTsigKeys(...names: string[]): Promise<void>;
+  restoreTsigKeys(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -315,6 +321,34 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     const tsigKeys = [tsig, ...['hmac-sha384', 'hmac-sha512'].map((algorithm) =>
       ({ name: `mailops-lab-${algorithm.slice(5)}`, algorithm, secret: randomBytes(48).toString('base64') }))];
     const zoneNames = [...new Set([...domains, ...Object.keys(options.zones ?? {}), '127.in-addr.arpa'])];
+    const revokedKeys = new Set<string>();
+    const writeKnotConfig = () => writeFileSync(p('knot/knot.conf'), [
+      'server:',
+      `  rundir: "${p('knot/run')}"`,
+      `  listen: 127.0.0.1@${dns}`,
+      'log:',
+      '  - target: stderr',
+      '    any: warning',
+      'database:',
+      `  storage: "${p('knot/db')}"`,
+      'key:',
+      ...tsigKeys.filter((key) => !revokedKeys.has(key.name)).map((key) => `  - id: ${key.name}\n    algorithm: ${key.algorithm}\n    secret: ${key.secret}`),
+      'acl:',
+      '  - id: lab-update',
+      `    key: [${tsigKeys.filter((key) => !revokedKeys.has(key.name)).map((key) => key.name).join(', ')}]`,
+      '    action: update',
+      'control:',
+      `  listen: "${p('knot/run/knot.sock')}"`,
+      'template:',
+      '  - id: default',
+      `    storage: "${p('knot/zones')}"`,
+      '    file: "%s.zone"',
+      '    zonefile-sync: -1',
+      '    semantic-checks: off',
+      'zone:',
+      ...zoneNames.map((zone) => `  - domain: ${zone}\n    acl: lab-update`),
+      '',
+    ].join('\n'));
     if (withDns) {
       for (const zone of zoneNames) {
         const given = options.zones?.[zone];
@@ -322,33 +356,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
           : zone === '127.in-addr.arpa' ? reverseZone(hostname) : defaultZone(zone, hostname, true);
         writeFileSync(p('knot/zones', `${zone}.zone`), text);
       }
-      writeFileSync(p('knot/knot.conf'), [
-        'server:',
-        `  rundir: "${p('knot/run')}"`,
-        `  listen: 127.0.0.1@${dns}`,
-        'log:',
-        '  - target: stderr',
-        '    any: warning',
-        'database:',
-        `  storage: "${p('knot/db')}"`,
-        'key:',
-        ...tsigKeys.map((key) => `  - id: ${key.name}\n    algorithm: ${key.algorithm}\n    secret: ${key.secret}`),
-        'acl:',
-        '  - id: lab-update',
-        `    key: [${tsigKeys.map((key) => key.name).join(', ')}]`,
-        '    action: update',
-        'control:',
-        `  listen: "${p('knot/run/knot.sock')}"`,
-        'template:',
-        '  - id: default',
-        `    storage: "${p('knot/zones')}"`,
-        '    file: "%s.zone"',
-        '    zonefile-sync: -1',
-        '    semantic-checks: off',
-        'zone:',
-        ...zoneNames.map((zone) => `  - domain: ${zone}\n    acl: lab-update`),
-        '',
-      ].join('\n'));
+      writeKnotConfig();
       startProcess('knot', '/usr/sbin/knotd', ['-c', p('knot/knot.conf')]);
     }
 
@@ -463,6 +471,16 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       },
       breakNextRestart(how) {
         writeFileSync(p('run/break-next-restart'), how);
+      },
+      async revokeTsigKeys(...names) {
+        for (const name of names) revokedKeys.add(name);
+        writeKnotConfig();
+        await run('knotc', ['-s', p('knot/run/knot.sock'), 'reload']);
+      },
+      async restoreTsigKeys() {
+        revokedKeys.clear();
+        writeKnotConfig();
+        await run('knotc', ['-s', p('knot/run/knot.sock'), 'reload']);
       },
       stop,
     };
