@@ -8,7 +8,8 @@ import type { ManualDnsStep } from '../dns/manual.ts';
 import type { Runtime } from '../runtime.ts';
 
 export function unattendedPublishing(runtime: Runtime, manualSteps: ManualDnsStep[]): RecordPublishing {
-  const publisher = createPublisher(runtime.config, runtime.logger, () => runtime.now(), {
+  // TSIG signatures carry the time of signing, which the server compares with its own clock: wall-clock time, always.
+  const publisher = createPublisher(runtime.config, runtime.logger, () => new Date(), {
     manualConfirm: async (step) => {
       manualSteps.push(step);
     },
