@@ -168,3 +168,24 @@ describe('overlap', () => {
     expect(mentions(notices[0] as EmulatedMessage)).toBe(false);
   });
 });
+
+describe('/mail dns-diff', () => {
+  it('shows a viewer the drift as an embed, naming the record', async () => {
+    await setDmarc('example.org', 'v=DMARC1; p=none');
+    const record = await h.finished(h.emulator.command(h.viewer, 'dns-diff', { domain: 'example.org' }), 15_000);
+    expect(record.text).toContain('example.org: 1 record drifted');
+    expect(record.text).toContain('_dmarc.example.org TXT');
+    expect(record.text).toContain('actual:   "v=DMARC1; p=none"');
+  });
+
+  it('accept:true is a change: a viewer is refused; an admin accepts, which is audited and posted to the audit channel', async () => {
+    const refused = await h.finished(h.emulator.command(h.viewer, 'dns-diff', { domain: 'example.org', accept: true }));
+    expect(refused.text).toContain('⛔');
+    const accepted = await h.finished(h.emulator.command(h.admin, 'dns-diff', { domain: 'example.org', accept: true }), 15_000);
+    expect(accepted.text).toContain('example.org: no DNS drift');
+    expect(accepted.text).toContain('The current answers are now the accepted state.');
+    await h.emulator.until(() => h.auditPosts().includes(`✅ <@${h.admin.id}> \`/mail dns-diff\` \`example.org\`: ok`));
+    const after = await h.finished(h.emulator.command(h.viewer, 'dns-diff', { domain: 'example.org' }), 15_000);
+    expect(after.text).toContain('example.org: no DNS drift');
+  });
+});
