@@ -19,3 +19,5 @@ if (major < 24) {
 
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
+// Everything is closed by now; a library's stray timer (a reconnect attempt) must not keep the process alive.
+setTimeout(() => process.exit(), 2000).unref();
