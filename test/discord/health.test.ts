@@ -52,6 +52,8 @@ describe('the health endpoint', () => {
     expect(response.status).toBe(200);
     const body = await response.json() as { healthy: boolean; discord: { connected: boolean }; database: { writable: boolean } };
     expect(body).toMatchObject({ healthy: true, discord: { connected: true }, database: { writable: true } });
+    // The scheduler's part: no job has run yet in this fresh state database, and nothing waits in the outbox.
+    expect(body).toMatchObject({ jobs: {}, outbox: { waiting: 0 } });
   });
 
   it('counts commands by name and outcome, with their durations', async () => {
@@ -66,6 +68,7 @@ describe('the health endpoint', () => {
     expect(metrics).toMatch(/^mailops_commands_total\{command="user-add",outcome="refused"\} 1$/m);
     expect(metrics).toMatch(/^mailops_command_duration_seconds_count\{command="status"\} 1$/m);
     expect(metrics).toMatch(/^mailops_process_resident_memory_bytes [0-9.e+]+$/m);
+    expect(metrics).toMatch(/^mailops_alert_outbox_messages 0$/m);
   });
 
   it('answers only /healthz and /metrics, and only to GET', async () => {

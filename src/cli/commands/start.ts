@@ -27,11 +27,13 @@ export const startCommand: CliCommand = {
     process.on('SIGINT', onSignal);
     try {
       // Loaded here, so that the other commands do not load discord.js.
-      const [{ startBot }, { loadCommands }, { botServices }, { BotMetrics }, { healthService }] = await Promise.all([
+      const [{ startBot }, { loadCommands }, { botServices }, { BotMetrics }, { healthService }, { registerSchedulerMetrics, schedulerHealthSource }] = await Promise.all([
         import('../../bot/bot.ts'), import('../../bot/loader.ts'), import('../../bot/services.ts'), import('../../health/metrics.ts'), import('../../health/service.ts'),
+        import('../../schedule/health-source.ts'),
       ]);
       const metrics = new BotMetrics();
-      const services = [...botServices(runtime), healthService(runtime, metrics)];
+      registerSchedulerMetrics(metrics, runtime);
+      const services = [...botServices(runtime), healthService(runtime, metrics, [schedulerHealthSource])];
       const bot = await startBot({ runtime, commands: await loadCommands(), services, metrics });
       const signal = await stopSignal;
       logger.info({ signal }, 'stopping');

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config.ts';
+import { BotMetrics } from '../health/metrics.ts';
+import { createRuntime } from '../runtime.ts';
+import { finishJobRun, startJobRun } from '../store/job-runs.ts';
+import { saveCertificateExpiries, saveCheckResults } from '../store/latest-results.ts';
+import { enqueueMessage } from '../store/outbox.ts';
+import { registerSchedulerMetrics, schedulerHealthSource } from './health-source.ts';
+
+describe('the scheduler in the health endpoint', () => {
+  it('shows the last job runs, the outbox, check results and certificate days left from the state database', async () => {
+    const now = new Date('2026-03-01T12:00:00Z');
+    const runtime = createRuntime({ config: parseConfig({ STATE_DB: ':memory:' }), secrets: [], logLevel: 'silent', now: () => now });
+    const database = runtime.database();
+    const id = startJobRun(database, { job: 'dns-drift', trigger: 'schedule', startedAt: new Date('2026-03-01T11:45:00Z') });
+    finishJobRun(database, id, { finishedAt: new Date('2026-03-01T11:45:02Z'), outcome: 'failed', summary: '1 domain, 1 drifting record in example.com', alerts: 1 });
+    enqueueMessage(database, { channelId: '1', kind: 'drift', body: { content: 'x' }, createdAt: now });
+    saveCheckResults(database, { domain: 'example.com', checkedAt: now.toISOString(), worst: 'fail', checks: [{ id: 'spf', status: 'pass' }, { id: 'tls', status: 'fail', port: 25 }] });
+    saveCertificateExpiries(database, [{ name: 'mail.example.com', notAfter: '2026-03-11T12:00:00.000Z' }], now);
+
+    expect(schedulerHealthSource.details?.(database)).toEqual({
+      jobs: { 'dns-drift': { trigger: 'schedule', startedAt: '2026-03-01T11:45:00.000Z', finishedAt: '2026-03-01T11:45:02.000Z', outcome: 'failed', summary: '1 domain, 1 drifting record in example.com', alerts: 1 } },
+      outbox: { waiting: 1 },
+    });
+    const metrics = new BotMetrics();
+    registerSchedulerMetrics(metrics, runtime);
+    const text = await metrics.text();
+    expect(text).toMatch(/^mailops_job_last_run_ok\{job="dns-drift"\} 0$/m);
+    expect(text).toMatch(/^mailops_alert_outbox_messages 1$/m);
+    expect(text).toMatch(/^mailops_check_ok\{domain="example.com",check="spf"\} 1$/m);
+    expect(text).toMatch(/^mailops_check_ok\{domain="example.com",check="tls 25"\} 0$/m);
+    expect(text).toMatch(/^mailops_certificate_days_left\{name="mail.example.com"\} 10$/m);
+    await runtime.close();
+  });
+});
