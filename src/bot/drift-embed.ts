@@ -11,7 +11,7 @@ function codeBlock(text: string, max: number): string {
 }
 
 /** One embed field per record: `name TYPE`, why it drifts, expected and actual. */
-export function driftFields(entries: readonly DriftEntry[]): APIEmbed['fields'] {
+export function driftFields(entries: readonly DriftEntry[]): NonNullable<APIEmbed['fields']> {
   return entries.map((entry) => {
     const reason = entry.reason.length > 200 ? `${entry.reason.slice(0, 199)}…` : entry.reason;
     return {

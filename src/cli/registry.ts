@@ -1,5 +1,5 @@
-// Every command of the public interface, in the order interface.md lists them. Commands whose operation is not
-// built yet are listed (so that --help shows the whole tool) and answer "not available yet".
+// Every command of the public interface, in the order interface.md lists them. A command without `run` would be listed
+// (so that --help shows the whole tool) and answer "not available yet".
 
 import type { CliCommand } from './command.ts';
 import { aliasesCommand, aliasRemoveCommand, aliasSetCommand } from './commands/aliases.ts';
@@ -12,9 +12,6 @@ import { runJobCommand } from './commands/run-job.ts';
 import { passwdCommand, userAddCommand, userRemoveCommand, usersCommand } from './commands/senders.ts';
 import { startCommand } from './commands/start.ts';
 import { statusCommand } from './commands/status.ts';
-
-const planned = (name: string, summary: string, args: string[] = [], options: CliCommand['options'] = []): CliCommand =>
-  ({ name, summary, arguments: args, options });
 
 export const commands: CliCommand[] = [
   userAddCommand,

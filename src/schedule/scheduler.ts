@@ -111,7 +111,8 @@ export class Scheduler implements BotService {
     if (this.#stopping) return Promise.resolve();
     const running = this.#running.get(name);
     if (running) {
-      this.#skipped(name, trigger, running, slot);
+      // A retry that finds the job running has nothing to add: the run in progress does the work.
+      if (trigger !== 'retry') this.#skipped(name, trigger, running, slot);
       return running.done;
     }
     const entry: Running = { startedAt: this.#runtime.now(), done: Promise.resolve(), reportedSlow: false };

@@ -2,17 +2,16 @@
 // retirement is an informational `dkim-retired` alert. With DNS_PROVIDER=manual the record cannot be removed by
 // mailops: the alert carries the record to remove by hand (nothing depends on it being gone quickly).
 
+import { dkimRecordName } from '../../chasquid/dkim-key.ts';
 import { dkimRetireJob as retire } from '../../ops/dkim-retire.ts';
 import type { Job, JobAlert } from '../job.ts';
 
 export const dkimRetireJob: Job = async (environment) => {
   const result = await retire(environment.context, { publishing: environment.publishing });
-  const manual = environment.manualSteps;
-  const alerts: JobAlert[] = result.alerts.map((alert, index) => {
-    const retired = result.retired[index];
-    const step = retired === undefined ? undefined : manual.find((entry) => entry.record.name.startsWith(`${retired.selector}._domainkey.${retired.domain}`));
-    const message = step === undefined ? alert.message : `${alert.message.replace(/ and its DNS record is removed\.$/, '.')} Remove its DNS record by hand: ${step.zoneLine}`;
-    return { kind: 'dkim-retired', page: false, title: retired === undefined ? 'DKIM key retired' : `${retired.domain}: DKIM key ${retired.selector} retired`, message };
+  const alerts: JobAlert[] = result.retired.map(({ domain, selector }) => {
+    const step = environment.manualSteps.find((entry) => entry.record.name === dkimRecordName(selector, domain));
+    const record = step === undefined ? 'and its DNS record is removed.' : `Remove its DNS record by hand: ${step.zoneLine}`;
+    return { kind: 'dkim-retired', page: false, title: `${domain}: DKIM key ${selector} retired`, message: `Retired the old DKIM key s=${selector} of ${domain}: it no longer signs ${record}` };
   });
   const { job: _job, ok, alerts: _alerts, ...details } = result;
   const summary = [

@@ -52,7 +52,7 @@ function follow(environment: JobEnvironment, result: DnsDiffResult): JobAlert[] 
       kind: 'drift', page: true,
       title: `DNS drift in ${result.domain}: ${fresh.length} record${fresh.length === 1 ? '' : 's'}`,
       message: `DNS drift in ${result.domain}: ${describe(fresh)}. Fix the record${fresh.length === 1 ? '' : 's'}, or accept the current answers with mailops dns-diff ${result.domain} --accept.`,
-      fields: driftFields(fresh) ?? [],
+      fields: driftFields(fresh),
     });
   }
   if (recovered.length > 0) {
