@@ -42,6 +42,8 @@ export interface HarnessOptions {
   unknownCommands?: MailCommand[];
   emulator?: EmulatorOptions;
   confirmTimeoutMs?: number;
+  /** The longest wait for a button offered during a command (the bot's default: what Discord's token allows). */
+  pressTimeoutMs?: number;
   env?: Record<string, string>;
 }
 
@@ -85,7 +87,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const runtime = createRuntime({ config, secrets: secretValues(env), logDestination });
   const commands = [...await loadCommands(), ...(options.extraCommands ?? [])];
   await registerCommands(config, [...commands, ...(options.unknownCommands ?? [])]);
-  const bot = await startBot({ runtime, commands, ...(options.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: options.confirmTimeoutMs }), shutdownGraceMs: 2000 });
+  const bot = await startBot({
+    runtime, commands, shutdownGraceMs: 2000,
+    ...(options.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: options.confirmTimeoutMs }),
+    ...(options.pressTimeoutMs === undefined ? {} : { pressTimeoutMs: options.pressTimeoutMs }),
+  });
   return {
     lab, emulator, runtime, bot, commands, logs, roles, channels, admin, otherAdmin, viewer, stranger,
     async finished(record, timeoutMs = 8000) {
