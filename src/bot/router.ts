@@ -74,7 +74,12 @@ interface WaitingPress {
   notPressed(error: MailopsError): void;
 }
 
-function duration(ms: number): string {
+/** How long a button offered at `now` may wait: what is left of the token's lifetime less the reserve, at most `limitMs`. */
+export function pressWaitMs(tokenExpiresAt: number, now: number, limitMs = Infinity): number {
+  return Math.min(limitMs, tokenExpiresAt - now - pressReserveMs);
+}
+
+export function duration(ms: number): string {
   return ms < 90_000 ? `${Math.round(ms / 1000)} seconds` : `${Math.round(ms / 60_000)} minutes`;
 }
 
@@ -276,7 +281,7 @@ export class Router {
 
   /** Offers the prompt's button on the run's reply and waits for the invoker to press it (see CommandContext). */
   async #waitForPress(invocation: Invocation, response: Response, prompt: PressPrompt): Promise<void> {
-    const waitMs = Math.min(this.#options.pressTimeoutMs ?? Infinity, response.tokenExpiresAt - Date.now() - pressReserveMs);
+    const waitMs = pressWaitMs(response.tokenExpiresAt, Date.now(), this.#options.pressTimeoutMs);
     if (this.#closing) throw failedError('no-answer', `mailops is stopping, so it cannot wait for "${prompt.button}".`, { hint: 'Run the command again once mailops is back.' });
     if (waitMs < shortestPressWaitMs) {
       throw failedError('no-answer', `Discord leaves too little time to wait for "${prompt.button}" in this reply.`,
