@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { Client, Events, GatewayIntentBits, type Interaction } from 'discord.js';
 import { requireSettings } from '../config.ts';
 import { failedError } from '../errors.ts';
+import type { BotMetrics } from '../health/metrics.ts';
 import type { Runtime } from '../runtime.ts';
 import { AuditChannel } from './audit-channel.ts';
 import { guardInteractions } from './packet-guard.ts';
@@ -35,6 +36,8 @@ export interface BotOptions {
   shutdownGraceMs?: number;
   /** How long login may take before it counts as failed. */
   loginTimeoutMs?: number;
+  /** Counts commands for /metrics. */
+  metrics?: BotMetrics;
 }
 
 export interface RunningBot {
@@ -58,6 +61,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     confirmTimeoutMs: options.confirmTimeoutMs ?? 60_000,
     secretTimeoutMs: options.secretTimeoutMs ?? 10 * 60_000,
     ...(options.pressTimeoutMs === undefined ? {} : { pressTimeoutMs: options.pressTimeoutMs }),
+    ...(options.metrics ? { observe: options.metrics.commandFinished.bind(options.metrics) } : {}),
   });
   const inFlight = new Set<Promise<void>>();
   client.on(Events.InteractionCreate, (interaction: Interaction) => {
@@ -113,8 +117,10 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
             logger.warn({ err: error, service: service.name }, 'a service did not stop cleanly');
           }
         }
-        await client.destroy();
-        logger.info('disconnected from Discord');
+        // With Discord unreachable, discord.js can hang in a reconnect while destroying; do not let that hold the exit.
+        const destroyed = await Promise.race([client.destroy().then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 5000).unref())]);
+        if (destroyed) logger.info('disconnected from Discord');
+        else logger.warn('gave up waiting for the Discord client to close');
       })();
       return stopping;
     },

@@ -27,6 +27,7 @@ import { readOptions, type OptionValues, type OptionSpecs } from './options.ts';
 import { PendingStore } from './pending.ts';
 import { cancelPrefix, confirmPrefix, interactionTokenLifetimeMs, pressPrefix, Response, type AnswerableInteraction } from './response.ts';
 import type { SuggestionCache } from './suggestions.ts';
+import type { CommandOutcome } from '../health/metrics.ts';
 
 const secretPrefix = 'mail:secret:';
 const secretField = 'secret';
@@ -46,6 +47,8 @@ export interface RouterOptions {
   secretTimeoutMs: number;
   /** The longest wait for a button offered during a command (default: as long as the interaction token allows). */
   pressTimeoutMs?: number;
+  /** Told of every finished command, for /metrics. */
+  observe?: (command: string, outcome: CommandOutcome, seconds: number) => void;
 }
 
 interface Invocation {
@@ -57,6 +60,8 @@ interface Invocation {
   actor: string;
   ephemeral: boolean;
   secret?: string;
+  /** When the command arrived (performance.now()), for its duration. */
+  startedAt: number;
 }
 
 interface WaitingConfirmation {
@@ -188,7 +193,9 @@ export class Router {
       await answer.tell(`🚧 ${label} is not available yet in this version of mailops. Nothing was changed.`);
       return;
     }
-    const invocation: Invocation = { command, input, access, userId: interaction.user.id, actor: this.#actor(interaction), ephemeral: command.visibility === 'private' };
+    const invocation: Invocation = {
+      command, input, access, userId: interaction.user.id, actor: this.#actor(interaction), ephemeral: command.visibility === 'private', startedAt: performance.now(),
+    };
     if (command.askSecret?.when(input)) {
       await this.#showSecretPrompt(interaction, invocation);
       return;
@@ -349,6 +356,7 @@ export class Router {
       return;
     }
     this.#logger.info({ command: command.name, actor: invocation.actor }, 'command done');
+    this.#options.observe?.(command.name, 'ok', (performance.now() - invocation.startedAt) / 1000);
     if (invocation.access === 'change') {
       this.#options.suggestions.clear();
       await this.#options.audit.post({ userId: invocation.userId, operation: command.name, target: this.#target(invocation), outcome: 'ok' });
@@ -360,6 +368,7 @@ export class Router {
     if (failure.code === 'internal') this.#logger.error({ err: failure.cause ?? failure, command: command.name }, 'command failed unexpectedly');
     else this.#logger.info({ command: command.name, actor: invocation.actor, code: failure.code }, 'command failed');
     await response.fail(failure);
+    this.#options.observe?.(command.name, 'failed', (performance.now() - invocation.startedAt) / 1000);
     if (invocation.access === 'change') {
       await this.#options.audit.post({ userId: invocation.userId, operation: command.name, target: this.#target(invocation), outcome: 'failed', detail: failure.code });
     }
@@ -367,6 +376,7 @@ export class Router {
 
   async #refuse(userId: string, actor: string, command: MailCommand, target: string, reason: string): Promise<void> {
     const { runtime } = this.#options;
+    this.#options.observe?.(command.name, 'refused', 0);
     try {
       recordRefusal({ database: runtime.database(), logger: runtime.logger, actor, now: () => runtime.now() }, { operation: command.name, target }, reason);
     } catch (error) {

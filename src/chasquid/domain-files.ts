@@ -9,7 +9,7 @@ import type { MailHost } from '../host/mail-host.ts';
 import { daemonAccount, ensureDaemonCanRead } from './access.ts';
 import { AliasesFile, type AliasRules } from './aliases-file.ts';
 import { parseChasquidConf } from './config-file.ts';
-import type { DomainState } from './local-addresses.ts';
+import { danglingTargets, describeDangling, type DanglingTarget, type DomainState } from './local-addresses.ts';
 import { ChasquidPaths } from './paths.ts';
 import { readUsersFile, type UsersFile } from './users-file.ts';
 
@@ -93,6 +93,22 @@ export class DomainFiles {
     const domains = await this.localDomains();
     if (override !== undefined && !domains.includes(override.domain)) domains.push(override.domain);
     const loaded = await Promise.all(domains.map((domain) => (override?.domain === domain ? override : this.load(domain, rules))));
-    return loaded.map((entry) => ({ domain: entry.domain, senders: new Set(entry.users.keys()), aliases: entry.aliases.entries() }));
+    return loaded.map(stateOf);
   }
+
+  /**
+   * Applies `change` (which edits `loaded` and says whether it found something to change) and returns the alias
+   * targets, anywhere on the host, that it leaves with no sender or alias to take their mail.
+   */
+  async strandedBy(rules: AliasRules, loaded: LoadedDomain, change: () => boolean): Promise<{ changed: boolean; stranded: DanglingTarget[] }> {
+    const others = (await this.states(rules, loaded)).filter((state) => state.domain !== loaded.domain);
+    const before = new Set(danglingTargets([...others, stateOf(loaded)], rules).map(describeDangling));
+    const changed = change();
+    const stranded = danglingTargets([...others, stateOf(loaded)], rules).filter((entry) => !before.has(describeDangling(entry)));
+    return { changed, stranded };
+  }
+}
+
+function stateOf(loaded: LoadedDomain): DomainState {
+  return { domain: loaded.domain, senders: new Set(loaded.users.keys()), aliases: loaded.aliases.entries() };
 }

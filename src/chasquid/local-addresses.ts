@@ -60,3 +60,8 @@ export function danglingTargets(states: readonly DomainState[], rules: AliasRule
   }
   return dangling;
 }
+
+/** `alias@domain → target`, for messages. */
+export function describeDangling(entry: DanglingTarget): string {
+  return `${entry.alias} → ${entry.target}`;
+}

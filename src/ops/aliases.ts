@@ -13,7 +13,7 @@
 import { AliasesFile, type AliasEntry, type AliasRules } from '../chasquid/aliases-file.ts';
 import { chasquidVersion, restartDaemon } from '../chasquid/daemon.ts';
 import { DomainFiles, type LoadedDomain } from '../chasquid/domain-files.ts';
-import { danglingTargets, type DanglingTarget } from '../chasquid/local-addresses.ts';
+import { danglingTargets, describeDangling } from '../chasquid/local-addresses.ts';
 import { atLeast } from '../chasquid/version.ts';
 import { failedError, usageError } from '../errors.ts';
 import { isMailopsOwned } from '../probe/names.ts';
@@ -72,8 +72,6 @@ async function writeChecked(files: DomainFiles, loaded: LoadedDomain, rules: Ali
   return files.write(loaded.aliasesFile, text);
 }
 
-const describe = (dangling: DanglingTarget[]) => dangling.map((entry) => `${entry.alias} → ${entry.target}`).join(', ');
-
 export async function setAlias(context: OperationContext, input: { address: string; targets: string }): Promise<AliasSetResult> {
   const address = parseAliasAddress(input.address, managedDomains(context.config));
   const targets = parseTargets(input.targets, address.domain);
@@ -123,13 +121,12 @@ export async function removeAlias(context: OperationContext, input: { address: s
     await refuseInvalidFile(context, loaded);
     const before = AliasesFile.parse(loaded.aliases.toString(), address.domain, rules);
     const key = loaded.aliases.get(address.local)?.key;
-    const danglingBefore = new Set(danglingTargets(await files.states(rules, loaded), rules).map((entry) => describe([entry])));
-    if (key === undefined || !loaded.aliases.remove(address.local)) {
+    const { changed, stranded } = await files.strandedBy(rules, loaded, () => loaded.aliases.remove(address.local));
+    if (key === undefined || !changed) {
       throw usageError('alias-not-found', `${address.address} is not an alias; nothing was changed.`, 'List the aliases with the aliases command.');
     }
-    const introduced = danglingTargets(await files.states(rules, loaded), rules).filter((entry) => !danglingBefore.has(describe([entry])));
-    if (introduced.length > 0) {
-      throw usageError('alias-in-use', `${address.address} is a target of ${describe(introduced)}; removing it would make that mail bounce or loop. Nothing was changed.`,
+    if (stranded.length > 0) {
+      throw usageError('alias-in-use', `${address.address} is a target of ${stranded.map(describeDangling).join(', ')}; removing it would make that mail bounce or loop. Nothing was changed.`,
         'Change or remove those aliases first.');
     }
     const expected = entriesOf(before);

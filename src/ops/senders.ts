@@ -9,7 +9,7 @@
 import { chasquidVersion, restartDaemon } from '../chasquid/daemon.ts';
 import { atLeast } from '../chasquid/version.ts';
 import { DomainFiles } from '../chasquid/domain-files.ts';
-import { danglingTargets, type DanglingTarget } from '../chasquid/local-addresses.ts';
+import { describeDangling } from '../chasquid/local-addresses.ts';
 import { hashedUserEntry, readUsersFile, UsersFile } from '../chasquid/users-file.ts';
 import { failedError, usageError } from '../errors.ts';
 import { parseManagedAddress, parseManagedDomain, type Address } from '../validation/address.ts';
@@ -117,15 +117,13 @@ export async function removeSender(context: OperationContext, input: { address: 
     const files = new DomainFiles(context.host, context.chasquidDir);
     const rules = await files.aliasRules();
     const loaded = await files.load(address.domain, rules);
-    const key = (target: DanglingTarget) => `${target.alias} → ${target.target}`;
-    const danglingBefore = new Set(danglingTargets(await files.states(rules, loaded), rules).map(key));
-    if (!loaded.users.remove(address.local)) {
+    // An alias that forwards here would bounce, or loop through the catch-all, once the sender is gone.
+    const { changed, stranded } = await files.strandedBy(rules, loaded, () => loaded.users.remove(address.local));
+    if (!changed) {
       throw usageError('sender-not-found', `${address.address} is not a sender; nothing was changed.`, 'List the senders with the users command.');
     }
-    // An alias that forwards here would bounce, or loop through the catch-all, once the sender is gone.
-    const introduced = danglingTargets(await files.states(rules, loaded), rules).filter((entry) => !danglingBefore.has(key(entry)));
-    if (introduced.length > 0) {
-      throw usageError('sender-in-use', `${address.address} receives mail for ${introduced.map(key).join(', ')}; removing it would make that mail bounce or loop. Nothing was changed.`,
+    if (stranded.length > 0) {
+      throw usageError('sender-in-use', `${address.address} receives mail for ${stranded.map(describeDangling).join(', ')}; removing it would make that mail bounce or loop. Nothing was changed.`,
         'Change or remove those aliases first (alias-set / alias-remove).');
     }
     await files.write(loaded.usersFile, loaded.users.toBuffer());

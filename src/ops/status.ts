@@ -5,6 +5,7 @@
 import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import { parseChasquidConf } from '../chasquid/config-file.ts';
+import { chasquidHostname } from '../chasquid/hostname.ts';
 import { chasquidVersion, daemonState, type DaemonState } from '../chasquid/daemon.ts';
 import { ChasquidPaths } from '../chasquid/paths.ts';
 import { describeDkimLayout, dkimLayout, type DkimLayout } from '../chasquid/version.ts';
@@ -47,10 +48,12 @@ export async function status({ host, chasquidDir, now }: StatusInput): Promise<S
   const settings = parseChasquidConf(configText?.toString('utf8') ?? '');
   const certificateNames = (certEntries ?? []).filter((entry) => entry.type === 'directory' || entry.type === 'symlink').map((entry) => entry.name);
 
-  const [certificates, queueEntries, systemHostname] = await Promise.all([
-    Promise.all(certificateNames.map((name) => certificateSummary(host, paths, name, now))),
+  const [certificates, queueEntries, hostname] = await Promise.all([
+    Promise.all(certificateNames.map((name) => certificateSummary(host, paths, name, now)))
+      // A directory without fullchain.pem is no certificate (chasquid 1.11 keeps DKIM keys in certs/<domain>/).
+      .then((summaries) => summaries.filter((summary): summary is CertificateSummary => summary !== undefined)),
     host.files.list(path.posix.join(settings.dataDir, 'queue')).catch(() => undefined),
-    settings.hostname === undefined ? host.verbs.callOk('hostname').then((result) => result.stdout.toString('utf8').trim()) : undefined,
+    chasquidHostname(host, settings),
   ]);
   const layout = dkimLayout(version);
   return {
@@ -58,16 +61,16 @@ export async function status({ host, chasquidDir, now }: StatusInput): Promise<S
     chasquidDir,
     chasquid: { version: version.full, dkimLayout: layout, dkimLayoutDescription: describeDkimLayout(layout) },
     service,
-    hostname: settings.hostname ?? systemHostname,
+    hostname,
     domains: (domainEntries ?? []).filter((entry) => entry.type === 'directory').map((entry) => entry.name),
     certificates,
     queue: queueEntries === undefined ? undefined : { messages: queueEntries.filter((entry) => entry.name.startsWith('m:')).length },
   };
 }
 
-async function certificateSummary(host: MailHost, paths: ChasquidPaths, name: string, now: Date): Promise<CertificateSummary> {
+async function certificateSummary(host: MailHost, paths: ChasquidPaths, name: string, now: Date): Promise<CertificateSummary | undefined> {
   const pem = await host.files.read(path.posix.join(paths.certificateDir(name), 'fullchain.pem')).catch(() => undefined);
-  if (pem === undefined) return { name, notAfter: undefined, daysLeft: undefined };
+  if (pem === undefined) return undefined;
   try {
     const certificate = new X509Certificate(pem);
     const notAfter = new Date(certificate.validTo);

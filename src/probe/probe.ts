@@ -20,6 +20,7 @@ import { daemonAccount } from '../chasquid/access.ts';
 import { parseChasquidConf, type ChasquidSettings } from '../chasquid/config-file.ts';
 import { restartDaemon } from '../chasquid/daemon.ts';
 import { DomainFiles } from '../chasquid/domain-files.ts';
+import { chasquidHostname } from '../chasquid/hostname.ts';
 import { hashedUserEntry } from '../chasquid/users-file.ts';
 import { failedError } from '../errors.ts';
 import { applyChange } from '../ops/change.ts';
@@ -148,7 +149,7 @@ function submit(options: { host: string; port: number; servername: string; ca: A
 /** Sends a probe message through the host for `domain` and returns it as captured after chasquid processed it. */
 export async function sendProbe(context: OperationContext, domain: string, options: { timeoutMs?: number } = {}): Promise<CapturedMessage> {
   const setup = await ensureProbe(context, domain);
-  const hostname = setup.settings.hostname ?? (await context.host.verbs.callOk('hostname')).stdout.toString('utf8').trim();
+  const hostname = await chasquidHostname(context.host, setup.settings);
   const installed = await context.host.files.read(path.posix.join(context.chasquidDir, 'certs', hostname, 'fullchain.pem'));
   const service = submissionService(context, setup.settings);
   const nonce = randomBytes(12).toString('hex');

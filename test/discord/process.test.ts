@@ -3,6 +3,7 @@
 // flight finish before it disconnects.
 
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli.ts';
@@ -37,8 +38,8 @@ describe('mailops start', () => {
     await lab?.stop();
   });
 
-  function startBotProcess(): { child: ChildProcess; output: { stdout: string; stderr: string }; exited: Promise<number | null> } {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/mailops.js'), 'start'], {
+  function startBotProcess(node = process.execPath): { child: ChildProcess; output: { stdout: string; stderr: string }; exited: Promise<number | null> } {
+    const child = spawn(node, [path.join(repoRoot, 'bin/mailops.js'), 'start'], {
       cwd: lab.dir,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...lab.env, ...emulator.env,
         LOG_LEVEL: 'info', DISCORD_ADMIN_ROLE_IDS: adminRole, ALERT_CHANNEL_ID: channel },
@@ -81,6 +82,22 @@ describe('mailops start', () => {
       expect(output.stderr).toContain('disconnected from Discord');
       expect(output.stderr).not.toMatch(/"level":(50|60)/);
       expect(emulator.gateway.record.closeCodes.slice(closes)).toEqual([1000]);
+      expect(sshConnections(lab)).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('started by the system\'s older Node.js, hands over to Node.js 24 and passes SIGTERM on to it', async () => {
+    // The machines mailops is set up on have Node.js 20 as /usr/bin/node (see the README).
+    const systemNode = '/usr/bin/node';
+    expect(existsSync(systemNode)).toBe(true);
+    const { child, output, exited } = startBotProcess(systemNode);
+    try {
+      await emulator.until(() => output.stderr.includes('connected to Discord'), 20_000, 'the bot to log in');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(output.stdout).toBe('mailops bot stopped (SIGTERM)\n');
       expect(sshConnections(lab)).toBe(0);
     } finally {
       child.kill('SIGKILL');

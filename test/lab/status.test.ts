@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli.ts';
+import { deliver } from '../smtp.ts';
 import { startLab, type ChasquidBuild, type Lab } from './lab.ts';
 
 const expectations: Record<ChasquidBuild, { version: RegExp; dkimLayout: string }> = {
@@ -46,6 +47,15 @@ describe.each(['1.11', '1.15'] as const)('mailops status against chasquid %s', (
     expect(result.certificates[0].daysLeft).toBeGreaterThan(89);
     expect(result.hostname).toBe(lab.hostname);
     expect(result.queue).toEqual({ messages: 0 });
+  });
+
+  it('counts the messages waiting in chasquid\'s queue', async () => {
+    expect((await runCli(['user-add', 'alice@example.test', '--env-file', lab.envFile])).code).toBe(0);
+    expect((await runCli(['alias-set', 'forward@example.test', 'someone@unreachable.invalid', '--env-file', lab.envFile])).code).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await deliver(lab, 'sender@elsewhere.invalid', 'forward@example.test', 'stuck in the queue');
+    const run = await runCli(['status', '--json', '--env-file', lab.envFile]);
+    expect(JSON.parse(run.stdout).queue).toEqual({ messages: 1 });
   });
 
   it('reports a stopped daemon as not running', async () => {

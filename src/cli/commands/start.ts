@@ -27,10 +27,12 @@ export const startCommand: CliCommand = {
     process.on('SIGINT', onSignal);
     try {
       // Loaded here, so that the other commands do not load discord.js.
-      const [{ startBot }, { loadCommands }, { botServices }] = await Promise.all([
-        import('../../bot/bot.ts'), import('../../bot/loader.ts'), import('../../bot/services.ts'),
+      const [{ startBot }, { loadCommands }, { botServices }, { BotMetrics }, { healthService }] = await Promise.all([
+        import('../../bot/bot.ts'), import('../../bot/loader.ts'), import('../../bot/services.ts'), import('../../health/metrics.ts'), import('../../health/service.ts'),
       ]);
-      const bot = await startBot({ runtime, commands: await loadCommands(), services: botServices(runtime) });
+      const metrics = new BotMetrics();
+      const services = [...botServices(runtime), healthService(runtime, metrics)];
+      const bot = await startBot({ runtime, commands: await loadCommands(), services, metrics });
       const signal = await stopSignal;
       logger.info({ signal }, 'stopping');
       await bot.stop();
