@@ -1,6 +1,7 @@
 // Work that waits for a person: a confirmation (Confirm/Cancel buttons), a modal (a typed password) or a button
 // pressed during a command (`waitForPress`). Each waiting item has a random key, carried in the custom id of its
-// buttons or modal, and expires: a confirmation after 60 s, as the buttons say; a single item may have its own time. Kept in memory only — after a restart, old buttons answer "expired".
+// buttons or modal, and expires: a confirmation after 60 s, as the buttons say; a single item may have its own time.
+// Kept in memory only — after a restart, old buttons answer "expired".
 
 import { randomBytes } from 'node:crypto';
 
