@@ -1,6 +1,9 @@
-// /mail cert-renew [force] — obtain a certificate from the ACME CA (DNS-01) and install it; shows progress.
+// /mail cert-renew [force] — obtain a certificate from the ACME CA (DNS-01) and install it; shows progress. With
+// DNS_PROVIDER=manual the reply shows each challenge record to publish with a "Published" button.
 
+import { renewalEmbed } from '../src/bot/certificate-embeds.ts';
 import { defineCommand } from '../src/bot/command.ts';
+import { publishingFor } from '../src/bot/dns-publishing.ts';
 import { option } from '../src/bot/options.ts';
 
 export default defineCommand({
@@ -10,6 +13,11 @@ export default defineCommand({
   options: {
     force: option.flag('Renew even when the certificate is not due'),
   },
-  working: 'Renewing the certificate…',
-  // execute: wired when the certificate operation lands in src/ops (pass context.progress for the ACME steps).
+  working: 'Checking whether the certificate is due…',
+  async execute(context, { force }) {
+    // Loaded when used, as in the CLI: acme-client is not needed for anything else.
+    const { certRenew } = await import('../src/ops/cert-renew.ts');
+    const result = await certRenew(context.operation(), { force, publishing: () => publishingFor(context), progress: (text) => context.progress(text) });
+    return { embeds: [renewalEmbed(result)] };
+  },
 });

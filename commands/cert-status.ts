@@ -1,5 +1,6 @@
 // /mail cert-status — certificates on the host and the ones served on 25/465/587.
 
+import { certificatesEmbed } from '../src/bot/certificate-embeds.ts';
 import { defineCommand } from '../src/bot/command.ts';
 
 export default defineCommand({
@@ -7,5 +8,10 @@ export default defineCommand({
   description: 'Certificates on the host and the ones served on 25/465/587',
   access: 'read',
   options: {},
-  // execute: wired when the certificate operation lands in src/ops.
+  working: 'Reading the certificates and connecting to each TLS listener…',
+  async execute(context) {
+    // Loaded when used, as in the CLI.
+    const { certStatus } = await import('../src/ops/cert-status.ts');
+    return { embeds: [certificatesEmbed(await certStatus(context.operation()))] };
+  },
 });

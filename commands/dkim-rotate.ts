@@ -1,7 +1,9 @@
 // /mail dkim-rotate domain:<domain> [algo] — new DKIM key and selector, published in DNS, activated once visible;
-// asks for confirmation, shows progress while DNS propagates.
+// asks for confirmation, shows progress while DNS propagates. With DNS_PROVIDER=manual the reply shows the record to
+// publish with a "Published" button.
 
 import { defineCommand } from '../src/bot/command.ts';
+import { publishingFor } from '../src/bot/dns-publishing.ts';
 import { option } from '../src/bot/options.ts';
 import { inlineCode } from '../src/bot/render.ts';
 import { domainSuggestions } from '../src/bot/suggestions.ts';
@@ -15,7 +17,18 @@ export default defineCommand({
     algo: option.choice('Key type (default rsa2048)', ['rsa2048', 'rsa3072', 'ed25519']),
   },
   target: 'domain',
-  confirm: ({ domain, algo }) => `Rotate the DKIM key of ${inlineCode(domain)} (${algo ?? 'rsa2048'})? The old key stays published for the grace period.`,
+  confirm: ({ domain, algo }, { runtime }) => `Rotate the DKIM key of ${inlineCode(domain)} (${algo ?? 'rsa2048'})? The old key stays published for the grace period.` +
+    (runtime.config.DNS_PROVIDER === 'manual' ? ' DNS is published by hand here (DNS_PROVIDER=manual): you will be shown the record to publish.' : ''),
   working: 'Rotating the DKIM key…',
-  // execute: wired when the DKIM operation lands in src/ops (pass context.progress for the DNS steps).
+  async execute(context, { domain, algo }) {
+    // Loaded when used, as in the CLI: mailauth and the probe are not needed for anything else.
+    const [{ dkimRotate }, { rotationEmbed }] = await Promise.all([import('../src/ops/dkim-rotate.ts'), import('../src/bot/dkim-embeds.ts')]);
+    const result = await dkimRotate(context.operation(), {
+      domain,
+      ...(algo === undefined ? {} : { algorithm: algo }),
+      publishing: () => publishingFor(context),
+      progress: (text) => context.progress(text),
+    });
+    return { embeds: [rotationEmbed(result)] };
+  },
 });

@@ -11,5 +11,9 @@ export default defineCommand({
   options: {
     domain: option.domain('The domain', domainSuggestions),
   },
-  // execute: wired when the DKIM operation lands in src/ops.
+  async execute(context, { domain }) {
+    // Loaded when used, as in the CLI.
+    const [{ dkimShow }, { selectorsEmbed }] = await Promise.all([import('../src/ops/dkim-show.ts'), import('../src/bot/dkim-embeds.ts')]);
+    return { embeds: [selectorsEmbed(await dkimShow(context.operation(), { domain }))] };
+  },
 });

@@ -92,8 +92,9 @@ async function client(settings: AcmeSettings, logger: Logger): Promise<acme.Clie
   return new acme.Client({ directoryUrl: settings.directoryUrl, accountKey, backoffMin: 1000, backoffMax: 10_000 });
 }
 
-/** Obtains a certificate for `names` (the first is the subject) through DNS-01. */
-export async function issueCertificate(settings: AcmeSettings, names: readonly string[], publishing: RecordPublishing, logger: Logger): Promise<CertificatePair> {
+/** Obtains a certificate for `names` (the first is the subject) through DNS-01; `progress` hears of each challenge. */
+export async function issueCertificate(settings: AcmeSettings, names: readonly string[], publishing: RecordPublishing, logger: Logger,
+  progress?: (text: string) => Promise<void> | void): Promise<CertificatePair> {
   const records = new Map<string, TxtRecord>();
   try {
     const acmeClient = await client(settings, logger);
@@ -109,8 +110,10 @@ export async function issueCertificate(settings: AcmeSettings, names: readonly s
         if (challenge.type !== 'dns-01') throw new Error(`the CA offered no dns-01 challenge for ${authz.identifier.value}`);
         const record: TxtRecord = { name: `_acme-challenge.${authz.identifier.value}`, value: keyAuthorization, ttl: challengeTtl };
         records.set(challenge.url, record);
+        await progress?.(`Publishing the challenge ${record.name} and waiting until every authoritative name server shows it…`);
         await publishing.publish(record);
         logger.info({ name: record.name }, 'ACME challenge record published and visible at every authoritative server');
+        await progress?.(`The CA is checking ${record.name}…`);
       },
       challengeRemoveFn: async (_authz, challenge) => {
         const record = records.get(challenge.url);

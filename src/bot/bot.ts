@@ -30,6 +30,8 @@ export interface BotOptions {
   services?: readonly BotService[];
   confirmTimeoutMs?: number;
   secretTimeoutMs?: number;
+  /** The longest wait for a button offered during a command (default: as long as Discord's interaction token allows). */
+  pressTimeoutMs?: number;
   /** How long stopping waits for interactions in flight. */
   shutdownGraceMs?: number;
   /** How long login may take before it counts as failed. */
@@ -58,6 +60,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     suggestions: new SuggestionCache(runtime),
     confirmTimeoutMs: options.confirmTimeoutMs ?? 60_000,
     secretTimeoutMs: options.secretTimeoutMs ?? 10 * 60_000,
+    ...(options.pressTimeoutMs === undefined ? {} : { pressTimeoutMs: options.pressTimeoutMs }),
     ...(options.metrics ? { observe: options.metrics.commandFinished.bind(options.metrics) } : {}),
   });
   const inFlight = new Set<Promise<void>>();

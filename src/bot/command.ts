@@ -10,6 +10,8 @@
 //   confirm      a question to answer with Confirm/Cancel before anything changes (or undefined: no question)
 //   working      a line shown while the work runs (for long work; `context.progress` updates it)
 //   execute      calls one operation of src/ops and renders its result; absent = "not available yet"
+// While it runs, `execute` may wait for the invoker with `context.waitForPress` (a record to publish by hand, then a
+// "Published" button).
 // Every reply is deferred within Discord's 3 seconds, errors become ephemeral messages, and a secret in the reply
 // (`Reply.secret`) is only ever sent in an ephemeral message.
 
@@ -30,6 +32,22 @@ export interface CommandContext {
   operation(): OperationContext;
   /** Replaces the progress line of the reply (long work: certificate renewal, DKIM rotation, checks). */
   progress(text: string): Promise<void>;
+  /**
+   * Shows `prompt.text` with one button that only the invoker can press, and resolves once they press it. Waits at
+   * most as long as Discord still lets the bot answer afterwards (an interaction token lives 15 minutes; a press
+   * brings a fresh one); rejects with a MailopsError (code `no-answer`) when nobody pressed in time or mailops is
+   * stopping. Prompts of one run are shown one after the other.
+   */
+  waitForPress(prompt: PressPrompt): Promise<void>;
+}
+
+export interface PressPrompt {
+  /** What the invoker is asked to do (Markdown: put anything to copy in a code block). */
+  text: string;
+  /** The button's label, like "Published". */
+  button: string;
+  /** The progress line once it is pressed. */
+  working?: string;
 }
 
 /** What a command answers. Everything but `secret` may be seen by the whole channel. */

@@ -1,6 +1,7 @@
-// Work that waits for a person: a confirmation (Confirm/Cancel buttons) or a modal (a typed password). Each waiting
-// item has a random key, carried in the custom id of its buttons or modal, and expires: a confirmation after 60 s,
-// as the buttons say. Kept in memory only — after a restart, old buttons answer "expired".
+// Work that waits for a person: a confirmation (Confirm/Cancel buttons), a modal (a typed password) or a button
+// pressed during a command (`waitForPress`). Each waiting item has a random key, carried in the custom id of its
+// buttons or modal, and expires: a confirmation after 60 s, as the buttons say; a single item may have its own time.
+// Kept in memory only — after a restart, old buttons answer "expired".
 
 import { randomBytes } from 'node:crypto';
 
@@ -14,12 +15,12 @@ export class PendingStore<Item> {
     this.#onExpire = onExpire;
   }
 
-  add(item: Item): string {
+  add(item: Item, ttlMs = this.#ttlMs): string {
     const key = randomBytes(12).toString('base64url');
     const timer = setTimeout(() => {
       this.#items.delete(key);
       this.#onExpire?.(item);
-    }, this.#ttlMs);
+    }, ttlMs);
     timer.unref();
     this.#items.set(key, { item, timer });
     return key;
@@ -40,6 +41,13 @@ export class PendingStore<Item> {
 
   get size(): number {
     return this.#items.size;
+  }
+
+  /** Removes every item and returns them, without running the expiry (shutdown, when each must hear of it). */
+  takeAll(): Item[] {
+    const items = [...this.#items.values()].map((entry) => entry.item);
+    this.clear();
+    return items;
   }
 
   /** Drops everything without running the expiry (shutdown). */

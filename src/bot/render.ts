@@ -56,6 +56,16 @@ export function inlineCode(text: string, max = 100): string {
   return `\`${printable(text, max).replaceAll('`', "'")}\``;
 }
 
+/** Text as a code block (to copy from), whatever it holds: a fence inside it cannot close the block. */
+export function codeBlock(text: string): string {
+  return `\`\`\`\n${text.replaceAll('```', "'''")}\n\`\`\``;
+}
+
+/** An ISO-8601 time as Discord shows it to each reader, in their time zone: `date` (`<t:…:f>`) or `relative` (`<t:…:R>`). */
+export function discordTime(iso: string, style: 'date' | 'relative' = 'date'): string {
+  return `<t:${Math.floor(new Date(iso).getTime() / 1000)}:${style === 'date' ? 'f' : 'R'}>`;
+}
+
 /** The closing lines of a change to senders or aliases: what mailops repaired, restarts, warnings, when it is live. */
 export function changeNotes(result: { restarted: boolean; restartReason?: string; repaired: string[]; warnings?: string[] }): string {
   const lines: string[] = [];

@@ -5,28 +5,36 @@
 //   find the command → check the member's roles (refusals are answered privately and audited) → read the options →
 //   "not available yet" when it has no execute → the password modal when it asks for one (the run continues when the
 //   modal is submitted) → acknowledge (defer) → the confirmation question when it has one (the run continues when
-//   the invoker presses Confirm) → execute, with progress edits → the result → the audit post for a change.
+//   the invoker presses Confirm) → execute, with progress edits and any buttons it waits for (`waitForPress`) → the
+//   result → the audit post for a change.
 // Buttons and modals find their waiting run by the key in their custom id; a button pressed by anyone but the
 // invoker changes nothing and tells them so.
+//
+// A button waited for during execute is offered for as long as Discord lets the bot answer after it: the current
+// interaction token's 15 minutes, less a reserve for putting things back and saying so when nobody presses.
 
 import { MessageFlags, ModalBuilder, TextInputBuilder, TextInputStyle, LabelBuilder, type AutocompleteInteraction, type ButtonInteraction,
   type ChatInputCommandInteraction, type Interaction, type ModalSubmitInteraction } from 'discord.js';
-import { asMailopsError, type MailopsError } from '../errors.ts';
+import { asMailopsError, failedError, type MailopsError } from '../errors.ts';
 import { recordRefusal } from '../ops/change.ts';
 import { operationContext } from '../ops/context.ts';
 import type { Runtime } from '../runtime.ts';
 import { decideAccess } from './access.ts';
 import type { AuditChannel } from './audit-channel.ts';
-import type { Access, CommandContext, MailCommand } from './command.ts';
+import type { Access, CommandContext, MailCommand, PressPrompt } from './command.ts';
 import { rootCommandName } from './loader.ts';
 import { readOptions, type OptionValues, type OptionSpecs } from './options.ts';
 import { PendingStore } from './pending.ts';
-import { cancelPrefix, confirmPrefix, Response, type AnswerableInteraction } from './response.ts';
+import { cancelPrefix, confirmPrefix, interactionTokenLifetimeMs, pressPrefix, Response, type AnswerableInteraction } from './response.ts';
 import type { SuggestionCache } from './suggestions.ts';
 import type { CommandOutcome } from '../health/metrics.ts';
 
 const secretPrefix = 'mail:secret:';
 const secretField = 'secret';
+/** Kept back from a token's lifetime when waiting for a press: time to undo the work and say so if nobody presses. */
+const pressReserveMs = 2 * 60_000;
+/** A wait shorter than this is no wait for a person: fail at once instead. */
+const shortestPressWaitMs = 5_000;
 
 export interface RouterOptions {
   runtime: Runtime;
@@ -37,6 +45,8 @@ export interface RouterOptions {
   confirmTimeoutMs: number;
   /** How long a shown password modal stays usable. */
   secretTimeoutMs: number;
+  /** The longest wait for a button offered during a command (default: as long as the interaction token allows). */
+  pressTimeoutMs?: number;
   /** Told of every finished command, for /metrics. */
   observe?: (command: string, outcome: CommandOutcome, seconds: number) => void;
 }
@@ -60,6 +70,26 @@ interface WaitingConfirmation {
   question: string;
 }
 
+interface WaitingPress {
+  userId: string;
+  response: Response;
+  prompt: PressPrompt;
+  waitedMs: number;
+  pressed(): void;
+  notPressed(error: MailopsError): void;
+}
+
+/** How long a button offered at `now` may wait: what is left of the token's lifetime less the reserve, at most `limitMs`. */
+export function pressWaitMs(tokenExpiresAt: number, now: number, limitMs = Infinity): number {
+  return Math.min(limitMs, tokenExpiresAt - now - pressReserveMs);
+}
+
+export function duration(ms: number): string {
+  return ms < 90_000 ? `${Math.round(ms / 1000)} seconds` : `${Math.round(ms / 60_000)} minutes`;
+}
+
+const notTheInvoker = (userId: string) => `Only <@${userId}>, who ran the command, can answer this.`;
+
 function accessOf(command: MailCommand, input: OptionValues<OptionSpecs>): Access {
   return command.changes?.(input) ? 'change' : command.access;
 }
@@ -69,6 +99,7 @@ export class Router {
   readonly #commands: Map<string, MailCommand>;
   readonly #confirmations: PendingStore<WaitingConfirmation>;
   readonly #secretPrompts: PendingStore<Invocation>;
+  readonly #presses: PendingStore<WaitingPress>;
   #closing = false;
 
   constructor(options: RouterOptions) {
@@ -78,13 +109,25 @@ export class Router {
       void waiting.response.close(`${waiting.question}\n⌛ Not confirmed in time: nothing was changed.`);
     });
     this.#secretPrompts = new PendingStore(options.secretTimeoutMs);
+    this.#presses = new PendingStore(interactionTokenLifetimeMs, (waiting) => {
+      waiting.response.withdrawOffer();
+      waiting.notPressed(failedError('no-answer', `Nobody pressed "${waiting.prompt.button}" within ${duration(waiting.waitedMs)}.`,
+        { hint: 'Run the command again when you can answer.' }));
+    });
   }
 
-  /** From now on, new work is declined (shutdown); waiting confirmations and modals are dropped. */
+  /**
+   * From now on, new work is declined (shutdown); waiting confirmations and modals are dropped, and work waiting for a
+   * button stops waiting (it puts back what it did, while mailops still may).
+   */
   close(): void {
     this.#closing = true;
     this.#confirmations.clear();
     this.#secretPrompts.clear();
+    for (const waiting of this.#presses.takeAll()) {
+      waiting.response.withdrawOffer();
+      waiting.notPressed(failedError('no-answer', `mailops is stopping, so it stopped waiting for "${waiting.prompt.button}".`, { hint: 'Run the command again once mailops is back.' }));
+    }
   }
 
   async handle(interaction: Interaction): Promise<void> {
@@ -198,6 +241,10 @@ export class Router {
   async #button(interaction: ButtonInteraction): Promise<void> {
     const answer = this.#response(interaction, true);
     const { customId } = interaction;
+    if (customId.startsWith(pressPrefix)) {
+      await this.#pressed(interaction, answer, customId.slice(pressPrefix.length));
+      return;
+    }
     const confirm = customId.startsWith(confirmPrefix);
     if (!confirm && !customId.startsWith(cancelPrefix)) {
       await answer.tell('This button is not in use any more.');
@@ -210,7 +257,7 @@ export class Router {
       return;
     }
     if (interaction.user.id !== waiting.invocation.userId) {
-      await answer.tell(`Only <@${waiting.invocation.userId}>, who ran the command, can answer this.`);
+      await answer.tell(notTheInvoker(waiting.invocation.userId));
       return;
     }
     this.#confirmations.take(key);
@@ -221,6 +268,43 @@ export class Router {
     }
     if (!await response.acknowledge(`⏳ ${waiting.invocation.command.working ?? 'Working…'}`)) return;
     await this.#run(waiting.invocation, response);
+  }
+
+  /** A button offered by `waitForPress`: the invoker's press lets the work go on, through the press's interaction. */
+  async #pressed(interaction: ButtonInteraction, answer: Response, key: string): Promise<void> {
+    const waiting = this.#presses.get(key);
+    if (!waiting) {
+      await answer.tell('⌛ This button has expired or was pressed already. Run the command again if its work did not finish.');
+      return;
+    }
+    if (interaction.user.id !== waiting.userId) {
+      await answer.tell(notTheInvoker(waiting.userId));
+      return;
+    }
+    this.#presses.take(key);
+    await waiting.response.continueWith(interaction, waiting.prompt.working);
+    waiting.pressed();
+  }
+
+  /** Offers the prompt's button on the run's reply and waits for the invoker to press it (see CommandContext). */
+  async #waitForPress(invocation: Invocation, response: Response, prompt: PressPrompt): Promise<void> {
+    const waitMs = pressWaitMs(response.tokenExpiresAt, Date.now(), this.#options.pressTimeoutMs);
+    if (this.#closing) throw failedError('no-answer', `mailops is stopping, so it cannot wait for "${prompt.button}".`, { hint: 'Run the command again once mailops is back.' });
+    if (waitMs < shortestPressWaitMs) {
+      throw failedError('no-answer', `Discord leaves too little time to wait for "${prompt.button}" in this reply.`,
+        { hint: `An answer can wait at most ${duration(interactionTokenLifetimeMs - pressReserveMs)}; run the command again and answer within that time.` });
+    }
+    let key = '';
+    const pressed = new Promise<void>((resolve, reject) => {
+      key = this.#presses.add({ userId: invocation.userId, response, prompt, waitedMs: waitMs, pressed: resolve, notPressed: reject }, waitMs);
+    });
+    // Settled maybe before it is awaited below (mailops stopping while the button is being shown): never unhandled.
+    pressed.catch(() => undefined);
+    if (!await response.offer(prompt.text, key, prompt.button, new Date(Date.now() + waitMs), invocation.userId) && this.#presses.take(key)) {
+      response.withdrawOffer();
+      throw failedError('no-answer', `The "${prompt.button}" button could not be shown on Discord.`, { hint: 'The log says why; run the command again.' });
+    }
+    await pressed;
   }
 
   async #autocomplete(interaction: AutocompleteInteraction): Promise<void> {
@@ -303,12 +387,19 @@ export class Router {
 
   #context(invocation: Invocation, response: Response): CommandContext {
     const { runtime } = this.#options;
+    // One reply shows one button at a time: prompts of this run wait for the one before them.
+    let prompts: Promise<unknown> = Promise.resolve();
     return {
       runtime,
       actor: invocation.actor,
       secret: invocation.secret,
       operation: () => operationContext(runtime, invocation.actor),
       progress: (text) => response.progress(text),
+      waitForPress: (prompt) => {
+        const waited = prompts.then(() => this.#waitForPress(invocation, response, prompt));
+        prompts = waited.catch(() => undefined);
+        return waited;
+      },
     };
   }
 

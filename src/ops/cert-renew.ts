@@ -31,6 +31,8 @@ export interface CertRenewInput {
   /** Obtains the pair; the ACME CA by default. */
   issue?: (names: string[]) => Promise<CertificatePair>;
   serveTimeoutMs?: number;
+  /** Told, in a sentence for a person, which step starts (the bot edits its reply with it). */
+  progress?: (text: string) => Promise<void> | void;
 }
 
 /** The ACME settings of the configuration (ACME_EMAIL is required only to issue). */
@@ -103,14 +105,16 @@ export async function certRenew(context: OperationContext, input: CertRenewInput
   }
 
   let pair: CertificatePair;
+  await input.progress?.(`Asking the ACME CA for a certificate for ${names.join(', ')} (DNS-01 challenges)…`);
   if (input.issue) pair = await input.issue(names);
   else {
     requireSettings(config, 'acme', 'cert-renew');
-    pair = await issueCertificate(acme, names, input.publishing(), context.logger);
+    pair = await issueCertificate(acme, names, input.publishing(), context.logger, input.progress);
   }
   // Checked before the lock and before any file on the host: an unfit pair changes nothing.
   assertInstallable(pair, names, context.now());
   const listeners = tlsListeners(target.settings, hostname);
+  await input.progress?.(`Installing the certificate, restarting chasquid and checking that ports ${listeners.map((listener) => listener.port).join(', ')} serve it…`);
   return applyChange(context, { operation: 'cert-renew', target: hostname }, async () => {
     const installedNow = await installCertificate({
       host: context.host, paths, name: hostname, names, restartCommand: config.CHASQUID_RESTART, listeners,

@@ -41,6 +41,8 @@ export interface DkimRotateInput {
   publishing: () => RecordPublishing;
   /** Submits and captures a signed message (default: the host probe of src/probe). */
   probe?: SignedMessageProbe;
+  /** Told, in a sentence for a person, which step starts (the bot edits its reply with it). */
+  progress?: (text: string) => Promise<void> | void;
 }
 
 export interface DkimRotateResult {
@@ -116,9 +118,11 @@ export async function dkimRotate(context: OperationContext, input: DkimRotateInp
       const record: TxtRecord = { name: dkimRecordName(selector, domain), value: key.record, ttl: dkimRecordTtl };
       try {
         step = 'publish';
+        await input.progress?.(`Publishing the new ${algorithm} key ${selector} at ${record.name} and waiting until every authoritative name server shows it…`);
         await publishing.publish(record);
         undo.push({ what: 'the new DNS record was removed', files: [], run: () => publishing.unpublish(record) });
         step = 'activate';
+        await input.progress?.(`Activating the key ${selector} on the mail host${layout === 'builtin' ? ' (chasquid restarts)' : ''}…`);
         const changedFiles = await activate(context, paths, domain, selector, key.privatePem, before, undo);
         return { result: { selector, record: key.record, before }, changedFiles, summary: `new ${algorithm} key ${selector} for ${domain} published and activated` };
       } catch (error) {
@@ -128,6 +132,7 @@ export async function dkimRotate(context: OperationContext, input: DkimRotateInp
     const { selector, before } = activated;
 
     step = 'verify';
+    await input.progress?.(`Verifying a freshly signed message: a test message through the mail host, its s=${selector} signature checked against DNS…`);
     let verification: string;
     try {
       const check = await checkSignature(await probe(domain), domain, selector, resolver);

@@ -47,6 +47,8 @@ export interface HarnessOptions {
   unknownCommands?: MailCommand[];
   emulator?: EmulatorOptions;
   confirmTimeoutMs?: number;
+  /** The longest wait for a button offered during a command (the bot's default: what Discord's token allows). */
+  pressTimeoutMs?: number;
   env?: Record<string, string>;
   /** The services that run beside the bot (none by default; `botServices` for the scheduler). */
   services?: (runtime: Runtime) => BotService[];
@@ -99,8 +101,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const commands = [...await loadCommands(), ...(options.extraCommands ?? [])];
   await registerCommands(config, [...commands, ...(options.unknownCommands ?? [])]);
   const launch = (forRuntime: Runtime) => startBot({
-    runtime: forRuntime, commands, services: options.services?.(forRuntime) ?? [],
-    ...(options.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: options.confirmTimeoutMs }), shutdownGraceMs: 2000,
+    runtime: forRuntime, commands, services: options.services?.(forRuntime) ?? [], shutdownGraceMs: 2000,
+    ...(options.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: options.confirmTimeoutMs }),
+    ...(options.pressTimeoutMs === undefined ? {} : { pressTimeoutMs: options.pressTimeoutMs }),
   });
   const bot = await launch(runtime);
   const harness: Harness = {

@@ -3,7 +3,6 @@
 // openssl (not with mailops' own code). Broken pairs are refused before the host is touched; a chasquid that fails
 // after the swap gets the previous certificate back.
 
-import { execFile } from 'node:child_process';
 import { createHash, createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import https from 'node:https';
@@ -17,20 +16,7 @@ import { openDatabase } from '../../src/store/database.ts';
 import { auditEntries } from '../../src/store/audit.ts';
 import { runCli } from '../cli.ts';
 import { startLab, type ChasquidBuild, type Lab } from './lab.ts';
-
-/** The chain a listener serves, as openssl s_client sees it (STARTTLS for SMTP and submission). */
-async function servedChain(lab: Lab, port: number, starttls: boolean): Promise<X509Certificate[]> {
-  const args = ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', lab.hostname, '-showcerts', ...(starttls ? ['-starttls', 'smtp'] : [])];
-  const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) => {
-    const child = execFile('openssl', args, { timeout: 10_000 }, (error, out) => (out ? resolve({ stdout: out }) : reject(error ?? new Error('no output'))));
-    child.stdin?.end();
-  });
-  return (stdout.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((pem) => new X509Certificate(pem));
-}
-
-async function servedEverywhere(lab: Lab): Promise<X509Certificate[][]> {
-  return Promise.all([servedChain(lab, lab.ports.smtp, true), servedChain(lab, lab.ports.submission, true), servedChain(lab, lab.ports.submissionTls, false)]);
-}
+import { servedEverywhere } from './served-chain.ts';
 
 /** Pebble's issuing root of this run, from its management interface. */
 function pebbleRoot(lab: Lab): Promise<X509Certificate> {
