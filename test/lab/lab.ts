@@ -375,7 +375,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         },
       }));
       startProcess('pebble', '/usr/bin/pebble', ['-config', p('pebble/config.json'), '-dnsserver', `127.0.0.1:${dns}`],
-        { env: { ...process.env, PEBBLE_VA_NOSLEEP: '1' } });
+        // No reuse of valid authorizations (pebble reuses half of them by default): every order runs its DNS-01
+        // challenge, so that a test of a failing DNS update fails every time.
+        { env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_AUTHZREUSE: '0' } });
     }
 
     const caFile = p('pebble/ca.pem');
