@@ -100,14 +100,40 @@ const packageUser = (name: string): { uid: number; gid: number } => {
   return { uid: Number(uid), gid: Number(gid) };
 };
 
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
+/** The lowest port the kernel hands out to outgoing connections (net.ipv4.ip_local_port_range). */
+function ephemeralPortsStart(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+function tryListen(port: number): Promise<net.Server | undefined> {
+  return new Promise((resolve) => {
     const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  })));
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+/**
+ * Ports for the lab's servers, free on 127.0.0.1 right now. They are chosen below the kernel's ephemeral range: a port
+ * that the kernel may give to any outgoing connection (and busy tests make thousands) could be taken between our
+ * check and the server's start; below the range only another lab could take it, and labs pick at random.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const low = 10_000;
+  const high = Math.max(low + 1000, ephemeralPortsStart() - 1);
+  const held: net.Server[] = [];
+  while (held.length < count) {
+    const candidate = low + Math.floor(Math.random() * (high - low));
+    if (held.some((server) => (server.address() as net.AddressInfo).port === candidate)) continue;
+    const server = await tryListen(candidate);
+    if (server) held.push(server);
+  }
+  const ports = held.map((server) => (server.address() as net.AddressInfo).port);
+  await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))));
   return ports;
 }
 
