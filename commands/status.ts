@@ -20,6 +20,8 @@ function render(result: StatusResult) {
       { name: 'Queue', value: result.queue === undefined ? 'unknown' : `${result.queue.messages} message(s)`, inline: true },
       { name: 'Domains', value: result.domains.length === 0 ? 'none' : result.domains.join(', ') },
       { name: 'Certificates', value: certificates },
+      { name: 'Last job runs', value: result.jobs.length === 0 ? 'none has run yet' : result.jobs.map((run) =>
+        `${run.outcome === 'ok' ? '✅' : run.outcome === 'failed' ? '❌' : '⏳'} ${run.job} <t:${Math.floor(Date.parse(run.finishedAt ?? run.startedAt) / 1000)}:R>${run.summary ? `: ${run.summary}` : ''}`).join('\n') },
     ],
     footer: { text: `${result.host} · ${result.chasquidDir}` },
   };
@@ -31,7 +33,7 @@ export default defineCommand({
   access: 'read',
   options: {},
   async execute({ runtime }) {
-    const result = await status({ host: runtime.host(), chasquidDir: runtime.config.CHASQUID_DIR, now: runtime.now() });
+    const result = await status({ host: runtime.host(), chasquidDir: runtime.config.CHASQUID_DIR, now: runtime.now(), database: runtime.database() });
     return { embeds: [render(result)] };
   },
 });

@@ -1,8 +1,9 @@
 // `status`: what the mail host looks like right now — chasquid's version and DKIM layout, whether the daemon runs,
-// the domains and certificates in its configuration directory, the queue, and when each certificate expires.
-// Read-only: no lock, no audit entry.
+// the domains and certificates in its configuration directory, the queue, and when each certificate expires — and
+// how the scheduled jobs last ended (from the state database). Read-only: no lock, no audit entry.
 
 import { X509Certificate } from 'node:crypto';
+import type { DatabaseSync } from 'node:sqlite';
 import path from 'node:path';
 import { parseChasquidConf } from '../chasquid/config-file.ts';
 import { chasquidHostname } from '../chasquid/hostname.ts';
@@ -10,6 +11,7 @@ import { chasquidVersion, daemonState, type DaemonState } from '../chasquid/daem
 import { ChasquidPaths } from '../chasquid/paths.ts';
 import { describeDkimLayout, dkimLayout, type DkimLayout } from '../chasquid/version.ts';
 import type { MailHost } from '../host/mail-host.ts';
+import { lastJobRuns, type JobRun } from '../store/job-runs.ts';
 
 export interface CertificateSummary {
   name: string;
@@ -26,17 +28,21 @@ export interface StatusResult {
   domains: string[];
   certificates: CertificateSummary[];
   queue: { messages: number } | undefined;
+  /** The last run of each scheduled job that has run (from STATE_DB). */
+  jobs: Array<Pick<JobRun, 'job' | 'outcome' | 'startedAt' | 'finishedAt' | 'summary' | 'alerts'>>;
 }
 
 export interface StatusInput {
   host: MailHost;
   chasquidDir: string;
   now: Date;
+  /** The state database, for the last job results (left out by the health job, which is one of them). */
+  database?: DatabaseSync;
 }
 
 const dayMs = 24 * 60 * 60 * 1000;
 
-export async function status({ host, chasquidDir, now }: StatusInput): Promise<StatusResult> {
+export async function status({ host, chasquidDir, now, database }: StatusInput): Promise<StatusResult> {
   const paths = new ChasquidPaths(chasquidDir);
   const [version, service, configText, domainEntries, certEntries] = await Promise.all([
     chasquidVersion(host),
@@ -65,6 +71,7 @@ export async function status({ host, chasquidDir, now }: StatusInput): Promise<S
     domains: (domainEntries ?? []).filter((entry) => entry.type === 'directory').map((entry) => entry.name),
     certificates,
     queue: queueEntries === undefined ? undefined : { messages: queueEntries.filter((entry) => entry.name.startsWith('m:')).length },
+    jobs: database === undefined ? [] : lastJobRuns(database).map(({ job, outcome, startedAt, finishedAt, summary, alerts }) => ({ job, outcome, startedAt, finishedAt, summary, alerts })),
   };
 }
 

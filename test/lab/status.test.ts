@@ -58,6 +58,15 @@ describe.each(['1.11', '1.15'] as const)('mailops status against chasquid %s', (
     expect(JSON.parse(run.stdout).queue).toEqual({ messages: 1 });
   });
 
+  it('shows how each scheduled job last ended', async () => {
+    expect(JSON.parse((await runCli(['status', '--json', '--env-file', lab.envFile])).stdout).jobs).toEqual([]);
+    const job = await runCli(['run-job', 'dkim-retire', '--json', '--env-file', lab.envFile]);
+    expect(job.code).toBe(0);
+    const run = await runCli(['status', '--json', '--env-file', lab.envFile]);
+    expect(JSON.parse(run.stdout).jobs).toEqual([expect.objectContaining({ job: 'dkim-retire', outcome: 'ok', alerts: 0 })]);
+    expect((await runCli(['status', '--env-file', lab.envFile])).stdout).toMatch(/Jobs\s+dkim-retire: ok at /);
+  });
+
   it('reports a stopped daemon as not running', async () => {
     writeFileSync(path.join(lab.dir, 'run/stop'), '');
     process.kill(lab.chasquidPid(), 'SIGTERM');

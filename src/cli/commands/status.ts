@@ -17,6 +17,8 @@ function render(result: StatusResult): string {
     ['Domains', result.domains.length === 0 ? 'none' : result.domains.join(', ')],
     ['Certificates', certificates],
     ['Queue', result.queue === undefined ? 'unknown' : `${result.queue.messages} message(s)`],
+    ['Jobs', result.jobs.length === 0 ? 'none has run yet' : result.jobs.map((run) =>
+      `${run.job}: ${run.outcome} at ${(run.finishedAt ?? run.startedAt).slice(0, 16).replace('T', ' ')}${run.summary ? ` — ${run.summary}` : ''}`).join('\n  ')],
   ]);
 }
 
@@ -26,7 +28,7 @@ export const statusCommand: CliCommand = {
   arguments: [],
   options: [],
   async run({ runtime }) {
-    const result = await status({ host: runtime.host(), chasquidDir: runtime.config.CHASQUID_DIR, now: runtime.now() });
+    const result = await status({ host: runtime.host(), chasquidDir: runtime.config.CHASQUID_DIR, now: runtime.now(), database: runtime.database() });
     return { json: result, text: render(result) };
   },
 };
