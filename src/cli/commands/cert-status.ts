@@ -8,13 +8,13 @@ function render(result: CertStatusResult): string {
   const certificateRows: Array<[string, string]> = installed ? [installed] : result.certificates.map((certificate) => [
     certificate.name,
     certificate.notAfter === undefined ? `unreadable — ${certificate.renewReason}`
-      : `${certificate.names.join(', ')}; ${certificate.issuer}; expires ${certificate.notAfter.slice(0, 10)} (${certificate.daysLeft} days); ` +
+      : `for ${certificate.names.join(', ')}; issued by ${certificate.issuer}; expires ${certificate.notAfter.slice(0, 10)} (${certificate.daysLeft} days); ` +
         `${certificate.renewDue ? `RENEWAL DUE: ${certificate.renewReason}` : 'renewal not due'}; served on ${certificate.served.length === 0 ? 'no port' : `ports ${certificate.served.join(', ')}`}`,
   ]);
   const listenerRows: Array<[string, string]> = result.listeners.map((listener) => [
     `${listener.service} ${listener.host}:${listener.port}`,
     listener.served === undefined ? `ERROR: ${listener.error}`
-      : `${listener.served.installed === undefined ? 'NOT an installed certificate: ' : `${listener.served.installed}, `}${listener.served.names.join(', ')} (${listener.served.issuer}, expires ${listener.served.notAfter.slice(0, 10)})`,
+      : `${listener.served.installed === undefined ? 'NOT an installed certificate: ' : `the installed ${listener.served.installed}: `}for ${listener.served.names.join(', ')}, issued by ${listener.served.issuer}, expires ${listener.served.notAfter.slice(0, 10)}`,
   ]);
   return `Installed certificates\n${rows(certificateRows)}\n\nServed for ${result.hostname}\n${rows(listenerRows)}`;
 }
