@@ -2,18 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { mailopsErrorOf } from '../test/errors.ts';
 import { loadConfig, loadEnvironment, parseConfig, requireSettings, variables } from './config.ts';
 import { MailopsError } from './errors.ts';
 
-function problemOf(action: () => unknown): MailopsError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof MailopsError) return error;
-    throw error;
-  }
-  throw new Error('expected a MailopsError');
-}
 
 describe('configuration', () => {
   it('applies the documented defaults', () => {
@@ -61,7 +53,7 @@ describe('configuration', () => {
     ['DISCORD_ADMIN_ROLE_IDS', 'admins'],
     ['LOG_LEVEL', 'loud'],
   ])('names %s when it is malformed and shows a valid value', (name, value) => {
-    const error = problemOf(() => parseConfig({ [name]: value }));
+    const error = mailopsErrorOf(() => parseConfig({ [name]: value }));
     expect(error.kind).toBe('usage');
     expect(error.exitCode).toBe(2);
     expect(error.message).toContain(name);
@@ -69,13 +61,13 @@ describe('configuration', () => {
   });
 
   it('never repeats the value of a malformed secret', () => {
-    const error = problemOf(() => parseConfig({ RFC2136_TSIG: 'hmac-md5:key:c2VjcmV0LXZhbHVlLXRoYXQtbGVha3M=' }));
+    const error = mailopsErrorOf(() => parseConfig({ RFC2136_TSIG: 'hmac-md5:key:c2VjcmV0LXZhbHVlLXRoYXQtbGVha3M=' }));
     expect(error.message).toContain('RFC2136_TSIG');
     expect(error.explanation).not.toContain('c2VjcmV0LXZhbHVlLXRoYXQtbGVha3M=');
   });
 
   it('names every missing variable of a group at once', () => {
-    const error = problemOf(() => requireSettings(parseConfig({ MAIL_HOST: 'ssh://root@mail.example.com' }), 'host', 'Talking to the mail host'));
+    const error = mailopsErrorOf(() => requireSettings(parseConfig({ MAIL_HOST: 'ssh://root@mail.example.com' }), 'host', 'Talking to the mail host'));
     expect(error.exitCode).toBe(2);
     for (const name of ['SSH_KEY_FILE', 'SSH_KNOWN_HOSTS_FILE', 'MAIL_DOMAINS']) expect(error.message).toContain(name);
     expect(error.message).not.toContain('MAIL_HOST is missing');
@@ -92,7 +84,7 @@ describe('configuration', () => {
   });
 
   it('fails with a usage error when --env-file does not exist', () => {
-    const error = problemOf(() => loadConfig({ envFile: '/nonexistent/mailops.env', cwd: '/', env: {} }));
+    const error = mailopsErrorOf(() => loadConfig({ envFile: '/nonexistent/mailops.env', cwd: '/', env: {} }));
     expect(error.exitCode).toBe(2);
     expect(error.message).toContain('/nonexistent/mailops.env');
   });

@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { MailopsError } from '../errors.ts';
+import { mailopsErrorOf } from '../../test/errors.ts';
 import { parseAliasAddress, parseManagedAddress, parseTargets } from './address.ts';
 
 const domains = ['example.com', 'xn--bcher-kva.example'];
 
-function refusal(action: () => unknown): MailopsError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof MailopsError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('managed addresses', () => {
   it('normalises case and IDNA domains', () => {
@@ -46,7 +37,7 @@ describe('managed addresses', () => {
     ['domain with a path', 'alice@example.com/../x'],
     ['catch-all as a sender', '*@example.com'],
   ])('refuses %s', (_name, input) => {
-    const error = refusal(() => parseManagedAddress(input, domains));
+    const error = mailopsErrorOf(() => parseManagedAddress(input, domains));
     expect(error.exitCode).toBe(2);
     expect(error.message.length).toBeGreaterThan(10);
   });
@@ -71,6 +62,6 @@ describe('alias addresses and targets', () => {
     ['a bad domain', 'alice@exa mple.com'],
     ['a leading dash', '-f@example.com'],
   ])('refuses %s as targets', (_name, input) => {
-    expect(refusal(() => parseTargets(input, 'example.com')).exitCode).toBe(2);
+    expect(mailopsErrorOf(() => parseTargets(input, 'example.com')).exitCode).toBe(2);
   });
 });
