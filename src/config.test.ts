@@ -4,8 +4,6 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mailopsErrorOf } from '../test/errors.ts';
 import { loadConfig, loadEnvironment, parseConfig, requireSettings, variables } from './config.ts';
-import { MailopsError } from './errors.ts';
-
 
 describe('configuration', () => {
   it('applies the documented defaults', () => {
