@@ -25,7 +25,8 @@ describe('deploy/mailops.service', () => {
 
   it('is sandboxed: systemd-analyze security rates its exposure 2.0 or lower', () => {
     const result = spawnSync('systemd-analyze', ['security', '--offline=yes', unitForThisCheckout()], { encoding: 'utf8' });
-    const level = /Overall exposure level for [^:]+: ([0-9.]+)/.exec(`${result.stdout}${result.stderr}`)?.[1];
+    const output = `${result.stdout}${result.stderr}`;
+    const level = /Overall exposure level for [^:]+: ([0-9.]+)/.exec(output)?.[1];
     expect(level).toBeDefined();
     expect(Number(level)).toBeLessThanOrEqual(2.0);
   });

@@ -94,6 +94,8 @@ export async function servedCertificate(listener: Listener, servername: string, 
       socket.once('connect', () => {
         const handshake = listener.mode === 'starttls' ? startTls(socket, where) : Promise.resolve();
         handshake.then(() => {
+          // Inspecting, not trusting: only the certificate is read (its fingerprint is compared with the installed
+          // one by the caller), nothing is sent; a chain that does not verify must still be seen to be reported.
           const secure = tls.connect({ socket, servername: net.isIP(servername) === 0 ? servername : undefined, rejectUnauthorized: false });
           secure.once('error', (error) => fail(new Error(`${where}: TLS handshake failed (${error.message})`)));
           secure.once('secureConnect', () => {

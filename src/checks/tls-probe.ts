@@ -65,6 +65,8 @@ function trustStore(extraCa: string[] | undefined): string[] | undefined {
 
 function handshake(options: tls.ConnectionOptions, sockets: net.Socket[]): Promise<TlsProbe> {
   return new Promise((resolve) => {
+    // Inspecting, not trusting: the chain is still verified (socket.authorized / authorizationError are reported),
+    // but a certificate that fails must be read to say why; nothing is sent over this connection.
     const socket = tls.connect({ ...options, rejectUnauthorized: false });
     sockets.push(socket);
     socket.once('secureConnect', () => {
