@@ -6,7 +6,7 @@
 // traditional PKCS#1 form — and signs RSA only, so Ed25519 is offered for the built-in layout alone.
 // Selectors come from the date (`20260315`), with a letter added when that one is taken (`20260315b`).
 
-import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { DkimLayout } from './version.ts';
 
 export const dkimAlgorithms = ['rsa2048', 'rsa3072', 'ed25519'] as const;
@@ -20,13 +20,35 @@ export interface DkimKey {
   record: string;
 }
 
+export interface DkimPublicKey {
+  algorithm: 'rsa' | 'ed25519' | 'other';
+  /** RSA modulus length. */
+  bits?: number;
+  /** The `p=` value of the DNS record. */
+  p: string;
+}
+
+/** The DNS form of a key (the public half of a private one). */
+export function dkimPublicKey(key: KeyObject): DkimPublicKey {
+  const publicKey = key.type === 'private' ? createPublicKey(key) : key;
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  if (publicKey.asymmetricKeyType === 'rsa') {
+    return { algorithm: 'rsa', bits: publicKey.asymmetricKeyDetails?.modulusLength ?? 0, p: spki.toString('base64') };
+  }
+  if (publicKey.asymmetricKeyType === 'ed25519') return { algorithm: 'ed25519', p: spki.subarray(spki.length - 32).toString('base64') };
+  return { algorithm: 'other', p: spki.toString('base64') };
+}
+
+/** The TXT value that publishes a public key. */
+export function dkimRecordValue(key: DkimPublicKey): string {
+  return `v=DKIM1; k=${key.algorithm === 'ed25519' ? 'ed25519' : 'rsa'}; p=${key.p}`;
+}
+
 /** The TXT value for the public half of a private key in PEM (PKCS#1 or PKCS#8, RSA or Ed25519). */
 export function dkimRecordFor(privatePem: string): string {
-  const publicKey = createPublicKey(createPrivateKey(privatePem));
-  const der = publicKey.export({ type: 'spki', format: 'der' });
-  if (publicKey.asymmetricKeyType === 'ed25519') return `v=DKIM1; k=ed25519; p=${der.subarray(der.length - 32).toString('base64')}`;
-  if (publicKey.asymmetricKeyType === 'rsa') return `v=DKIM1; k=rsa; p=${der.toString('base64')}`;
-  throw new Error(`A ${publicKey.asymmetricKeyType ?? 'unknown'} key cannot be a DKIM key.`);
+  const key = dkimPublicKey(createPrivateKey(privatePem));
+  if (key.algorithm === 'other') throw new Error('Only RSA and Ed25519 keys can be DKIM keys.');
+  return dkimRecordValue(key);
 }
 
 export function generateDkimKey(algorithm: DkimAlgorithm, layout: DkimLayout): DkimKey {

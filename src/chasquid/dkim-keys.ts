@@ -3,19 +3,12 @@
 // The files are found by dkim-files.ts (layout by chasquid version); for the 1.11 hook layout, hookProblems says what
 // keeps the hook from signing. Private keys are read only to derive their public half here; they are not kept.
 
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
 import type { MailHost } from '../host/mail-host.ts';
+import { dkimPublicKey, type DkimPublicKey } from './dkim-key.ts';
 import { hookProblems, readDkimFiles } from './dkim-files.ts';
 import type { ChasquidPaths } from './paths.ts';
 import type { DkimLayout } from './version.ts';
-
-export interface DkimPublicKey {
-  algorithm: 'rsa' | 'ed25519' | 'other';
-  /** RSA modulus length. */
-  bits?: number;
-  /** The `p=` value of the DNS record (RFC 6376 for RSA: SubjectPublicKeyInfo; RFC 8463 for ed25519: the raw key). */
-  p: string;
-}
 
 export interface DkimKeyOnHost {
   selector: string;
@@ -31,17 +24,6 @@ export interface DkimSetup {
   keys: DkimKeyOnHost[];
   /** Hook layout: what keeps the post-data hook from signing, each with its fix (empty: it can sign). */
   hookProblems: string[];
-}
-
-/** The DNS form of a public key. */
-export function dkimPublicKey(key: KeyObject): DkimPublicKey {
-  const publicKey = key.type === 'private' ? createPublicKey(key) : key;
-  const spki = publicKey.export({ type: 'spki', format: 'der' });
-  if (publicKey.asymmetricKeyType === 'rsa') {
-    return { algorithm: 'rsa', bits: publicKey.asymmetricKeyDetails?.modulusLength ?? 0, p: spki.toString('base64') };
-  }
-  if (publicKey.asymmetricKeyType === 'ed25519') return { algorithm: 'ed25519', p: spki.subarray(spki.length - 32).toString('base64') };
-  return { algorithm: 'other', p: spki.toString('base64') };
 }
 
 export async function dkimSetup(host: MailHost, paths: ChasquidPaths, domain: string, layout: DkimLayout): Promise<DkimSetup> {

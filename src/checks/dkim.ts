@@ -2,6 +2,7 @@
 // <selector>._domainkey.<domain> is the host's key; RSA keys have at least 2048 bits (1024 is a warning); an ed25519
 // key has an RSA companion (many receivers cannot verify ed25519 yet); each TXT string is at most 255 bytes.
 
+import { dkimRecordName, dkimRecordValue } from '../chasquid/dkim-key.ts';
 import type { DkimKeyOnHost, DkimSetup } from '../chasquid/dkim-keys.ts';
 import { describeDkimLayout } from '../chasquid/version.ts';
 import type { DnsAnswer } from '../dns/caching-resolver.ts';
@@ -26,11 +27,6 @@ export function parseDkimRecord(text: string): Map<string, string> {
   return tags;
 }
 
-export function dkimRecordValue(key: NonNullable<DkimKeyOnHost['publicKey']>): string {
-  return `v=DKIM1; k=${key.algorithm === 'ed25519' ? 'ed25519' : 'rsa'}; p=${key.p}`;
-}
-
-const recordName = (selector: string, domain: string) => `${selector}._domainkey.${domain}`;
 
 interface KeyVerdict {
   status: 'pass' | 'warn' | 'fail';
@@ -40,7 +36,7 @@ interface KeyVerdict {
 }
 
 function judgeKey(domain: string, key: DkimKeyOnHost, answer: DnsAnswer<string[]> | undefined): KeyVerdict {
-  const name = recordName(key.selector, domain);
+  const name = dkimRecordName(key.selector, domain);
   if (key.publicKey === undefined) {
     return { status: 'fail', text: `selector ${key.selector}: ${key.problem ?? 'the key cannot be read'}`, fix: `Replace the key: mailops dkim-rotate ${domain}` };
   }

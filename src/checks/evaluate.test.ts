@@ -3,9 +3,10 @@
 
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { dkimPublicKey, type DkimSetup } from '../chasquid/dkim-keys.ts';
+import { dkimPublicKey, dkimRecordValue } from '../chasquid/dkim-key.ts';
+import type { DkimSetup } from '../chasquid/dkim-keys.ts';
 import type { DnsAnswer } from '../dns/caching-resolver.ts';
-import { dkimRecordValue, evaluateDkim } from './dkim.ts';
+import { evaluateDkim } from './dkim.ts';
 import { evaluateDmarc, parseDmarc } from './dmarc.ts';
 import { dnsblQueryName, dnsblVerdict, evaluateDnsbl } from './dnsbl.ts';
 import { evaluateE2e } from './e2e.ts';

@@ -2,6 +2,7 @@
 // of its module. Every check starts at once; what one check needs from another's lookups it gets from the shared
 // facts and the resolver's cache, so the run takes as long as its deepest chain of dependent lookups.
 
+import { dkimRecordName } from '../chasquid/dkim-key.ts';
 import { isIP } from 'node:net';
 import { authenticate } from 'mailauth';
 import { fetchPolicy } from 'mailauth/lib/mta-sts.js';
@@ -71,7 +72,7 @@ async function spfCheck(facts: CheckFacts): Promise<CheckResult> {
 
 async function dkim(facts: CheckFacts): Promise<CheckResult> {
   const setup = await facts.dkimSetup();
-  const answers = await Promise.all(setup.keys.map(async (key) => [key.selector, await facts.lookup(`${key.selector}._domainkey.${facts.domain}`, 'TXT')] as const));
+  const answers = await Promise.all(setup.keys.map(async (key) => [key.selector, await facts.lookup(dkimRecordName(key.selector, facts.domain), 'TXT')] as const));
   return evaluateDkim({ domain: facts.domain, setup, records: Object.fromEntries(answers) });
 }
 

@@ -13,7 +13,8 @@
 import { spf } from 'mailauth/lib/spf/index.js';
 import { dkimRecordName } from '../chasquid/dkim-key.ts';
 import { CheckFacts } from '../checks/facts.ts';
-import { dkimRecordValue, parseDkimRecord } from '../checks/dkim.ts';
+import { parseDkimRecord } from '../checks/dkim.ts';
+import { dkimRecordValue } from '../chasquid/dkim-key.ts';
 import { parseDmarc } from '../checks/dmarc.ts';
 import { mailHostAddresses, type HostAddress } from '../checks/host-addresses.ts';
 import { recommendedSpf } from '../checks/spf.ts';

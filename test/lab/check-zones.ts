@@ -1,8 +1,7 @@
 // Zones for the deliverability-check scenarios: one right mail domain and domains broken in one way each.
 
 import { generateKeyPairSync } from 'node:crypto';
-import { dkimPublicKey } from '../../src/chasquid/dkim-keys.ts';
-import { dkimRecordValue } from '../../src/checks/dkim.ts';
+import { dkimPublicKey, dkimRecordValue } from '../../src/chasquid/dkim-key.ts';
 import { presentTxtValue } from '../../src/dns/txt.ts';
 
 /** The SOA and NS a zone needs; the lab adds $ORIGIN and $TTL. */

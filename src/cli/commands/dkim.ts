@@ -1,6 +1,6 @@
 // dkim-rotate, dkim-show.
 
-import { dkimAlgorithms } from '../../chasquid/dkim-key.ts';
+import { dkimAlgorithms, dkimRecordName } from '../../chasquid/dkim-key.ts';
 import { operationContext } from '../../ops/context.ts';
 import type { DkimRotateResult } from '../../ops/dkim-rotate.ts';
 import type { DkimShowResult } from '../../ops/dkim-show.ts';
@@ -14,7 +14,7 @@ function renderRotation(result: DkimRotateResult): string {
   return rows([
     ['Domain', result.domain],
     ['New selector', `${result.selector} (${result.algorithm}), published and active`],
-    ['Record', `${result.selector}._domainkey.${result.domain} TXT "${result.record}"`],
+    ['Record', `${dkimRecordName(result.selector, result.domain)} TXT "${result.record}"`],
     ['Verified', result.verified ? `a freshly signed message: ${result.verification}` : `NO — ${result.verification}`],
     ['Retiring', result.retiring.length === 0 ? 'nothing (there was no previous key)' : result.retiring.map((old) => `${old.selector} after ${old.after}`).join(', ')],
   ]);
@@ -25,7 +25,7 @@ function renderSelectors(result: DkimShowResult): string {
   return result.selectors.map((selector) => rows([
     ['Selector', `${selector.selector}${selector.active ? ' (active)' : ''}${selector.retireAfter ? `, retired after ${selector.retireAfter}` : ''}`],
     ['Published', selector.published ? 'yes, at every authoritative server' : 'NO'],
-    ['Record', `${selector.selector}._domainkey.${result.domain} TXT "${selector.record}"`],
+    ['Record', `${dkimRecordName(selector.selector, result.domain)} TXT "${selector.record}"`],
   ])).join('\n\n');
 }
 
