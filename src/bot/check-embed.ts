@@ -43,3 +43,8 @@ export function checkEmbed(report: CheckReport): APIEmbed {
     fields,
   };
 }
+
+/** The embed for a domain whose checks could not run at all. */
+export function uncheckedEmbed(domain: string, error: string): APIEmbed {
+  return { title: `❌ ${domain}: could not be checked`, color: colours.fail, description: error };
+}

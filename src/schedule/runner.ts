@@ -16,7 +16,7 @@ import { finishJobRun, startJobRun, type JobTrigger } from '../store/job-runs.ts
 import { acquireLease, leaseHolder, releaseLease } from '../store/leases.ts';
 import { enqueueMessage } from '../store/outbox.ts';
 import { AlertBook, defaultJobOptions, type Job, type JobName, type JobOptions, type JobOutcome } from './job.ts';
-import { alertMessage, reportMessage } from './messages.ts';
+import { alertMessage, reportMessage } from '../bot/alert-messages.ts';
 import { unattendedPublishing } from './publishing.ts';
 
 const jobLeaseMs = 2 * 60_000;

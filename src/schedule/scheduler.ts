@@ -24,7 +24,7 @@ import { handledSlot, recordHandledSlot, recordSkippedRun, type JobTrigger } fro
 import { enqueueMessage } from '../store/outbox.ts';
 import { OutboxDelivery, type DeliveryOptions } from './delivery.ts';
 import { jobNames, type JobName, type JobOptions } from './job.ts';
-import { noticeMessage } from './messages.ts';
+import { noticeMessage } from '../bot/alert-messages.ts';
 import { runJob } from './runner.ts';
 import { latestSlot } from './slots.ts';
 

@@ -5,14 +5,13 @@
 // in the job's result (what run-job prints), and the latest results are kept for the health endpoint.
 
 import type { APIEmbed } from 'discord.js';
-import { checkEmbed } from '../../bot/check-embed.ts';
+import { checkEmbed, uncheckedEmbed } from '../../bot/check-embed.ts';
 import { DnsResolver } from '../../dns/caching-resolver.ts';
 import { asMailopsError } from '../../errors.ts';
 import { check, type CheckReport } from '../../ops/check.ts';
 import { managedDomains } from '../../ops/context.ts';
 import { status, type StatusResult } from '../../ops/status.ts';
 import { saveCheckResults } from '../../store/latest-results.ts';
-import { colours } from '../../bot/render.ts';
 import type { Job, JobAlert } from '../job.ts';
 import { mapLimited } from '../limited.ts';
 
@@ -49,7 +48,7 @@ export const healthJob: Job = async (environment) => {
   const alerts: JobAlert[] = [];
   for (const entry of reports) {
     if (entry.report === undefined) {
-      embeds.push({ title: `❌ ${entry.domain}: could not be checked`, color: colours.fail, description: entry.error, footer: { text: hostStatus.line } });
+      embeds.push({ ...uncheckedEmbed(entry.domain, entry.error), footer: { text: hostStatus.line } });
       alerts.push({ kind: 'check-failed', page: false, title: `${entry.domain} could not be checked`, message: `${entry.domain} could not be checked: ${entry.error}` });
       continue;
     }

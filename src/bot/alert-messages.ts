@@ -1,10 +1,10 @@
-// The Discord messages of the scheduler: an alert (its title with the on-call mention when it pages, louder for an
+// The Discord messages of the scheduler (src/schedule): an alert (its title with the on-call mention when it pages, louder for an
 // escalation, and an embed with the whole message and any fields), a health report (its embed), a notice. Mentions
 // are allowed explicitly and only for the on-call role of a paging alert; nothing else can ping anyone.
 
 import type { APIEmbed } from 'discord.js';
-import { colours, fitEmbeds } from '../bot/render.ts';
-import type { AlertKind, JobAlert } from './job.ts';
+import type { AlertKind, JobAlert } from '../schedule/job.ts';
+import { colours, fitEmbeds } from './render.ts';
 
 const icons: Record<AlertKind, string> = {
   drift: '🔀', recovery: '✅', 'renewal-failed': '❌', renewed: '✅', 'cert-mismatch': '⚠️', 'check-failed': '❌', 'dkim-retired': '🔑',
