@@ -2,9 +2,9 @@
 // the domains and certificates in its configuration directory, the queue, and when each certificate expires — and
 // how the scheduled jobs last ended (from the state database). Read-only: no lock, no audit entry.
 
-import { X509Certificate } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 import path from 'node:path';
+import { certificateFacts, parseChain } from '../acme/certificate.ts';
 import { parseChasquidConf } from '../chasquid/config-file.ts';
 import { chasquidHostname } from '../chasquid/hostname.ts';
 import { chasquidVersion, daemonState, type DaemonState } from '../chasquid/daemon.ts';
@@ -79,8 +79,9 @@ async function certificateSummary(host: MailHost, paths: ChasquidPaths, name: st
   const pem = await host.files.read(path.posix.join(paths.certificateDir(name), 'fullchain.pem')).catch(() => undefined);
   if (pem === undefined) return undefined;
   try {
-    const certificate = new X509Certificate(pem);
-    const notAfter = new Date(certificate.validTo);
+    const leaf = parseChain(pem.toString('utf8'))[0];
+    if (leaf === undefined) return { name, notAfter: undefined, daysLeft: undefined };
+    const { notAfter } = certificateFacts(leaf);
     return { name, notAfter: notAfter.toISOString(), daysLeft: Math.round(((notAfter.getTime() - now.getTime()) / dayMs) * 10) / 10 };
   } catch {
     return { name, notAfter: undefined, daysLeft: undefined };
