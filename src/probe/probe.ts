@@ -21,6 +21,7 @@ import { parseChasquidConf, type ChasquidSettings } from '../chasquid/config-fil
 import { restartDaemon } from '../chasquid/daemon.ts';
 import { DomainFiles } from '../chasquid/domain-files.ts';
 import { chasquidHostname } from '../chasquid/hostname.ts';
+import { tlsListeners } from '../chasquid/listeners.ts';
 import { hashedUserEntry } from '../chasquid/users-file.ts';
 import { failedError } from '../errors.ts';
 import { applyChange } from '../ops/change.ts';
@@ -110,10 +111,9 @@ async function ensureProbe(context: OperationContext, domain: string): Promise<P
 /** The submission service: SMTP_SUBMISSION, else chasquid's explicit submission address, else MAIL_HOST's host:587. */
 function submissionService(context: OperationContext, settings: ChasquidSettings): { host: string; port: number } {
   if (context.config.SMTP_SUBMISSION) return context.config.SMTP_SUBMISSION;
-  const explicit = settings.submissionAddresses.find((address) => address !== 'systemd');
-  const match = explicit === undefined ? null : /^(.*):([0-9]+)$/.exec(explicit);
-  if (match && match[1] !== '' && match[1] !== undefined) return { host: match[1].replace(/^\[|\]$/g, ''), port: Number(match[2]) };
-  return { host: context.config.MAIL_HOST?.host ?? 'localhost', port: match ? Number(match[2]) : 587 };
+  // Submission listening everywhere (or socket-activated) is reached at MAIL_HOST's host.
+  const listener = tlsListeners(settings, context.config.MAIL_HOST?.host ?? 'localhost').find((entry) => entry.service === 'submission');
+  return listener ?? { host: context.config.MAIL_HOST?.host ?? 'localhost', port: 587 };
 }
 
 function submit(options: { host: string; port: number; servername: string; ca: Array<string | Buffer>; user: string; password: string; from: string; to: string; message: string }): Promise<void> {
