@@ -83,6 +83,9 @@ function normalizeName(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');
 }
 
+/** What mailauth takes as `resolver`: `dns.promises.resolve`'s contract. */
+export type MailauthResolver = (name: string, rrtype: string) => Promise<string[] | string[][]>;
+
 export class DnsResolver {
   readonly #resolver: Resolver;
   readonly #answers = new Map<string, Promise<DnsAnswer<unknown>>>();
@@ -111,7 +114,7 @@ export class DnsResolver {
   }
 
   /** mailauth's `resolver(name, rrtype)`: records as dns.promises.resolve returns them, or a rejection with a DNS code. */
-  readonly forMailauth = async (name: string, rrtype: string): Promise<string[] | string[][]> => {
+  readonly forMailauth: MailauthResolver = async (name, rrtype) => {
     const answer = await this.#ask(normalizeName(name), rrtype.toUpperCase());
     // The shape depends on rrtype (MX gives objects), as with dns.promises.resolve; mailauth's type names the common two.
     if (answer.status === 'ok') return answer.records as string[] | string[][];

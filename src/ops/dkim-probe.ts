@@ -2,7 +2,7 @@
 // signing (src/probe), must carry a signature with the new selector that verifies against DNS (mailauth).
 
 import { dkimVerify } from 'mailauth';
-import type { MailauthResolver } from '../dns/mailauth-resolver.ts';
+import type { MailauthResolver } from '../dns/caching-resolver.ts';
 import { sendProbe } from '../probe/probe.ts';
 import type { OperationContext } from './context.ts';
 

@@ -20,7 +20,7 @@ import { builtinKeyFile, hookKeyFile, hookProblems, hookSelectorFile, readDkimFi
 import { dkimAlgorithms, dkimRecordFor, dkimRecordName, generateDkimKey, selectorFor, type DkimAlgorithm } from '../chasquid/dkim-key.ts';
 import { ChasquidPaths } from '../chasquid/paths.ts';
 import { dkimLayout, type DkimLayout } from '../chasquid/version.ts';
-import { mailauthResolver } from '../dns/mailauth-resolver.ts';
+import { DnsResolver } from '../dns/caching-resolver.ts';
 import { isNoRecord, resolverFor } from '../dns/resolver.ts';
 import type { RecordPublishing } from '../dns/publisher.ts';
 import type { TxtRecord } from '../dns/txt.ts';
@@ -101,7 +101,8 @@ export async function dkimRotate(context: OperationContext, input: DkimRotateInp
   }
   const publishing = input.publishing();
   const probe = input.probe ?? hostProbe(context);
-  const resolver = mailauthResolver(config.DNS_RESOLVER);
+  // Asked only once the key is published, so nothing in its cache predates it; it answers as a receiver's would.
+  const resolver = new DnsResolver({ server: config.DNS_RESOLVER }).forMailauth;
   const undo: UndoList = [];
   let step: Step = 'prepare';
 

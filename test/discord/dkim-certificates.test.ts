@@ -9,7 +9,7 @@ import path from 'node:path';
 import { dkimVerify } from 'mailauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { colours } from '../../src/bot/render.ts';
-import { mailauthResolver } from '../../src/dns/mailauth-resolver.ts';
+import { DnsResolver } from '../../src/dns/caching-resolver.ts';
 import { presentTxtRecord } from '../../src/dns/txt.ts';
 import { operationContext } from '../../src/ops/context.ts';
 import { sendProbe } from '../../src/probe/probe.ts';
@@ -145,7 +145,7 @@ describe('/mail dkim-rotate', () => {
     expect(recordIn(field(embed, 'Record') ?? '')).toBe(published);
     expect(keyFiles()).toEqual([`dkim:${selector}.pem`, 'dkim:old.pem']);
     const message = (await sendProbe(operationContext(h.runtime, 'test'), domain)).raw;
-    const verified = await dkimVerify(message, { resolver: mailauthResolver({ host: '127.0.0.1', port: h.lab.ports.dns }) });
+    const verified = await dkimVerify(message, { resolver: new DnsResolver({ server: { host: '127.0.0.1', port: h.lab.ports.dns } }).forMailauth });
     expect(verified.results.map((result) => [result.selector, result.status.result]).sort()).toEqual([[selector, 'pass'], ['old', 'pass']]);
 
     expect(press.callback?.data?.content).toBe('⏳ Rotating the DKIM key…');

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { dkimVerify } from 'mailauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { mailauthResolver } from '../../src/dns/mailauth-resolver.ts';
+import { DnsResolver } from '../../src/dns/caching-resolver.ts';
 import { createPublisher, RecordPublishing } from '../../src/dns/publisher.ts';
 import { operationContext, type OperationContext } from '../../src/ops/context.ts';
 import type { SignedMessageProbe } from '../../src/ops/dkim-probe.ts';
@@ -40,7 +40,7 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('DKIM rotation with chasquid 
   const rotate = (when: Date, input: Partial<DkimRotateInput> = {}) => dkimRotate(at(when), { domain, publishing, ...input });
   const probeMessage = async () => (await sendProbe(operationContext(runtime, 'test'), domain)).raw;
   /** What mailauth says of each DKIM signature of a message, asking the lab's Knot for keys. */
-  const signatures = async (message: Buffer) => (await dkimVerify(message, { resolver: mailauthResolver({ host: '127.0.0.1', port: lab.ports.dns }) }))
+  const signatures = async (message: Buffer) => (await dkimVerify(message, { resolver: new DnsResolver({ server: { host: '127.0.0.1', port: lab.ports.dns } }).forMailauth }))
     .results.map((result) => ({ selector: result.selector, domain: result.signingDomain, result: result.status.result }));
   const knotRecord = async (selector: string) => lab.knotc('zone-read', domain, `${selector}._domainkey.${domain}.`, 'TXT').catch(() => '');
   const domainFiles = () => readdirSync(path.join(lab.chasquidDir, 'domains', domain)).filter((name) => name.startsWith('dkim')).sort();
