@@ -6,7 +6,7 @@ import { dkimRecordName, dkimRecordValue } from '../chasquid/dkim-key.ts';
 import type { DkimKeyOnHost, DkimSetup } from '../chasquid/dkim-keys.ts';
 import { describeDkimLayout } from '../chasquid/version.ts';
 import type { DnsAnswer } from '../dns/caching-resolver.ts';
-import { zoneLine } from '../dns/records.ts';
+import { zoneLine } from '../dns/txt.ts';
 import { temperrorResult, type CheckResult } from './result.ts';
 
 export interface DkimInput {

@@ -4,8 +4,7 @@
 // which receivers send no reports there.
 
 import type { DnsAnswer } from '../dns/caching-resolver.ts';
-import { joinTxt } from '../dns/txt.ts';
-import { zoneLine } from '../dns/records.ts';
+import { joinTxt, zoneLine } from '../dns/txt.ts';
 import { sentence, temperrorResult, type CheckResult } from './result.ts';
 
 export interface DmarcRecord {

@@ -4,8 +4,7 @@
 // resolver, from https://mta-sts.<domain>/.well-known/mta-sts.txt.
 
 import type { DnsAnswer } from '../dns/caching-resolver.ts';
-import { joinTxt } from '../dns/txt.ts';
-import { zoneLine } from '../dns/records.ts';
+import { joinTxt, zoneLine } from '../dns/txt.ts';
 import { temperrorResult, type CheckResult } from './result.ts';
 
 export interface MtaStsPolicy {

@@ -2,7 +2,7 @@
 // host's own addresses (host-addresses.ts says how that is decided).
 
 import type { DnsAnswer } from '../dns/caching-resolver.ts';
-import { zoneLine } from '../dns/records.ts';
+import { zoneLine } from '../dns/txt.ts';
 import { isPublicAddress, type HostAddress, type InterfaceAddress } from './host-addresses.ts';
 import { sentence, temperrorResult, type CheckResult } from './result.ts';
 

@@ -3,7 +3,7 @@
 
 import type { MxRecord } from 'node:dns';
 import type { DnsAnswer } from '../dns/caching-resolver.ts';
-import { zoneLine } from '../dns/records.ts';
+import { zoneLine } from '../dns/txt.ts';
 import { temperrorResult, type CheckResult } from './result.ts';
 
 export interface MxInput {

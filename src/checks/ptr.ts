@@ -4,7 +4,7 @@
 
 import type { DnsAnswer } from '../dns/caching-resolver.ts';
 import { reverseName } from '../dns/caching-resolver.ts';
-import { zoneLine } from '../dns/records.ts';
+import { zoneLine } from '../dns/txt.ts';
 import { sameAddress, type HostAddress } from './host-addresses.ts';
 import { temperrorResult, type CheckResult } from './result.ts';
 

@@ -3,7 +3,7 @@
 // mailauth's spf() evaluates it for each address (sender postmaster@<domain>, HELO = chasquid's hostname).
 
 import type { DnsAnswer } from '../dns/caching-resolver.ts';
-import { zoneLine } from '../dns/records.ts';
+import { zoneLine } from '../dns/txt.ts';
 import type { HostAddress } from './host-addresses.ts';
 import { sentence, temperrorResult, type CheckResult } from './result.ts';
 import { allTerm, parseSpf, spfRecords, type SpfWalk } from './spf-record.ts';

@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DnsResolver, reverseName } from './caching-resolver.ts';
-import { zoneLine } from './records.ts';
+import { zoneLine } from './txt.ts';
 
 // A small authoritative server on loopback: answers TXT for x.test, NXDOMAIN for other names, and counts questions.
 let server: dgram.Socket;

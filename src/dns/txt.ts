@@ -46,7 +46,13 @@ export function presentTxtValue(value: string): string {
   return splitTxt(value).map(quoteString).join(' ');
 }
 
-/** The whole record as one zone-file line: `name. 300 IN TXT "..." "..."`. */
+/** One zone-file line, as a fix shows it and an operator pastes it: `name. TTL IN TYPE value`, TXT values split. */
+export function zoneLine(name: string, type: string, value: string, ttl = 3600): string {
+  const shown = type === 'TXT' ? presentTxtValue(value) : value;
+  return `${name.replace(/\.$/, '')}. ${ttl} IN ${type} ${shown}`;
+}
+
+/** A record mailops publishes as one zone-file line: `name. 300 IN TXT "..." "..."`. */
 export function presentTxtRecord(record: TxtRecord): string {
-  return `${record.name}. ${record.ttl} IN TXT ${presentTxtValue(record.value)}`;
+  return zoneLine(record.name, 'TXT', record.value, record.ttl);
 }
