@@ -23,7 +23,7 @@ import { evaluatePtr } from './ptr.ts';
 import type { CheckId, CheckResult } from './result.ts';
 import { evaluateSpf, type SpfAuthorisation } from './spf.ts';
 import { spfRecords, walkSpf, type SpfLookup } from './spf-record.ts';
-import { probeTls } from './tls-probe.ts';
+import { probeTls } from '../acme/served-certificate.ts';
 import { tlsListeners, type Listener } from '../chasquid/listeners.ts';
 import { evaluateTls } from './tls.ts';
 
@@ -121,7 +121,7 @@ async function tls(facts: CheckFacts): Promise<CheckResult[]> {
     const [addresses, installed] = await Promise.all([addressesOf(facts, endpoint, hostname), facts.installedCertificates()]);
     const probes = await Promise.all(addresses.map(async (address) => ({
       address,
-      probe: await probeTls({ address, port: endpoint.port, mode: endpoint.mode === 'tls' ? 'implicit' : 'starttls', servername: hostname, ...(facts.env.extraCa ? { extraCa: facts.env.extraCa } : {}) }),
+      probe: await probeTls({ address, port: endpoint.port, mode: endpoint.mode, servername: hostname, ...(facts.env.extraCa ? { extraCa: facts.env.extraCa } : {}) }),
     })));
     return evaluateTls({ endpoint, hostname, probes, installed, now: facts.env.now, restartCommand: facts.env.restartCommand });
   }));

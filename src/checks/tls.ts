@@ -9,7 +9,7 @@
 
 import type { X509Certificate } from 'node:crypto';
 import type { Listener } from '../chasquid/listeners.ts';
-import type { TlsProbe } from './tls-probe.ts';
+import type { TlsProbe } from '../acme/served-certificate.ts';
 import type { CheckResult, CheckStatus } from './result.ts';
 import { worse } from './result.ts';
 
