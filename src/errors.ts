@@ -5,10 +5,12 @@
 //   usage   — invalid input, usage or configuration; nothing was changed anywhere (exit 2)
 //   refused — confirmation missing or the actor is not allowed (exit 3)
 //   failed  — the operation failed on the host, in DNS or at the CA (exit 1)
+//   conflict — the host changed underneath and the change could not be re-applied; nothing of it was left
+//              half-done (exit 4)
 
-export type ErrorKind = 'usage' | 'refused' | 'failed';
+export type ErrorKind = 'usage' | 'refused' | 'failed' | 'conflict';
 
-export const exitCodes: Record<ErrorKind, number> = { failed: 1, usage: 2, refused: 3 };
+export const exitCodes: Record<ErrorKind, number> = { failed: 1, usage: 2, refused: 3, conflict: 4 };
 
 export class MailopsError extends Error {
   readonly code: string;
@@ -43,6 +45,10 @@ export function refusedError(code: string, message: string, hint?: string): Mail
 
 export function failedError(code: string, message: string, options: { hint?: string; cause?: unknown } = {}): MailopsError {
   return new MailopsError('failed', code, message, options);
+}
+
+export function conflictError(code: string, message: string, options: { hint?: string; cause?: unknown } = {}): MailopsError {
+  return new MailopsError('conflict', code, message, options);
 }
 
 /** Any thrown value as a MailopsError: our own pass through, anything else is an unexpected failure. */

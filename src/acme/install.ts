@@ -70,25 +70,29 @@ async function readPair(host: MailHost, files: { fullchain: string; privkey: str
   return { fullchain: fullchain.toString('utf8'), privkey: privkey.toString('utf8') };
 }
 
-async function keepPrevious(context: InstallContext, previous: CertificatePair): Promise<void> {
-  const { host, paths, name } = context;
-  await host.files.makeDirectory(paths.backupRoot, { mode: 0o700 });
-  await host.files.makeDirectory(path.posix.join(paths.backupRoot, 'cert-previous'), { mode: 0o700 });
-  const dir = previousPairDir(paths, name);
-  await host.files.makeDirectory(dir, { mode: 0o700 });
-  await host.files.writeAtomic(path.posix.join(dir, 'privkey.pem'), previous.privkey, { createMode: 0o600 });
-  await host.files.writeAtomic(path.posix.join(dir, 'fullchain.pem'), previous.fullchain, { createMode: 0o600 });
-}
-
-async function writePair(context: InstallContext, pair: CertificatePair): Promise<void> {
+/**
+ * The previous pair (kept under .mailops-backup/cert-previous/, mode 0600) and the new one, written as one
+ * all-or-nothing change: chasquid refuses to start with a key that does not match its certificate, so the two
+ * files never change apart — not even when mailops is killed in the middle.
+ */
+async function writePair(context: InstallContext, pair: CertificatePair, previous: CertificatePair | undefined): Promise<void> {
   const { host, paths, name } = context;
   const files = pairFiles(paths, name);
-  await host.files.makeDirectory(paths.certsDir, { mode: 0o755 });
-  await host.files.makeDirectory(paths.certificateDir(name), { mode: 0o755 });
   const { group } = await daemonAccount(host, paths.root);
-  // The key first: until the chain follows, the pair on disk does not match, but chasquid reads it only at start-up.
-  await host.files.writeAtomic(files.privkey, pair.privkey, { createOwner: `root:${group}`, createMode: 0o640, backup: paths.backupFor(files.privkey) });
-  await host.files.writeAtomic(files.fullchain, pair.fullchain, { createMode: 0o644, backup: paths.backupFor(files.fullchain) });
+  const keep = previousPairDir(paths, name);
+  await host.files.apply([
+    ...(previous === undefined ? [] : [
+      { kind: 'directory', directory: paths.backupRoot, mode: 0o700 },
+      { kind: 'directory', directory: path.posix.join(paths.backupRoot, 'cert-previous'), mode: 0o700 },
+      { kind: 'directory', directory: keep, mode: 0o700 },
+      { kind: 'write', file: path.posix.join(keep, 'privkey.pem'), content: previous.privkey, options: { createMode: 0o600 } },
+      { kind: 'write', file: path.posix.join(keep, 'fullchain.pem'), content: previous.fullchain, options: { createMode: 0o600 } },
+    ] as const),
+    { kind: 'directory', directory: paths.certsDir, mode: 0o755 },
+    { kind: 'directory', directory: paths.certificateDir(name), mode: 0o755 },
+    { kind: 'write', file: files.privkey, content: pair.privkey, options: { createOwner: `root:${group}`, createMode: 0o640 } },
+    { kind: 'write', file: files.fullchain, content: pair.fullchain, options: { createMode: 0o644 } },
+  ]);
 }
 
 function restart(context: InstallContext): Promise<void> {
@@ -132,8 +136,7 @@ export async function installCertificate(context: InstallContext, pair: Certific
   const files = pairFiles(paths, name);
   const changedFiles = [files.privkey, files.fullchain];
   const previous = await readPair(host, files);
-  if (previous) await keepPrevious(context, previous);
-  await writePair(context, pair);
+  await writePair(context, pair, previous);
   logger.info({ name, fingerprint: facts.fingerprint }, 'new certificate written; restarting chasquid');
 
   let failure: string;
@@ -148,13 +151,9 @@ export async function installCertificate(context: InstallContext, pair: Certific
 
   logger.error({ name, failure }, 'the new certificate is not served; putting the previous one back');
   try {
-    if (previous) {
-      await host.files.writeAtomic(files.privkey, previous.privkey, { backup: paths.backupFor(files.privkey) });
-      await host.files.writeAtomic(files.fullchain, previous.fullchain, { backup: paths.backupFor(files.fullchain) });
-    } else {
-      await host.files.remove(files.fullchain, { backup: paths.backupFor(files.fullchain) });
-      await host.files.remove(files.privkey, { backup: paths.backupFor(files.privkey) });
-    }
+    await host.files.apply(previous
+      ? [{ kind: 'write', file: files.privkey, content: previous.privkey }, { kind: 'write', file: files.fullchain, content: previous.fullchain }]
+      : [{ kind: 'remove', file: files.fullchain }, { kind: 'remove', file: files.privkey }]);
     await restart(context);
   } catch (error) {
     throw failedError('certificate-rollback-failed',

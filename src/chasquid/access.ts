@@ -43,9 +43,10 @@ export async function ensureDaemonCanRead(host: MailHost, file: string, account:
   for (const [target, seen] of [[path.posix.dirname(file), known?.directory], [file, known?.file]] as const) {
     const stat = seen ?? await host.files.stat(target);
     if (stat === undefined || canRead(stat, account)) continue;
-    const mode = stat.type === 'directory' ? 'g+rx' : 'g+r';
-    await host.files.setOwnership(target, { owner: `:${account.group}`, mode });
-    fixed.push(`${target}: group ${account.group}, ${mode}`);
+    // Group read (and search) added, write for others taken away: mailops-host accepts only modes from its set.
+    const mode = stat.type === 'directory' ? (stat.mode & 0o005 ? 0o755 : 0o750) : (stat.mode & 0o004 ? 0o644 : 0o640);
+    await host.files.setOwnership(target, { group: account.group, mode });
+    fixed.push(`${target}: group ${account.group}, mode ${mode.toString(8).padStart(4, '0')}`);
   }
   return fixed;
 }

@@ -49,7 +49,6 @@ export class DomainFiles {
     const written = await this.#host.files.writeAtomic(file, content, {
       createOwner: `${owner}:${account.group}`,
       createMode: 0o640,
-      backup: this.paths.backupFor(file),
     });
     return ensureDaemonCanRead(this.#host, file, account, written);
   }

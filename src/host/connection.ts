@@ -134,58 +134,6 @@ export class SshConnection {
     return result;
   }
 
-  /**
-   * Starts a long-running command and returns its channel once `ready` matches its standard output. Used for the
-   * host lock: the remote process holds the lock until we close the channel (or the connection drops).
-   */
-  async hold(argv: readonly string[], ready: string, timeoutMs: number): Promise<ClientChannel> {
-    const command = commandLine(argv);
-    const [, releasePermit] = await this.#channels.acquire();
-    let released = false;
-    const release = () => {
-      if (!released) releasePermit();
-      released = true;
-    };
-    const wait = (channel: ClientChannel) => {
-      channel.once('close', release);
-      return this.#waitFor(channel, ready, timeoutMs);
-    };
-    try {
-      return await this.#openWithRetry(command, {}, wait);
-    } catch (error) {
-      release();
-      throw error;
-    }
-  }
-
-  #waitFor(channel: ClientChannel, ready: string, timeoutMs: number): Promise<ClientChannel> {
-    return new Promise((resolve, reject) => {
-      let seen = '';
-      let stderr = '';
-      const timer = setTimeout(() => {
-        channel.close();
-        reject(failedError('host-lock-timeout', `Another mailops operation has held the lock on ${this.label} for over ${Math.round(timeoutMs / 1000)} s.`,
-          { hint: 'Wait for it to finish and try again; if none is running, look for a stuck "flock" process on the host.' }));
-      }, timeoutMs);
-      const onData = (chunk: Buffer) => {
-        seen += chunk.toString('utf8');
-        if (seen.includes(ready)) {
-          clearTimeout(timer);
-          channel.off('data', onData);
-          channel.resume();
-          resolve(channel);
-        }
-      };
-      channel.on('data', onData);
-      channel.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
-      channel.on('close', () => {
-        clearTimeout(timer);
-        reject(failedError('host-lock-failed', `Could not take the lock on ${this.label}: ${stderr.trim() || 'the command ended early'}.`,
-          { hint: 'Check that flock (util-linux) is installed on the mail host and CHASQUID_DIR exists.' }));
-      });
-    });
-  }
-
   async close(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;

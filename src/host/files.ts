@@ -1,20 +1,28 @@
-// Files on the mail host: read, stat, list, create directories, change ownership, remove, and replace a file
-// atomically — through mailops-host's verbs (deploy/mailops-host), which also refuse paths outside the directories
-// mailops may touch.
+// Files on the mail host: read, stat, list, and change — through mailops-host's verbs (deploy/mailops-host), which
+// also refuse every path, mode, owner and content outside what mailops manages.
+//
+// Every change is compare-and-swap. It names the content it was computed from — what this lock holding last read
+// of the file (or "absent") — and the host refuses it with a conflict if the file changed since, so no update can be
+// lost even if a lock was. Several files that must change together (a certificate and its key; a DKIM key and its
+// selector) change in one `apply`: all bases are compared before any file changes, the new contents are staged and
+// checked, and a journal on the host makes the switch complete even after a crash in the middle.
 //
 // An atomic write never leaves a mix of old and new content, even if the connection drops halfway:
 //   1. the content goes to a temporary file in the same directory (so the final rename stays on one file system);
 //   2. its size and SHA-256 are compared with what we sent — a truncated upload is thrown away;
 //   3. it takes the owner, group and mode of the file it replaces (or the ones asked for, for a new file);
-//   4. the previous content is copied into the backup directory (timestamped, the newest 10 kept, mode 0700);
-//   5. the temporary file is fsynced, renamed over the target, and the directory fsynced so the rename survives a crash.
+//   4. the previous content is copied to CHASQUID_DIR/.mailops-backup/ (the newest 10 per file, mode 0700);
+//   5. the temporary file is fsynced, renamed over the target, and the directory fsynced.
+// When the connection drops after the upload was sent, we ask the host what the files hold now: the change either
+// happened (reported done) or did not (sent again), never half.
 
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { RemoteCommandError } from './connection.ts';
-import { notFound, type HostVerbs } from './verbs.ts';
+import { conflictError, failedError } from '../errors.ts';
+import { RemoteCommandError, type ExecResult } from './connection.ts';
+import { conflictStatus, lockLostError, noLeaseStatus, notFound, type HostVerbs } from './verbs.ts';
 
-/** Backups kept per file; older ones are removed after each write (mailops-host's write verb). */
+/** Backups kept per file; older ones are removed after each write (mailops-host's apply verb). */
 export const backupsKept = 10;
 
 export interface RemoteStat {
@@ -40,13 +48,21 @@ function parseStat(line: string): RemoteStat {
 }
 
 export interface WriteOptions {
-  /** Owner (`user` or `user:group`) for a file that does not exist yet; an existing file keeps its own. */
+  /** Owner (`root` or `root:<group>`) for a file that does not exist yet; an existing file keeps its own. */
   createOwner?: string;
-  /** Mode for a file that does not exist yet (default 0644); an existing file keeps its own. */
+  /** Mode for a file that does not exist yet (0600, 0640 or 0644; default 0644); an existing file keeps its own. */
   createMode?: number;
-  /** Where to keep the previous content: a directory and the file's name relative to it. */
-  backup?: { root: string; name: string };
 }
+
+/** One file change of an all-or-nothing `apply`. */
+export type FileChange =
+  | { kind: 'write'; file: string; content: string | Buffer; options?: WriteOptions }
+  | { kind: 'remove'; file: string }
+  | { kind: 'directory'; directory: string; mode: number; owner?: string };
+
+/** "absent" or the SHA-256 of a file's content: what a change says it was based on. */
+const absent = 'absent';
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 function checkAbsolute(file: string): void {
   if (!path.posix.isAbsolute(file) || file.split('/').includes('..')) {
@@ -61,12 +77,16 @@ export class RemoteFiles {
     this.#verbs = verbs;
   }
 
-  /** The file's content, or undefined when it does not exist. */
+  /** The file's content, or undefined when it does not exist. Inside the host lock, it is the base of the next change. */
   async read(file: string): Promise<Buffer | undefined> {
     checkAbsolute(file);
     const result = await this.#verbs.call('read', [file]);
-    if (result.code === notFound) return undefined;
+    if (result.code === notFound) {
+      this.#verbs.session?.bases.set(file, absent);
+      return undefined;
+    }
     if (result.code !== 0) throw new RemoteCommandError(`Reading ${file}`, result);
+    this.#verbs.session?.bases.set(file, sha256(result.stdout));
     return result.stdout;
   }
 
@@ -91,18 +111,25 @@ export class RemoteFiles {
     }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** Creates one directory (its parent must exist) with this mode and owner; does nothing when it exists. */
-  async makeDirectory(directory: string, options: { mode: number; owner?: string }): Promise<void> {
-    checkAbsolute(directory);
-    const result = await this.#verbs.call('mkdir', [directory, options.mode.toString(8), options.owner ?? '']);
-    if (result.code !== 0) throw new RemoteCommandError(`Creating ${directory}`, result);
+  /** What each file holds now, as a base: its SHA-256, "absent", or "other" (not a regular file). */
+  async hashes(files: readonly string[]): Promise<string[]> {
+    files.forEach(checkAbsolute);
+    const result = await this.#verbs.callOk('hash', files);
+    return result.stdout.toString('utf8').trim().split('\n');
   }
 
-  /** Changes owner (`user`, `user:group` or `:group`) and/or mode (octal or symbolic, e.g. `g+r`). */
-  async setOwnership(file: string, options: { owner?: string; mode?: string }): Promise<void> {
+  /** Creates one directory (its parent must exist) with this mode and owner; does nothing when it exists. */
+  async makeDirectory(directory: string, options: { mode: number; owner?: string }): Promise<void> {
+    await this.apply([{ kind: 'directory', directory, ...options }]);
+  }
+
+  /** Gives a file or directory chasquid's group (`:group`) and/or a mode from mailops-host's set. */
+  async setOwnership(file: string, options: { group?: string; mode: number }): Promise<void> {
     checkAbsolute(file);
-    const result = await this.#verbs.call('ownership', [file, options.owner ?? '', options.mode ?? '']);
+    const result = await this.#verbs.call('ownership', [file, options.group === undefined ? '' : `:${options.group}`, options.mode.toString(8)]);
+    if (result.code === noLeaseStatus) throw lockLostError(result);
     if (result.code !== 0) throw new RemoteCommandError(`Setting the owner and mode of ${file}`, result);
+    this.#counted();
   }
 
   /**
@@ -110,23 +137,108 @@ export class RemoteFiles {
    * its directory look like afterwards.
    */
   async writeAtomic(file: string, content: string | Buffer, options: WriteOptions = {}): Promise<{ file: RemoteStat; directory: RemoteStat }> {
-    checkAbsolute(file);
-    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-    const sha = createHash('sha256').update(data).digest('hex');
-    const args = [file, String(data.length), sha, options.createOwner ?? '', (options.createMode ?? 0o644).toString(8),
-      options.backup?.root ?? '', options.backup?.name ?? ''];
-    const result = await this.#verbs.call('write', args, { stdin: data });
-    if (result.code !== 0) throw new RemoteCommandError(`Writing ${file}`, result);
-    const [fileLine = '', directoryLine = ''] = result.stdout.toString('utf8').trim().split('\n');
-    return { file: parseStat(fileLine), directory: parseStat(directoryLine) };
+    const stats = await this.apply([{ kind: 'write', file, content, options }]);
+    const written = stats.get(file);
+    if (written === undefined) throw new Error(`mailops-host apply returned no stat for ${file}`);
+    return written;
   }
 
   /** Removes a file, keeping a backup of it; false when there was nothing to remove. */
-  async remove(file: string, options: { backup?: { root: string; name: string } } = {}): Promise<boolean> {
-    checkAbsolute(file);
-    const result = await this.#verbs.call('remove', [file, options.backup?.root ?? '', options.backup?.name ?? '']);
-    if (result.code === notFound) return false;
-    if (result.code !== 0) throw new RemoteCommandError(`Removing ${file}`, result);
+  async remove(file: string): Promise<boolean> {
+    const [current] = await this.#basesOf([file]);
+    if (current === absent) return false;
+    await this.apply([{ kind: 'remove', file }]);
     return true;
   }
+
+  /**
+   * Changes several files as one step: all or nothing, each compared with the content it is based on. Returns the
+   * stat of each written file and its directory.
+   */
+  async apply(changes: readonly FileChange[]): Promise<Map<string, { file: RemoteStat; directory: RemoteStat }>> {
+    const touched = changes.flatMap((change) => (change.kind === 'directory' ? [] : [change.file]));
+    touched.forEach(checkAbsolute);
+    changes.forEach((change) => { if (change.kind === 'directory') checkAbsolute(change.directory); });
+    const bases = await this.#basesOf(touched);
+    const words: string[] = [];
+    const uploads: Buffer[] = [];
+    const expected = new Map<string, string>();
+    changes.forEach((change) => {
+      if (change.kind === 'directory') {
+        words.push('d', change.directory, change.mode.toString(8), change.owner ?? '');
+        return;
+      }
+      const base = bases[touched.indexOf(change.file)] ?? absent;
+      if (change.kind === 'remove') {
+        words.push('r', change.file, base);
+        expected.set(change.file, absent);
+        return;
+      }
+      const data = typeof change.content === 'string' ? Buffer.from(change.content, 'utf8') : change.content;
+      const sha = sha256(data);
+      words.push('w', change.file, String(data.length), sha, base, change.options?.createOwner ?? '', (change.options?.createMode ?? 0o644).toString(8));
+      uploads.push(data);
+      expected.set(change.file, sha);
+    });
+    if (this.#verbs.session?.lost) throw lockLostError();
+
+    const written = changes.flatMap((change) => (change.kind === 'write' ? [change.file] : []));
+    const send = () => this.#verbs.call('apply', words, { stdin: Buffer.concat(uploads), timeoutMs: 120_000 });
+    let result = await send();
+    let conflicted = result.code === conflictStatus;
+    if (result.code === null && touched.length > 0) {
+      // The connection dropped before the answer: find out what the host holds now (the host finishes a change
+      // whose upload was complete, and `hash` waits for it).
+      const now = await this.hashes(touched);
+      if (touched.every((file, index) => now[index] === expected.get(file))) result = await this.#statsAfter(written);
+      else if (touched.every((file, index) => now[index] === bases[index])) result = await send();
+      else conflicted = true;
+    }
+    if (result.code === null) {
+      throw failedError('host-connection-lost', `The connection to the mail host dropped while changing ${touched.join(', ') || 'directories'}, twice.`,
+        { hint: 'Nothing of this change was applied. Check the connection to the mail host and run the command again.' });
+    }
+    if (conflicted || result.code === conflictStatus) {
+      touched.forEach((file) => this.#verbs.session?.bases.delete(file));
+      throw conflictError('host-conflict', `${touched.join(', ')} changed on the mail host after mailops read ${touched.length === 1 ? 'it' : 'them'}; nothing of this change was applied.`,
+        { hint: 'Someone or something else edits these files; run the command again (mailops reads them anew).', cause: result.stderr });
+    }
+    if (result.code === noLeaseStatus) throw lockLostError(result);
+    if (result.code !== 0) throw new RemoteCommandError(`Changing ${touched.join(', ') || 'directories'}`, result);
+    for (const [file, sha] of expected) this.#verbs.session?.bases.set(file, sha);
+    this.#counted();
+    const lines = result.stdout.toString('utf8').trim().split('\n').filter((line) => line !== '');
+    const stats = new Map<string, { file: RemoteStat; directory: RemoteStat }>();
+    written.forEach((file, index) => {
+      const [fileLine = '', directoryLine = ''] = lines.slice(index * 2, index * 2 + 2);
+      stats.set(file, { file: parseStat(fileLine), directory: parseStat(directoryLine) });
+    });
+    return stats;
+  }
+
+  /** The bases of the next change of these files: as last read in this lock holding, else as they are now. */
+  async #basesOf(files: readonly string[]): Promise<string[]> {
+    const known = this.#verbs.session?.bases;
+    const unknown = files.filter((file) => known?.get(file) === undefined);
+    const fetched = unknown.length === 0 ? [] : await this.hashes(unknown);
+    return files.map((file) => known?.get(file) ?? fetched[unknown.indexOf(file)] ?? absent);
+  }
+
+  /** The stat lines `apply` would have printed, for a change found applied after the connection dropped. */
+  async #statsAfter(files: readonly string[]): Promise<ExecResult> {
+    const lines: string[] = [];
+    for (const file of files) {
+      for (const target of [file, path.posix.dirname(file)]) {
+        const result = await this.#verbs.call('stat', [target]);
+        lines.push(result.stdout.toString('utf8').trim());
+      }
+    }
+    return { code: 0, signal: undefined, stdout: Buffer.from(`${lines.join('\n')}\n`), stderr: '' };
+  }
+
+  #counted(): void {
+    const session = this.#verbs.session;
+    if (session !== undefined) session.changes += 1;
+  }
 }
+

@@ -1,6 +1,10 @@
 // How every operation that changes the mail host runs (style.md, "One operation, one shape"):
-//   validate (before calling this; pure) → take the host lock → commit stray edits in a git-kept CHASQUID_DIR →
-//   do the work → commit our files with the operation and actor → record the audit entry (and log it) → result.
+//   validate (before calling this; pure) → record that it starts (state database and audit) → take the host lock →
+//   commit stray edits in a git-kept CHASQUID_DIR → do the work → commit our files with the operation and actor →
+//   record how it ended (`ok`, `failed`, `rolled back`; and log it) → result.
+// A change the host refuses because a file changed since we read it (or because our lock was lost) is computed anew
+// from the host's current content, a few times, as long as nothing of it had reached the host. A change that never
+// ended (mailops killed) is found by the next one, audited as `interrupted`, and its files committed with its name.
 // A failure is audited too, with its error code, and then rethrown unchanged. Audit entries never hold secrets:
 // only the operation's name, its target and the outcome.
 
@@ -9,7 +13,8 @@ import { ConfigRepository } from '../chasquid/git.ts';
 import { asMailopsError, refusedError } from '../errors.ts';
 import type { MailHost } from '../host/mail-host.ts';
 import type { Logger } from '../log.ts';
-import { recordAudit } from '../store/audit.ts';
+import { recordAudit, type AuditOutcome } from '../store/audit.ts';
+import { endOperation, recordStep, startOperation, takeInterrupted, type OpenOperation } from '../store/operations.ts';
 
 export interface ChangeContext {
   host: MailHost;
@@ -36,34 +41,74 @@ export interface ChangeOutcome<T> {
   summary?: string;
 }
 
-export async function applyChange<T>(context: ChangeContext, change: Change, work: () => Promise<ChangeOutcome<T>>): Promise<T> {
+/** How many times a change is computed anew after the host refused it as based on stale content (or lost its lock). */
+const attemptsOnConflict = 3;
+
+export async function applyChange<T>(context: ChangeContext, change: Change, work: (step: StepRecorder) => Promise<ChangeOutcome<T>>): Promise<T> {
   const { host, actor } = context;
   const description = `${change.operation} ${change.target}`;
+  const interrupted = takeInterrupted(context.database, context.now().toISOString());
+  for (const operation of interrupted) {
+    audit(context, { operation: operation.operation, target: operation.target }, 'interrupted', `started ${operation.startedAt} by ${operation.actor}; found by ${description}`);
+  }
+  const id = startOperation(context.database, { operation: change.operation, target: change.target, actor, at: context.now().toISOString() });
+  audit(context, change, 'started');
+  const step: StepRecorder = { record: (taken) => recordStep(context.database, id, taken), interrupted };
   try {
-    const outcome = await host.lock.run(async () => {
-      const repository = new ConfigRepository(host, context.chasquidDir);
-      const tracked = await repository.isRepository();
-      if (tracked) {
-        const committed = await repository.commitPending(`Changes found in the working tree before mailops ${description} (by ${actor})`);
-        if (committed) context.logger.warn({ operation: change.operation }, 'committed uncommitted changes found in CHASQUID_DIR before ours');
+    for (let attempt = 1; ; attempt += 1) {
+      let changes = 0;
+      try {
+        const outcome = await host.lock.run(async (session) => {
+          const repository = new ConfigRepository(host, context.chasquidDir);
+          const tracked = await repository.isRepository();
+          if (tracked) {
+            const found = interrupted.length > 0
+              ? `Changes of interrupted mailops ${interrupted.map((operation) => `${operation.operation} ${operation.target} (by ${operation.actor})`).join(', ')}, committed by mailops ${description} (by ${actor})`
+              : `Changes found in the working tree before mailops ${description} (by ${actor})`;
+            const committed = await repository.commitPending(found);
+            if (committed) context.logger.warn({ operation: change.operation }, 'committed uncommitted changes found in CHASQUID_DIR before ours');
+          }
+          const before = session.changes;
+          try {
+            const done = await work(step);
+            if (tracked) {
+              try {
+                await repository.commit(done.changedFiles, `mailops ${description} (by ${actor})${done.summary ? `\n\n${done.summary}` : ''}`);
+              } catch (error) {
+                // The change is applied; losing its commit is worth a warning, not a failed operation.
+                context.logger.warn({ err: error, operation: change.operation }, 'the change is applied but could not be committed to git');
+              }
+            }
+            return done;
+          } finally {
+            changes = session.changes - before;
+          }
+        });
+        endOperation(context.database, id, 'ok', context.now().toISOString());
+        audit(context, change, 'ok', outcome.summary);
+        return outcome.result;
+      } catch (error) {
+        // Nothing of this attempt reached the host: compute the change anew from what the host holds now.
+        const again = asMailopsError(error);
+        if (changes > 0 || attempt >= attemptsOnConflict || !['host-conflict', 'host-lock-lost'].includes(again.code)) throw error;
+        context.logger.warn({ operation: change.operation, attempt, code: again.code }, 'the change was refused as based on stale content; reading the host again');
       }
-      const done = await work();
-      if (tracked) {
-        try {
-          await repository.commit(done.changedFiles, `mailops ${description} (by ${actor})${done.summary ? `\n\n${done.summary}` : ''}`);
-        } catch (error) {
-          // The change is applied; losing its commit is worth a warning, not a failed operation.
-          context.logger.warn({ err: error, operation: change.operation }, 'the change is applied but could not be committed to git');
-        }
-      }
-      return done;
-    });
-    audit(context, change, 'ok', outcome.summary);
-    return outcome.result;
+    }
   } catch (error) {
-    audit(context, change, 'failed', asMailopsError(error).code);
+    const failure = asMailopsError(error);
+    const outcome = failure.code.endsWith('rolled-back') || / Put back: /.test(failure.message) ? 'rolled back' : 'failed';
+    endOperation(context.database, id, outcome, context.now().toISOString());
+    audit(context, change, outcome, failure.code);
     throw error;
   }
+}
+
+/** What a multi-step change uses to keep its intent journal. */
+export interface StepRecorder {
+  /** Records a step (as data) before it is taken. */
+  record: (step: unknown) => void;
+  /** Changes found interrupted when this one started (their steps, to finish or undo). */
+  interrupted: OpenOperation[];
 }
 
 /** Records a change that touched no host file (an accepted DNS state in the state database), done. */
@@ -84,7 +129,7 @@ export function requireConfirmation(context: Pick<ChangeContext, 'database' | 'l
     'Run it again with --yes (in Discord: press Confirm).');
 }
 
-function audit(context: Pick<ChangeContext, 'database' | 'logger' | 'actor' | 'now'>, change: Change, outcome: 'ok' | 'failed' | 'refused', detail?: string): void {
+function audit(context: Pick<ChangeContext, 'database' | 'logger' | 'actor' | 'now'>, change: Change, outcome: AuditOutcome, detail?: string): void {
   const entry = { at: context.now().toISOString(), actor: context.actor, operation: change.operation, target: change.target, outcome, ...(detail === undefined ? {} : { detail }) };
   recordAudit(context.database, entry);
   context.logger.info({ audit: entry }, `${change.operation} ${change.target}: ${outcome}`);

@@ -54,7 +54,7 @@ export async function dkimRetire(context: OperationContext, input: { publishing:
           }
           if (layout === 'builtin' && key) {
             const file = builtinKeyFile(paths, domain, entry.selector);
-            await context.host.files.remove(file, { backup: paths.backupFor(file) });
+            await context.host.files.remove(file);
             changedFiles.push(file);
           }
           retirable.push(entry);

@@ -8,10 +8,11 @@
 //                 DNS (mailauth);
 //   4. schedule   the old key's retirement after DKIM_GRACE_DAYS (`dkim-retire` removes it), so messages signed with
 //                 it still verify meanwhile.
-// If a step fails, what was done is undone in reverse order and the error names the step. Steps 1–2 run as one change
-// under the host lock; the probe of step 3 takes the lock itself, so it runs after that change, and undoing after a
-// failed verification is a change of its own (audited as dkim-rotate-rollback). Private keys are made here, written
-// with mode 0640 for root and the daemon's group, and never logged.
+// If a step fails, what was done is undone in reverse order, stopping at the first undo that fails (so the DNS record
+// is never removed while the key may still sign), and the error names the step. Steps 1–3 run as one change under
+// the host lock, each recorded in the operation's journal before it is taken; a 1.11 key and its selector change in
+// one all-or-nothing step. Private keys are made here, written with mode 0640 for root and the daemon's group, and
+// never logged.
 
 import type { Resolver } from 'node:dns/promises';
 import { daemonAccount } from '../chasquid/access.ts';
@@ -26,6 +27,7 @@ import type { RecordPublishing } from '../dns/publisher.ts';
 import type { TxtRecord } from '../dns/txt.ts';
 import { failedError, MailopsError, usageError } from '../errors.ts';
 import { scheduledSelectors, scheduleRetirement } from '../store/dkim-retirements.ts';
+import type { FileChange } from '../host/files.ts';
 import { normalizeDomain } from '../validation/domain.ts';
 import { applyChange } from './change.ts';
 import { managedDomains, type OperationContext } from './context.ts';
@@ -107,7 +109,7 @@ export async function dkimRotate(context: OperationContext, input: DkimRotateInp
   let step: Step = 'prepare';
 
   try {
-    const activated = await applyChange(context, { operation: 'dkim-rotate', target: domain }, async () => {
+    const activated = await applyChange(context, { operation: 'dkim-rotate', target: domain }, async (journal) => {
       const before = await readDkimFiles(host, paths, domain, layout);
       const taken = new Set([...before.keys.map((key) => key.selector), ...scheduledSelectors(context.database, domain)]);
       let selector = selectorFor(context.now(), taken);
@@ -120,29 +122,24 @@ export async function dkimRotate(context: OperationContext, input: DkimRotateInp
       try {
         step = 'publish';
         await input.progress?.(`Publishing the new ${algorithm} key ${selector} at ${record.name} and waiting until every authoritative name server shows it…`);
-        await publishing.publish(record);
+        journal.record({ step: 'publish', selector, record });
         undo.push({ what: 'the new DNS record was removed', files: [], run: () => publishing.unpublish(record) });
+        await publishing.publish(record);
         step = 'activate';
         await input.progress?.(`Activating the key ${selector} on the mail host${layout === 'builtin' ? ' (chasquid restarts)' : ''}…`);
+        journal.record({ step: 'activate', selector, layout });
         const changedFiles = await activate(context, paths, domain, selector, key.privatePem, before, undo);
-        return { result: { selector, record: key.record, before }, changedFiles, summary: `new ${algorithm} key ${selector} for ${domain} published and activated` };
+        // The probe runs inside this holding of the lock, so no other change comes between activation and proof.
+        step = 'verify';
+        await input.progress?.(`Verifying a freshly signed message: a test message through the mail host, its s=${selector} signature checked against DNS…`);
+        const check = await checkSignature(await probe(domain), domain, selector, resolver);
+        if (!check.ok) throw failedError('dkim-signature-unverified', `A message submitted after the switch does not carry a valid signature with s=${selector}: ${check.detail}.`);
+        return { result: { selector, record: key.record, before, verification: check.detail }, changedFiles, summary: `new ${algorithm} key ${selector} for ${domain} published, activated and verified` };
       } catch (error) {
         throw await rolledBack(context, domain, step, undo, error);
       }
     });
-    const { selector, before } = activated;
-
-    step = 'verify';
-    await input.progress?.(`Verifying a freshly signed message: a test message through the mail host, its s=${selector} signature checked against DNS…`);
-    let verification: string;
-    try {
-      const check = await checkSignature(await probe(domain), domain, selector, resolver);
-      verification = check.detail;
-      if (!check.ok) throw failedError('dkim-signature-unverified', `A message submitted after the switch does not carry a valid signature with s=${selector}: ${check.detail}.`);
-    } catch (error) {
-      throw await applyChange(context, { operation: 'dkim-rotate-rollback', target: domain }, async () =>
-        ({ result: await rolledBack(context, domain, step, undo, error), changedFiles: undo.flatMap((action) => action.files) }));
-    }
+    const { selector, before, verification } = activated;
 
     step = 'schedule';
     const after = new Date(context.now().getTime() + config.DKIM_GRACE_DAYS * 86_400_000);
@@ -171,13 +168,19 @@ type UndoList = Array<{ what: string; files: string[]; run: () => Promise<void> 
 /** Undoes what was done, in reverse order, and returns the error to throw: which step failed, why, and what was put back. */
 async function rolledBack(context: OperationContext, domain: string, step: Step, undo: UndoList, error: unknown): Promise<MailopsError> {
   const undone: string[] = [];
-  for (const action of undo.splice(0).reverse()) {
+  const pending = undo.splice(0).reverse();
+  while (pending.length > 0) {
+    const action = pending[0];
+    if (action === undefined) break;
     try {
       await action.run();
       undone.push(action.what);
+      pending.shift();
     } catch (undoError) {
+      // Stop here: what came before this step stays as it is (the DNS record stays while the key may still sign).
       context.logger.error({ err: undoError, domain }, `could not undo: ${action.what}`);
-      undone.push(`NOT DONE: ${action.what.replace(/ was /, ' should have been ')} (${(undoError as Error).message})`);
+      undone.push(`NOT DONE: ${action.what.replace(/ was /, ' should have been ')} (${(undoError as Error).message}); left as it is: ${pending.slice(1).map((left) => left.what.replace(/ was .*/, '')).join('; ') || 'nothing else'}`);
+      break;
     }
   }
   const cause = error instanceof MailopsError ? error : failedError('dkim-rotate-failed', (error as Error).message, { cause: error });
@@ -203,37 +206,34 @@ async function activate(context: OperationContext, paths: ChasquidPaths, domain:
   const keyOptions = { createOwner: `root:${group}`, createMode: 0o640 };
   if (before.layout === 'builtin') {
     const file = builtinKeyFile(paths, domain, selector);
-    await host.files.writeAtomic(file, privatePem, { ...keyOptions, backup: paths.backupFor(file) });
     undo.push({
       what: `${file} was removed and chasquid restarted`,
       files: [file],
       run: async () => {
-        await host.files.remove(file, { backup: paths.backupFor(file) });
+        await host.files.remove(file);
         await restartDaemon(host, config.CHASQUID_RESTART);
       },
     });
+    await host.files.writeAtomic(file, privatePem, keyOptions);
     await restartDaemon(host, config.CHASQUID_RESTART);
     return [file];
   }
   const keyFile = hookKeyFile(paths, domain);
   const selectorFile = hookSelectorFile(paths, domain);
   const [oldKey, oldSelector] = await Promise.all([host.files.read(keyFile), host.files.read(selectorFile)]);
-  const restore = async (file: string, content: Buffer | undefined) => {
-    if (content === undefined) await host.files.remove(file, { backup: paths.backupFor(file) });
-    else await host.files.writeAtomic(file, content, { backup: paths.backupFor(file) });
-  };
+  const restore = (file: string, content: Buffer | undefined): FileChange =>
+    (content === undefined ? { kind: 'remove', file } : { kind: 'write', file, content });
   undo.push({
     what: `${selectorFile} and ${keyFile} were put back`,
     files: [selectorFile, keyFile],
-    run: async () => {
-      await restore(selectorFile, oldSelector);
-      await restore(keyFile, oldKey);
-    },
+    run: async () => { await host.files.apply([restore(keyFile, oldKey), restore(selectorFile, oldSelector)]); },
   });
-  await host.files.makeDirectory(paths.certsDir, { mode: 0o755 });
-  await host.files.makeDirectory(paths.certificateDir(domain), { mode: 0o755 });
-  // The hook reads both files for every message: the key goes first and the selector follows within milliseconds.
-  await host.files.writeAtomic(keyFile, privatePem, { ...keyOptions, backup: paths.backupFor(keyFile) });
-  await host.files.writeAtomic(selectorFile, `${selector}\n`, { createOwner: `root:${group}`, createMode: 0o644, backup: paths.backupFor(selectorFile) });
+  // The hook reads both files for every message: they change together, in one all-or-nothing step.
+  await host.files.apply([
+    { kind: 'directory', directory: paths.certsDir, mode: 0o755 },
+    { kind: 'directory', directory: paths.certificateDir(domain), mode: 0o755 },
+    { kind: 'write', file: keyFile, content: privatePem, options: keyOptions },
+    { kind: 'write', file: selectorFile, content: `${selector}\n`, options: { createOwner: `root:${group}`, createMode: 0o644 } },
+  ]);
   return [keyFile, selectorFile];
 }

@@ -8,9 +8,12 @@ export interface AuditEntry {
   actor: string;
   operation: string;
   target: string;
-  outcome: 'ok' | 'failed' | 'refused';
+  outcome: AuditOutcome;
   detail?: string;
 }
+
+/** `started` opens every change; one of the others ends it (`interrupted`: found unfinished by a later run). */
+export type AuditOutcome = 'started' | 'ok' | 'failed' | 'rolled back' | 'interrupted' | 'refused';
 
 export function recordAudit(database: DatabaseSync, entry: AuditEntry): void {
   database.prepare('INSERT INTO audit (at, actor, operation, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)')

@@ -117,4 +117,22 @@ export const migrations: Migration[] = [
         checked_at TEXT NOT NULL
       );`,
   },
+  {
+    // Every change is recorded when it starts and when it ends, so that one cut short (the process killed, the
+    // machine down) is found by the next run, reported as interrupted, and its steps finished or undone.
+    name: 'operations',
+    sql: `
+      CREATE TABLE operations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        operation TEXT NOT NULL,
+        target TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        outcome TEXT,
+        steps TEXT NOT NULL DEFAULT '[]'
+      );
+      CREATE INDEX operations_open ON operations (ended_at);`,
+  },
 ];

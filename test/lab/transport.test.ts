@@ -137,39 +137,45 @@ describe('commands', () => {
 });
 
 describe('files', () => {
-  // mailops-host lets mailops touch files under CHASQUID_DIR only (and its probe inbox).
+  // mailops-host lets mailops change only the files it manages: each test works in a domain directory of its own.
   const scratch = () => {
-    const dir = path.join(lab.chasquidDir, 'scratch', String(Math.random()).slice(2));
-    mkdirSync(dir, { recursive: true });
+    const dir = path.join(lab.chasquidDir, 'domains', `scratch-${String(Math.random()).slice(2, 10)}.test`);
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
     return dir;
   };
+  const backupsOf = (file: string) => {
+    const dir = path.join(lab.chasquidDir, '.mailops-backup', path.relative(lab.chasquidDir, path.dirname(file)));
+    return existsSync(dir) ? readdirSync(dir).filter((name) => name.startsWith(`${path.basename(file)}.`)).sort().map((name) => path.join(dir, name)) : [];
+  };
+  const locked = <T>(host: MailHost, work: () => Promise<T>) => host.lock.run(work);
 
   it('replaces a file atomically, keeping owner, group and mode, with a backup of the old content', async () => {
-    const dir = scratch();
-    const file = path.join(dir, 'users');
-    writeFileSync(file, 'old content\n');
+    const file = path.join(scratch(), 'aliases');
+    writeFileSync(file, 'old: content\n');
     chownSync(file, lab.daemon.uid, lab.daemon.gid);
     chmodSync(file, 0o640);
-    await newHost().files.writeAtomic(file, 'new content\n', { backup: { root: path.join(dir, 'backup'), name: 'domains/x/users' } });
+    const host = newHost();
+    await locked(host, () => host.files.writeAtomic(file, 'new: content\n'));
     const after = statSync(file);
-    expect(readFileSync(file, 'utf8')).toBe('new content\n');
+    expect(readFileSync(file, 'utf8')).toBe('new: content\n');
     expect([after.uid, after.gid, after.mode & 0o7777]).toEqual([lab.daemon.uid, lab.daemon.gid, 0o640]);
-    const backups = readdirSync(path.join(dir, 'backup/domains/x'));
+    const backups = backupsOf(file);
     expect(backups).toHaveLength(1);
-    expect(readFileSync(path.join(dir, 'backup/domains/x', backups[0] ?? ''), 'utf8')).toBe('old content\n');
-    expect(statSync(path.join(dir, 'backup')).mode & 0o777).toBe(0o700);
-    expect(readdirSync(dir).filter((name) => name.startsWith('.mailops-write'))).toEqual([]);
+    expect(readFileSync(backups[0] ?? '', 'utf8')).toBe('old: content\n');
+    expect(statSync(path.join(lab.chasquidDir, '.mailops-backup')).mode & 0o777).toBe(0o700);
+    expect(readdirSync(path.dirname(file)).filter((name) => name.startsWith('.mailops-write'))).toEqual([]);
   });
 
   it('creates a new file with the owner and mode asked for', async () => {
     const file = path.join(scratch(), 'aliases');
-    await newHost().files.writeAtomic(file, 'a: b\n', { createOwner: 'chasquid:chasquid', createMode: 0o640 });
+    const host = newHost();
+    await locked(host, () => host.files.writeAtomic(file, 'a: b\n', { createOwner: 'root:chasquid', createMode: 0o640 }));
     const created = statSync(file);
-    expect([created.uid, created.gid, created.mode & 0o777]).toEqual([lab.daemon.uid, lab.daemon.gid, 0o640]);
+    expect([created.uid, created.gid, created.mode & 0o777]).toEqual([0, lab.daemon.gid, 0o640]);
   });
 
   it('never lets a reader see a mix of old and new content', async () => {
-    const file = path.join(scratch(), 'big');
+    const file = path.join(scratch(), 'aliases');
     const versions = ['A', 'B', 'C'].map((letter) => `${letter.repeat(512 * 1024)}\n`);
     writeFileSync(file, versions[0] ?? '');
     const host = newHost();
@@ -182,7 +188,9 @@ describe('files', () => {
         await new Promise((resolve) => setImmediate(resolve));
       }
     })();
-    for (let round = 0; round < 12; round += 1) await host.files.writeAtomic(file, versions[round % 3] ?? '');
+    await locked(host, async () => {
+      for (let round = 1; round <= 12; round += 1) await host.files.writeAtomic(file, versions[round % 3] ?? '');
+    });
     reading = false;
     await reader;
     expect(seen.has('MIXED')).toBe(false);
@@ -192,66 +200,102 @@ describe('files', () => {
   it('leaves the old content when the upload is cut short', async () => {
     const dir = scratch();
     const file = path.join(dir, 'aliases');
-    writeFileSync(file, 'old\n');
+    writeFileSync(file, 'old: x\n');
     const host = newHost();
     // Drop the connection while a large upload is in flight: once its temporary file has appeared on the host.
-    const upload = host.files.writeAtomic(file, Buffer.alloc(64 * 1024 * 1024, 'x'));
+    const upload = locked(host, () => host.files.writeAtomic(file, Buffer.alloc(12 * 1024 * 1024, 'x')));
     const settled = upload.then(() => 'written', () => 'failed');
     while (readdirSync(dir).every((name) => !name.startsWith('.mailops-write')) && await Promise.race([settled, Promise.resolve('pending')]) === 'pending') {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     await lab.dropSshConnections();
-    expect(await settled).toBe('failed');
+    // Either the upload was sent again on a new connection and completed, or it failed; never a mix.
+    const outcome = await settled;
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(readFileSync(file, 'utf8')).toBe('old\n');
+    const content = readFileSync(file);
+    expect(outcome === 'written' ? content.length : content.toString()).toBe(outcome === 'written' ? 12 * 1024 * 1024 : 'old: x\n');
     expect(readdirSync(dir).filter((name) => name.startsWith('.mailops-write'))).toEqual([]);
   });
 
   it(`keeps the newest ${backupsKept} backups of a file`, async () => {
-    const dir = scratch();
-    const file = path.join(dir, 'aliases');
-    writeFileSync(file, 'v0\n');
+    const file = path.join(scratch(), 'aliases');
+    writeFileSync(file, 'v0: x\n');
     const host = newHost();
-    for (let version = 1; version <= backupsKept + 3; version += 1) {
-      await host.files.writeAtomic(file, `v${version}\n`, { backup: { root: path.join(dir, 'backup'), name: 'aliases' } });
-    }
-    const backups = readdirSync(path.join(dir, 'backup')).sort();
+    await locked(host, async () => {
+      for (let version = 1; version <= backupsKept + 3; version += 1) await host.files.writeAtomic(file, `v${version}: x\n`);
+    });
+    const backups = backupsOf(file);
     expect(backups).toHaveLength(backupsKept);
-    expect(readFileSync(path.join(dir, 'backup', backups.at(-1) ?? ''), 'utf8')).toBe(`v${backupsKept + 2}\n`);
+    expect(readFileSync(backups.at(-1) ?? '', 'utf8')).toBe(`v${backupsKept + 2}: x\n`);
   });
 
-  it('refuses to touch anything outside CHASQUID_DIR, symlinks and .. included', async () => {
+  it('refuses to touch anything outside the files mailops manages, symlinks and .. included', async () => {
     const host = newHost();
     const outside = path.join(lab.dir, 'outside');
     writeFileSync(outside, 'not mailops\'s\n');
-    const link = path.join(scratch(), 'link');
+    const link = path.join(scratch(), 'aliases');
     execFileSync('ln', ['-s', outside, link]);
     const attempts: Array<() => Promise<unknown>> = [
       () => host.files.writeAtomic(outside, 'x'),
-      () => host.files.writeAtomic(link, 'x'),
+      () => host.files.writeAtomic(link, 'x: y\n'),
       () => host.files.writeAtomic(`${lab.chasquidDir}/../outside`, 'x'),
       () => host.files.read('/etc/shadow'),
+      () => host.files.read(link),
       () => host.files.list('/'),
-      () => host.files.setOwnership(outside, { mode: '0777' }),
+      () => host.files.setOwnership(outside, { mode: 0o644 }),
       () => host.files.remove(outside),
     ];
-    for (const attempt of attempts) {
-      const error = await attempt().then(() => undefined, (thrown: unknown) => thrown as Error);
-      expect(error?.message).toMatch(/refused|not absolute/);
-    }
+    await locked(host, async () => {
+      for (const attempt of attempts) {
+        const error = await attempt().then(() => undefined, (thrown: unknown) => thrown as Error);
+        expect(error?.message).toMatch(/refused|not absolute/);
+      }
+    });
     expect(readFileSync(outside, 'utf8')).toBe('not mailops\'s\n');
   });
 
   it('reads, stats and lists files, and tells a missing file apart', async () => {
     const dir = scratch();
-    writeFileSync(path.join(dir, 'a file'), 'x');
-    mkdirSync(path.join(dir, 'sub'));
+    writeFileSync(path.join(dir, 'aliases'), 'x: y\n');
+    writeFileSync(path.join(dir, 'dkim_selector'), 's1\n');
     const host = newHost();
-    expect((await host.files.read(path.join(dir, 'a file')))?.toString()).toBe('x');
-    expect(await host.files.read(path.join(dir, 'missing'))).toBeUndefined();
-    expect(await host.files.list(dir)).toEqual([{ name: 'a file', type: 'file' }, { name: 'sub', type: 'directory' }]);
-    expect(await host.files.list(path.join(dir, 'missing'))).toBeUndefined();
-    expect(await host.files.stat(path.join(dir, 'sub'))).toMatchObject({ type: 'directory', uid: 0, owner: 'root' });
+    expect((await host.files.read(path.join(dir, 'aliases')))?.toString()).toBe('x: y\n');
+    expect(await host.files.read(path.join(dir, 'users'))).toBeUndefined();
+    expect(await host.files.list(dir)).toEqual([{ name: 'aliases', type: 'file' }, { name: 'dkim_selector', type: 'file' }]);
+    expect(await host.files.list(path.join(lab.chasquidDir, 'domains', 'missing.test'))).toBeUndefined();
+    expect(await host.files.stat(dir)).toMatchObject({ type: 'directory', uid: 0, owner: 'root' });
+  });
+
+  it('refuses a change based on content that has changed since it was read (compare-and-swap)', async () => {
+    const file = path.join(scratch(), 'aliases');
+    writeFileSync(file, 'a: b\n');
+    const host = newHost();
+    const error = await failure(locked(host, async () => {
+      await host.files.read(file);
+      writeFileSync(file, 'a: b\nedited: by hand\n');
+      await host.files.writeAtomic(file, 'a: b\nours: too\n');
+    }));
+    expect(error.code).toBe('host-conflict');
+    expect(error.exitCode).toBe(4);
+    expect(readFileSync(file, 'utf8')).toBe('a: b\nedited: by hand\n');
+  });
+
+  it('changes several files all or nothing: one stale base changes none of them', async () => {
+    const dir = scratch();
+    writeFileSync(path.join(dir, 'aliases'), 'a: b\n');
+    writeFileSync(path.join(dir, 'dkim_selector'), 's1\n');
+    const host = newHost();
+    const error = await failure(locked(host, async () => {
+      await host.files.read(path.join(dir, 'aliases'));
+      await host.files.read(path.join(dir, 'dkim_selector'));
+      writeFileSync(path.join(dir, 'dkim_selector'), 's0\n');
+      await host.files.apply([
+        { kind: 'write', file: path.join(dir, 'aliases'), content: 'a: c\n' },
+        { kind: 'write', file: path.join(dir, 'dkim_selector'), content: 's2\n' },
+      ]);
+    }));
+    expect(error.code).toBe('host-conflict');
+    expect(readFileSync(path.join(dir, 'aliases'), 'utf8')).toBe('a: b\n');
   });
 });
 
@@ -276,17 +320,41 @@ describe('the host lock', () => {
     }
   });
 
-  it('frees the lock when the holder disappears', async () => {
+  it('keeps the lock through a dropped connection: the holder finishes first, then the waiter', async () => {
+    const file = path.join(lab.chasquidDir, 'domains', 'lock-drop.test', 'aliases');
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, '');
     const holder = newHost();
     const waiter = newHost();
     let release: () => void = () => undefined;
-    const held = holder.lock.run(() => new Promise<void>((resolve) => { release = resolve; }));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const held = holder.lock.run(async () => {
+      await holder.files.read(file);
+      await new Promise<void>((resolve) => { release = resolve; });
+      await holder.files.writeAtomic(file, 'holder: x\n');
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
     await lab.dropSshConnections();
-    const started = Date.now();
-    await waiter.lock.run(async () => undefined);
-    expect(Date.now() - started).toBeLessThan(5000);
+    const waited = waiter.lock.run(async () => {
+      const seen = (await waiter.files.read(file))?.toString();
+      await waiter.files.writeAtomic(file, `${seen}waiter: x\n`);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
     release();
     await held;
+    await waited;
+    expect(readFileSync(file, 'utf8')).toBe('holder: x\nwaiter: x\n');
+  });
+
+  it('frees the lock when its holder stops renewing it (a crashed mailops), and fences the old holder out', async () => {
+    const crashed = newHost();
+    const acquired = await crashed.verbs.callOk('lease', ['acquire', '5', 'crashed', '2']);
+    const token = acquired.stdout.toString().trim();
+    const waiter = newHost();
+    const started = Date.now();
+    await waiter.lock.run(async () => undefined);
+    expect(Date.now() - started).toBeGreaterThan(1000);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const renewal = await crashed.verbs.call('lease', ['renew', token]);
+    expect(renewal.code).toBe(46);
   });
 });
