@@ -138,7 +138,11 @@ install_file "$here/mailops-forced-command" "$prefix/mailops-forced-command" 755
 
 # 3. The settings mailops-host enforces for this user.
 [ -d "$config_dir" ] || step "create $config_dir" install -d -o root -g root -m 0755 -- "$config_dir"
-write_file "$config" 644 "$(printf 'CHASQUID_DIR=%s\nCHASQUID_RESTART=%s\nPATH=%s' "$chasquid_dir" "$restart" "$search_path")"
+# chasquid's data directory, read here once by root: mailops-host must never take it from chasquid.conf, which the
+# restricted key could rewrite.
+data_dir=$(sed -n 's/^[[:space:]]*data_dir:[[:space:]]*"\(.*\)"[[:space:]]*$/\1/p' "$chasquid_dir/chasquid.conf" 2>/dev/null | tail -n 1)
+data_dir=${data_dir:-/var/lib/chasquid}
+write_file "$config" 644 "$(printf 'CHASQUID_DIR=%s\nCHASQUID_RESTART=%s\nDATA_DIR=%s\nPATH=%s' "$chasquid_dir" "$restart" "$data_dir" "$search_path")"
 
 # 4. sudo: exactly mailops-host, as root, without a password.
 rule="$user ALL=(root) NOPASSWD: $prefix/mailops-host --encoded *"

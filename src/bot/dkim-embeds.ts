@@ -26,6 +26,7 @@ export function rotationEmbed(result: DkimRotateResult): APIEmbed {
       { name: 'Verified', value: result.verified ? `a freshly signed message: ${result.verification}` : `**no**: ${result.verification}` },
       { name: 'Old keys', value: retiring },
       { name: 'Record', value: recordBlock(result.selector, result.domain, result.record) },
+      ...(result.recovered === undefined ? [] : [{ name: 'Interrupted rotation', value: result.recovered.join('\n') }]),
     ],
     footer: { text: describeDkimLayout(result.layout) },
   };

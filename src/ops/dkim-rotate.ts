@@ -32,6 +32,7 @@ import { normalizeDomain } from '../validation/domain.ts';
 import { applyChange } from './change.ts';
 import { managedDomains, type OperationContext } from './context.ts';
 import { checkSignature, hostProbe, type SignedMessageProbe } from './dkim-probe.ts';
+import { recoverInterruptedRotations } from './dkim-recovery.ts';
 
 /** TTL of DKIM key records. */
 export const dkimRecordTtl = 3600;
@@ -61,6 +62,8 @@ export interface DkimRotateResult {
   verification: string;
   /** Old selectors kept published (and, 1.14+, signing) until their retirement. */
   retiring: Array<{ selector: string; after: string }>;
+  /** Interrupted rotations of this domain that this one finished or undid first, a sentence each. */
+  recovered?: string[];
 }
 
 const steps = {
@@ -107,9 +110,11 @@ export async function dkimRotate(context: OperationContext, input: DkimRotateInp
   const resolver = new DnsResolver({ server: config.DNS_RESOLVER }).forMailauth;
   const undo: UndoList = [];
   let step: Step = 'prepare';
+  const recovered: string[] = [];
 
   try {
     const activated = await applyChange(context, { operation: 'dkim-rotate', target: domain }, async (journal) => {
+      recovered.push(...await recoverInterruptedRotations(context, domain, layout, () => publishing));
       const before = await readDkimFiles(host, paths, domain, layout);
       const taken = new Set([...before.keys.map((key) => key.selector), ...scheduledSelectors(context.database, domain)]);
       let selector = selectorFor(context.now(), taken);
@@ -151,7 +156,7 @@ export async function dkimRotate(context: OperationContext, input: DkimRotateInp
       return { selector: old.selector, after: after.toISOString() };
     });
     logger.info({ domain, selector, retiring: retiring.map((old) => old.selector) }, 'DKIM key rotated');
-    return { domain, selector, record: activated.record, published: true, active: true, algorithm, layout, verified: true, verification, retiring };
+    return { domain, selector, record: activated.record, published: true, active: true, algorithm, layout, verified: true, verification, retiring, ...(recovered.length > 0 ? { recovered } : {}) };
   } catch (error) {
     if (error instanceof MailopsError && error.message.startsWith(`dkim-rotate ${domain} stopped at step`)) throw error;
     if (step === 'schedule') {

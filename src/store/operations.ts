@@ -56,3 +56,11 @@ export function takeInterrupted(database: DatabaseSync, at: string): OpenOperati
   for (const row of gone) endOperation(database, row.id, 'interrupted', at);
   return gone.map((row) => ({ id: row.id, operation: row.operation, target: row.target, actor: row.actor, pid: row.pid, startedAt: row.started_at, steps: JSON.parse(row.steps) as unknown[] }));
 }
+
+/** Interrupted operations of this kind and target whose steps nobody has finished or undone yet. */
+export function unrecovered(database: DatabaseSync, operation: string, target: string): OpenOperation[] {
+  const rows = database.prepare("SELECT id, operation, target, actor, pid, started_at, steps FROM operations WHERE operation = ? AND target = ? AND outcome = 'interrupted' ORDER BY id").all(operation, target) as
+    Array<{ id: number; operation: string; target: string; actor: string; pid: number; started_at: string; steps: string }>;
+  return rows.map((row) => ({ id: row.id, operation: row.operation, target: row.target, actor: row.actor, pid: row.pid, startedAt: row.started_at, steps: JSON.parse(row.steps) as unknown[] }))
+    .filter((row) => !row.steps.some((step) => (step as { step?: string }).step === 'recovered'));
+}

@@ -164,7 +164,7 @@ describe('check against chasquid 1.15, Knot and the blocklist zones', () => {
       expect(JSON.parse(aliases.stdout).aliases.map((alias: { address: string }) => alias.address)).toContain('mailops-probe-inbox@good.test');
       const again = await main.run('good.test', { probe: true });
       expect(one(again, 'e2e').status).toBe('pass');
-      const setups = database(main.lab).prepare("SELECT count(*) AS n FROM audit WHERE operation = 'probe-setup' AND target = 'good.test'").get() as { n: number };
+      const setups = database(main.lab).prepare("SELECT count(*) AS n FROM audit WHERE operation = 'probe-setup' AND target = 'good.test' AND outcome = 'ok'").get() as { n: number };
       expect(setups.n).toBe(1);
     });
 

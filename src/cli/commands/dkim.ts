@@ -17,6 +17,7 @@ function renderRotation(result: DkimRotateResult): string {
     ['Record', `${dkimRecordName(result.selector, result.domain)} TXT "${result.record}"`],
     ['Verified', result.verified ? `a freshly signed message: ${result.verification}` : `NO — ${result.verification}`],
     ['Retiring', result.retiring.length === 0 ? 'nothing (there was no previous key)' : result.retiring.map((old) => `${old.selector} after ${old.after}`).join(', ')],
+    ...(result.recovered ?? []).map((sentence): [string, string] => ['First', sentence]),
   ]);
 }
 
