@@ -3,13 +3,13 @@
 //
 // Only when CHASQUID_DIR is the top of its own work tree: under etckeeper (/etc as one repository) the operator's
 // tool commits, and we must not commit half of someone else's index. Changes found uncommitted before ours are
-// committed first, as they are, with a message that says so, so that our commit holds only our change. Our backup
-// directory is kept out of the repository through .git/info/exclude (local, not a tracked file). Commits run the
-// repository's own hooks; if one refuses, the change stays applied and the failure is reported, not hidden.
+// committed first, as they are, with a message that says so, so that our commit holds only our change.
+// mailops-host keeps our own directories, private keys and users files (password hashes) out of the repository
+// through .git/info/exclude (local, not a tracked file), and runs git with no hooks: nothing in .git can make a commit
+// run a program as root.
 
+import { RemoteCommandError } from '../host/connection.ts';
 import type { MailHost } from '../host/mail-host.ts';
-
-const backupPattern = '/.mailops-backup/';
 
 export class ConfigRepository {
   readonly #host: MailHost;
@@ -20,13 +20,21 @@ export class ConfigRepository {
     this.#dir = dir;
   }
 
-  /** Whether CHASQUID_DIR is the top of a git work tree (and git is installed); checked once per connection. */
+  /**
+   * Whether CHASQUID_DIR is the top of a git work tree of its own; checked once per connection. A repository that
+   * git cannot read (or one mailops-host refuses) is an error, never "not a repository": its changes would go
+   * uncommitted without anyone knowing.
+   */
   isRepository(): Promise<boolean> {
     return this.#host.connection.once(`git-repository:${this.#dir}`, async () => {
       const result = await this.#host.verbs.call('git', ['toplevel']);
-      if (result.code !== 0 || result.stdout.toString('utf8').trim() !== this.#dir) return false;
-      await this.#host.verbs.callOk('git', ['exclude', backupPattern]);
-      return true;
+      const answer = result.stdout.toString('utf8').trim();
+      if (result.code === 0 && answer === 'none') return false;
+      if (result.code !== 0) {
+        throw new RemoteCommandError('git in CHASQUID_DIR', result,
+          `${this.#dir}/.git exists but cannot be used; fix it (or remove it if CHASQUID_DIR should not be kept in git), then try again.`);
+      }
+      return answer === this.#dir;
     });
   }
 
