@@ -60,7 +60,7 @@ export async function dkimRetire(context: OperationContext, input: { publishing:
           retirable.push(entry);
         }
         // The key stops signing before its record goes: a message signed a moment earlier still finds its key.
-        if (changedFiles.length > 0) await restartDaemon(context.host, context.config.CHASQUID_RESTART);
+        if (changedFiles.length > 0) await restartDaemon(context.host, context.config.CHASQUID_RESTART, context.chasquidDir);
         for (const entry of retirable) {
           try {
             await publishing.unpublish({ name: dkimRecordName(entry.selector, domain), value: entry.record, ttl: dkimRecordTtl });
