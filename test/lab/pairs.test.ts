@@ -4,7 +4,7 @@
 // file; a cert-renew whose rollback fails because chasquid.conf broke meanwhile names chasquid.conf as the cause.
 
 import { generateKeyPairSync, X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restartDaemon } from '../../src/chasquid/daemon.ts';
@@ -101,6 +101,22 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificate pairs and restar
     }
     expect(lab.chasquidPid()).not.toBe(pid);
   });
+
+  if (build === '1.15') {
+    it('refuses a restart while a domains/<d>/dkim:<selector>.pem is not a private key (built-in signing loads it at start-up)', async () => {
+      const keyFile = path.join(lab.chasquidDir, 'domains/example.test/dkim:20260101.pem');
+      writeFileSync(keyFile, 'not a key\n');
+      try {
+        await expect(restartDaemon(host, parseConfig(lab.env).CHASQUID_RESTART, lab.chasquidDir)).rejects.toThrow(
+          /domains\/example\.test\/dkim:20260101\.pem: it is not a private key \(.*\); chasquid does not start with it/);
+        // What chasquid itself does with that file: it does not come back.
+        await expect(restartDaemon(host, parseConfig(lab.env).CHASQUID_RESTART)).rejects.toThrow(/did not come back/);
+      } finally {
+        rmSync(keyFile);
+        await restartDaemon(host, parseConfig(lab.env).CHASQUID_RESTART, lab.chasquidDir);
+      }
+    });
+  }
 
   if (build === '1.11') {
     it('refuses a restart while a domain\'s dkim_selector has no dkim_privkey.pem (1.11 hook layout)', async () => {
