@@ -10,7 +10,8 @@ function render(result: StatusResult) {
     ? `running (${result.service.processes.map((process) => `pid ${process.pid} as ${process.user}`).join(', ')})`
     : '**NOT RUNNING**';
   const certificates = result.certificates.length === 0 ? 'none' : result.certificates.map((certificate) =>
-    certificate.notAfter === undefined ? `${certificate.name} (unreadable)` : `${certificate.name}: expires ${certificate.notAfter.slice(0, 10)}, ${certificate.daysLeft} days left`).join('\n');
+    (certificate.notAfter === undefined ? `${certificate.name} (unreadable)` : `${certificate.name}: expires ${certificate.notAfter.slice(0, 10)}, ${certificate.daysLeft} days left`) +
+    (certificate.pairProblems.length === 0 ? '' : ` — **broken pair**: ${certificate.pairProblems.join('; ')}; chasquid will not start with it: /mail cert-renew`)).join('\n');
   return {
     title: `Mail host ${result.hostname ?? result.host}`,
     color: running ? colours.ok : colours.fail,

@@ -8,7 +8,7 @@ import { runCli } from './cli.ts';
 
 // The commands of interface.md, in its order.
 const interfaceCommands = ['user-add', 'passwd', 'user-remove', 'users', 'alias-set', 'alias-remove', 'aliases', 'dkim-rotate',
-  'dkim-show', 'cert-renew', 'cert-status', 'check', 'dns-diff', 'status', 'run-job', 'start'];
+  'dkim-show', 'dkim-retire', 'cert-renew', 'cert-status', 'check', 'dns-diff', 'status', 'run-job', 'start'];
 
 describe('mailops', () => {
   it('lists every command of the interface in --help', async () => {

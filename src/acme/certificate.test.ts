@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkPair, covers, missingNames } from './certificate.ts';
+import { checkPair, covers, installedPairProblems, missingNames, pairMismatch } from './certificate.ts';
 
 /** A CA and a leaf it signs for `names` (openssl), as PEM. */
 function makePair(names: string[], days = 30): { fullchain: string; privkey: string; otherKey: string } {
@@ -46,5 +46,21 @@ describe('certificate checks', () => {
     expect(checkPair({ fullchain: pair.fullchain, privkey: pair.otherKey }, ['mail.example.com'], new Date()).problems)
       .toEqual(['the private key does not belong to the certificate']);
     expect(checkPair({ fullchain: 'nothing', privkey: pair.privkey }, [], new Date()).problems).toEqual(['the certificate file holds no certificate']);
+  });
+
+  it('says of an installed pair which file is wrong: a key that does not belong, a missing file, a chain out of order', () => {
+    const pair = makePair(['mail.example.com']);
+    expect(installedPairProblems('certs/mail.example.com', pair).problems).toEqual([]);
+    expect(installedPairProblems('certs/mail.example.com', { ...pair, privkey: pair.otherKey }).problems)
+      .toEqual(['certs/mail.example.com/privkey.pem does not belong to the certificate in certs/mail.example.com/fullchain.pem']);
+    expect(installedPairProblems('certs/m', { fullchain: pair.fullchain, privkey: undefined })).toMatchObject({ problems: ['certs/m/privkey.pem is missing'], facts: { names: ['mail.example.com'] } });
+    const reversed = pair.fullchain.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/g)!.reverse().join('');
+    expect(installedPairProblems('certs/m', { fullchain: reversed, privkey: pair.privkey }, ['mail.example.com']).problems).toEqual([
+      'certs/m/privkey.pem does not belong to the certificate in certs/m/fullchain.pem',
+      'certs/m/fullchain.pem: certificate 1 of the chain is not signed by certificate 2',
+      'certs/m/fullchain.pem does not cover mail.example.com (it has no DNS names)',
+    ]);
+    // An expired pair still matches: its dates are judged elsewhere (days left, renewal).
+    expect(pairMismatch(makePair(['old.example.com'], 1)).problems).toEqual([]);
   });
 });

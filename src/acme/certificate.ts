@@ -71,10 +71,28 @@ export function missingNames(names: readonly string[], wanted: readonly string[]
 export interface PairCheck {
   facts: CertificateFacts | undefined;
   problems: string[];
+  /** The leaf, when the chain holds one. */
+  leaf?: X509Certificate;
 }
 
-/** Every reason this pair must not be installed for `wanted` names (none: it is fit). */
-export function checkPair(pair: CertificatePair, wanted: readonly string[], now: Date): PairCheck {
+/**
+ * Whether a certificate and key belong together as chasquid loads them — one function for every place that asks
+ * (installing, cert-status, status, the tls check, cert-renew's "is it due", the check before a restart): the chain
+ * parses and holds a certificate, the key parses and belongs to the first certificate (the leaf), each certificate
+ * is signed by the next one, and the leaf covers every name in `wanted`. Validity dates are not judged here: an
+ * expired certificate is a matching pair (reported by its days left), a mismatched one is broken at any date.
+ */
+export function pairMismatch(pair: CertificatePair, wanted: readonly string[] = []): PairCheck {
+  const { facts, problems, leaf } = keyAndChainProblems(pair);
+  return { facts, problems: facts ? [...problems, ...nameProblems(facts, wanted)] : problems, ...(leaf ? { leaf } : {}) };
+}
+
+function nameProblems(facts: CertificateFacts, wanted: readonly string[]): string[] {
+  const missing = missingNames(facts.names, wanted);
+  return missing.length > 0 ? [`the certificate does not cover ${missing.join(', ')} (it has ${facts.names.join(', ') || 'no DNS names'})`] : [];
+}
+
+function keyAndChainProblems(pair: CertificatePair): PairCheck {
   const problems: string[] = [];
   let chain: X509Certificate[];
   try {
@@ -98,11 +116,48 @@ export function checkPair(pair: CertificatePair, wanted: readonly string[], now:
       problems.push(`certificate ${index + 1} of the chain is not signed by certificate ${index + 2}`);
     }
   });
+  return { facts, problems, leaf };
+}
+
+/** The files of an installed pair as read from certs/<name>/ (undefined: the file is missing). */
+export interface InstalledPairFiles {
+  fullchain: string | undefined;
+  privkey: string | undefined;
+}
+
+/**
+ * What is wrong with the pair installed in `dir` (certs/<name>, for messages), in words that name the file: a file
+ * missing, or `pairMismatch`'s reasons. Empty when the pair matches. chasquid refuses to start on a key that does
+ * not match its certificate, and skips a directory that lacks one of the two files.
+ */
+export function installedPairProblems(dir: string, files: InstalledPairFiles, wanted: readonly string[] = []): PairCheck {
+  const missing = (['fullchain', 'privkey'] as const).filter((file) => files[file] === undefined).map((file) => `${dir}/${file}.pem`);
+  if (files.fullchain === undefined || files.privkey === undefined) {
+    let leaf: X509Certificate | undefined;
+    try {
+      leaf = files.fullchain === undefined ? undefined : parseChain(files.fullchain)[0];
+    } catch {
+      leaf = undefined;
+    }
+    return { facts: leaf ? certificateFacts(leaf) : undefined, problems: [`${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} missing`], ...(leaf ? { leaf } : {}) };
+  }
+  const { facts, problems, leaf } = pairMismatch({ fullchain: files.fullchain, privkey: files.privkey }, wanted);
+  const named = problems.map((problem) => problem
+    .replace('the private key does not belong to the certificate', `${dir}/privkey.pem does not belong to the certificate in ${dir}/fullchain.pem`)
+    .replace(/^the private key /, `${dir}/privkey.pem: the private key `)
+    .replace(/^the certificate (chain|file) /, `${dir}/fullchain.pem: the certificate $1 `)
+    .replace(/^certificate ([0-9]+) of the chain /, `${dir}/fullchain.pem: certificate $1 of the chain `)
+    .replace(/^the certificate does not cover /, `${dir}/fullchain.pem does not cover `));
+  return { facts, problems: named, ...(leaf ? { leaf } : {}) };
+}
+
+/** Every reason this pair must not be installed for `wanted` names (none: it is fit). */
+export function checkPair(pair: CertificatePair, wanted: readonly string[], now: Date): PairCheck {
+  const { facts, problems } = keyAndChainProblems(pair);
+  if (!facts) return { facts, problems };
   if (now < facts.notBefore) problems.push(`the certificate is not valid before ${facts.notBefore.toISOString()}`);
   if (now >= facts.notAfter) problems.push(`the certificate expired on ${facts.notAfter.toISOString()}`);
-  const missing = missingNames(facts.names, wanted);
-  if (missing.length > 0) problems.push(`the certificate does not cover ${missing.join(', ')} (it has ${facts.names.join(', ') || 'no DNS names'})`);
-  return { facts, problems };
+  return { facts, problems: [...problems, ...nameProblems(facts, wanted)] };
 }
 
 const dayMs = 24 * 60 * 60 * 1000;

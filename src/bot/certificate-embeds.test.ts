@@ -6,7 +6,7 @@ import { colours, fitEmbeds } from './render.ts';
 const notAfter = '2025-09-01T00:00:00.000Z';
 const certificate: InstalledCertificate = {
   name: 'mail.example.com', names: ['mail.example.com'], issuer: 'R11', notBefore: '2025-06-03T00:00:00.000Z', notAfter, daysLeft: 60, renewDue: false,
-  renewReason: 'more than a third of its lifetime is left', served: [25, 465, 587], fingerprint: 'AA',
+  renewReason: 'more than a third of its lifetime is left', served: [25, 465, 587], fingerprint: 'AA', pairProblems: [],
 };
 const listener = (port: number, served: ListenerStatus['served'] = { names: ['mail.example.com'], issuer: 'R11', notAfter, fingerprint: 'AA', installed: 'mail.example.com' }): ListenerStatus =>
   ({ service: port === 465 ? 'submission-tls' : port === 25 ? 'smtp' : 'submission', host: '192.0.2.1', port, served, error: undefined });

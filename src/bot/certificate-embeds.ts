@@ -40,7 +40,8 @@ const marks: Record<Finding, string> = { ok: '✅', warn: '⚠️', fail: '❌' 
 const findingColours: Record<Finding, number> = { ok: colours.ok, warn: colours.warn, fail: colours.fail };
 
 function certificateFinding(certificate: InstalledCertificate): Finding {
-  if (certificate.notAfter === undefined || (certificate.daysLeft ?? 0) <= 0) return 'fail';
+  // A pair whose key does not match: chasquid will not start with it on its next restart.
+  if (certificate.notAfter === undefined || (certificate.daysLeft ?? 0) <= 0 || certificate.pairProblems.some((problem) => !/ does not cover /.test(problem))) return 'fail';
   return certificate.renewDue ? 'warn' : 'ok';
 }
 

@@ -21,7 +21,7 @@ describe('the dkim-rotate embed', () => {
 });
 
 describe('the dkim-show embed', () => {
-  const show = (selectors: DkimShowResult['selectors']): DkimShowResult => ({ domain: 'example.com', layout: 'hook', selectors });
+  const show = (selectors: DkimShowResult['selectors']): DkimShowResult => ({ domain: 'example.com', layout: 'hook', selectors, orphans: [] });
 
   it('is green when every key is published, and lists each with its state', () => {
     const embed = selectorsEmbed(show([

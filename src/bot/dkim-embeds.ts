@@ -1,6 +1,7 @@
 // DKIM results as Discord embeds: a rotation (/mail dkim-rotate) and a domain's selectors (/mail dkim-show). Records
 // are shown as zone-file lines in code blocks, split into 255-byte strings, ready to paste into a DNS panel.
 
+import { describeOrphan } from '../ops/orphan-records.ts';
 import type { APIEmbed, APIEmbedField } from 'discord.js';
 import { dkimRecordName } from '../chasquid/dkim-key.ts';
 import { describeDkimLayout } from '../chasquid/version.ts';
@@ -50,10 +51,14 @@ export function selectorsEmbed(result: DkimShowResult): APIEmbed {
   // An active key that DNS does not publish breaks signing; an old one still in use by messages in transit hurts less.
   const colour = result.selectors.some((selector) => selector.active && !selector.published) ? colours.fail
     : result.selectors.some((selector) => !selector.published) ? colours.warn : colours.ok;
+  const orphans = result.orphans.length === 0 ? [] : [{
+    name: `Orphan records (${result.orphans.length})`,
+    value: `${result.orphans.map((orphan) => `• ${describeOrphan(orphan)}`).join('\n')}\nRemove them: \`/mail dkim-retire domain:${result.domain} prune:true\``.slice(0, 1024),
+  }];
   return {
     title,
-    color: colour,
-    fields: result.selectors.map((selector) => selectorField(result.domain, selector)),
+    color: colour === colours.ok && orphans.length > 0 ? colours.warn : colour,
+    fields: [...result.selectors.map((selector) => selectorField(result.domain, selector)), ...orphans],
     footer: { text: describeDkimLayout(result.layout) },
   };
 }

@@ -1,6 +1,7 @@
 // DNS drift as a Discord embed: one field per drifting record (name and type), its reason, and what was expected
 // against what DNS answers, as a code block. Used by /mail dns-diff and by the dns-drift job's alerts.
 
+import type { OrphanRecord } from '../ops/orphan-records.ts';
 import type { APIEmbed } from 'discord.js';
 import { presentValues, type DriftEntry } from '../dns/drift.ts';
 import { colours } from './render.ts';
@@ -21,8 +22,10 @@ export function driftFields(entries: readonly DriftEntry[]): NonNullable<APIEmbe
   });
 }
 
-export function driftEmbed(input: { domain: string; drift: readonly DriftEntry[]; records: number; accepted: { at: string; by: string }; acceptedNow: boolean }): APIEmbed {
-  const accepted = input.acceptedNow ? 'The current answers are now the accepted state.' : `Accepted state recorded ${input.accepted.at.slice(0, 16).replace('T', ' ')} UTC by ${input.accepted.by}.`;
+export function driftEmbed(input: { domain: string; drift: readonly DriftEntry[]; records: number; accepted: { at: string; by: string }; acceptedNow: boolean; orphans?: readonly OrphanRecord[] }): APIEmbed {
+  const orphans = (input.orphans ?? []).length === 0 ? ''
+    : `\nOrphan records mailops made (not drift): ${(input.orphans ?? []).map((orphan) => orphan.name).join(', ')} — remove them with \`/mail dkim-retire domain:${input.domain} prune:true\`.`;
+  const accepted = (input.acceptedNow ? 'The current answers are now the accepted state.' : `Accepted state recorded ${input.accepted.at.slice(0, 16).replace('T', ' ')} UTC by ${input.accepted.by}.`) + orphans;
   if (input.drift.length === 0) {
     return { title: `✅ ${input.domain}: no DNS drift`, color: colours.ok, description: `${input.records} record sets match what is expected.\n${accepted}` };
   }

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import type { MailHost } from '../host/mail-host.ts';
 import { notFound } from '../host/verbs.ts';
+import { assertRestartable } from './preflight.ts';
 import { parseChasquidVersion, type ChasquidVersion } from './version.ts';
 
 export interface DaemonProcess {
@@ -64,8 +65,14 @@ export function chasquidVersion(host: MailHost): Promise<ChasquidVersion> {
   });
 }
 
-/** Restarts chasquid with CHASQUID_RESTART (an argument vector, no shell) and fails with its error output. */
-export async function restartDaemon(host: MailHost, command: readonly string[]): Promise<void> {
+/**
+ * Restarts chasquid with CHASQUID_RESTART (an argument vector, no shell) and fails with its error output. Given the
+ * configuration directory, it first checks what chasquid will load (preflight.ts) and refuses — nothing restarted,
+ * the error naming each file and its problem — when chasquid would not come back. Every caller should pass it; it is
+ * optional only until every caller does.
+ */
+export async function restartDaemon(host: MailHost, command: readonly string[], chasquidDir?: string): Promise<void> {
+  if (chasquidDir !== undefined) await assertRestartable(host, chasquidDir, await chasquidVersion(host));
   await host.verbs.callOk('restart', command, { timeoutMs: 120_000 },
     'chasquid did not restart cleanly; check its log on the host (journalctl -u chasquid) and CHASQUID_RESTART.');
 }

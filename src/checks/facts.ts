@@ -1,8 +1,7 @@
 // What the checks of one run know about the domain and the mail host, each fact fetched once, on first use, and shared
 // by every check that needs it (DNS answers are shared by the resolver the same way). Nothing here judges anything.
 
-import { X509Certificate } from 'node:crypto';
-import path from 'node:path';
+import { inspectInstalledPair } from '../acme/installed-pair.ts';
 import { parseChasquidConf, type ChasquidSettings } from '../chasquid/config-file.ts';
 import { chasquidVersion } from '../chasquid/daemon.ts';
 import { chasquidHostname } from '../chasquid/hostname.ts';
@@ -166,12 +165,9 @@ export class CheckFacts {
   }
 
   async #certificate(name: string): Promise<InstalledCertificate | undefined> {
-    const pem = await this.env.host.files.read(path.posix.join(this.paths.certificateDir(name), 'fullchain.pem')).catch(() => undefined);
-    if (pem === undefined) return undefined;
-    try {
-      return { name, certificate: new X509Certificate(pem) };
-    } catch {
-      return undefined;
-    }
+    const pair = await inspectInstalledPair(this.env.host, this.paths, name).catch(() => undefined);
+    if (pair?.leaf === undefined) return undefined;
+    return { name, certificate: pair.leaf, pairProblems: pair.problems };
   }
+
 }

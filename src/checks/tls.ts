@@ -24,6 +24,8 @@ export interface InstalledCertificate {
   /** The directory under certs/. */
   name: string;
   certificate: X509Certificate;
+  /** What is wrong with the pair in certs/<name>/ (certificate.ts, installedPairProblems); empty when it matches. */
+  pairProblems?: string[];
 }
 
 export interface TlsInput {
@@ -76,6 +78,12 @@ function judge(input: TlsInput, probe: TlsProbe): Verdict {
   const own = installed.find((entry) => entry.name === hostname) ?? installed.find((entry) => entry.certificate.fingerprint256 === leaf.fingerprint256);
   if (own === undefined) {
     return { status: 'fail', text: 'the served certificate is not installed on the host', fix: `Install a certificate for ${hostname} in certs/${hostname}/: mailops cert-renew --force` };
+  }
+  // The listener may still serve a good certificate loaded earlier, but chasquid does not start with this pair.
+  const broken = (own.pairProblems ?? []).filter((problem) => !/ does not cover /.test(problem));
+  if (broken.length > 0) {
+    return { status: 'fail', text: `the installed pair is broken: ${broken.join('; ')} — chasquid will not start with it on its next restart`,
+      fix: `Install a matching certificate and key in certs/${own.name}/: mailops cert-renew` };
   }
   if (own.certificate.fingerprint256 !== leaf.fingerprint256) {
     return { status: 'fail', text: `serves a certificate (expires ${notAfter.toISOString().slice(0, 10)}) other than certs/${own.name}/fullchain.pem (expires ${new Date(own.certificate.validTo).toISOString().slice(0, 10)})`,

@@ -6,7 +6,7 @@ import { aliasesCommand, aliasRemoveCommand, aliasSetCommand } from './commands/
 import { certRenewCommand } from './commands/cert-renew.ts';
 import { certStatusCommand } from './commands/cert-status.ts';
 import { checkCommand } from './commands/check.ts';
-import { dkimRotateCommand, dkimShowCommand } from './commands/dkim.ts';
+import { dkimRetireCommand, dkimRotateCommand, dkimShowCommand } from './commands/dkim.ts';
 import { dnsDiffCommand } from './commands/dns-diff.ts';
 import { runJobCommand } from './commands/run-job.ts';
 import { passwdCommand, userAddCommand, userRemoveCommand, usersCommand } from './commands/senders.ts';
@@ -23,6 +23,7 @@ export const commands: CliCommand[] = [
   aliasesCommand,
   dkimRotateCommand,
   dkimShowCommand,
+  dkimRetireCommand,
   certRenewCommand,
   certStatusCommand,
   checkCommand,

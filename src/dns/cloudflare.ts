@@ -9,6 +9,9 @@
 // Every request carries `Authorization: Bearer <token>`; bodies are JSON. Every answer is an envelope
 // `{success, errors: [{code, message}], result}`. TXT content is sent as quoted character-strings of at most 255 bytes
 // (`"…" "…"`), which is what the API asks for and how it returns long values; comparisons parse that form back.
+// A create or delete whose answer never came (a timeout, a dropped connection) may have been carried out: the zone's
+// records are listed again until the API answers, and the outcome is told as it is (see rfc2136.ts: applied, not
+// applied — `dns-update-not-applied` — or unknown — `dns-update-unverified`).
 
 import { failedError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -23,6 +26,8 @@ export interface CloudflareSettings {
   /** The API base URL (tests point it at a local fake). */
   baseUrl?: string;
   timeoutMs?: number;
+  /** How long to keep asking whether a create or delete without an answer was carried out (default 30 s). */
+  verifyTimeoutMs?: number;
 }
 
 interface Envelope<T> {
@@ -94,14 +99,51 @@ export class CloudflarePublisher implements DnsPublisher {
       await this.#call('PATCH', `/zones/${zone.id}/dns_records/${existing.id}`, { ttl: record.ttl });
       return;
     }
-    await this.#call('POST', `/zones/${zone.id}/dns_records`, { type: 'TXT', name: record.name, content: presentTxtValue(record.value), ttl: record.ttl });
+    await this.#settled(zone, record, true, () => this.#call('POST', `/zones/${zone.id}/dns_records`, { type: 'TXT', name: record.name, content: presentTxtValue(record.value), ttl: record.ttl }));
     this.#settings.logger.debug({ zone: zone.name, name: record.name }, 'Cloudflare TXT record created');
   }
 
   async remove(record: TxtRecord): Promise<void> {
     const zone = await this.#zoneOf(record.name);
     const matching = (await this.#records(zone.id, record.name)).filter((item) => parseTxtContent(item.content) === record.value);
-    for (const item of matching) await this.#call('DELETE', `/zones/${zone.id}/dns_records/${item.id}`);
+    for (const item of matching) await this.#settled(zone, record, false, () => this.#call('DELETE', `/zones/${zone.id}/dns_records/${item.id}`), item.id);
+  }
+
+  /**
+   * Runs a create (`present`) or delete; when its answer was lost, asks the API what the zone holds now and succeeds
+   * only if the change is there.
+   */
+  async #settled(zone: { id: string; name: string }, record: TxtRecord, present: boolean, change: () => Promise<unknown>, recordId?: string): Promise<void> {
+    try {
+      await change();
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'cloudflare-unreachable') throw error;
+      const what = `${present ? 'adding' : 'removing'} a TXT record at ${record.name}`;
+      const deadline = Date.now() + (this.#settings.verifyTimeoutMs ?? 30_000);
+      let pause = 500;
+      let lastError = '';
+      for (;;) {
+        try {
+          const records = await this.#records(zone.id, record.name);
+          const there = recordId === undefined ? records.some((item) => parseTxtContent(item.content) === record.value) : records.some((item) => item.id === recordId);
+          if (there === present) {
+            this.#settings.logger.warn({ zone: zone.name, name: record.name }, `the Cloudflare API's answer was lost, but the zone shows the change: the record is ${present ? 'published' : 'removed'}`);
+            return;
+          }
+          throw failedError('dns-update-not-applied', `The Cloudflare API did not answer ${what} (${(error as Error).message}) Asked afterwards, the zone ${present ? 'does not have the record: it was not published' : 'still has the record: it was not removed'}.`,
+            { hint: 'Nothing changed in DNS. Run the command again.' });
+        } catch (verifying) {
+          if ((verifying as { code?: string }).code === 'dns-update-not-applied') throw verifying;
+          lastError = (verifying as Error).message;
+        }
+        if (Date.now() + pause >= deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        pause = Math.min(pause * 2, 4000);
+      }
+      throw failedError('dns-update-unverified', `The Cloudflare API did not answer ${what} (${(error as Error).message}) Asking afterwards failed too (${lastError}), so the record may or may not be ${present ? 'published' : 'removed'}.`,
+        { hint: `Look at the TXT records of ${record.name} in the Cloudflare dashboard. Running the command again is safe: adding a value that is there, or removing one that is gone, changes nothing.` });
+    }
   }
 
   #zoneOf(name: string): Promise<{ id: string; name: string }> {

@@ -11,6 +11,12 @@ import { knownServerPorts, resolverFor } from './resolver.ts';
 import { Rfc2136Publisher } from './rfc2136.ts';
 import type { TxtRecord } from './txt.ts';
 
+/**
+ * A provider's change either happened or did not, and callers are told which: when its answer is lost (a timeout, a
+ * dropped connection), rfc2136 and cloudflare ask the primary or the API whether the change is there and succeed only
+ * if it is; otherwise they fail with `dns-update-not-applied` (asked afterwards: nothing changed) or
+ * `dns-update-unverified` (it could not be asked: the record may or may not be there; the hint names it).
+ */
 export interface DnsPublisher {
   readonly kind: 'rfc2136' | 'cloudflare' | 'manual';
   /** Adds this value at the name; other values there stay. Adding a value that is there already changes nothing. */

@@ -6,8 +6,15 @@
 // not trusted, whatever its status says. Refusals are explained by what they mean for the operator: a wrong secret
 // (BADSIG), an unknown key name or algorithm (BADKEY), a clock off by minutes (BADTIME), a key without the right
 // to update the zone (REFUSED), a server that is not the primary for it (NOTAUTH).
+//
+// An UPDATE whose answer never came (no answer in time, or the connection closed) may still have been applied: the
+// primary is then asked for the record, over TCP, until it answers or the verification time is up, and the outcome is
+// told as it is — applied (the call succeeds, with a warning in the log), not applied (`dns-update-not-applied`), or
+// unknown (`dns-update-unverified`, naming the record to look at). A connection that could not be made at all is a
+// plain failure: nothing was sent.
 
 import { randomInt } from 'node:crypto';
+import packet from 'dns-packet';
 import type { HostPort, TsigKey } from '../config.ts';
 import { failedError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -15,7 +22,7 @@ import { exchangeTcp, formatServer } from './exchange.ts';
 import type { DnsPublisher } from './publisher.ts';
 import { findZone, resolverFor } from './resolver.ts';
 import { signMessage, verifyResponse } from './tsig.ts';
-import type { TxtRecord } from './txt.ts';
+import { joinTxt, type TxtRecord } from './txt.ts';
 import { buildUpdate, type UpdateChange } from './update-message.ts';
 
 export interface Rfc2136Settings {
@@ -24,7 +31,12 @@ export interface Rfc2136Settings {
   now: () => Date;
   logger: Logger;
   timeoutMs?: number;
+  /** How long to keep asking the primary whether an UPDATE without an answer was applied (default 20 s). */
+  verifyTimeoutMs?: number;
 }
+
+/** Errors of exchangeTcp after which the UPDATE may have reached the server and been applied. */
+const answerLost = new Set(['dns-server-timeout', 'dns-server-closed']);
 
 const rcodeNames: Record<number, string> = { 0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED',
   6: 'YXDOMAIN', 7: 'YXRRSET', 8: 'NXRRSET', 9: 'NOTAUTH', 10: 'NOTZONE' };
@@ -62,7 +74,13 @@ export class Rfc2136Publisher implements DnsPublisher {
     const zone = await findZone(change.record.name, resolverFor(server));
     const id = randomInt(0, 65536);
     const signed = signMessage(buildUpdate(zone, [change], id), key, { now: now() });
-    const response = await exchangeTcp(server, signed.message, this.#settings.timeoutMs ?? 10_000);
+    let response: Buffer;
+    try {
+      response = await exchangeTcp(server, signed.message, this.#settings.timeoutMs ?? 10_000);
+    } catch (error) {
+      if (!answerLost.has((error as { code?: string }).code ?? '')) throw error;
+      return this.#settleLostAnswer(change, zone, error as Error);
+    }
     if (response.length < 12 || response.readUInt16BE(0) !== id) {
       throw failedError('dns-update-garbled', `The DNS server ${where} sent an answer that does not belong to our UPDATE.`,
         { hint: 'Check that RFC2136_SERVER is a DNS server; then try again.' });
@@ -92,5 +110,47 @@ export class Rfc2136Publisher implements DnsPublisher {
         { hint: hints[rcodeName] ?? 'Look at the DNS server\'s log for the reason.' });
     }
     logger.debug({ zone, name: change.record.name, action: change.action, server: where }, 'DNS UPDATE applied');
+  }
+
+  /** What the primary has at the record's name now: its TXT values. */
+  async #valuesAtPrimary(name: string, timeoutMs: number): Promise<string[]> {
+    const query = packet.encode({ type: 'query', id: randomInt(0, 65536), flags: 0, questions: [{ type: 'TXT', class: 'IN', name }] });
+    const answer = packet.decode(await exchangeTcp(this.#settings.server, query, timeoutMs));
+    const rcode = (answer.flags ?? 0) & 0xf;
+    if (rcode !== 0 && rcode !== 3) throw new Error(`it answered ${rcodeNames[rcode] ?? `RCODE ${rcode}`}`);
+    return (answer.answers ?? []).flatMap((record) => (record.type === 'TXT' && record.name.toLowerCase() === name.toLowerCase()
+      ? [joinTxt((Array.isArray(record.data) ? record.data : [record.data]).map((part) => (Buffer.isBuffer(part) ? part.toString('utf8') : String(part))))] : []));
+  }
+
+  async #settleLostAnswer(change: UpdateChange, zone: string, lost: Error): Promise<void> {
+    const { server, logger } = this.#settings;
+    const where = formatServer(server);
+    const { name, value } = change.record;
+    const adding = change.action === 'add';
+    const what = `${adding ? 'adding' : 'removing'} a TXT record at ${name}`;
+    const deadline = Date.now() + (this.#settings.verifyTimeoutMs ?? 20_000);
+    let pause = 250;
+    let lastError = '';
+    for (;;) {
+      try {
+        const present = (await this.#valuesAtPrimary(name, Math.max(1000, Math.min(5000, deadline - Date.now())))).includes(value);
+        if (present === adding) {
+          logger.warn({ zone, name, action: change.action, server: where }, `the answer to the DNS UPDATE was lost, but the primary shows it applied: the record is ${adding ? 'published' : 'removed'}`);
+          return;
+        }
+        throw failedError('dns-update-not-applied',
+          `The DNS server ${where} did not answer ${what} (zone ${zone}): ${lost.message} Asked afterwards, it ${adding ? 'does not have the record: it was not published' : 'still has the record: it was not removed'}.`,
+          { hint: 'Nothing changed in DNS. Check that the server is not overloaded and answers over TCP, then run the command again.' });
+      } catch (error) {
+        if ((error as { code?: string }).code === 'dns-update-not-applied') throw error;
+        lastError = (error as Error).message;
+      }
+      if (Date.now() + pause >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      pause = Math.min(pause * 2, 2000);
+    }
+    throw failedError('dns-update-unverified',
+      `The DNS server ${where} did not answer ${what} (zone ${zone}): ${lost.message} It could not be asked afterwards whether it applied the change (${lastError}), so the record may or may not be ${adding ? 'published' : 'removed'}.`,
+      { hint: `Look at ${name} TXT on the primary (dig @${server.host} -p ${server.port} ${name} TXT). Running the command again is safe: adding a value that is there, or removing one that is gone, changes nothing.` });
   }
 }

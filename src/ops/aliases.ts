@@ -100,7 +100,7 @@ export async function setAlias(context: OperationContext, input: { address: stri
     expected.set(loaded.aliases.get(address.local)?.key ?? address.local, JSON.stringify([targets, null]));
     const created = await files.ensureDomainDirectory(address.domain);
     const repaired = await writeChecked(files, loaded, rules, before, expected);
-    if (created) await restartDaemon(context.host, context.config.CHASQUID_RESTART);
+    if (created) await restartDaemon(context.host, context.config.CHASQUID_RESTART, context.chasquidDir);
     const warnings: string[] = [];
     if (address.local !== '*' && loaded.users.has(address.local)) {
       warnings.push(`${address.address} is also a sender; chasquid delivers its mail to the alias targets, not to the sender's own mailbox.`);

@@ -6,20 +6,21 @@
 // talks to the CA and DNS, not the host, and may wait minutes for DNS); installing runs as one change under
 // applyChange, after the pair was checked.
 
-import type { X509Certificate } from 'node:crypto';
-import path from 'node:path';
 import { accountKeyFile } from '../acme/account.ts';
-import { certificateFacts, missingNames, parseChain, type CertificatePair } from '../acme/certificate.ts';
+import { missingNames, type CertificatePair } from '../acme/certificate.ts';
 import { issueCertificate, renewalWindow, type AcmeSettings } from '../acme/client.ts';
 import { assertInstallable, installCertificate } from '../acme/install.ts';
+import { inspectInstalledPair, pairDirLabel } from '../acme/installed-pair.ts';
 import { decideRenewal } from '../acme/renewal.ts';
 import { parseChasquidConf } from '../chasquid/config-file.ts';
+import { chasquidVersion } from '../chasquid/daemon.ts';
+import { describePreflight, preflightProblems, type PreflightProblem } from '../chasquid/preflight.ts';
 import { chasquidHostname } from '../chasquid/hostname.ts';
 import { tlsListeners } from '../chasquid/listeners.ts';
 import { ChasquidPaths } from '../chasquid/paths.ts';
 import { requireSettings, type Config } from '../config.ts';
 import type { RecordPublishing } from '../dns/publisher.ts';
-import { failedError } from '../errors.ts';
+import { failedError, MailopsError } from '../errors.ts';
 import { normalizeDomain } from '../validation/domain.ts';
 import { applyChange, type ChangeContext } from './change.ts';
 import type { OperationContext } from './context.ts';
@@ -82,26 +83,33 @@ export async function certRenew(context: OperationContext, input: CertRenewInput
   const acme = acmeSettings(config);
   const target = await certificateTarget(context, config.CERT_EXTRA_NAMES ?? []);
   const { paths, hostname, names } = target;
-  const installedPem = (await context.host.files.read(path.posix.join(paths.certificateDir(hostname), 'fullchain.pem')))?.toString('utf8');
-  let installedLeaf: X509Certificate | undefined;
-  try {
-    installedLeaf = installedPem === undefined ? undefined : parseChain(installedPem)[0];
-  } catch {
-    installedLeaf = undefined;
-  }
-  const installed = installedLeaf ? certificateFacts(installedLeaf) : undefined;
+  const installedPair = await inspectInstalledPair(context.host, paths, hostname, names);
+  const installed = installedPair.facts;
+  // A key that does not belong to its certificate (or a file of the pair missing): chasquid does not start with it on
+  // its next restart, so a plain cert-renew repairs it.
+  const mismatch = installedPair.problems.filter((problem) => !/ does not cover /.test(problem));
 
   let reason: string;
-  if (!installed) reason = installedPem === undefined ? `no certificate is installed for ${hostname}` : `the installed certificate of ${hostname} cannot be read`;
+  if (!installedPair.files.fullchain && !installedPair.files.privkey) reason = `no certificate is installed for ${hostname}`;
+  else if (mismatch.length > 0) reason = `the installed pair does not match: ${mismatch.join('; ')}`;
+  else if (!installed || !installedPair.leaf) reason = `the installed certificate of ${hostname} cannot be read`;
   else if (missingNames(installed.names, names).length > 0) reason = `the installed certificate does not cover ${missingNames(installed.names, names).join(', ')}`;
   else {
-    const window = await renewalWindow(acme, installedLeaf!.toString(), context.logger);
+    const window = await renewalWindow(acme, installedPair.leaf.toString(), context.logger);
     const decision = decideRenewal(installed, context.now(), window);
     reason = decision.reason;
     if (!decision.due && !input.force) {
       return { renewed: false, name: hostname, names: installed.names, issuer: installed.issuer, notAfter: installed.notAfter.toISOString(), reason: `not due: ${reason}`, served: [] };
     }
     if (!decision.due) reason = `forced (${reason})`;
+  }
+
+  // Before asking the CA: chasquid must be able to start once the new pair is in (its own pair is what is replaced).
+  const version = await chasquidVersion(context.host);
+  const blocking = (await preflightProblems(context.host, context.chasquidDir, version)).filter((problem) => problem.file !== `${pairDirLabel(hostname)}/`);
+  if (blocking.length > 0) {
+    throw failedError('restart-refused', `No certificate was requested: chasquid must restart to load it, and it would not come back with what is in ${context.chasquidDir}: ${describePreflight(blocking)}. Nothing was changed.`,
+      { hint: `Fix ${[...new Set(blocking.map((problem) => problem.file))].join(', ')} first (chasquid.conf: correct the line named, or restore it from .mailops-backup/), then run cert-renew again.` });
   }
 
   let pair: CertificatePair;
@@ -119,11 +127,30 @@ export async function certRenew(context: OperationContext, input: CertRenewInput
     const installedNow = await installCertificate({
       host: context.host, paths, name: hostname, names, restartCommand: config.CHASQUID_RESTART, listeners,
       logger: context.logger, now: context.now(), ...(input.serveTimeoutMs === undefined ? {} : { serveTimeoutMs: input.serveTimeoutMs }),
-    }, pair);
+    }, pair).catch(async (error: unknown) => { throw await withCause(context, error); });
     const result: CertRenewResult = {
       renewed: true, name: hostname, names: installedNow.facts.names, issuer: installedNow.facts.issuer,
       notAfter: installedNow.facts.notAfter.toISOString(), reason, served: installedNow.served.map((listener) => listener.port),
     };
     return { result, changedFiles: installedNow.changedFiles, summary: `new certificate for ${names.join(', ')}, valid until ${result.notAfter}` };
   });
+}
+
+/**
+ * A failed installation says what chasquid could not start with, when that is something in CHASQUID_DIR rather than
+ * the certificate (chasquid.conf broken meanwhile, another pair, a DKIM key): otherwise "putting the previous
+ * certificate back failed too" leaves the operator guessing.
+ */
+async function withCause(context: OperationContext, error: unknown): Promise<unknown> {
+  if (!(error instanceof MailopsError) || !['certificate-rollback-failed', 'certificate-install-rolled-back'].includes(error.code)) return error;
+  let problems: PreflightProblem[];
+  try {
+    problems = await preflightProblems(context.host, context.chasquidDir, await chasquidVersion(context.host));
+  } catch {
+    return error;
+  }
+  if (problems.length === 0) return error;
+  const files = [...new Set(problems.map((problem) => problem.file))].join(', ');
+  return failedError(error.code, `The cause is ${files}, not the new certificate — chasquid cannot start with it: ${describePreflight(problems)}. ${error.message}`,
+    { hint: `Fix ${files} on the host (chasquid.conf: correct the line named, or restore it from .mailops-backup/), restart chasquid, then run cert-renew --force again.`, cause: error });
 }

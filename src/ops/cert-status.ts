@@ -3,11 +3,11 @@
 
 import path from 'node:path';
 import { describeListener, tlsListeners, type Listener } from '../chasquid/listeners.ts';
-import { certificateFacts, daysLeft, missingNames, parseChain, type CertificateFacts } from '../acme/certificate.ts';
+import { certificateFacts, daysLeft, missingNames } from '../acme/certificate.ts';
 import { renewalWindow } from '../acme/client.ts';
+import { inspectInstalledPair } from '../acme/installed-pair.ts';
 import { decideRenewal } from '../acme/renewal.ts';
 import { servedCertificate } from '../acme/served-certificate.ts';
-import type { MailHost } from '../host/mail-host.ts';
 import { acmeSettings, certificateTarget } from './cert-renew.ts';
 import type { OperationContext } from './context.ts';
 
@@ -24,6 +24,12 @@ export interface InstalledCertificate {
   /** Ports whose listener serves this very certificate (asked with its name as SNI). */
   served: number[];
   fingerprint: string | undefined;
+  /**
+   * What is wrong with the pair in certs/<name>/ (a file missing, the key not belonging to the certificate, the chain
+   * out of order, for chasquid's hostname a configured name missing); empty when it matches. chasquid does not start
+   * with a mismatched pair, so renewal is then due.
+   */
+  pairProblems: string[];
 }
 
 export interface ListenerStatus {
@@ -41,17 +47,6 @@ export interface CertStatusResult {
   listeners: ListenerStatus[];
 }
 
-async function installedFacts(host: MailHost, certsDir: string, name: string): Promise<{ facts: CertificateFacts; leafPem: string } | undefined> {
-  const pem = await host.files.read(path.posix.join(certsDir, name, 'fullchain.pem'));
-  if (pem === undefined) return undefined;
-  try {
-    const leaf = parseChain(pem.toString('utf8'))[0];
-    return leaf ? { facts: certificateFacts(leaf), leafPem: leaf.toString() } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export async function certStatus(context: OperationContext): Promise<CertStatusResult> {
   const input = { host: context.host, now: context.now(), logger: context.logger, acme: acmeSettings(context.config) };
   const target = await certificateTarget(context, context.config.CERT_EXTRA_NAMES ?? []);
@@ -64,7 +59,7 @@ export async function certStatus(context: OperationContext): Promise<CertStatusR
   // holds only dkim_privkey.pem and is not one.
   const contents = await Promise.all(directories.map(async (name) => ({ name, files: (await input.host.files.list(path.posix.join(paths.certsDir, name))) ?? [] })));
   const names = contents.filter(({ files }) => files.some((file) => file.name === 'fullchain.pem' || file.name === 'privkey.pem')).map(({ name }) => name);
-  const installed = await Promise.all(names.map(async (name) => ({ name, read: await installedFacts(input.host, paths.certsDir, name) })));
+  const installed = await Promise.all(names.map(async (name) => ({ name, read: await inspectInstalledPair(input.host, paths, name, name === hostname ? target.names : []) })));
   // What each listener serves for each installed certificate's name (chasquid chooses by SNI).
   const probes = await Promise.all(installed.flatMap(({ name }) => listeners.map(async (listener) => {
     try {
@@ -76,13 +71,14 @@ export async function certStatus(context: OperationContext): Promise<CertStatusR
   })));
 
   const certificates = await Promise.all(installed.map(async ({ name, read }): Promise<InstalledCertificate> => {
-    if (!read) {
+    const { facts, problems: pairProblems } = read;
+    if (!facts) {
       return { name, names: [], issuer: undefined, notBefore: undefined, notAfter: undefined, daysLeft: undefined, renewDue: true,
-        renewReason: 'the installed fullchain.pem is missing or unreadable', served: [], fingerprint: undefined };
+        renewReason: `the installed pair cannot be used: ${pairProblems.join('; ')}`, served: [], fingerprint: undefined, pairProblems };
     }
-    const { facts } = read;
     const missing = name === hostname ? missingNames(facts.names, target.names) : [];
-    const window = await renewalWindow(input.acme, read.leafPem, input.logger);
+    const mismatch = pairProblems.filter((problem) => !/ does not cover /.test(problem));
+    const window = await renewalWindow(input.acme, (read.leaf as NonNullable<typeof read.leaf>).toString(), input.logger);
     const decision = decideRenewal(facts, input.now, window);
     return {
       name,
@@ -91,10 +87,12 @@ export async function certStatus(context: OperationContext): Promise<CertStatusR
       notBefore: facts.notBefore.toISOString(),
       notAfter: facts.notAfter.toISOString(),
       daysLeft: daysLeft(facts, input.now),
-      renewDue: decision.due || missing.length > 0,
-      renewReason: missing.length > 0 ? `it does not cover ${missing.join(', ')}` : decision.reason,
+      renewDue: decision.due || missing.length > 0 || mismatch.length > 0,
+      renewReason: mismatch.length > 0 ? `the installed pair does not match: ${mismatch.join('; ')}`
+        : missing.length > 0 ? `it does not cover ${missing.join(', ')}` : decision.reason,
       served: [...new Set(probes.filter((probe) => probe.name === name && probe.leaf?.fingerprint256 === facts.fingerprint).map((probe) => probe.listener.port))],
       fingerprint: facts.fingerprint,
+      pairProblems,
     };
   }));
 

@@ -12,9 +12,13 @@ import { dkimLayout } from '../chasquid/version.ts';
 import type { RecordPublishing } from '../dns/publisher.ts';
 import { asMailopsError } from '../errors.ts';
 import { markRetired, markRetirementFailed, pendingRetirements, type DkimRetirement } from '../store/dkim-retirements.ts';
-import { applyChange } from './change.ts';
-import type { OperationContext } from './context.ts';
+import { recordAudit } from '../store/audit.ts';
+import { normalizeDomain } from '../validation/domain.ts';
+import { usageError } from '../errors.ts';
+import { applyChange, recordDone, requireConfirmation } from './change.ts';
+import { managedDomains, type OperationContext } from './context.ts';
 import { dkimRecordTtl } from './dkim-rotate.ts';
+import { orphanRecords, type OrphanRecord } from './orphan-records.ts';
 
 export interface DkimRetireResult {
   retired: Array<{ domain: string; selector: string }>;
@@ -23,9 +27,9 @@ export interface DkimRetireResult {
   waiting: Array<{ domain: string; selector: string; after: string }>;
 }
 
-export async function dkimRetire(context: OperationContext, input: { publishing: () => RecordPublishing }): Promise<DkimRetireResult> {
+export async function dkimRetire(context: OperationContext, input: { publishing: () => RecordPublishing; domain?: string }): Promise<DkimRetireResult> {
   const now = context.now();
-  const pending = pendingRetirements(context.database);
+  const pending = pendingRetirements(context.database, input.domain);
   const due = pending.filter((entry) => new Date(entry.dueAt) <= now);
   const result: DkimRetireResult = {
     retired: [],
@@ -60,7 +64,7 @@ export async function dkimRetire(context: OperationContext, input: { publishing:
           retirable.push(entry);
         }
         // The key stops signing before its record goes: a message signed a moment earlier still finds its key.
-        if (changedFiles.length > 0) await restartDaemon(context.host, context.config.CHASQUID_RESTART);
+        if (changedFiles.length > 0) await restartDaemon(context.host, context.config.CHASQUID_RESTART, context.chasquidDir);
         for (const entry of retirable) {
           try {
             await publishing.unpublish({ name: dkimRecordName(entry.selector, domain), value: entry.record, ttl: dkimRecordTtl });
@@ -110,4 +114,45 @@ export async function dkimRetireJob(context: OperationContext, input: { publishi
     alerts: result.retired.map(({ domain, selector }) => ({ kind: 'dkim-retired', message: `Retired the old DKIM key s=${selector} of ${domain}: it no longer signs and its DNS record is removed.` })),
     ...result,
   };
+}
+
+export interface DkimRetireCommandResult extends DkimRetireResult {
+  domain: string;
+  /** With --prune: the orphan records removed, and those whose removal failed. */
+  pruned?: { removed: OrphanRecord[]; failed: Array<{ name: string; error: string }> };
+}
+
+/**
+ * `dkim-retire <domain> [--prune]`: the domain's retirements that are due (as the job does them); with `prune`, also
+ * removes the orphan records dkim-show and dns-diff list (orphan-records.ts) — destructive, so it needs confirmation
+ * (--yes, Confirm) and is audited as `dkim-retire <domain>`, with what was removed.
+ */
+export async function dkimRetireDomain(context: OperationContext, input: { domain: string; prune: boolean; confirmed: boolean; publishing: () => RecordPublishing }): Promise<DkimRetireCommandResult> {
+  const domain = normalizeDomain(input.domain);
+  if (!managedDomains(context.config).includes(domain)) {
+    throw usageError('domain-not-managed', `${domain} is not one of the domains mailops manages (MAIL_DOMAINS).`, 'Add it to MAIL_DOMAINS, or give one of them.');
+  }
+  const change = { operation: 'dkim-retire', target: domain };
+  if (input.prune) requireConfirmation(context, change, input.confirmed);
+  let publishing: RecordPublishing | undefined;
+  const publisher = () => (publishing ??= input.publishing());
+  const retired = await dkimRetire(context, { publishing: publisher, domain });
+  if (!input.prune) return { domain, ...retired };
+
+  const files = await readDkimFiles(context.host, new ChasquidPaths(context.chasquidDir), domain, dkimLayout(await chasquidVersion(context.host)));
+  const orphans = await orphanRecords(context, domain, files.keys.map((key) => key.selector));
+  const pruned: NonNullable<DkimRetireCommandResult['pruned']> = { removed: [], failed: [] };
+  for (const orphan of orphans) {
+    try {
+      // Each value that is there (a record holds one value; several when a challenge was left more than once).
+      for (const value of orphan.values) await publisher().unpublish({ name: orphan.name, value, ttl: dkimRecordTtl });
+      pruned.removed.push(orphan);
+    } catch (error) {
+      pruned.failed.push({ name: orphan.name, error: asMailopsError(error).message });
+    }
+  }
+  const summary = `pruned ${pruned.removed.map((orphan) => orphan.name).join(', ') || 'nothing'}${pruned.failed.length > 0 ? `; FAILED ${pruned.failed.map((entry) => entry.name).join(', ')}` : ''}`;
+  if (pruned.failed.length === 0) recordDone(context, change, summary);
+  else recordAudit(context.database, { at: context.now().toISOString(), actor: context.actor, operation: change.operation, target: domain, outcome: 'failed', detail: summary });
+  return { domain, ...retired, pruned };
 }

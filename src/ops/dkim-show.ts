@@ -1,6 +1,7 @@
 // `dkim-show <domain>`: the domain's DKIM selectors — the keys on the mail host and the old ones still waiting for
 // retirement — each with its DNS record, whether every authoritative server publishes it, whether chasquid signs
-// with it, and when it is to be retired. Read-only.
+// with it, and when it is to be retired — and the orphan records mailops made and lost track of (orphan-records.ts),
+// which `dkim-retire --prune` removes. Read-only.
 
 import { chasquidVersion } from '../chasquid/daemon.ts';
 import { readDkimFiles } from '../chasquid/dkim-files.ts';
@@ -13,6 +14,7 @@ import { pendingRetirements } from '../store/dkim-retirements.ts';
 import { normalizeDomain } from '../validation/domain.ts';
 import { managedDomains, type OperationContext } from './context.ts';
 import { dkimRecordTtl } from './dkim-rotate.ts';
+import { orphanRecords, type OrphanRecord } from './orphan-records.ts';
 
 export interface DkimSelectorStatus {
   selector: string;
@@ -30,6 +32,8 @@ export interface DkimShowResult {
   domain: string;
   layout: DkimLayout;
   selectors: DkimSelectorStatus[];
+  /** DKIM and ACME challenge records mailops made that nothing uses any more (remove: dkim-retire --prune). */
+  orphans: OrphanRecord[];
 }
 
 export async function dkimShow(context: OperationContext, input: { domain: string }): Promise<DkimShowResult> {
@@ -62,5 +66,6 @@ export async function dkimShow(context: OperationContext, input: { domain: strin
     published: await check.visible({ name: dkimRecordName(entry.selector, domain), value: entry.record, ttl: dkimRecordTtl }),
   })));
   selectors.sort((a, b) => Number(b.active) - Number(a.active) || b.selector.localeCompare(a.selector));
-  return { domain, layout, selectors };
+  const orphans = await orphanRecords(context, domain, files.keys.map((key) => key.selector));
+  return { domain, layout, selectors, orphans };
 }

@@ -29,6 +29,7 @@ import { dnsSnapshot, saveDnsSnapshot } from '../store/dns-snapshots.ts';
 import { normalizeDomain } from '../validation/domain.ts';
 import { recordDone } from './change.ts';
 import { managedDomains, type OperationContext } from './context.ts';
+import { orphanRecords, type OrphanRecord } from './orphan-records.ts';
 
 export interface DnsDiffInput {
   domain: string;
@@ -38,6 +39,8 @@ export interface DnsDiffInput {
   resolver?: DnsResolver;
   /** Facts about the mail host shared by several domains (see CheckEnvironment.hostFacts). */
   hostFacts?: Map<string, Promise<unknown>>;
+  /** Look for orphan records too (default: yes, unless host facts are shared — the dns-drift job over many domains). */
+  orphans?: boolean;
 }
 
 export interface DnsDiffResult {
@@ -52,6 +55,11 @@ export interface DnsDiffResult {
   /** How many record sets were compared. */
   records: number;
   hostname: string;
+  /**
+   * DKIM and ACME challenge records mailops made that nothing uses any more (orphan-records.ts). Not drift: listed so
+   * that they can be removed with dkim-retire --prune.
+   */
+  orphans: OrphanRecord[];
 }
 
 const dmarcText = (value: string) => /^v\s*=\s*DMARC1\s*(;|$)/.test(value.trim());
@@ -61,6 +69,8 @@ interface Gathered {
   observed: ObservedRecord[];
   invariants: Invariant[];
   hostname: string;
+  /** Selectors chasquid signs with. */
+  signing: string[];
 }
 
 /** Looks up every record of the domain and evaluates the invariants that do not depend on the accepted state. */
@@ -122,7 +132,7 @@ async function gather(facts: CheckFacts): Promise<Gathered> {
     observed.push(record);
     invariants.push({ name, type: 'PTR', holds: (record.values ?? []).includes(`${hostname}.`), expected: [`${hostname}.`], reason: `the PTR of ${address.address} does not name the mail host ${hostname}` });
   }
-  return { observed, invariants, hostname };
+  return { observed, invariants, hostname, signing: dkim.keys.map((key) => key.selector) };
 }
 
 /** SPF authorises every address the host sends from, as a receiver evaluates it (mailauth), with exactly one record. */
@@ -160,7 +170,8 @@ export async function dnsDiff(context: OperationContext, input: DnsDiffInput): P
     restartCommand: context.config.CHASQUID_RESTART.join(' '),
     ...(input.hostFacts ? { hostFacts: input.hostFacts } : {}),
   });
-  const { observed, invariants, hostname } = await gather(facts);
+  const { observed, invariants, hostname, signing } = await gather(facts);
+  const orphans = (input.orphans ?? input.hostFacts === undefined) ? await orphanRecords(context, domain, signing) : [];
   const unknown = observed.filter((record) => record.values === undefined).map((record) => ({ name: record.name, type: record.type, error: record.error ?? 'lookup failed' }));
   const now = context.now().toISOString();
   let snapshot = dnsSnapshot(context.database, domain);
@@ -187,5 +198,6 @@ export async function dnsDiff(context: OperationContext, input: DnsDiffInput): P
     acceptedNow: input.accept === true,
     records: observed.length,
     hostname,
+    orphans,
   };
 }

@@ -85,7 +85,7 @@ async function setPassword(context: OperationContext, input: SenderInput, operat
     const restartReason = created ? 'to load the new domain'
       : existing === undefined && !atLeast(await chasquidVersion(context.host), 1, 15) ? 'chasquid before 1.15 loads a new users file only at start-up'
       : undefined;
-    if (restartReason !== undefined) await restartDaemon(context.host, context.config.CHASQUID_RESTART);
+    if (restartReason !== undefined) await restartDaemon(context.host, context.config.CHASQUID_RESTART, context.chasquidDir);
     const result: PasswordResult = { ok: true, address: address.address, restarted: restartReason !== undefined, repaired };
     if (restartReason !== undefined) result.restartReason = restartReason;
     if (prepared.generated) result.password = prepared.password;

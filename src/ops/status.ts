@@ -4,7 +4,7 @@
 
 import type { DatabaseSync } from 'node:sqlite';
 import path from 'node:path';
-import { certificateFacts, parseChain } from '../acme/certificate.ts';
+import { inspectInstalledPair } from '../acme/installed-pair.ts';
 import { parseChasquidConf } from '../chasquid/config-file.ts';
 import { chasquidHostname } from '../chasquid/hostname.ts';
 import { chasquidVersion, daemonState, type DaemonState } from '../chasquid/daemon.ts';
@@ -17,6 +17,8 @@ export interface CertificateSummary {
   name: string;
   notAfter: string | undefined;
   daysLeft: number | undefined;
+  /** What is wrong with the pair in certs/<name>/ (see cert-status); empty when the key matches the certificate. */
+  pairProblems: string[];
 }
 
 export interface StatusResult {
@@ -56,7 +58,7 @@ export async function status({ host, chasquidDir, now, database }: StatusInput):
 
   const [certificates, queueEntries, hostname] = await Promise.all([
     Promise.all(certificateNames.map((name) => certificateSummary(host, paths, name, now)))
-      // A directory without fullchain.pem is no certificate (chasquid 1.11 keeps DKIM keys in certs/<domain>/).
+      // A directory without fullchain.pem or privkey.pem is no certificate (chasquid 1.11 keeps DKIM keys in certs/<domain>/).
       .then((summaries) => summaries.filter((summary): summary is CertificateSummary => summary !== undefined)),
     host.files.list(path.posix.join(settings.dataDir, 'queue')).catch(() => undefined),
     chasquidHostname(host, settings),
@@ -76,14 +78,13 @@ export async function status({ host, chasquidDir, now, database }: StatusInput):
 }
 
 async function certificateSummary(host: MailHost, paths: ChasquidPaths, name: string, now: Date): Promise<CertificateSummary | undefined> {
-  const pem = await host.files.read(path.posix.join(paths.certificateDir(name), 'fullchain.pem')).catch(() => undefined);
-  if (pem === undefined) return undefined;
-  try {
-    const leaf = parseChain(pem.toString('utf8'))[0];
-    if (leaf === undefined) return { name, notAfter: undefined, daysLeft: undefined };
-    const { notAfter } = certificateFacts(leaf);
-    return { name, notAfter: notAfter.toISOString(), daysLeft: Math.round(((notAfter.getTime() - now.getTime()) / dayMs) * 10) / 10 };
-  } catch {
-    return { name, notAfter: undefined, daysLeft: undefined };
-  }
+  const pair = await inspectInstalledPair(host, paths, name).catch(() => undefined);
+  if (pair === undefined || (!pair.files.fullchain && !pair.files.privkey)) return undefined;
+  const notAfter = pair.facts?.notAfter;
+  return {
+    name,
+    notAfter: notAfter?.toISOString(),
+    daysLeft: notAfter === undefined ? undefined : Math.round(((notAfter.getTime() - now.getTime()) / dayMs) * 10) / 10,
+    pairProblems: pair.problems,
+  };
 }

@@ -32,7 +32,7 @@ const changes: Array<[string, Record<string, OptionValue>, string]> = [
 
 /** Commands whose operation exists (tested with the lab in their own files); the others answer "not available yet". */
 const wired = new Set(['status', 'user-add', 'passwd', 'user-remove', 'users', 'alias-set', 'alias-remove', 'aliases', 'check',
-  'dkim-rotate', 'dkim-show', 'cert-renew', 'cert-status', 'dns-diff']);
+  'dkim-rotate', 'dkim-show', 'dkim-retire', 'cert-renew', 'cert-status', 'dns-diff']);
 
 const readings: Array<[string, Record<string, OptionValue>]> = [
   ['users', {}],

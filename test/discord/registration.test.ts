@@ -11,7 +11,7 @@ import { parseConfig } from '../../src/config.ts';
 import { runCli, type CliRun } from '../cli.ts';
 import { DiscordEmulator, type RegisteredCommand } from './emulator.ts';
 
-const interfaceCommands = ['alias-remove', 'alias-set', 'aliases', 'cert-renew', 'cert-status', 'check', 'dkim-rotate', 'dkim-show',
+const interfaceCommands = ['alias-remove', 'alias-set', 'aliases', 'cert-renew', 'cert-status', 'check', 'dkim-retire', 'dkim-rotate', 'dkim-show',
   'dns-diff', 'passwd', 'status', 'user-add', 'user-remove', 'users'];
 
 let emulator: DiscordEmulator;
@@ -62,13 +62,14 @@ describe('registering /mail', () => {
     expect(optionsOf(mail, 'aliases')).toEqual([{ ...domain, required: false }]);
     expect(optionsOf(mail, 'dkim-rotate')).toEqual([domain, { name: 'algo', type: 3, required: false, choices: ['rsa2048', 'rsa3072', 'ed25519'] }]);
     expect(optionsOf(mail, 'dkim-show')).toEqual([domain]);
+    expect(optionsOf(mail, 'dkim-retire')).toEqual([domain, { name: 'prune', type: 5, required: false }]);
     expect(optionsOf(mail, 'cert-renew')).toEqual([{ name: 'force', type: 5, required: false }]);
     expect(optionsOf(mail, 'cert-status')).toEqual([]);
     expect(optionsOf(mail, 'check')).toEqual([domain]);
     expect(optionsOf(mail, 'dns-diff')).toEqual([domain, { name: 'accept', type: 5, required: false }]);
     expect(optionsOf(mail, 'status')).toEqual([]);
     for (const name of ['status', 'user-add', 'passwd', 'user-remove', 'users', 'alias-set', 'alias-remove', 'aliases', 'check',
-      'dkim-rotate', 'dkim-show', 'cert-renew', 'cert-status', 'dns-diff']) {
+      'dkim-rotate', 'dkim-show', 'dkim-retire', 'cert-renew', 'cert-status', 'dns-diff']) {
       expect(subcommand(mail, name)?.description).not.toContain('not available yet');
     }
   });
@@ -78,7 +79,7 @@ describe('registering /mail', () => {
     const run = await runRegister(env);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe(`Registered /mail with 14 subcommands globally (Discord may take up to an hour to show them): ${interfaceCommands.join(', ')}\n`);
+    expect(run.stdout).toBe(`Registered /mail with 15 subcommands globally (Discord may take up to an hour to show them): ${interfaceCommands.join(', ')}\n`);
     expect(emulator.requests.at(-1)).toMatchObject({ method: 'PUT', path: `/applications/${emulator.applicationId}/commands`, status: 200 });
     expect(emulator.commands.global.map((command) => command.name)).toEqual(['mail']);
   });

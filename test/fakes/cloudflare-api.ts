@@ -17,6 +17,11 @@ export interface CloudflareFake {
   records: Map<string, FakeRecord[]>;
   requests: SeenRequest[];
   problems: string[];
+  /**
+   * The next request with this method loses its answer: the connection is closed without one, after the fake carried
+   * the request out (`after-applying`) or without doing anything (`before-applying`).
+   */
+  loseNextAnswer(method: string, when: 'after-applying' | 'before-applying'): void;
   close(): Promise<void>;
 }
 
@@ -46,10 +51,18 @@ export async function startCloudflareFake(options: FakeOptions): Promise<Cloudfl
   const requests: SeenRequest[] = [];
   const problems: string[] = [];
 
+  const losing: Array<{ method: string; when: 'after-applying' | 'before-applying' }> = [];
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      const lose = losing.findIndex((entry) => entry.method === request.method);
+      if (lose >= 0) {
+        const when = losing.splice(lose, 1)[0]?.when;
+        if (when === 'before-applying') { response.socket?.destroy(); return; }
+        void handle(request, Buffer.concat(chunks).toString('utf8')).then(() => response.socket?.destroy());
+        return;
+      }
       void handle(request, Buffer.concat(chunks).toString('utf8')).then(([status, body]) => {
         response.writeHead(status, { 'Content-Type': 'application/json' });
         response.end(JSON.stringify(body));
@@ -140,6 +153,7 @@ export async function startCloudflareFake(options: FakeOptions): Promise<Cloudfl
     records,
     requests,
     problems,
+    loseNextAnswer: (method, when) => { losing.push({ method, when }); },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

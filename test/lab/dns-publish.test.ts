@@ -4,6 +4,7 @@
 
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TsigKey } from '../../src/config.ts';
 import { CloudflarePublisher } from '../../src/dns/cloudflare.ts';
@@ -125,6 +126,71 @@ describe('publishing TXT records at the lab\'s Knot', () => {
     expect((error as Error).message).not.toContain('ns1.lagging.test');
   });
 
+  describe('an UPDATE whose answer is lost', () => {
+    // A relay in front of Knot (TCP and UDP on one port) that can lose the answer to the next TCP exchange after Knot
+    // applied it (as a server frozen or a connection cut right after the change), lose the request itself, or stop
+    // answering altogether: the three outcomes mailops must tell apart — applied, not applied, unknown.
+    let relay: LossyRelay;
+    const publisherVia = (settings: { verifyTimeoutMs?: number } = {}) => new Rfc2136Publisher({
+      server: { host: '127.0.0.1', port: relay.port }, key: keyOf(lab.tsig), now, logger, timeoutMs: 700, verifyTimeoutMs: settings.verifyTimeoutMs ?? 5000,
+    });
+
+    beforeAll(async () => {
+      relay = await startLossyRelay(server);
+    });
+
+    afterAll(async () => {
+      await relay?.close();
+    });
+
+    it('finds out from the primary that an add was applied, and a publish reports it published', async () => {
+      const record: TxtRecord = { name: 'lost-answer.example.test', value: 'applied-anyway', ttl: 60 };
+      const publishing = new RecordPublishing(publisherVia(), { DNS_RESOLVER: server, RFC2136_SERVER: { host: '127.0.0.1', port: relay.port } }, logger, 5000);
+      relay.next('answer-lost');
+      const result = await publishing.publish(record);
+      expect(relay.pending()).toBe(0);
+      expect(result.zone).toBe('example.test');
+      expect(await txtAt(record.name)).toEqual([[record.value]]);
+      // The same for a removal whose answer is lost.
+      relay.next('answer-lost');
+      await publishing.unpublish(record);
+      expect(relay.pending()).toBe(0);
+      expect(await txtAt(record.name)).toEqual([]);
+    });
+
+    it('says "not published" when the UPDATE never reached the server, and "not removed" when a removal did not', async () => {
+      const record: TxtRecord = { name: 'lost-request.example.test', value: 'never-applied', ttl: 60 };
+      relay.next('request-lost');
+      const error = await publisherVia().add(record).then(() => undefined, (caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'dns-update-not-applied' });
+      expect((error as Error).message).toMatch(/did not answer adding a TXT record at lost-request\.example\.test \(zone example\.test\): .* Asked afterwards, it does not have the record: it was not published\.$/);
+      expect(await txtAt(record.name)).toEqual([]);
+
+      await publisherVia().add(record);
+      relay.next('request-lost');
+      await expect(publisherVia().remove(record)).rejects.toThrow('Asked afterwards, it still has the record: it was not removed.');
+      expect(await txtAt(record.name)).toEqual([[record.value]]);
+      await publisherVia().remove(record);
+    });
+
+    it('says the outcome is unknown, naming the record to look at, when the primary cannot be asked afterwards', async () => {
+      const record: TxtRecord = { name: 'unknown.example.test', value: 'maybe', ttl: 60 };
+      relay.next('answer-lost');
+      relay.next('silent');
+      relay.next('silent');
+      relay.next('silent');
+      const error = await publisherVia({ verifyTimeoutMs: 1500 }).add(record).then(() => undefined, (caught: unknown) => caught);
+      relay.clear();
+      expect(error).toMatchObject({ code: 'dns-update-unverified' });
+      expect((error as Error).message).toContain('so the record may or may not be published');
+      expect((error as { hint: string }).hint).toContain(`Look at unknown.example.test TXT on the primary (dig @127.0.0.1 -p ${relay.port} unknown.example.test TXT)`);
+      // It was in fact applied; a second run is safe and finds it.
+      await publisherVia().add(record);
+      expect(await txtAt(record.name)).toEqual([[record.value]]);
+      await publisherVia().remove(record);
+    });
+  });
+
   describe('through the Cloudflare API (a strict local fake)', () => {
     let fake: CloudflareFake;
     const token = 'cf-test-token-0123456789abcdef';
@@ -203,6 +269,23 @@ describe('publishing TXT records at the lab\'s Knot', () => {
       expect(JSON.stringify({ message: (error as Error).message, hint: (error as { hint: string }).hint })).not.toContain('wrong-token');
     });
 
+    it('asks the API again when the answer to a create or delete is lost, and reports what happened', async () => {
+      const publisher = new CloudflarePublisher({ token, logger, baseUrl: fake.baseUrl, verifyTimeoutMs: 5000 });
+      const zoneId = fake.zones[0]!.id;
+      const record: TxtRecord = { name: 'lost.example.test', value: 'created-anyway', ttl: 60 };
+      const at = () => fake.records.get(zoneId)!.filter((item) => item.name === record.name);
+      fake.loseNextAnswer('POST', 'after-applying');
+      await publisher.add(record);
+      expect(at()).toHaveLength(1);
+      fake.loseNextAnswer('DELETE', 'after-applying');
+      await publisher.remove(record);
+      expect(at()).toEqual([]);
+      fake.loseNextAnswer('POST', 'before-applying');
+      await expect(publisher.add(record)).rejects.toMatchObject({ code: 'dns-update-not-applied', message: expect.stringContaining('Asked afterwards, the zone does not have the record: it was not published.') });
+      expect(at()).toEqual([]);
+      expect(fake.problems).toEqual([]);
+    });
+
     it('says which name has no zone on the account', async () => {
       const publisher = new CloudflarePublisher({ token, logger, baseUrl: fake.baseUrl });
       await expect(publisher.add({ name: 'x.example.org', value: 'v', ttl: 60 })).rejects.toMatchObject({ code: 'cloudflare-zone-not-found' });
@@ -225,3 +308,61 @@ describe('publishing TXT records at the lab\'s Knot', () => {
     }
   }
 });
+
+type RelayMode = 'answer-lost' | 'request-lost' | 'silent';
+
+interface LossyRelay {
+  port: number;
+  /** What happens to the next TCP connection (queued; connections without a plan are relayed both ways). */
+  next(mode: RelayMode): void;
+  /** Plans not used yet. */
+  pending(): number;
+  clear(): void;
+  close(): Promise<void>;
+}
+
+async function startLossyRelay(target: { host: string; port: number }): Promise<LossyRelay> {
+  const plans: RelayMode[] = [];
+  const sockets = new Set<net.Socket>();
+  const track = (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+    return socket;
+  };
+  const tcp = net.createServer((client) => {
+    track(client);
+    const mode = plans.shift();
+    if (mode === 'request-lost' || mode === 'silent') {
+      client.resume();
+      return;
+    }
+    const upstream = track(net.connect(target));
+    client.pipe(upstream);
+    if (mode === 'answer-lost') upstream.resume();
+    else upstream.pipe(client);
+    client.on('close', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+  const port = (tcp.address() as net.AddressInfo).port;
+  // Queries over UDP (finding the zone) are always relayed.
+  const udp = dgram.createSocket('udp4');
+  udp.on('message', (message, from) => {
+    const upstream = dgram.createSocket('udp4');
+    upstream.on('message', (answer) => { udp.send(answer, from.port, from.address); upstream.close(); });
+    upstream.send(message, target.port, target.host);
+    setTimeout(() => { try { upstream.close(); } catch { /* closed */ } }, 3000).unref();
+  });
+  await new Promise<void>((resolve) => udp.bind(port, '127.0.0.1', resolve));
+  return {
+    port,
+    next: (mode) => { plans.push(mode); },
+    pending: () => plans.length,
+    clear: () => { plans.length = 0; },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      udp.close();
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    },
+  };
+}

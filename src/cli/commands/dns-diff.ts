@@ -3,6 +3,7 @@
 
 import { presentValues } from '../../dns/drift.ts';
 import type { DnsDiffResult } from '../../ops/dns-diff.ts';
+import { describeOrphan } from '../../ops/orphan-records.ts';
 import { operationContext } from '../../ops/context.ts';
 import type { CliCommand } from '../command.ts';
 
@@ -16,6 +17,8 @@ export function renderDnsDiff(result: DnsDiffResult): string {
     lines.push(`       actual:   ${presentValues(entry.type, entry.actual)}`);
   }
   for (const entry of result.unknown) lines.push(`UNKNOWN  ${entry.name} ${entry.type}: ${entry.error}`);
+  for (const orphan of result.orphans) lines.push(`ORPHAN  ${describeOrphan(orphan)}`);
+  if (result.orphans.length > 0) lines.push(`        (not drift) remove them: mailops dkim-retire ${result.domain} --prune --yes`);
   if (result.drift.length === 0) lines.push(`No drift: ${result.records - result.unknown.length} record sets match what is expected.`);
   else if (result.acceptedNow) lines.push('', 'What is left contradicts the mail host itself (accepting cannot change that): fix the records above.');
   else lines.push('', `Fix the records, or accept the current answers: mailops dns-diff ${result.domain} --accept`);

@@ -7,7 +7,8 @@ function render(result: StatusResult): string {
     ? `running (${result.service.processes.map((process) => `pid ${process.pid} as ${process.user}`).join(', ')})`
     : 'NOT RUNNING';
   const certificates = result.certificates.length === 0 ? 'none' : result.certificates.map((certificate) =>
-    certificate.notAfter === undefined ? `${certificate.name} (unreadable)` : `${certificate.name} (expires ${certificate.notAfter.slice(0, 10)}, ${certificate.daysLeft} days left)`).join('\n  ');
+    (certificate.notAfter === undefined ? `${certificate.name} (unreadable)` : `${certificate.name} (expires ${certificate.notAfter.slice(0, 10)}, ${certificate.daysLeft} days left)`) +
+    (certificate.pairProblems.length === 0 ? '' : ` — BROKEN PAIR: ${certificate.pairProblems.join('; ')}; chasquid will not start with it: mailops cert-renew`)).join('\n  ');
   return rows([
     ['Mail host', result.host],
     ['chasquid', `${result.chasquid.version} — DKIM ${result.chasquid.dkimLayoutDescription}`],
