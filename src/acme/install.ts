@@ -96,7 +96,7 @@ async function writePair(context: InstallContext, pair: CertificatePair, previou
 }
 
 function restart(context: InstallContext): Promise<void> {
-  return restartDaemon(context.host, context.restartCommand);
+  return restartDaemon(context.host, context.restartCommand, context.paths.root);
 }
 
 /** Waits until every listener serves the certificate with `fingerprint`; undefined when all do, else what is wrong. */

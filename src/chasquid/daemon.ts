@@ -71,8 +71,8 @@ export function chasquidVersion(host: MailHost): Promise<ChasquidVersion> {
  * the error naming each file and its problem — when chasquid would not come back. Every caller should pass it; it is
  * optional only until every caller does.
  */
-export async function restartDaemon(host: MailHost, command: readonly string[], chasquidDir?: string): Promise<void> {
-  if (chasquidDir !== undefined) await assertRestartable(host, chasquidDir, await chasquidVersion(host));
+export async function restartDaemon(host: MailHost, command: readonly string[], chasquidDir: string): Promise<void> {
+  await assertRestartable(host, chasquidDir, await chasquidVersion(host));
   await host.verbs.callOk('restart', command, { timeoutMs: 120_000 },
     'chasquid did not restart cleanly; check its log on the host (journalctl -u chasquid) and CHASQUID_RESTART.');
 }

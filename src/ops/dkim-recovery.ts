@@ -41,7 +41,7 @@ export async function recoverInterruptedRotations(context: OperationContext, dom
     const onHost = layout === 'builtin' ? files.keys.some((key) => key.selector === selector) : files.selector === selector;
     const when = `started ${operation.startedAt} by ${operation.actor}`;
     if (onHost) {
-      if (layout === 'builtin') await restartDaemon(context.host, context.config.CHASQUID_RESTART);
+      if (layout === 'builtin') await restartDaemon(context.host, context.config.CHASQUID_RESTART, context.chasquidDir);
       const due = new Date(context.now().getTime() + context.config.DKIM_GRACE_DAYS * 86_400_000).toISOString();
       const scheduled = new Set(scheduledSelectors(context.database, domain));
       const replaced = files.keys.filter((key) => key.selector !== selector && !scheduled.has(key.selector));

@@ -216,11 +216,11 @@ async function activate(context: OperationContext, paths: ChasquidPaths, domain:
       files: [file],
       run: async () => {
         await host.files.remove(file);
-        await restartDaemon(host, config.CHASQUID_RESTART);
+        await restartDaemon(host, config.CHASQUID_RESTART, context.chasquidDir);
       },
     });
     await host.files.writeAtomic(file, privatePem, keyOptions);
-    await restartDaemon(host, config.CHASQUID_RESTART);
+    await restartDaemon(host, config.CHASQUID_RESTART, context.chasquidDir);
     return [file];
   }
   const keyFile = hookKeyFile(paths, domain);

@@ -102,7 +102,7 @@ async function ensureProbe(context: OperationContext, domain: string): Promise<P
     }
     // New entries would otherwise wait for the next reload (30 s), and chasquid before 1.15 ignores a users file
     // that appeared after it started.
-    await restartDaemon(context.host, context.config.CHASQUID_RESTART);
+    await restartDaemon(context.host, context.config.CHASQUID_RESTART, context.chasquidDir);
     return { result: undefined, changedFiles, summary: 'probe sender and inbox set up; chasquid restarted' };
   });
   return { sender, password, inbox, captureFile, settings };

@@ -81,23 +81,23 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificate pairs and restar
     const goodKey = readFileSync(file('privkey.pem'), 'utf8');
     try {
       writeFileSync(file('privkey.pem'), otherKey());
-      await expect(restartDaemon(host, command, lab.chasquidDir)).rejects.toMatchObject({
+      await expect(host.lock.run(() => restartDaemon(host, command, lab.chasquidDir))).rejects.toMatchObject({
         code: 'restart-refused',
         message: expect.stringContaining(`certs/${lab.hostname}/privkey.pem does not belong to the certificate in certs/${lab.hostname}/fullchain.pem`),
       });
       writeFileSync(file('privkey.pem'), goodKey);
       writeFileSync(conf(), `${goodConf}\nthis is not a setting\n`);
       const line = goodConf.split('\n').length + 1;
-      const refusal = await restartDaemon(host, command, lab.chasquidDir).then(() => undefined, (error: unknown) => error);
+      const refusal = await host.lock.run(() => restartDaemon(host, command, lab.chasquidDir)).then(() => undefined, (error: unknown) => error);
       expect(refusal).toMatchObject({ code: 'restart-refused' });
       expect((refusal as Error).message).toContain(`chasquid.conf: line ${line}: "this" is not a chasquid setting — chasquid does not start with a chasquid.conf it cannot parse`);
       expect(lab.chasquidPid()).toBe(pid);
       // What chasquid itself says of that file: it does not start (the lab's restart fails when it does not come back).
-      await expect(restartDaemon(host, command)).rejects.toThrow(/did not come back/);
+      await expect(host.lock.run(() => host.verbs.callOk('restart', [...command], { timeoutMs: 120_000 }))).rejects.toThrow(/did not come back/);
     } finally {
       writeFileSync(file('privkey.pem'), goodKey);
       writeFileSync(conf(), goodConf);
-      await restartDaemon(host, command, lab.chasquidDir);
+      await host.lock.run(() => restartDaemon(host, command, lab.chasquidDir));
     }
     expect(lab.chasquidPid()).not.toBe(pid);
   });
@@ -107,13 +107,13 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificate pairs and restar
       const keyFile = path.join(lab.chasquidDir, 'domains/example.test/dkim:20260101.pem');
       writeFileSync(keyFile, 'not a key\n');
       try {
-        await expect(restartDaemon(host, parseConfig(lab.env).CHASQUID_RESTART, lab.chasquidDir)).rejects.toThrow(
+        await expect(host.lock.run(() => restartDaemon(host, parseConfig(lab.env).CHASQUID_RESTART, lab.chasquidDir))).rejects.toThrow(
           /domains\/example\.test\/dkim:20260101\.pem: it is not a private key \(.*\); chasquid does not start with it/);
         // What chasquid itself does with that file: it does not come back.
-        await expect(restartDaemon(host, parseConfig(lab.env).CHASQUID_RESTART)).rejects.toThrow(/did not come back/);
+        await expect(host.lock.run(() => host.verbs.callOk('restart', [...parseConfig(lab.env).CHASQUID_RESTART], { timeoutMs: 120_000 }))).rejects.toThrow(/did not come back/);
       } finally {
         rmSync(keyFile);
-        await restartDaemon(host, parseConfig(lab.env).CHASQUID_RESTART, lab.chasquidDir);
+        await host.lock.run(() => restartDaemon(host, parseConfig(lab.env).CHASQUID_RESTART, lab.chasquidDir));
       }
     });
   }
@@ -123,7 +123,7 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificate pairs and restar
       const selectorFile = path.join(lab.chasquidDir, 'domains/example.test/dkim_selector');
       writeFileSync(selectorFile, '20260101\n');
       try {
-        await expect(restartDaemon(host, parseConfig(lab.env).CHASQUID_RESTART, lab.chasquidDir)).rejects.toThrow(
+        await expect(host.lock.run(() => restartDaemon(host, parseConfig(lab.env).CHASQUID_RESTART, lab.chasquidDir))).rejects.toThrow(
           'certs/example.test/dkim_privkey.pem: it is missing, but domains/example.test/dkim_selector names the selector 20260101: every message of example.test would fail to be signed');
       } finally {
         writeFileSync(selectorFile, '');
@@ -167,7 +167,7 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificate pairs and restar
     } finally {
       await runtime.close();
       writeFileSync(conf(), goodConf);
-      await restartDaemon(host, parseConfig(lab.env).CHASQUID_RESTART, lab.chasquidDir);
+      await host.lock.run(() => restartDaemon(host, parseConfig(lab.env).CHASQUID_RESTART, lab.chasquidDir));
     }
     expect(error).toMatchObject({ code: 'certificate-rollback-failed' });
     const message = (error as Error).message;
