@@ -128,8 +128,9 @@ export async function dkimRotate(context: OperationContext, input: DkimRotateInp
         step = 'publish';
         await input.progress?.(`Publishing the new ${algorithm} key ${selector} at ${record.name} and waiting until every authoritative name server shows it…`);
         journal.record({ step: 'publish', selector, record });
-        undo.push({ what: 'the new DNS record was removed', files: [], run: () => publishing.unpublish(record) });
+        // A refused or lost UPDATE is verified by the publisher itself: after an error here, nothing was published.
         await publishing.publish(record);
+        undo.push({ what: 'the new DNS record was removed', files: [], run: () => publishing.unpublish(record) });
         step = 'activate';
         await input.progress?.(`Activating the key ${selector} on the mail host${layout === 'builtin' ? ' (chasquid restarts)' : ''}…`);
         journal.record({ step: 'activate', selector, layout });
