@@ -17,8 +17,6 @@ import { evaluateMxAddress } from './mx-address.ts';
 import { evaluatePtr } from './ptr.ts';
 import { providerRequirements } from './requirements.ts';
 import { worstStatus, type CheckResult } from './result.ts';
-import { evaluateSpf } from './spf.ts';
-import { parseSpf, walkSpf, type SpfLookup } from './spf-record.ts';
 import { evaluateTls } from './tls.ts';
 
 const ok = <T>(...records: T[]): DnsAnswer<T> => ({ status: 'ok', records });
@@ -97,43 +95,6 @@ describe('ptr', () => {
     const v6 = { address: '2a01:4f8::5', family: 6 as const, inDns: true, onHost: true };
     const result = evaluatePtr({ hostname, addresses: [{ address: v6, ptr: nodata }], forward: { 4: nodata, 6: ok('2a01:4f8::5') } });
     expect(result.fix).toContain('5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.f.4.0.1.0.a.2.ip6.arpa. 3600 IN PTR mail.example.com.');
-  });
-});
-
-describe('spf', () => {
-  const zone: Record<string, string[]> = {
-    'example.com': ['v=spf1 include:a.example.net ~all'],
-    'a.example.net': ['v=spf1 include:b.example.net -all'],
-    'b.example.net': ['v=spf1 include:a.example.net -all'],
-    'ptr.example.com': ['v=spf1 ptr -all'],
-  };
-  const lookup: SpfLookup = {
-    txt: async (name) => (zone[name] ? ok(...zone[name].map((text) => [text])) : nxdomain),
-    a: async () => nodata,
-    aaaa: async () => nodata,
-    mx: async () => nodata,
-  };
-  const base = { domain: 'example.com', hostname, addresses: [{ address: '203.0.113.5', family: 4 as const, inDns: true, onHost: true }], mxIsHost: true };
-
-  it('parses mechanisms, modifiers and their errors', () => {
-    expect(parseSpf('v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 a mx:example.com/24 -all').errors).toEqual([]);
-    expect(parseSpf('v=spf1 ip4:192.0.2.300 redirect=a redirect=b').errors).toEqual(['"ip4:192.0.2.300": not a valid IPv4 address or network', '"redirect=" appears more than once']);
-  });
-
-  it('finds an include loop', async () => {
-    const walk = await walkSpf('example.com', zone['example.com']?.[0] ?? '', lookup);
-    expect(walk.errors).toContain('include of a.example.net from b.example.net is a loop');
-  });
-
-  it('fails ?all, warns about a record without all and about ptr', async () => {
-    const evaluate = async (record: string) => evaluateSpf({ ...base, txt: ok([record]), walk: await walkSpf('example.com', record, lookup), authorisations: [{ address: '203.0.113.5', result: 'pass' }] });
-    expect(await evaluate('v=spf1 mx ?all')).toMatchObject({ status: 'fail', fix: 'Publish: example.com. 3600 IN TXT "v=spf1 mx -all"' });
-    expect(await evaluate('v=spf1 mx')).toMatchObject({ status: 'warn', fix: 'Publish: example.com. 3600 IN TXT "v=spf1 mx -all"' });
-    expect((await evaluate('v=spf1 ptr -all')).summary).toContain('"ptr" mechanism');
-  });
-
-  it('reports a lookup that failed as could-not-check', () => {
-    expect(evaluateSpf({ ...base, txt: timeout, walk: undefined, authorisations: [] })).toMatchObject({ status: 'fail', temperror: true });
   });
 });
 

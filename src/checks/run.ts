@@ -6,7 +6,6 @@ import { dkimRecordName } from '../chasquid/dkim-key.ts';
 import { isIP } from 'node:net';
 import { authenticate } from 'mailauth';
 import { fetchPolicy } from 'mailauth/lib/mta-sts.js';
-import { spf } from 'mailauth/lib/spf/index.js';
 import { joinTxt } from '../dns/txt.ts';
 import { asMailopsError } from '../errors.ts';
 import { probeSenderLocal } from '../probe/names.ts';
@@ -21,8 +20,7 @@ import { evaluateMx } from './mx.ts';
 import { evaluateMxAddress } from './mx-address.ts';
 import { evaluatePtr } from './ptr.ts';
 import type { CheckId, CheckResult } from './result.ts';
-import { evaluateSpf, type SpfAuthorisation } from './spf.ts';
-import { spfRecords, walkSpf, type SpfLookup } from './spf-record.ts';
+import { spfResult, type SpfPolicyInput } from './spf-policy.ts';
 import { probeTls } from '../acme/served-certificate.ts';
 import { tlsListeners, type Listener } from '../chasquid/listeners.ts';
 import { evaluateTls } from './tls.ts';
@@ -48,26 +46,10 @@ async function ptr(facts: CheckFacts): Promise<CheckResult> {
 async function spfCheck(facts: CheckFacts): Promise<CheckResult> {
   const { dns } = facts.env;
   const domain = facts.domain;
-  const lookup: SpfLookup = {
-    txt: (name) => dns.lookup(name, 'TXT'),
-    a: (name) => dns.lookup(name, 'A'),
-    aaaa: (name) => dns.lookup(name, 'AAAA'),
-    mx: (name) => dns.lookup(name, 'MX'),
-  };
-  const txt = await dns.lookup(domain, 'TXT');
-  const records = spfRecords(txt);
-  const [walk, { hostname }, addresses, mxAnswer] = await Promise.all([
-    records.length === 1 ? walkSpf(domain, records[0] ?? '', lookup) : undefined,
-    facts.settings(),
-    facts.sendingAddresses(),
-    facts.mx(),
-  ]);
-  const authorisations: SpfAuthorisation[] = records.length !== 1 ? [] : await Promise.all(addresses.map(async ({ address }) => {
-    const result = await spf({ sender: `postmaster@${domain}`, ip: address, helo: hostname, mta: hostname, resolver: dns.forMailauth, maxElapsedTime: 20_000 });
-    return { address, result: result.status.result, ...(result.status.comment ? { comment: String(result.status.comment) } : {}) };
-  }));
+  const lookup: SpfPolicyInput['lookup'] = (name, type) => dns.lookup(name, type);
+  const [txt, { hostname }, addresses, mxAnswer] = await Promise.all([dns.lookup(domain, 'TXT'), facts.settings(), facts.sendingAddresses(), facts.mx()]);
   const mxIsHost = mxAnswer.status === 'ok' && mxAnswer.records.some((record) => record.exchange.toLowerCase().replace(/\.$/, '') === hostname);
-  return evaluateSpf({ domain, hostname, txt, walk, authorisations, addresses, mxIsHost });
+  return spfResult({ domain, hostname, txt, addresses, mxIsHost }, lookup);
 }
 
 async function dkim(facts: CheckFacts): Promise<CheckResult> {
