@@ -7,7 +7,7 @@ import { dkimPublicKey, dkimRecordValue } from '../chasquid/dkim-key.ts';
 import type { DkimSetup } from '../chasquid/dkim-keys.ts';
 import type { DnsAnswer } from '../dns/caching-resolver.ts';
 import { evaluateDkim } from './dkim.ts';
-import { evaluateDmarc, parseDmarc } from './dmarc.ts';
+import { evaluateDmarc, isDmarcRecord, parseDmarc } from './dmarc.ts';
 import { dnsblQueryName, dnsblVerdict, evaluateDnsbl } from './dnsbl.ts';
 import { evaluateE2e } from './e2e.ts';
 import { mailHostAddresses, parseInterfaceAddresses } from './host-addresses.ts';
@@ -149,6 +149,37 @@ describe('dmarc', () => {
 
   it('warns about pct under 100', () => {
     expect(evaluateDmarc({ domain: 'example.com', txt: ok(['v=DMARC1; p=reject; pct=20']), authorisations: {} }).fix).toContain('"v=DMARC1; p=reject; pct=100"');
+  });
+
+  it('does not take v=DMARC10 for a second DMARC record', () => {
+    expect(isDmarcRecord('v=DMARC10; p=none')).toBe(false);
+    const result = evaluateDmarc({ domain: 'example.com', txt: ok(['v=DMARC10; p=none'], ['v=DMARC1; p=reject; rua=mailto:r@reports.example.net']),
+      authorisations: { 'example.com._report._dmarc.reports.example.net': ok(['v=DMARC1']) } });
+    expect(result).toMatchObject({ status: 'pass', summary: 'p=reject, reports to r@reports.example.net' });
+  });
+
+  it('reads tag names and keyword values in any case, but DMARC1 only in capitals', () => {
+    expect(isDmarcRecord('V=DMARC1; P=REJECT')).toBe(true);
+    expect(isDmarcRecord('v=dmarc1; p=reject')).toBe(false);
+    expect(parseDmarc('V=DMARC1; P=REJECT; ADKIM=S').errors).toEqual([]);
+    expect(evaluateDmarc({ domain: 'example.com', txt: ok(['V=DMARC1; P=REJECT']), authorisations: {} })).toMatchObject({ status: 'pass', summary: 'p=reject, no aggregate reports (rua)' });
+  });
+
+  it('warns about a report URI that is valid but not mailto:, and fails one that is no URI', () => {
+    const https = evaluateDmarc({ domain: 'example.com', txt: ok(['v=DMARC1; p=reject; rua=https://reports.example.net/dmarc']), authorisations: {} });
+    expect(https.status).toBe('warn');
+    expect(https.summary).toContain('rua=https://reports.example.net/dmarc is not a mailto: address');
+    expect(https.fix).toBe('Publish: _dmarc.example.com. 3600 IN TXT "v=DMARC1; p=reject; rua=mailto:postmaster@example.com"');
+    const bad = evaluateDmarc({ domain: 'example.com', txt: ok(['v=DMARC1; p=reject; rua=reports at example']), authorisations: {} });
+    expect(bad).toMatchObject({ status: 'fail', summary: expect.stringContaining('"reports at example" is not a valid report URI') });
+  });
+
+  it('never suggests the record already published', () => {
+    for (const text of ['v=DMARC1; p=none', 'v=DMARC1; p=reject; pct=0', 'v=DMARC1; p=quarantine; rua=https://r.example.net/', 'v=DMARC1; p=bogus']) {
+      const result = evaluateDmarc({ domain: 'example.com', txt: ok([text]), authorisations: {} });
+      expect(result.fix).toBeDefined();
+      expect(result.fix).not.toContain(`"${text}"`);
+    }
   });
 });
 

@@ -12,7 +12,7 @@ import { probeSenderLocal } from '../probe/names.ts';
 import { sendProbe, type CapturedMessage } from '../probe/probe.ts';
 import { evaluateDkim } from './dkim.ts';
 import { evaluateE2e, verdictsOf } from './e2e.ts';
-import { evaluateDmarc, externalReportDomains, parseDmarc } from './dmarc.ts';
+import { evaluateDmarc, externalReportDomains, isDmarcRecord, parseDmarc } from './dmarc.ts';
 import { dnsblQueryName, evaluateDnsbl } from './dnsbl.ts';
 import type { CheckFacts } from './facts.ts';
 import { evaluateMtaSts, evaluateTlsRpt, type MtaStsInput } from './mta-sts.ts';
@@ -61,7 +61,7 @@ async function dkim(facts: CheckFacts): Promise<CheckResult> {
 async function dmarc(facts: CheckFacts): Promise<CheckResult> {
   const domain = facts.domain;
   const txt = await facts.lookup(`_dmarc.${domain}`, 'TXT');
-  const texts = txt.status === 'ok' ? txt.records.map(joinTxt).filter((text) => /^v\s*=\s*DMARC1/.test(text.trim())) : [];
+  const texts = txt.status === 'ok' ? txt.records.map(joinTxt).filter(isDmarcRecord) : [];
   const external = texts.length === 1 ? externalReportDomains(domain, parseDmarc(texts[0] ?? '')) : [];
   const authorisations = await Promise.all(external.map(async ({ authorisationName }) => [authorisationName, await facts.lookup(authorisationName, 'TXT')] as const));
   return evaluateDmarc({ domain, txt, authorisations: Object.fromEntries(authorisations) });
