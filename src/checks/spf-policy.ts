@@ -161,16 +161,11 @@ export async function analyseSpf(input: SpfPolicyInput): Promise<SpfPolicyAnalys
   return analysis;
 }
 
-/** A policy with nothing to say against it: the host passes, nobody else gets pass or neutral, no errors. */
-export function isCleanPolicy(analysis: SpfPolicyAnalysis): boolean {
-  return analysis.host.length > 0 && analysis.host.every((entry) => entry.evaluation.result === 'pass')
-    && analysis.openings.length === 0 && analysis.failures.length === 0 && analysis.variableTerms.length === 0;
-}
-
 /**
- * The `spf` check of a domain whose TXT answer is `txt`: the analysis of its one record, and as the fix the first
- * candidate record (spfFixCandidates) that evaluates clean — else the first candidate, which at least differs from
- * the record published.
+ * The `spf` check of a domain whose TXT answer is `txt`: the judgement of its one record's analysis, with as the fix
+ * the first candidate record (spfFixCandidates) that is judged better when evaluated the same way: `pass`, or — when
+ * the published record fails — at least not `fail`. Else the first candidate, which at least differs from the
+ * record published.
  */
 export async function spfResult(input: Omit<SpfInput, 'analysis' | 'fixRecord'>, lookup: SpfPolicyInput['lookup']): Promise<CheckResult> {
   const records = spfRecords(input.txt);
@@ -178,10 +173,12 @@ export async function spfResult(input: Omit<SpfInput, 'analysis' | 'fixRecord'>,
   const policy = (record?: string) => analyseSpf({ domain: input.domain, helo: input.hostname, hostAddresses, lookup, ...(record !== undefined ? { record } : {}) });
   const analysis = records.length === 1 ? await policy() : undefined;
   const full: SpfInput = { ...input, analysis };
-  if (input.txt.status === 'temperror' || (analysis !== undefined && isCleanPolicy(analysis))) return evaluateSpf(full);
+  const first = evaluateSpf(full);
+  if (first.status === 'pass' || first.temperror) return first;
   const candidates = spfFixCandidates(full);
   for (const candidate of candidates) {
-    if (isCleanPolicy(await policy(candidate))) return evaluateSpf({ ...full, fixRecord: candidate });
+    const tried = evaluateSpf({ ...input, txt: { status: 'ok', records: [[candidate]] }, analysis: await policy(candidate) });
+    if (tried.status === 'pass' || (first.status === 'fail' && tried.status === 'warn')) return evaluateSpf({ ...full, fixRecord: candidate });
   }
   return evaluateSpf({ ...full, fixRecord: candidates[0] });
 }

@@ -13,7 +13,7 @@
 import type { DnsAnswer } from '../dns/caching-resolver.ts';
 import { zoneLine } from '../dns/txt.ts';
 import type { HostAddress } from './host-addresses.ts';
-import { sentence, temperrorResult, type CheckResult } from './result.ts';
+import { sentence, temperrorOf, temperrorResult, type CheckResult } from './result.ts';
 import { parseSpf, spfRecords } from './spf-record.ts';
 import type { SpfPolicyAnalysis } from './spf-policy.ts';
 
@@ -27,7 +27,7 @@ export interface SpfInput {
   addresses: HostAddress[];
   /** Whether the domain's MX is the mail host (then `mx` authorises it). */
   mxIsHost: boolean;
-  /** The first of spfFixCandidates() found clean when evaluated, if any. */
+  /** The record the fix suggests (spfResult tries spfFixCandidates() and picks one); the recommended record when absent. */
   fixRecord?: string | undefined;
 }
 
@@ -61,18 +61,27 @@ function hostTerms(input: Pick<SpfInput, 'hostname' | 'addresses' | 'mxIsHost'>)
   return recommendedSpf(input).split(' ').slice(1, -1);
 }
 
-/** Records that would fix what the analysis found, best first; the caller keeps the first that evaluates clean. */
+/**
+ * Records that would fix what the analysis found, smallest change first: without the terms that let anyone in, with
+ * the host's own terms (or addresses) where it is not authorised, then also without the terms that let other
+ * senders in, then the records we recommend. The caller keeps the first that, evaluated like the published one,
+ * passes — or, when the published record fails, at least no longer fails (warnings about other senders the user
+ * chose to authorise stay theirs to decide).
+ */
 export function spfFixCandidates(input: SpfInput): string[] {
   const records = spfRecords(input.txt);
   const current = records.length === 1 ? records[0] ?? '' : '';
   const analysis = input.analysis;
   const candidates: string[] = [];
-  if (analysis !== undefined && current !== '') {
-    const offending = analysis.openings.map((opening) => opening.term).filter((term) => term !== '(no all)');
-    const trimmed = without(current, offending);
-    candidates.push(trimmed, withTerms(trimmed, hostTerms(input)));
+  // A record that is a permerror somewhere is replaced, not trimmed: which of its terms to keep is not ours to guess.
+  const broken = analysis === undefined || [...analysis.host, ...analysis.failures].some((entry) => entry.evaluation.result === 'permerror') || parseSpf(current).errors.length > 0;
+  if (analysis !== undefined && current !== '' && !broken) {
+    const named = (openings: SpfPolicyAnalysis['openings']) => openings.map((opening) => opening.term).filter((term) => term !== '(no all)');
     const unauthorised = analysis.host.filter((entry) => entry.evaluation.result !== 'pass').map((entry) => `ip${entry.address.includes(':') ? 6 : 4}:${entry.address}`);
-    if (unauthorised.length > 0) candidates.push(withTerms(trimmed, unauthorised));
+    for (const trimmed of [without(current, named(analysis.openings.filter((opening) => opening.everyone))), without(current, named(analysis.openings))]) {
+      candidates.push(trimmed, withTerms(trimmed, hostTerms(input)));
+      if (unauthorised.length > 0) candidates.push(withTerms(trimmed, unauthorised));
+    }
   }
   const addressesOnly = ['v=spf1', ...input.addresses.map((address) => `ip${address.family}:${address.address}`), '-all'].join(' ');
   candidates.push(recommendedSpf(input), recommendedSpf({ ...input, mxIsHost: false }), addressesOnly);
@@ -102,8 +111,7 @@ export function evaluateSpf(input: SpfInput): CheckResult {
   const evaluations = [...analysis.host.map((entry) => entry.evaluation), ...analysis.failures.map((entry) => entry.evaluation)];
   const temperror = evaluations.find((evaluation) => evaluation.result === 'temperror');
   if (temperror) {
-    return { id, status: 'fail', temperror: true, summary: `could not be checked: ${temperror.reason}`,
-      fix: 'Make sure the name servers answer for every name the record refers to (the message says which), then run the check again.' };
+    return temperrorOf(id, temperror.reason, 'Make sure the name servers answer for every name the record refers to (the message says which), then run the check again.');
   }
   const syntax = parseSpf(record).errors;
   if (syntax.length > 0) return { id, status: 'fail', summary: `"${record}" is invalid: ${syntax.join('; ')}`, fix: `Correct the record: ${recommended}` };
