@@ -80,6 +80,13 @@ describe('spf: a policy that lets anyone send fails, naming the term', () => {
     expect(result.fix).toBe(`If those are not your senders, remove include:_spf.provider.test: ${publish('v=spf1 mx -all')}`);
   });
 
+  it('warns about a network wider than the host, naming it', async () => {
+    const result = await check(zoneWith('v=spf1 ip4:203.0.113.0/24 -all'));
+    expect(result.status).toBe('warn');
+    expect(result.summary).toContain('ip4:203.0.113.0/24 also gives pass to addresses that are not the mail host\'s, such as 203.0.113.0 (203.0.113.0/24)');
+    expect(result.fix).toBe(`If those are not your senders, remove ip4:203.0.113.0/24: ${publish('v=spf1 mx -all')}`);
+  });
+
   it('passes a policy that authorises the host and nobody else', async () => {
     const result = await check(zoneWith('v=spf1 mx -all'));
     expect(result).toEqual({ id: 'spf', status: 'pass', summary: `"v=spf1 mx -all" authorises ${hostAddress} with 1 DNS lookup` });
