@@ -1,7 +1,8 @@
 // `dmarc`: exactly one record at _dmarc.<domain>; valid syntax (RFC 7489 §6.3); a policy of quarantine or reject
-// (none is a warning: it asks receivers to do nothing); rua/ruf report addresses are mailto: URIs, and a report
-// address in another domain is authorised by `<domain>._report._dmarc.<other domain>` (RFC 7489 §7.1), without
-// which receivers send no reports there.
+// (none is a warning: it asks receivers to do nothing); rua/ruf hold valid URIs — a URI other than mailto: is a
+// warning, since receivers send reports only by mail — and a report address in another domain is authorised by
+// `<domain>._report._dmarc.<other domain>` (RFC 7489 §7.1), without which receivers send no reports there. Tag names
+// and keyword values are case-insensitive, as the RFC's ABNF makes them; `DMARC1` is not.
 
 import type { DnsAnswer } from '../dns/caching-resolver.ts';
 import { joinTxt, zoneLine } from '../dns/txt.ts';
@@ -12,9 +13,20 @@ export interface DmarcRecord {
   errors: string[];
   /** Report addresses of rua and ruf. */
   reportAddresses: string[];
+  /** Valid report URIs that are not mailto: (RFC 7489 allows any URI; receivers send reports only by mail). */
+  otherReportUris: string[];
 }
 
-const isDmarc = (text: string) => /^v\s*=\s*DMARC1\s*(;|$)/.test(text.trim());
+/**
+ * Whether a TXT string is a DMARC record: `v=DMARC1` ending at `;` or the end (so `v=DMARC10` is not one). In RFC
+ * 7489's ABNF the tag name "v" is a string literal, which matches either case, while DMARC1 is spelled in %x codes,
+ * which match upper case only; the same holds for every tag name and the keyword values (`P=REJECT` is valid).
+ */
+export function isDmarcRecord(text: string): boolean {
+  return /^[vV]\s*=\s*DMARC1\s*(;|$)/.test(text.trim());
+}
+
+const isDmarc = isDmarcRecord;
 
 const tagRules: Record<string, (value: string) => boolean> = {
   v: (value) => value === 'DMARC1',
@@ -60,16 +72,18 @@ export function parseDmarc(text: string): DmarcRecord {
   if (!tags.has('p')) errors.push('the required p= tag is missing');
   else if (parts[1] !== undefined && !/^p\s*=/i.test(parts[1])) errors.push('p= must come right after v=DMARC1');
   const reportAddresses: string[] = [];
+  const otherReportUris: string[] = [];
   for (const tag of ['rua', 'ruf']) {
     const value = tags.get(tag);
     if (value === undefined) continue;
     for (const uri of value.split(',').map((item) => item.trim()).filter((item) => item !== '')) {
       const address = mailtoAddress(uri);
-      if (address === undefined) errors.push(`${tag}: "${uri}" is not a mailto: address`);
-      else reportAddresses.push(address);
+      if (address !== undefined) reportAddresses.push(address);
+      else if (/^mailto:/i.test(uri) || !/^[A-Za-z][A-Za-z0-9+.-]*:[^\s!]+(?:![0-9]+[kmgt]?)?$/.test(uri)) errors.push(`${tag}: "${uri}" is not a valid report URI (mailto:address@domain)`);
+      else otherReportUris.push(`${tag}=${uri}`);
     }
   }
-  return { tags, errors, reportAddresses };
+  return { tags, errors, reportAddresses, otherReportUris };
 }
 
 /** Report addresses outside the domain, with the name that must authorise them. */
@@ -82,6 +96,22 @@ export function externalReportDomains(domain: string, record: DmarcRecord): Arra
     if (!result.some((entry) => entry.authorisationName === authorisationName)) result.push({ address, authorisationName });
   }
   return result;
+}
+
+const partsOf = (text: string) => text.split(';').map((part) => part.trim()).filter((part) => part !== '');
+const isTag = (part: string, tag: string) => new RegExp(`^${tag}\\s*=`, 'i').test(part);
+
+/** The record with `tag` set to `value` (replaced where it is, else after p=). */
+function withTagIn(text: string, tag: string, value: string): string {
+  const parts = partsOf(text);
+  const index = parts.findIndex((part) => isTag(part, tag));
+  if (index >= 0) parts[index] = `${tag}=${value}`;
+  else parts.splice(2, 0, `${tag}=${value}`);
+  return parts.join('; ');
+}
+
+function withoutTag(text: string, tag: string): string {
+  return partsOf(text).filter((part) => !isTag(part, tag)).join('; ');
 }
 
 export interface DmarcInput {
@@ -109,14 +139,8 @@ export function evaluateDmarc({ domain, txt, authorisations }: DmarcInput): Chec
   const pct = Number(record.tags.get('pct') ?? '100');
   const notes: string[] = [];
   const fixes: string[] = [];
-  const withTag = (tag: string, value: string) => {
-    const parts = text.split(';').map((part) => part.trim()).filter((part) => part !== '');
-    const index = parts.findIndex((part) => part.toLowerCase().startsWith(`${tag}=`) || part.toLowerCase().startsWith(`${tag} =`));
-    if (index >= 0) parts[index] = `${tag}=${value}`;
-    else parts.splice(2, 0, `${tag}=${value}`);
-    return parts.join('; ');
-  };
   let improved = text;
+  const withTag = (tag: string, value: string) => withTagIn(improved, tag, value);
   if (policy === 'none') {
     notes.push('p=none asks receivers to take no action on mail that fails DMARC');
     improved = withTag('p', 'quarantine');
@@ -124,7 +148,18 @@ export function evaluateDmarc({ domain, txt, authorisations }: DmarcInput): Chec
     notes.push(`pct=${pct} applies the policy to part of the failing mail only`);
     improved = withTag('pct', '100');
   }
-  if (improved !== text) fixes.push(`Once reports show your mail passes, publish: ${zoneLine(name, 'TXT', improved)}`);
+  const policyChanged = improved !== text;
+  if (record.otherReportUris.length > 0) {
+    notes.push(`${record.otherReportUris.join(', ')} ${record.otherReportUris.length === 1 ? 'is not a mailto: address' : 'are not mailto: addresses'}; receivers send reports only by mail, so none arrive there`);
+    const kept = (tag: string) => (record.tags.get(tag) ?? '').split(',').map((item) => item.trim()).filter((uri) => uri !== '' && mailtoAddress(uri) !== undefined);
+    const rua = kept('rua').length > 0 ? kept('rua').join(',') : `mailto:postmaster@${domain}`;
+    improved = withTag('rua', rua);
+    if (record.tags.has('ruf')) {
+      const ruf = kept('ruf');
+      improved = ruf.length > 0 ? withTagIn(improved, 'ruf', ruf.join(',')) : withoutTag(improved, 'ruf');
+    }
+  }
+  if (improved !== text) fixes.push(`${policyChanged ? 'Once reports show your mail passes, publish' : 'Publish'}: ${zoneLine(name, 'TXT', improved)}`);
   for (const { address, authorisationName } of externalReportDomains(domain, record)) {
     const answer = authorisations[authorisationName];
     if (answer?.status === 'temperror') return temperrorResult(id, answer, authorisationName, 'TXT');

@@ -4,7 +4,7 @@
 // as envelope sender — as a receiving server would. It passes when DKIM (aligned with the domain), SPF and DMARC pass.
 
 import type { AuthenticateResult } from 'mailauth';
-import type { CheckResult } from './result.ts';
+import { temperrorOf, type CheckResult } from './result.ts';
 
 export interface E2eVerdicts {
   dkim: Array<{ domain: string; selector: string; result: string; comment?: string }>;
@@ -40,6 +40,13 @@ export function evaluateE2e({ domain, sender, ip, outcome }: E2eInput): CheckRes
   if ('failed' in outcome) return { id, status: 'fail', summary: outcome.failed, fix: outcome.fix };
   const { dkim, spf, dmarc } = outcome.verdicts;
   const aligned = dkim.filter((signature) => signature.domain === domain || signature.domain.endsWith(`.${domain}`));
+  // A verifier that could not look something up has no verdict: the message may be fine.
+  const unsure = [...aligned.map((signature) => ({ what: `DKIM (s=${signature.selector})`, ...signature })), { what: 'SPF', ...spf }, { what: 'DMARC', ...dmarc }]
+    .filter((verdict) => verdict.result === 'temperror');
+  if (unsure.length > 0) {
+    return temperrorOf(id, `the message from ${sender} was sent, but its ${unsure.map((verdict) => `${verdict.what}${verdict.comment ? ` (${verdict.comment})` : ''}`).join(', ')} could not be verified`,
+      'Make sure the name servers answer for the domain, then run the check again.');
+  }
   const dkimPass = aligned.find((signature) => signature.result === 'pass');
   const parts = [
     dkimPass ? `DKIM pass (d=${dkimPass.domain}, s=${dkimPass.selector})`

@@ -7,7 +7,7 @@ import { dkimPublicKey, dkimRecordValue } from '../chasquid/dkim-key.ts';
 import type { DkimSetup } from '../chasquid/dkim-keys.ts';
 import type { DnsAnswer } from '../dns/caching-resolver.ts';
 import { evaluateDkim } from './dkim.ts';
-import { evaluateDmarc, parseDmarc } from './dmarc.ts';
+import { evaluateDmarc, isDmarcRecord, parseDmarc } from './dmarc.ts';
 import { dnsblQueryName, dnsblVerdict, evaluateDnsbl } from './dnsbl.ts';
 import { evaluateE2e } from './e2e.ts';
 import { mailHostAddresses, parseInterfaceAddresses } from './host-addresses.ts';
@@ -17,8 +17,6 @@ import { evaluateMxAddress } from './mx-address.ts';
 import { evaluatePtr } from './ptr.ts';
 import { providerRequirements } from './requirements.ts';
 import { worstStatus, type CheckResult } from './result.ts';
-import { evaluateSpf } from './spf.ts';
-import { parseSpf, walkSpf, type SpfLookup } from './spf-record.ts';
 import { evaluateTls } from './tls.ts';
 
 const ok = <T>(...records: T[]): DnsAnswer<T> => ({ status: 'ok', records });
@@ -100,43 +98,6 @@ describe('ptr', () => {
   });
 });
 
-describe('spf', () => {
-  const zone: Record<string, string[]> = {
-    'example.com': ['v=spf1 include:a.example.net ~all'],
-    'a.example.net': ['v=spf1 include:b.example.net -all'],
-    'b.example.net': ['v=spf1 include:a.example.net -all'],
-    'ptr.example.com': ['v=spf1 ptr -all'],
-  };
-  const lookup: SpfLookup = {
-    txt: async (name) => (zone[name] ? ok(...zone[name].map((text) => [text])) : nxdomain),
-    a: async () => nodata,
-    aaaa: async () => nodata,
-    mx: async () => nodata,
-  };
-  const base = { domain: 'example.com', hostname, addresses: [{ address: '203.0.113.5', family: 4 as const, inDns: true, onHost: true }], mxIsHost: true };
-
-  it('parses mechanisms, modifiers and their errors', () => {
-    expect(parseSpf('v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 a mx:example.com/24 -all').errors).toEqual([]);
-    expect(parseSpf('v=spf1 ip4:192.0.2.300 redirect=a redirect=b').errors).toEqual(['"ip4:192.0.2.300": not a valid IPv4 address or network', '"redirect=" appears more than once']);
-  });
-
-  it('finds an include loop', async () => {
-    const walk = await walkSpf('example.com', zone['example.com']?.[0] ?? '', lookup);
-    expect(walk.errors).toContain('include of a.example.net from b.example.net is a loop');
-  });
-
-  it('fails ?all, warns about a record without all and about ptr', async () => {
-    const evaluate = async (record: string) => evaluateSpf({ ...base, txt: ok([record]), walk: await walkSpf('example.com', record, lookup), authorisations: [{ address: '203.0.113.5', result: 'pass' }] });
-    expect(await evaluate('v=spf1 mx ?all')).toMatchObject({ status: 'fail', fix: 'Publish: example.com. 3600 IN TXT "v=spf1 mx -all"' });
-    expect(await evaluate('v=spf1 mx')).toMatchObject({ status: 'warn', fix: 'Publish: example.com. 3600 IN TXT "v=spf1 mx -all"' });
-    expect((await evaluate('v=spf1 ptr -all')).summary).toContain('"ptr" mechanism');
-  });
-
-  it('reports a lookup that failed as could-not-check', () => {
-    expect(evaluateSpf({ ...base, txt: timeout, walk: undefined, authorisations: [] })).toMatchObject({ status: 'fail', temperror: true });
-  });
-});
-
 describe('dkim', () => {
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
   const ed = generateKeyPairSync('ed25519').privateKey;
@@ -188,6 +149,37 @@ describe('dmarc', () => {
 
   it('warns about pct under 100', () => {
     expect(evaluateDmarc({ domain: 'example.com', txt: ok(['v=DMARC1; p=reject; pct=20']), authorisations: {} }).fix).toContain('"v=DMARC1; p=reject; pct=100"');
+  });
+
+  it('does not take v=DMARC10 for a second DMARC record', () => {
+    expect(isDmarcRecord('v=DMARC10; p=none')).toBe(false);
+    const result = evaluateDmarc({ domain: 'example.com', txt: ok(['v=DMARC10; p=none'], ['v=DMARC1; p=reject; rua=mailto:r@reports.example.net']),
+      authorisations: { 'example.com._report._dmarc.reports.example.net': ok(['v=DMARC1']) } });
+    expect(result).toMatchObject({ status: 'pass', summary: 'p=reject, reports to r@reports.example.net' });
+  });
+
+  it('reads tag names and keyword values in any case, but DMARC1 only in capitals', () => {
+    expect(isDmarcRecord('V=DMARC1; P=REJECT')).toBe(true);
+    expect(isDmarcRecord('v=dmarc1; p=reject')).toBe(false);
+    expect(parseDmarc('V=DMARC1; P=REJECT; ADKIM=S').errors).toEqual([]);
+    expect(evaluateDmarc({ domain: 'example.com', txt: ok(['V=DMARC1; P=REJECT']), authorisations: {} })).toMatchObject({ status: 'pass', summary: 'p=reject, no aggregate reports (rua)' });
+  });
+
+  it('warns about a report URI that is valid but not mailto:, and fails one that is no URI', () => {
+    const https = evaluateDmarc({ domain: 'example.com', txt: ok(['v=DMARC1; p=reject; rua=https://reports.example.net/dmarc']), authorisations: {} });
+    expect(https.status).toBe('warn');
+    expect(https.summary).toContain('rua=https://reports.example.net/dmarc is not a mailto: address');
+    expect(https.fix).toBe('Publish: _dmarc.example.com. 3600 IN TXT "v=DMARC1; p=reject; rua=mailto:postmaster@example.com"');
+    const bad = evaluateDmarc({ domain: 'example.com', txt: ok(['v=DMARC1; p=reject; rua=reports at example']), authorisations: {} });
+    expect(bad).toMatchObject({ status: 'fail', summary: expect.stringContaining('"reports at example" is not a valid report URI') });
+  });
+
+  it('never suggests the record already published', () => {
+    for (const text of ['v=DMARC1; p=none', 'v=DMARC1; p=reject; pct=0', 'v=DMARC1; p=quarantine; rua=https://r.example.net/', 'v=DMARC1; p=bogus']) {
+      const result = evaluateDmarc({ domain: 'example.com', txt: ok([text]), authorisations: {} });
+      expect(result.fix).toBeDefined();
+      expect(result.fix).not.toContain(`"${text}"`);
+    }
   });
 });
 

@@ -14,6 +14,7 @@ import type { MailHost } from '../host/mail-host.ts';
 import type { OperationContext } from '../ops/context.ts';
 import { dnsblQueryName } from './dnsbl.ts';
 import { mailHostAddresses, parseInterfaceAddresses, type HostAddress, type InterfaceAddress } from './host-addresses.ts';
+import { temperrorResult, type CheckId, type CheckResult } from './result.ts';
 import type { InstalledCertificate } from './tls.ts';
 
 export interface CheckEnvironment {
@@ -120,6 +121,17 @@ export class CheckFacts {
       const [a, aaaa] = await Promise.all([this.lookup(hostname, 'A'), this.lookup(hostname, 'AAAA')]);
       return { hostname, a, aaaa };
     }, 'host');
+  }
+
+  /**
+   * The check result of `id` when the host's addresses cannot be known because the hostname's A or AAAA lookup
+   * failed (a temperror: every check that judges the host's addresses would otherwise judge an empty list).
+   */
+  async addressesUnknown(id: CheckId): Promise<CheckResult | undefined> {
+    const { hostname, a, aaaa } = await this.hostnameAddresses();
+    if (a.status === 'temperror') return temperrorResult(id, a, hostname, 'A');
+    if (aaaa.status === 'temperror') return temperrorResult(id, aaaa, hostname, 'AAAA');
+    return undefined;
   }
 
   /** Every address of the host (host-addresses.ts), including DNS addresses found not to be the host's. */

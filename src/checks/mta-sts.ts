@@ -34,7 +34,7 @@ export function mxMatches(pattern: string, mx: string): boolean {
 export function evaluateMtaSts({ domain, hostname, txt, policy }: MtaStsInput): CheckResult {
   const id = 'mta-sts';
   const name = `_mta-sts.${domain}`;
-  if (txt.status === 'temperror') return { ...temperrorResult(id, txt, name, 'TXT'), status: 'warn' };
+  if (txt.status === 'temperror') return temperrorResult(id, txt, name, 'TXT');
   const records = txt.status === 'ok' ? txt.records.map(joinTxt).filter((text) => stsRecord.test(text.trim())) : [];
   const policyText = `version: STSv1\\nmode: enforce\\nmx: ${hostname}\\nmax_age: 604800`;
   if (records.length === 0) {
@@ -69,7 +69,7 @@ export function evaluateTlsRpt({ domain, txt }: TlsRptInput): CheckResult {
   const id = 'tls-rpt';
   const name = `_smtp._tls.${domain}`;
   const recommended = zoneLine(name, 'TXT', `v=TLSRPTv1; rua=mailto:postmaster@${domain}`);
-  if (txt.status === 'temperror') return { ...temperrorResult(id, txt, name, 'TXT'), status: 'warn' };
+  if (txt.status === 'temperror') return temperrorResult(id, txt, name, 'TXT');
   const records = txt.status === 'ok' ? txt.records.map(joinTxt).filter((text) => /^v=TLSRPTv1\s*(;|$)/.test(text.trim())) : [];
   if (records.length === 0) {
     return { id, status: 'skip', summary: 'no TLS reporting address published (optional)', hint: `To receive reports of TLS failures from senders: ${recommended}` };

@@ -1,9 +1,14 @@
 // The result of one deliverability check, as `check --json` prints it (interface.md) and the Discord embed shows it.
 //
 // `fix` is present on warn and fail and says exactly what to change: the full DNS record to publish (zone-file
-// syntax, TXT values already split into strings of at most 255 bytes), or the command to run. A check that could
-// not look something up (DNS timeout, SERVFAIL, an unreachable host) says so with `temperror: true`: it is reported
-// as a failure — we cannot vouch for what we could not see — but the fix is to look again, not to change a record.
+// syntax, TXT values already split into strings of at most 255 bytes), or the command to run.
+//
+// A check that could not look something up (DNS timeout, SERVFAIL, REFUSED, an unreachable server) is a temperror,
+// the word RFC 7208 and RFC 7489 use: `temperror: true`, a summary starting "could not be checked (temperror)" that
+// names the lookup, and a fix that says to make the name servers answer and look again — never a verdict about a
+// record it did not see, and never a record to publish. Its status is the one the check gives when it cannot vouch
+// for something: `fail` for the requirements (exit code 1: the check itself failed), `warn` for the optional
+// checks (mta-sts, tls-rpt) and the blocklists, whose own problems are warnings.
 
 import type { DnsAnswer } from '../dns/caching-resolver.ts';
 
@@ -40,15 +45,22 @@ export function worse(a: CheckStatus, b: CheckStatus): CheckStatus {
   return severity[b] > severity[a] ? b : a;
 }
 
+/** The checks whose own findings are at most warnings, and so is their temperror. */
+const optional = new Set<CheckId>(['mta-sts', 'tls-rpt', 'dnsbl']);
+
+/** The summary of a check that could not be completed. */
+export function couldNotCheck(reason: string): string {
+  return `could not be checked (temperror): ${reason}`;
+}
+
+/** A check that could not look something up (see the top of this file). */
+export function temperrorOf(id: CheckId, reason: string, fix: string): CheckResult {
+  return { id, status: optional.has(id) ? 'warn' : 'fail', temperror: true, summary: couldNotCheck(reason), fix };
+}
+
 /** A failed lookup, as a check result. */
 export function temperrorResult(id: CheckId, answer: Extract<DnsAnswer<unknown>, { status: 'temperror' }>, name: string, type: string): CheckResult {
-  return {
-    id,
-    status: 'fail',
-    temperror: true,
-    summary: `could not be checked: ${answer.message}`,
-    fix: `Make sure the name servers answer for ${name} (dig ${type} ${name}), then run the check again.`,
-  };
+  return temperrorOf(id, answer.message, `Make sure the name servers answer for ${name} (dig ${type} ${name}), then run the check again.`);
 }
 
 /** Joins findings into the one-line summary. */

@@ -6,23 +6,21 @@ import { dkimRecordName } from '../chasquid/dkim-key.ts';
 import { isIP } from 'node:net';
 import { authenticate } from 'mailauth';
 import { fetchPolicy } from 'mailauth/lib/mta-sts.js';
-import { spf } from 'mailauth/lib/spf/index.js';
 import { joinTxt } from '../dns/txt.ts';
 import { asMailopsError } from '../errors.ts';
 import { probeSenderLocal } from '../probe/names.ts';
 import { sendProbe, type CapturedMessage } from '../probe/probe.ts';
 import { evaluateDkim } from './dkim.ts';
 import { evaluateE2e, verdictsOf } from './e2e.ts';
-import { evaluateDmarc, externalReportDomains, parseDmarc } from './dmarc.ts';
+import { evaluateDmarc, externalReportDomains, isDmarcRecord, parseDmarc } from './dmarc.ts';
 import { dnsblQueryName, evaluateDnsbl } from './dnsbl.ts';
 import type { CheckFacts } from './facts.ts';
 import { evaluateMtaSts, evaluateTlsRpt, type MtaStsInput } from './mta-sts.ts';
 import { evaluateMx } from './mx.ts';
 import { evaluateMxAddress } from './mx-address.ts';
 import { evaluatePtr } from './ptr.ts';
-import type { CheckId, CheckResult } from './result.ts';
-import { evaluateSpf, type SpfAuthorisation } from './spf.ts';
-import { spfRecords, walkSpf, type SpfLookup } from './spf-record.ts';
+import { couldNotCheck, temperrorResult, type CheckId, type CheckResult } from './result.ts';
+import { spfResult, type SpfPolicyInput } from './spf-policy.ts';
 import { probeTls } from '../acme/served-certificate.ts';
 import { tlsListeners, type Listener } from '../chasquid/listeners.ts';
 import { evaluateTls } from './tls.ts';
@@ -40,7 +38,8 @@ async function mxAddress(facts: CheckFacts): Promise<CheckResult> {
 }
 
 async function ptr(facts: CheckFacts): Promise<CheckResult> {
-  const [{ hostname, a, aaaa }, addresses] = await Promise.all([facts.hostnameAddresses(), facts.sendingAddresses()]);
+  const [{ hostname, a, aaaa }, addresses, unknown] = await Promise.all([facts.hostnameAddresses(), facts.sendingAddresses(), facts.addressesUnknown('ptr')]);
+  if (unknown) return unknown;
   const answers = await Promise.all(addresses.map(async (address) => ({ address, ptr: await facts.env.dns.reverse(address.address) })));
   return evaluatePtr({ hostname, addresses: answers, forward: { 4: a, 6: aaaa } });
 }
@@ -48,26 +47,11 @@ async function ptr(facts: CheckFacts): Promise<CheckResult> {
 async function spfCheck(facts: CheckFacts): Promise<CheckResult> {
   const { dns } = facts.env;
   const domain = facts.domain;
-  const lookup: SpfLookup = {
-    txt: (name) => dns.lookup(name, 'TXT'),
-    a: (name) => dns.lookup(name, 'A'),
-    aaaa: (name) => dns.lookup(name, 'AAAA'),
-    mx: (name) => dns.lookup(name, 'MX'),
-  };
-  const txt = await dns.lookup(domain, 'TXT');
-  const records = spfRecords(txt);
-  const [walk, { hostname }, addresses, mxAnswer] = await Promise.all([
-    records.length === 1 ? walkSpf(domain, records[0] ?? '', lookup) : undefined,
-    facts.settings(),
-    facts.sendingAddresses(),
-    facts.mx(),
-  ]);
-  const authorisations: SpfAuthorisation[] = records.length !== 1 ? [] : await Promise.all(addresses.map(async ({ address }) => {
-    const result = await spf({ sender: `postmaster@${domain}`, ip: address, helo: hostname, mta: hostname, resolver: dns.forMailauth, maxElapsedTime: 20_000 });
-    return { address, result: result.status.result, ...(result.status.comment ? { comment: String(result.status.comment) } : {}) };
-  }));
+  const lookup: SpfPolicyInput['lookup'] = (name, type) => dns.lookup(name, type);
+  const [txt, { hostname }, addresses, mxAnswer, unknown] = await Promise.all([dns.lookup(domain, 'TXT'), facts.settings(), facts.sendingAddresses(), facts.mx(), facts.addressesUnknown('spf')]);
+  if (unknown && txt.status !== 'temperror') return unknown;
   const mxIsHost = mxAnswer.status === 'ok' && mxAnswer.records.some((record) => record.exchange.toLowerCase().replace(/\.$/, '') === hostname);
-  return evaluateSpf({ domain, hostname, txt, walk, authorisations, addresses, mxIsHost });
+  return spfResult({ domain, hostname, txt, addresses, mxIsHost }, lookup);
 }
 
 async function dkim(facts: CheckFacts): Promise<CheckResult> {
@@ -79,7 +63,7 @@ async function dkim(facts: CheckFacts): Promise<CheckResult> {
 async function dmarc(facts: CheckFacts): Promise<CheckResult> {
   const domain = facts.domain;
   const txt = await facts.lookup(`_dmarc.${domain}`, 'TXT');
-  const texts = txt.status === 'ok' ? txt.records.map(joinTxt).filter((text) => /^v\s*=\s*DMARC1/.test(text.trim())) : [];
+  const texts = txt.status === 'ok' ? txt.records.map(joinTxt).filter(isDmarcRecord) : [];
   const external = texts.length === 1 ? externalReportDomains(domain, parseDmarc(texts[0] ?? '')) : [];
   const authorisations = await Promise.all(external.map(async ({ authorisationName }) => [authorisationName, await facts.lookup(authorisationName, 'TXT')] as const));
   return evaluateDmarc({ domain, txt, authorisations: Object.fromEntries(authorisations) });
@@ -107,10 +91,15 @@ async function tlsRpt(facts: CheckFacts): Promise<CheckResult> {
   return evaluateTlsRpt({ domain: facts.domain, txt: await facts.lookup(`_smtp._tls.${facts.domain}`, 'TXT') });
 }
 
-async function addressesOf(facts: CheckFacts, endpoint: Listener, hostname: string): Promise<string[]> {
+/** The addresses of a listener, or the result of a lookup that failed. */
+async function addressesOf(facts: CheckFacts, endpoint: Listener, hostname: string): Promise<string[] | CheckResult> {
   if (isIP(endpoint.host) !== 0) return [endpoint.host];
-  if (endpoint.host === hostname) return (await facts.hostAddresses()).filter((address) => address.inDns).map((address) => address.address);
+  if (endpoint.host === hostname) {
+    return await facts.addressesUnknown('tls') ?? (await facts.hostAddresses()).filter((address) => address.inDns).map((address) => address.address);
+  }
   const [a, aaaa] = await Promise.all([facts.lookup(endpoint.host, 'A'), facts.lookup(endpoint.host, 'AAAA')]);
+  if (a.status === 'temperror') return temperrorResult('tls', a, endpoint.host, 'A');
+  if (aaaa.status === 'temperror') return temperrorResult('tls', aaaa, endpoint.host, 'AAAA');
   return [...(a.status === 'ok' ? a.records : []), ...(aaaa.status === 'ok' ? aaaa.records : [])];
 }
 
@@ -119,6 +108,7 @@ async function tls(facts: CheckFacts): Promise<CheckResult[]> {
   const endpoints = tlsListeners(settings, hostname);
   return Promise.all(endpoints.map(async (endpoint) => {
     const [addresses, installed] = await Promise.all([addressesOf(facts, endpoint, hostname), facts.installedCertificates()]);
+    if (!Array.isArray(addresses)) return { ...addresses, port: endpoint.port, service: endpoint.service };
     const probes = await Promise.all(addresses.map(async (address) => ({
       address,
       probe: await probeTls({ address, port: endpoint.port, mode: endpoint.mode, servername: hostname, ...(facts.env.extraCa ? { extraCa: facts.env.extraCa } : {}) }),
@@ -130,6 +120,8 @@ async function tls(facts: CheckFacts): Promise<CheckResult[]> {
 async function dnsbl(facts: CheckFacts): Promise<CheckResult> {
   const zones = facts.env.dnsblZones;
   const domainQueries = zones.domain.map((zone) => ({ subject: facts.domain, zone }));
+  const unknown = await facts.addressesUnknown('dnsbl');
+  if (unknown) return unknown;
   const addresses = (await facts.sendingAddresses()).map((address) => address.address);
   const ipQueries = addresses.flatMap((address) => zones.ip.map((zone) => ({ subject: address, zone })));
   const queries = await Promise.all([...domainQueries, ...ipQueries].map(async (query) => ({ ...query, answer: await facts.lookup(dnsblQueryName(query.subject, query.zone), 'A') })));
@@ -141,7 +133,8 @@ async function e2e(facts: CheckFacts): Promise<CheckResult> {
   if (probe === undefined) {
     return { id: 'e2e', status: 'skip', summary: 'no test message sent (this caller gave no state database for the probe sender)', hint: `Run mailops check ${facts.domain}` };
   }
-  const [{ hostname }, addresses] = await Promise.all([facts.settings(), facts.sendingAddresses()]);
+  const [{ hostname }, addresses, unknown] = await Promise.all([facts.settings(), facts.sendingAddresses(), facts.addressesUnknown('e2e')]);
+  if (unknown) return unknown;
   const ip = (addresses.find((address) => address.family === 4) ?? addresses[0])?.address;
   const sender = `${probeSenderLocal}@${facts.domain}`;
   if (ip === undefined) {
@@ -180,6 +173,6 @@ export async function runCheck(id: CheckId, run: Runner, facts: CheckFacts): Pro
     return Array.isArray(result) ? result : [result];
   } catch (error) {
     const failure = asMailopsError(error);
-    return [{ id, status: 'fail', temperror: true, summary: `could not be checked: ${failure.message}`, fix: failure.hint ?? 'Run the check again; the log has the details.' }];
+    return [{ id, status: 'fail', temperror: true, summary: couldNotCheck(failure.message), fix: failure.hint ?? 'Run the check again; the log has the details.' }];
   }
 }

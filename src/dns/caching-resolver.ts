@@ -11,12 +11,19 @@
 // - mailauth asks through `forMailauth` (its `resolver(name, rrtype)` contract: resolve like dns.promises.resolve,
 //   reject with ENOTFOUND / ENODATA / other codes), which shares the same cache.
 //
+// - A name node:dns (c-ares) refuses to send — any character besides letters, digits, `-`, `_` and `.`, which DNS
+//   itself allows and SPF macros can produce (`%{l}` of `a b@example.com`) — is asked with a message of our own
+//   (dns-packet, UDP) at the same server, instead of being reported as a failure. So is a question whose answer
+//   c-ares refuses as a whole for one malformed record (a TXT record without strings): the others still count.
+//
 // Hand-written on purpose: node:dns does the wire work; what is ours is the sharing, the timeouts and the
 // answer-as-value shape, which no npm resolver offers together.
 
-import type { MxRecord } from 'node:dns';
+import dgram from 'node:dgram';
+import { getServers, type MxRecord } from 'node:dns';
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import dnsPacket from 'dns-packet';
 import type { HostPort } from '../config.ts';
 import { formatServer } from './exchange.ts';
 
@@ -88,6 +95,9 @@ export type MailauthResolver = (name: string, rrtype: string) => Promise<string[
 
 export class DnsResolver {
   readonly #resolver: Resolver;
+  readonly #server: HostPort | undefined;
+  readonly #timeoutMs: number;
+  readonly #tries: number;
   readonly #answers = new Map<string, Promise<DnsAnswer<unknown>>>();
   readonly lookups: LookupRecord[] = [];
   /** Where the questions go, for messages: `127.0.0.1:53` or `the system resolver`. */
@@ -95,6 +105,9 @@ export class DnsResolver {
 
   constructor(options: DnsResolverOptions = {}) {
     this.#resolver = new Resolver({ timeout: options.timeoutMs ?? 2000, tries: options.tries ?? 2 });
+    this.#server = options.server;
+    this.#timeoutMs = options.timeoutMs ?? 2000;
+    this.#tries = options.tries ?? 2;
     if (options.server) {
       this.#resolver.setServers([formatServer(options.server)]);
       this.serverLabel = formatServer(options.server);
@@ -141,6 +154,7 @@ export class DnsResolver {
       return records.length === 0 ? { status: 'nodata' } : { status: 'ok', records };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+      if (code === 'EBADNAME' || code === 'EBADRESP') return this.#queryOurselves(name, type);
       if (code === 'ENOTFOUND') return { status: 'nxdomain' };
       if (code === 'ENODATA') return { status: 'nodata' };
       const reason = temporaryCodes[code] ?? code;
@@ -149,5 +163,65 @@ export class DnsResolver {
       record.endedAt = performance.now();
     }
   }
+
+  /** The server c-ares would ask: DNS_RESOLVER, else the system's first. */
+  #serverAddress(): HostPort | undefined {
+    if (this.#server) return this.#server;
+    const first = getServers()[0];
+    if (first === undefined) return undefined;
+    const bracketed = /^\[(.+)\](?::([0-9]+))?$/.exec(first);
+    if (bracketed) return { host: bracketed[1] ?? '', port: Number(bracketed[2] ?? 53) };
+    const [host = '', port] = isIP(first) !== 0 ? [first] : first.split(':');
+    return { host, port: Number(port ?? 53) };
+  }
+
+  /** One question asked with a message of our own, for names c-ares refuses to put on the wire. */
+  async #queryOurselves(name: string, type: string): Promise<DnsAnswer<unknown>> {
+    const server = this.#serverAddress();
+    const failed = (reason: string): DnsAnswer<unknown> => ({ status: 'temperror', code: 'EBADNAME', message: `DNS lookup of ${type} ${name} failed at ${this.serverLabel}: ${reason}` });
+    if (server === undefined) return failed('no DNS server is configured');
+    const id = Math.floor(Math.random() * 65_536);
+    const query = dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: type as dnsPacket.RecordType, name, class: 'IN' }] });
+    for (let attempt = 0; attempt < this.#tries; attempt += 1) {
+      const response = await exchangeUdp(server, query, id, this.#timeoutMs);
+      if (response === undefined) continue;
+      const rcode = (response.flags ?? 0) & 0x0f;
+      if (rcode === 3) return { status: 'nxdomain' };
+      if (rcode !== 0) return failed(rcode === 2 ? 'SERVFAIL' : rcode === 5 ? 'REFUSED' : `response code ${rcode}`);
+      const records = (response.answers ?? []).filter((answer) => answer.type === type).map((answer) => recordOf(answer));
+      return records.length === 0 ? { status: 'nodata' } : { status: 'ok', records };
+    }
+    return failed('timed out');
+  }
+}
+
+/** An answer's data in the shape node:dns gives it. */
+function recordOf(answer: dnsPacket.Answer): unknown {
+  if (answer.type === 'MX') return { priority: answer.data.preference ?? 0, exchange: answer.data.exchange };
+  if (answer.type === 'TXT') return (Array.isArray(answer.data) ? answer.data : [answer.data]).map((part) => part.toString());
+  return 'data' in answer ? answer.data : undefined;
+}
+
+/** One UDP question and its answer (undefined: no answer in time). */
+function exchangeUdp(server: HostPort, message: Buffer, id: number, timeoutMs: number): Promise<dnsPacket.DecodedPacket | undefined> {
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket(isIP(server.host) === 6 ? 'udp6' : 'udp4');
+    const finish = (answer: dnsPacket.DecodedPacket | undefined) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    socket.on('error', () => finish(undefined));
+    socket.on('message', (data) => {
+      try {
+        const decoded = dnsPacket.decode(data);
+        if (decoded.id === id) finish(decoded);
+      } catch {
+        // not an answer to us: keep waiting
+      }
+    });
+    socket.send(message, server.port, server.host);
+  });
 }
 

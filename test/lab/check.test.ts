@@ -2,6 +2,7 @@
 // (both builds) with DKIM keys in each build's layout, live TLS on its three services, blocklists as lab zones.
 
 import { execFileSync } from 'node:child_process';
+import dgram from 'node:dgram';
 import type { DatabaseSync } from 'node:sqlite';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,7 +27,7 @@ const H = `${hostname}.`;
  * list), the domain good.test sends DMARC reports to (which authorises them), and a domain that does not.
  */
 const worldZones = {
-  'reports.test': zone('reports.test', [txt('good.test._report._dmarc', 'v=DMARC1')]),
+  'reports.test': zone('reports.test', [txt('good.test._report._dmarc', 'v=DMARC1'), txt('dmarcv10.test._report._dmarc', 'v=DMARC1')]),
   'elsewhere.test': zone('elsewhere.test', []),
   'ipbl-clean.test': zone('ipbl-clean.test', []),
   'ipbl-listed.test': zone('ipbl-listed.test', ['1.0.0.127 A 127.0.0.2']),
@@ -101,6 +102,22 @@ const broken: Record<string, string> = {
   'spfvoid.test': mailZone('spfvoid.test', hostname, { spf: ['v=spf1 a:v1.spfvoid.test a:v2.spfvoid.test a:v3.spfvoid.test mx -all'] }),
   'spfnotauth.test': mailZone('spfnotauth.test', hostname, { spf: ['v=spf1 ip4:192.0.2.77 -all'] }),
   'spfinclude.test': mailZone('spfinclude.test', hostname, { spf: ['v=spf1 include:missing.spfinclude.test -all'] }),
+  'spfopeninclude.test': mailZone('spfopeninclude.test', hostname, { spf: ['v=spf1 mx include:_open.spfopeninclude.test -all'], extra: [txt('_open', 'v=spf1 +all')] }),
+  'spfopenredirect.test': mailZone('spfopenredirect.test', hostname, { spf: ['v=spf1 redirect=_spf.spfopenredirect.test'], extra: [txt('_spf', 'v=spf1 mx ?all')] }),
+  'spffirstall.test': mailZone('spffirstall.test', hostname, { spf: ['v=spf1 +all mx -all'] }),
+  'spfafterall.test': mailZone('spfafterall.test', hostname, { spf: ['v=spf1 mx -all ip4:192.0.2.1 ?all'] }),
+  'spfmxlimit.test': mailZone('spfmxlimit.test', hostname, {
+    mx: [`10 ${H}`, ...Array.from({ length: 10 }, (_, index) => `20 mx${index}.spfmxlimit.test.`)],
+    extra: Array.from({ length: 10 }, (_, index) => `mx${index} A 192.0.2.${index + 1}`),
+  }),
+  'spfv6void.test': mailZone('spfv6void.test', hostname, {
+    spf: ['v=spf1 a:v1.spfv6void.test a:v2.spfv6void.test a:v3.spfv6void.test mx -all'],
+    extra: ['v1 AAAA 2001:db8::1', 'v2 AAAA 2001:db8::2', 'v3 AAAA 2001:db8::3'],
+  }),
+  'spflatesyntax.test': mailZone('spflatesyntax.test', hostname, { spf: ['v=spf1 mx a/33 -all'] }),
+  'spfprovider.test': mailZone('spfprovider.test', hostname, { spf: ['v=spf1 mx include:_spf.spfprovider.test -all'], extra: [txt('_spf', 'v=spf1 ip4:198.51.100.0/24 -all')] }),
+  'dmarcv10.test': mailZone('dmarcv10.test', hostname, { dmarc: ['v=DMARC10; p=none', 'v=DMARC1; p=reject; rua=mailto:reports@reports.test'] }),
+  'dmarcupper.test': mailZone('dmarcupper.test', hostname, { dmarc: ['V=DMARC1; P=REJECT'] }),
   'nodmarc.test': mailZone('nodmarc.test', hostname, { dmarc: [] }),
   'twodmarc.test': mailZone('twodmarc.test', hostname, { dmarc: ['v=DMARC1; p=reject', 'v=DMARC1; p=none'] }),
   'dmarcsyntax.test': mailZone('dmarcsyntax.test', hostname, { dmarc: ['v=DMARC1; p=bogus'] }),
@@ -200,17 +217,42 @@ describe('check against chasquid 1.15, Knot and the blocklist zones', () => {
     it.each([
       ['nospf.test', 'publishes no SPF record', 'nospf.test. 3600 IN TXT "v=spf1 mx -all"'],
       ['twospf.test', 'publishes 2 SPF records', 'v=spf1 mx -all'],
-      ['plusall.test', 'authorises every host on the internet', 'plusall.test. 3600 IN TXT "v=spf1 mx -all"'],
+      ['plusall.test', '+all gives pass to every address (0.0.0.0/0)', 'plusall.test. 3600 IN TXT "v=spf1 mx -all"'],
       ['spfsyntax.test', '"foo:bar" is not an SPF mechanism', 'v=spf1 mx -all'],
-      ['spfmany.test', 'needs 11 DNS lookups', 'spfmany.test. 3600 IN TXT "v=spf1 mx -all"'],
-      ['spfvoid.test', '3 lookups that find nothing', 'v=spf1 mx -all'],
-      ['spfnotauth.test', 'does not authorise 127.0.0.1 (fail)', 'spfnotauth.test. 3600 IN TXT "v=spf1 ip4:192.0.2.77 ip4:127.0.0.1 -all"'],
-      ['spfinclude.test', 'include target missing.spfinclude.test (from spfinclude.test) has no SPF record', 'v=spf1 mx -all'],
+      ['spfmany.test', 'more than 10 DNS lookups (the 11th is a:h10.spfmany.test in the record of spfmany.test)', 'spfmany.test. 3600 IN TXT "v=spf1 mx -all"'],
+      ['spfvoid.test', 'more than 2 lookups find nothing: A v1.spfvoid.test (a:v1.spfvoid.test), A v2.spfvoid.test', 'v=spf1 mx -all'],
+      ['spfnotauth.test', 'does not authorise 127.0.0.1 (fail: -all)', 'spfnotauth.test. 3600 IN TXT "v=spf1 ip4:192.0.2.77 mx -all"'],
+      ['spfinclude.test', 'include:missing.spfinclude.test (in the record of spfinclude.test): missing.spfinclude.test has no SPF record', 'v=spf1 mx -all'],
+      // What a comparison with pyspf found: an open policy is not a pass, wherever the opening is.
+      ['spfopeninclude.test', 'include:_open.spfopeninclude.test (include:_open.spfopeninclude.test → +all) gives pass to every address',
+        'Remove include:_open.spfopeninclude.test: Publish: spfopeninclude.test. 3600 IN TXT "v=spf1 mx -all"'],
+      ['spfopenredirect.test', 'redirect=_spf.spfopenredirect.test (redirect=_spf.spfopenredirect.test → ?all) gives neutral to every address',
+        'Remove redirect=_spf.spfopenredirect.test: Publish: spfopenredirect.test. 3600 IN TXT "v=spf1 mx -all"'],
+      ['spffirstall.test', '+all gives pass to every address', 'Remove +all: Publish: spffirstall.test. 3600 IN TXT "v=spf1 mx -all"'],
+      // mailauth stops at the first match, so the host passed; every other sender gets permerror.
+      ['spfmxlimit.test', 'spfmxlimit.test has 11 MX records; the "mx" term allows at most 10', 'spfmxlimit.test. 3600 IN TXT "v=spf1 a:mail.good.test -all"'],
+      ['spfv6void.test', 'for 127.0.0.1: more than 2 lookups find nothing: A v1.spfv6void.test', 'v=spf1 mx -all'],
+      ['spflatesyntax.test', '"a/33": /33 is not an IPv4 prefix length', 'spflatesyntax.test. 3600 IN TXT "v=spf1 mx -all"'],
     ])('fails for %s', async (domain, summary, fix) => {
       const result = one(await main.run(domain), 'spf');
       expect(result.status).toBe('fail');
       expect(result.summary).toContain(summary);
       expect(result.fix).toContain(fix);
+      // The fix never suggests the record already published.
+      const published = /"(v=spf1[^"]*)" /.exec(result.summary)?.[1];
+      if (published !== undefined) expect(result.fix).not.toContain(`"${published}"`);
+    });
+
+    it('ignores the terms after the first all', async () => {
+      const result = one(await main.run('spfafterall.test'), 'spf');
+      expect(result).toMatchObject({ status: 'pass', summary: '"v=spf1 mx -all ip4:192.0.2.1 ?all" authorises 127.0.0.1 with 1 DNS lookup' });
+    });
+
+    it('warns about an include that lets another provider send, naming it', async () => {
+      const result = one(await main.run('spfprovider.test'), 'spf');
+      expect(result.status).toBe('warn');
+      expect(result.summary).toContain('include:_spf.spfprovider.test (include:_spf.spfprovider.test → ip4:198.51.100.0/24) also gives pass to addresses that are not the mail host\'s');
+      expect(result.fix).toBe('If those are not your senders, remove include:_spf.spfprovider.test: Publish: spfprovider.test. 3600 IN TXT "v=spf1 mx -all"');
     });
   });
 
@@ -247,12 +289,26 @@ describe('check against chasquid 1.15, Knot and the blocklist zones', () => {
       ['nodmarc.test', 'publishes no DMARC record', '_dmarc.nodmarc.test. 3600 IN TXT "v=DMARC1; p=quarantine; rua=mailto:postmaster@nodmarc.test"'],
       ['twodmarc.test', 'holds 2 DMARC records', '_dmarc.twodmarc.test. 3600 IN TXT'],
       ['dmarcsyntax.test', 'p=bogus is not a valid value', '_dmarc.dmarcsyntax.test. 3600 IN TXT'],
-      ['dmarchttps.test', 'is not a mailto: address', '_dmarc.dmarchttps.test. 3600 IN TXT'],
     ])('fails for %s', async (domain, summary, fix) => {
       const result = one(await main.run(domain), 'dmarc');
       expect(result.status).toBe('fail');
       expect(result.summary).toContain(summary);
       expect(result.fix).toContain(fix);
+    });
+
+    it('warns about a report address that is an https: URI (valid, but receivers send reports only by mail)', async () => {
+      const result = one(await main.run('dmarchttps.test'), 'dmarc');
+      expect(result.status).toBe('warn');
+      expect(result.summary).toContain('rua=https://reports.example/dmarc is not a mailto: address');
+      expect(result.fix).toBe('Publish: _dmarc.dmarchttps.test. 3600 IN TXT "v=DMARC1; p=reject; rua=mailto:postmaster@dmarchttps.test"');
+    });
+
+    it('does not take v=DMARC10 for a second record, and checks the real one\'s external report address', async () => {
+      expect(one(await main.run('dmarcv10.test'), 'dmarc')).toMatchObject({ status: 'pass', summary: 'p=reject, reports to reports@reports.test' });
+    });
+
+    it('reads upper-case tag names and values', async () => {
+      expect(one(await main.run('dmarcupper.test'), 'dmarc')).toMatchObject({ status: 'pass', summary: 'p=reject, no aggregate reports (rua)' });
     });
 
     it('warns about p=none', async () => {
@@ -490,4 +546,49 @@ describe('check with DKIM in the 1.11 post-data hook layout', () => {
     expect(result.summary).toContain('is not the key on the host');
     expect(result.fix?.replace(/" "/g, '')).toContain(/p=([A-Za-z0-9+/=]+)/.exec(replacement.record)?.[1] ?? 'missing');
   });
+});
+
+describe('check while DNS does not answer', () => {
+  let entry: Scenario;
+  let silent: dgram.Socket;
+  let closedPort: number;
+
+  beforeAll(async () => {
+    entry = await scenario({ chasquid: '1.15', domains: ['good.test'], zones: { 'good.test': goodZone },
+      dkimKeys: [{ domain: 'good.test', selector: 's1', privateKeyPem: good.privateKeyPem }] });
+    // A name server that takes every question and never answers: what a frozen Knot looks like to a resolver.
+    silent = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+    // And a port where nothing listens any more.
+    const closed = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => closed.bind(0, '127.0.0.1', resolve));
+    closedPort = closed.address().port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+  });
+
+  afterAll(async () => {
+    silent.close();
+    await stop([entry]);
+  });
+
+  const dnsBased = ['mx', 'mx-address', 'ptr', 'spf', 'dkim', 'dmarc', 'mta-sts', 'tls-rpt', 'dnsbl', 'e2e'];
+  const optional = ['mta-sts', 'tls-rpt', 'dnsbl'];
+
+  it.each([
+    ['does not answer', () => silent.address().port, 'timed out'],
+    ['refuses connections', () => closedPort, 'connection refused'],
+  ])('reports every DNS-based check as a temperror when the resolver %s, never as a wrong record', async (_how, port, reason) => {
+    const report = await entry.run('good.test', { probe: true, env: { DNS_RESOLVER: `127.0.0.1:${port()}` } });
+    for (const id of dnsBased) {
+      const result = one(report, id);
+      expect(result, id).toMatchObject({ temperror: true, status: optional.includes(id) ? 'warn' : 'fail' });
+      expect(result.summary, id).toMatch(/^could not be checked \(temperror\): /);
+      expect(result.summary, id).toContain(reason);
+      expect(result.fix, id).toContain('name servers answer');
+      expect(result.fix, id).not.toMatch(/ IN (TXT|A|AAAA|MX|PTR) /);
+    }
+    // The TLS listeners are configured by address: they need no DNS, and are checked as usual.
+    expect(report.checks.filter((result) => result.id === 'tls').map((result) => result.status)).toEqual(['pass', 'pass', 'pass']);
+    expect(report.ok).toBe(false);
+  }, 60_000);
 });

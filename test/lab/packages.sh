@@ -1,13 +1,14 @@
 #!/bin/sh
 # Installs what the lab needs, when it is missing: Debian's chasquid (1.11 on Debian 12), OpenSSH's server, Knot DNS,
-# pebble, dkimpy (for the 1.11 post-data hook) and swaks; and chasquid 1.15 from Debian 13 (trixie), unpacked into
+# pebble, dkimpy (for the 1.11 post-data hook), pyspf and PyYAML (pyspf ships the RFC 7208 test suite the SPF
+# analysis is tested against; PyYAML reads it) and swaks; and chasquid 1.15 from Debian 13 (trixie), unpacked into
 # .lab-cache/ without touching the system's apt configuration. Idempotent and quiet when everything is there.
 # Runs as root (CI does); a machine without root must have the packages installed already.
 set -eu
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cache="$root/.lab-cache"
-packages="chasquid openssh-server knot knot-dnsutils pebble python3-dkim swaks openssl git util-linux procps sudo systemd"
+packages="chasquid openssh-server knot knot-dnsutils pebble python3-dkim python3-spf python3-yaml swaks openssl git util-linux procps sudo systemd"
 
 missing=""
 for package in $packages; do
