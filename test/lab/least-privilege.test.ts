@@ -77,7 +77,7 @@ describe.each(['1.11', '1.15'] as const)('the restricted host user on chasquid %
     expect(again.output).toContain(`MAIL_HOST=ssh://${user}@`);
   });
 
-  it('runs the sender, alias and status operations as that user', async () => {
+  it('runs the sender, alias and status operations as that user', { timeout: 120_000 }, async () => {
     const added = await mailops(['user-add', 'alice@example.test', '--json']);
     expect(added.stderr).toBe('');
     const password = JSON.parse(added.stdout).password as string;
