@@ -33,7 +33,7 @@ export function checkEmbed(report: CheckReport): APIEmbed {
   const fields: APIEmbedField[] = [...report.checks]
     .sort((a, b) => order[a.status] - order[b.status])
     .map((result) => ({
-      name: `${marks[result.status]} ${result.id}${result.port === undefined ? '' : ` ${result.port}`}`,
+      name: `${result.temperror ? '⏳' : marks[result.status]} ${result.id}${result.port === undefined ? '' : ` ${result.port}`}`,
       value: fieldValue(result),
     }));
   return {

@@ -29,7 +29,8 @@ export function renderCheckReport(report: CheckReport, columns = 120): string {
   const width = Math.max(40, columns - indent.length);
   const lines = [`Deliverability of ${report.domain}${report.hostname ? ` (mail host ${report.hostname})` : ''}`, ''];
   report.checks.forEach((result, index) => {
-    lines.push(`${labels[result.status]}  ${(names[index] ?? '').padEnd(nameWidth)}  ${wrap(result.summary, width, indent)}`);
+    // A check that could not look something up says so (TEMP), not that the domain failed it.
+    lines.push(`${result.temperror ? 'TEMP' : labels[result.status]}  ${(names[index] ?? '').padEnd(nameWidth)}  ${wrap(result.summary, width, indent)}`);
     if (result.fix) lines.push(`${indent}${wrap(`fix: ${result.fix}`, width, indent)}`);
     else if (result.hint) lines.push(`${indent}${wrap(`hint: ${result.hint}`, width, indent)}`);
   });
