@@ -21,6 +21,11 @@ const report: CheckReport = {
 };
 
 describe('the check embed', () => {
+  it('marks a check that could not look something up as such (⏳), not as a failure of the domain', () => {
+    const embed = checkEmbed({ ...report, checks: [{ id: 'spf', status: 'fail', temperror: true, summary: 'could not be checked (temperror): DNS timed out', fix: 'Make sure the name servers answer.' }] });
+    expect(embed.fields?.map((field) => field.name)).toEqual(['⏳ spf']);
+  });
+
   it('is coloured by the worst status and lists failures first, with their fixes as code', () => {
     const embed = checkEmbed(report);
     expect(embed.color).toBe(colours.fail);
