@@ -18,7 +18,7 @@ interface Interactive {
 }
 
 function interactiveCli(args: string[], env: Record<string, string>): Interactive {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/mailops.js'), ...args], {
+  const child = spawn(process.execPath, ['--', path.join(repoRoot, 'bin/mailops.js'), ...args], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
