@@ -81,7 +81,10 @@ async function runCommand(command: CliCommand, args: string[], options: Record<s
   }
 }
 
-export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+export async function main(givenArgv: string[], io: CliIo = processIo()): Promise<number> {
+  // `npx mailops -- --env-file F status`: npx runs on Node, which reads a bare `--env-file` itself unless a `--` comes
+  // first; that `--` reaches us and ends nothing.
+  const argv = givenArgv[0] === '--' ? givenArgv.slice(1) : givenArgv;
   const json = argv.includes('--json');
   let exitCode = 0;
   const program = new Command('mailops')

@@ -1,12 +1,15 @@
 #!/bin/sh
 # Installs what the lab needs, when it is missing: Debian's chasquid (1.11 on Debian 12), OpenSSH's server, Knot DNS,
 # pebble, dkimpy (for the 1.11 post-data hook) and swaks; and chasquid 1.15 from Debian 13 (trixie), unpacked into
-# .lab-cache/ without touching the system's apt configuration. Idempotent and quiet when everything is there.
+# /var/cache/mailops-lab/ without touching the system's apt configuration. Idempotent and quiet when everything is there.
 # Runs as root (CI does); a machine without root must have the packages installed already.
+#
+# The cache is root-owned and outside the checkout on purpose: the lab runs chasquid as the `chasquid` user, which
+# must be able to enter every directory above the binary — and a checkout in root's home (mode 0700) is closed to it.
 set -eu
+umask 022
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
-cache="$root/.lab-cache"
+cache=/var/cache/mailops-lab
 packages="chasquid openssh-server knot knot-dnsutils pebble python3-dkim swaks openssl git util-linux procps sudo systemd"
 
 missing=""
@@ -37,6 +40,7 @@ if [ ! -x "$cache/chasquid-1.15/usr/bin/chasquid" ]; then
   fi
   work="$cache/apt-trixie"
   mkdir -p "$work/sources" "$work/lists/partial" "$work/archives/partial"
+  chmod 0755 "$cache"
   sources=/etc/apt/sources.list.d/debian.sources
   if [ -f "$sources" ]; then
     # The system's Debian source (same mirror and keyring), for trixie's main suite only.
@@ -52,6 +56,8 @@ if [ ! -x "$cache/chasquid-1.15/usr/bin/chasquid" ]; then
   (cd "$work" && apt-get $options download chasquid >/dev/null) || { echo "lab: downloading chasquid from trixie failed" >&2; exit 1; }
   rm -rf "$cache/chasquid-1.15.tmp"
   dpkg -x "$(ls "$work"/chasquid_*.deb | tail -n 1)" "$cache/chasquid-1.15.tmp"
+  # Readable and runnable by everyone (chasquid runs as its own user), whatever modes the unpacking left.
+  chmod -R go+rX,go-w "$cache/chasquid-1.15.tmp"
   rm -rf "$cache/chasquid-1.15"
   mv "$cache/chasquid-1.15.tmp" "$cache/chasquid-1.15"
   "$cache/chasquid-1.15/usr/bin/chasquid" -version >/dev/null
