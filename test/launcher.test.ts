@@ -3,7 +3,7 @@
 // and no install script, and a launcher that hands over to that Node reports a signal as a shell does.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,6 +55,28 @@ describe('--env-file belongs to mailops', () => {
     const handedOver = runFile('/usr/bin/node', ['--', path.join(repoRoot, 'bin/mailops.js'), '--env-file', missing, 'status'], { PATH: '/usr/bin:/bin' });
     expect(handedOver.code).toBe(2);
     expect(handedOver.stderr).toContain(`mailops: Cannot read the settings file ${missing}`);
+  });
+
+  it('npx mailops -- --env-file (the README\'s form) reaches mailops; a bare --env-file is read by npx\'s own Node.js', () => {
+    const env = { npm_config_update_notifier: 'false' };
+    const withDashes = runFile('npx', ['mailops', '--', '--env-file', missing, 'status'], env, repoRoot);
+    expect(withDashes.stderr).toContain(`mailops: Cannot read the settings file ${missing}: it does not exist.`);
+    expect(withDashes.code).toBe(2);
+    // Why the README asks for the `--`: without it, Node.js answers before mailops starts.
+    const bare = runFile('npx', ['mailops', '--env-file', missing, 'status'], env, repoRoot);
+    expect(bare.stderr).toContain(`node: ${missing}: not found`);
+    expect(bare.code).toBe(9);
+  });
+
+  it('a symbolic link to bin/mailops.js on PATH is the whole `mailops` command, from any directory', () => {
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'mailops-path-'));
+    symlinkSync(path.join(repoRoot, 'bin/mailops.js'), path.join(bin, 'mailops'));
+    const run = runFile('mailops', ['--env-file', missing, 'status'], { PATH: `${bin}:/usr/bin:/bin` });
+    expect(run.stderr).toContain(`mailops: Cannot read the settings file ${missing}: it does not exist.`);
+    expect(run.code).toBe(2);
+    const help = runFile('mailops', ['--help'], { PATH: `${bin}:/usr/bin:/bin` });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: mailops');
   });
 
   it('npm run register -- --env-file with a wrong path: register\'s own message, exit 2', () => {
