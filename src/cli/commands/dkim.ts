@@ -5,6 +5,7 @@ import { operationContext } from '../../ops/context.ts';
 import type { DkimRotateResult } from '../../ops/dkim-rotate.ts';
 import type { DkimShowResult } from '../../ops/dkim-show.ts';
 import type { CliCommand } from '../command.ts';
+import { requireYes, yesOption } from '../confirm.ts';
 import { publishingFor } from '../dns-publishing.ts';
 import { rows } from '../format.ts';
 
@@ -36,8 +37,10 @@ export const dkimRotateCommand: CliCommand = {
   options: [
     { flags: '--algo <algorithm>', description: `${dkimAlgorithms.join(', ')} (default rsa2048)` },
     waitOption,
+    { ...yesOption, description: 'confirm the rotation' },
   ],
   async run(context, [domain = ''], options) {
+    await requireYes(context, { operation: 'dkim-rotate', domain, ...(typeof options.algo === 'string' ? { algorithm: options.algo } : {}) }, options.yes);
     // Loaded when used: mailauth and the probe would slow every other command's start.
     const { dkimRotate } = await import('../../ops/dkim-rotate.ts');
     const result = await dkimRotate(operationContext(context.runtime, context.actor), {
