@@ -51,7 +51,7 @@ const emulator = await new DiscordEmulator({ roles: [{ id: adminRole, name: 'mai
 const admin = emulator.addMember('bench', [adminRole]);
 await registerCommands(parseConfig(emulator.env), await loadCommands());
 // Started as `npm start` and the systemd unit start it (the same Node.js flags).
-const bot = spawn(process.execPath, ['--max-semi-space-size=2', path.join(repoRoot, 'bin/mailops.js'), 'start'], {
+const bot = spawn(process.execPath, ['--max-semi-space-size=2', '--', path.join(repoRoot, 'bin/mailops.js'), 'start'], {
   cwd: lab.dir,
   env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...lab.env, ...emulator.env, LOG_LEVEL: 'warn',
     DISCORD_ADMIN_ROLE_IDS: adminRole, ALERT_CHANNEL_ID: channel },

@@ -4,10 +4,8 @@ import { defineCommand } from '../src/bot/command.ts';
 import { option } from '../src/bot/options.ts';
 import { colours, inlineCode } from '../src/bot/render.ts';
 import { aliasSuggestions } from '../src/bot/suggestions.ts';
-import { listAliases, removeAlias } from '../src/ops/aliases.ts';
-import { managedDomains } from '../src/ops/context.ts';
-import { usageError } from '../src/errors.ts';
-import { parseAliasAddress } from '../src/validation/address.ts';
+import { removeAlias } from '../src/ops/aliases.ts';
+import { confirmationQuestion } from '../src/ops/confirmation.ts';
 
 export default defineCommand({
   name: 'alias-remove',
@@ -17,14 +15,7 @@ export default defineCommand({
     address: option.address('The alias to remove, or *@example.com for the catch-all', { suggest: aliasSuggestions }),
   },
   target: 'address',
-  async confirm({ address }, context) {
-    const operation = context.operation();
-    const alias = parseAliasAddress(address, managedDomains(operation.config));
-    const current = (await listAliases(operation, { domain: alias.domain })).aliases.find((entry) => entry.address === alias.address);
-    if (!current) throw usageError('alias-not-found', `${alias.address} is not an alias; nothing was changed.`, 'List the aliases with /mail aliases.');
-    const consequence = alias.local === '*' ? 'Mail to unknown addresses will bounce.' : 'Mail to it will bounce unless a catch-all takes it.';
-    return `Remove the alias ${inlineCode(alias.address)} (→ ${inlineCode(current.targets.join(', '), 300)})? ${consequence}`;
-  },
+  confirm: ({ address }, context) => confirmationQuestion(context.operation(), { operation: 'alias-remove', address }, inlineCode),
   async execute(context, { address }) {
     // Runs only after the invoker pressed Confirm.
     const result = await removeAlias(context.operation(), { address, confirmed: true });

@@ -6,6 +6,7 @@ import { defineCommand } from '../src/bot/command.ts';
 import { publishingFor } from '../src/bot/dns-publishing.ts';
 import { option } from '../src/bot/options.ts';
 import { inlineCode } from '../src/bot/render.ts';
+import { confirmationQuestion } from '../src/ops/confirmation.ts';
 import { domainSuggestions } from '../src/bot/suggestions.ts';
 
 export default defineCommand({
@@ -17,8 +18,10 @@ export default defineCommand({
     algo: option.choice('Key type (default rsa2048)', ['rsa2048', 'rsa3072', 'ed25519']),
   },
   target: 'domain',
-  confirm: ({ domain, algo }, { runtime }) => `Rotate the DKIM key of ${inlineCode(domain)} (${algo ?? 'rsa2048'})? The old key stays published for the grace period.` +
-    (runtime.config.DNS_PROVIDER === 'manual' ? ' DNS is published by hand here (DNS_PROVIDER=manual): you will be shown the record to publish.' : ''),
+  async confirm({ domain, algo }, context) {
+    const question = await confirmationQuestion(context.operation(), { operation: 'dkim-rotate', domain, ...(algo === undefined ? {} : { algorithm: algo }) }, inlineCode);
+    return `${question ?? ''}${context.runtime.config.DNS_PROVIDER === 'manual' ? ' DNS is published by hand here (DNS_PROVIDER=manual): you will be shown the record to publish.' : ''}`;
+  },
   working: 'Rotating the DKIM key…',
   async execute(context, { domain, algo }) {
     // Loaded when used, as in the CLI: mailauth and the probe are not needed for anything else.

@@ -4,10 +4,8 @@ import { defineCommand } from '../src/bot/command.ts';
 import { option } from '../src/bot/options.ts';
 import { colours, inlineCode } from '../src/bot/render.ts';
 import { senderSuggestions } from '../src/bot/suggestions.ts';
-import { managedDomains } from '../src/ops/context.ts';
-import { listSenders, removeSender } from '../src/ops/senders.ts';
-import { usageError } from '../src/errors.ts';
-import { parseManagedAddress } from '../src/validation/address.ts';
+import { confirmationQuestion } from '../src/ops/confirmation.ts';
+import { removeSender } from '../src/ops/senders.ts';
 
 export default defineCommand({
   name: 'user-remove',
@@ -17,14 +15,7 @@ export default defineCommand({
     address: option.address('The sender to remove', { suggest: senderSuggestions }),
   },
   target: 'address',
-  async confirm({ address }, context) {
-    const operation = context.operation();
-    const sender = parseManagedAddress(address, managedDomains(operation.config));
-    if (!(await listSenders(operation, { domain: sender.domain })).users.includes(sender.address)) {
-      throw usageError('sender-not-found', `${sender.address} is not a sender; nothing was changed.`, 'List the senders with /mail users.');
-    }
-    return `Remove the sender ${inlineCode(sender.address)}? Mail clients using its password will stop sending.`;
-  },
+  confirm: ({ address }, context) => confirmationQuestion(context.operation(), { operation: 'user-remove', address }, inlineCode),
   async execute(context, { address }) {
     // Runs only after the invoker pressed Confirm.
     const result = await removeSender(context.operation(), { address, confirmed: true });

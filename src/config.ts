@@ -204,7 +204,9 @@ export function loadEnvironment(options: { envFile?: string; cwd: string; env: N
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw usageError('env-file-unreadable', `Cannot read the environment file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : code ?? String(error);
+      throw usageError('env-file-unreadable', `Cannot read the settings file ${file}: ${why}.`,
         'Check the path given to --env-file, or create the file from .env.example.');
     }
     fromFile = parseEnv(text);

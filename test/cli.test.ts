@@ -18,6 +18,26 @@ describe('mailops', () => {
     for (const option of ['--env-file', '--json', '--actor']) expect(run.stdout).toContain(option);
   });
 
+  it('bare `mailops` prints the help on standard error and exits 2 (usage)', async () => {
+    const run = await runCli([]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Usage: mailops');
+    expect(run.stdout).toBe('');
+  });
+
+  it('`mailops <command> --help` lists the global options too', async () => {
+    const run = await runCli(['user-add', '--help']);
+    expect(run.code).toBe(0);
+    for (const option of ['--password-stdin', '--env-file', '--json', '--actor']) expect(run.stdout).toContain(option);
+  });
+
+  it('an address that starts with "-" is an invalid address, not an unknown option (exit 2)', async () => {
+    const run = await runCli(['user-add', '-rf@example.com', '--json']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('"-rf@example.com" is not a valid address or domain: it must not start with "-".');
+    expect(JSON.parse(run.stdout).error.message).toBe('"-rf@example.com" is not a valid address or domain: it must not start with "-".');
+  });
+
   it('exits 2 with a usage message for an unknown command, and a JSON error with --json', async () => {
     const run = await runCli(['frobnicate', '--json']);
     expect(run.code).toBe(2);

@@ -4,6 +4,7 @@
 
 import type { APIEmbed } from 'discord.js';
 import type { AlertKind, JobAlert } from '../schedule/job.ts';
+import { embedInDiscordTerms, inDiscordTerms } from './front-hints.ts';
 import { colours, fitEmbeds } from './render.ts';
 
 const icons: Record<AlertKind, string> = {
@@ -21,15 +22,15 @@ export function alertMessage(alert: JobAlert, oncallRoleId: string | undefined):
   const embed: APIEmbed = { title: alert.title, description: alert.message, color: embedColours[alert.kind], ...(alert.fields ? { fields: alert.fields } : {}) };
   return {
     content: `${icons[alert.kind]} ${mention}${title}`,
-    embeds: fitEmbeds([embed]),
+    embeds: fitEmbeds([embedInDiscordTerms(embed)]),
     allowed_mentions: mention === '' ? noMentions : { parse: [], roles: [oncallRoleId] },
   };
 }
 
 export function reportMessage(embed: APIEmbed): Record<string, unknown> {
-  return { embeds: fitEmbeds([embed]), allowed_mentions: noMentions };
+  return { embeds: fitEmbeds([embedInDiscordTerms(embed)]), allowed_mentions: noMentions };
 }
 
 export function noticeMessage(text: string): Record<string, unknown> {
-  return { content: `ℹ️ ${text}`, allowed_mentions: noMentions };
+  return { content: `ℹ️ ${inDiscordTerms(text)}`, allowed_mentions: noMentions };
 }

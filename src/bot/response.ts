@@ -15,6 +15,7 @@ import { ActionRowBuilder, ButtonBuilder, ButtonStyle, MessageFlags, type Button
 import type { MailopsError } from '../errors.ts';
 import type { Logger, Redactor } from '../log.ts';
 import type { Reply } from './command.ts';
+import { embedInDiscordTerms, inDiscordTerms } from './front-hints.ts';
 import { fitEmbeds } from './render.ts';
 
 export type AnswerableInteraction = ChatInputCommandInteraction | ModalSubmitInteraction | ButtonInteraction;
@@ -120,15 +121,16 @@ export class Response {
   async finish(reply: Reply): Promise<void> {
     const { secret } = reply;
     if (secret) this.#redactor.add(secret.value);
-    const content = [reply.content ?? '', secret && this.ephemeral ? secretLine(secret) : ''].filter((part) => part !== '').join('\n');
-    await this.#edit('result', { content, embeds: fitEmbeds(reply.embeds ?? []), components: [], allowedMentions: { parse: [] } });
+    const content = [inDiscordTerms(reply.content ?? ''), secret && this.ephemeral ? secretLine(secret) : ''].filter((part) => part !== '').join('\n');
+    await this.#edit('result', { content, embeds: fitEmbeds((reply.embeds ?? []).map(embedInDiscordTerms)), components: [], allowedMentions: { parse: [] } });
     if (secret && !this.ephemeral) {
       await this.#send('secret follow-up', () => this.#interaction.followUp({ content: secretLine(secret), flags: MessageFlags.Ephemeral }));
     }
   }
 
   /** Says something to the invoker alone, whatever state the reply is in. */
-  async tell(text: string): Promise<void> {
+  async tell(said: string): Promise<void> {
+    const text = inDiscordTerms(said);
     if (!this.acknowledged) {
       await this.#send('ephemeral reply', () => this.#interaction.reply({ content: text, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } }));
     } else if (this.ephemeral) {

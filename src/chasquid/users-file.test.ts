@@ -4,12 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { scryptSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../../test/lab/lab.ts';
+import { labCache } from '../../test/lab/lab.ts';
 import { decodeString, encodeString, hashedUserEntry, UsersFile, UsersFileError } from './users-file.ts';
 
 const utilities = {
   '1.11': '/usr/bin/chasquid-util',
-  '1.15': path.join(repoRoot, '.lab-cache/chasquid-1.15/usr/bin/chasquid-util'),
+  '1.15': path.join(labCache, 'chasquid-1.15/usr/bin/chasquid-util'),
 };
 
 /** A users file written by the real chasquid-util (through a pseudo-terminal, as it insists). */

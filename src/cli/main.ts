@@ -81,7 +81,10 @@ async function runCommand(command: CliCommand, args: string[], options: Record<s
   }
 }
 
-export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+export async function main(givenArgv: string[], io: CliIo = processIo()): Promise<number> {
+  // `npx mailops -- --env-file F status`: npx runs on Node, which reads a bare `--env-file` itself unless a `--` comes
+  // first; that `--` reaches us and ends nothing.
+  const argv = givenArgv[0] === '--' ? givenArgv.slice(1) : givenArgv;
   const json = argv.includes('--json');
   let exitCode = 0;
   const program = new Command('mailops')
@@ -90,6 +93,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .option('--json', 'print the result as JSON on standard output, and nothing else')
     .option('--actor <name>', 'who is recorded in the audit trail (default: cli:<your user name>)')
     .showSuggestionAfterError(true)
+    // `mailops user-add --help` shows --env-file, --json and --actor too: they work after the command's name as well.
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -118,7 +123,12 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return 0;
-      const message = error.message.replace(/^error: /, '');
+      // `user-add -rf@example.com`: what looks like an option is an address that starts with "-", which is invalid.
+      const dashed = error.code === 'commander.unknownOption' ? /'(-[^']*[@.][^']*)'/.exec(error.message)?.[1] : undefined;
+      const message = dashed !== undefined
+        ? `"${dashed}" is not a valid address or domain: it must not start with "-".`
+        : error.message.replace(/^error: /, '');
+      if (dashed !== undefined) io.stderr.write(`mailops: ${message}\n`);
       if (json) io.stdout.write(`${JSON.stringify({ ok: false, error: { code: 'usage', message } })}\n`);
       io.stderr.write('Run "mailops --help" for the commands and their arguments.\n');
       return 2;

@@ -27,7 +27,7 @@ describe('the health endpoint', () => {
     await registerCommands(parseConfig(emulator.env), await loadCommands());
     const [port] = await freePorts(1);
     base = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, [path.join(repoRoot, 'bin/mailops.js'), 'start'], {
+    child = spawn(process.execPath, ['--', path.join(repoRoot, 'bin/mailops.js'), 'start'], {
       cwd: lab.dir,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...lab.env, ...emulator.env,
         DISCORD_ADMIN_ROLE_IDS: adminRole, DISCORD_VIEWER_ROLE_IDS: viewerRole, ALERT_CHANNEL_ID: channel, HTTP_LISTEN: `127.0.0.1:${port}` },

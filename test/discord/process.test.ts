@@ -39,7 +39,7 @@ describe('mailops start', () => {
   });
 
   function startBotProcess(node = process.execPath): { child: ChildProcess; output: { stdout: string; stderr: string }; exited: Promise<number | null> } {
-    const child = spawn(node, [path.join(repoRoot, 'bin/mailops.js'), 'start'], {
+    const child = spawn(node, ['--', path.join(repoRoot, 'bin/mailops.js'), 'start'], {
       cwd: lab.dir,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...lab.env, ...emulator.env,
         LOG_LEVEL: 'info', DISCORD_ADMIN_ROLE_IDS: adminRole, ALERT_CHANNEL_ID: channel },

@@ -164,6 +164,14 @@ describe('/mail alias-set, aliases and alias-remove', () => {
     expect((await h.finished(h.emulator.command(h.viewer, 'aliases', { domain: 'example.test' }))).text).toContain('*@example.test → bob@example.test');
   });
 
+  it('asks before an alias takes over the mail of an existing sender, and Cancel changes nothing', async () => {
+    const record = await h.finished(h.emulator.command(h.admin, 'alias-set', { address: 'ann@example.test', targets: 'bob@example.test' }));
+    expect(record.text).toContain('`ann@example.test` is a sender: an alias takes over its mail, which would go to `bob@example.test` instead of its own mailbox. Set the alias?');
+    expect(buttonIds(record.original)).toHaveLength(2);
+    await h.finished(h.emulator.press(h.admin, record.original, buttonIds(record.original)[1] as string));
+    expect((await h.finished(h.emulator.command(h.viewer, 'aliases', { domain: 'example.test' }))).text).not.toContain('ann@example.test →');
+  });
+
   it('asks before removing an alias, and removes it on Confirm', async () => {
     const record = await h.finished(h.emulator.command(h.admin, 'alias-remove', { address: 'sales@example.test' }));
     expect(record.text).toContain('Remove the alias `sales@example.test` (→ `ann@example.test`)?');

@@ -73,7 +73,7 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('DKIM rotation with chasquid 
       const original = readFileSync(hook, 'utf8');
       writeFileSync(hook, original.replaceAll('dkimsign', 'true'));
       try {
-        const result = await runCli(['dkim-rotate', domain, '--json', '--env-file', lab.envFile]);
+        const result = await runCli(['dkim-rotate', domain, '--yes', '--json', '--env-file', lab.envFile]);
         expect(result.code).toBe(1);
         const body = JSON.parse(result.stdout);
         expect(body.error.code).toBe('dkim-hook-missing');
@@ -81,7 +81,7 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('DKIM rotation with chasquid 
       } finally {
         writeFileSync(hook, original);
       }
-      const ed25519 = await runCli(['dkim-rotate', domain, '--algo', 'ed25519', '--json', '--env-file', lab.envFile]);
+      const ed25519 = await runCli(['dkim-rotate', domain, '--yes', '--algo', 'ed25519', '--json', '--env-file', lab.envFile]);
       expect(ed25519.code).toBe(2);
       expect(JSON.parse(ed25519.stdout).error.code).toBe('dkim-algorithm-unsupported');
     }
@@ -175,7 +175,7 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('DKIM rotation with chasquid 
   it('stops before changing anything when Knot refuses the TSIG key, and says so', async () => {
     const before = domainFiles();
     const wrongSecret = Buffer.alloc(32, 5).toString('base64');
-    const result = await runCli(['dkim-rotate', domain, '--json', '--env-file', lab.envFile], { env: { RFC2136_TSIG: `hmac-sha256:${lab.tsig.name}:${wrongSecret}` } });
+    const result = await runCli(['dkim-rotate', domain, '--yes', '--json', '--env-file', lab.envFile], { env: { RFC2136_TSIG: `hmac-sha256:${lab.tsig.name}:${wrongSecret}` } });
     expect(result.code).toBe(1);
     const body = JSON.parse(result.stdout);
     expect(body.error.code).toBe('dns-update-tsig-refused');
@@ -189,7 +189,7 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('DKIM rotation with chasquid 
 
   it('rotates from the command line too, with today\'s selector, verified through mailops\'s probe', async () => {
     const algorithm = build === '1.15' ? 'ed25519' : 'rsa3072';
-    const result = await runCli(['dkim-rotate', domain, '--algo', algorithm, '--json', '--env-file', lab.envFile]);
+    const result = await runCli(['dkim-rotate', domain, '--yes', '--algo', algorithm, '--json', '--env-file', lab.envFile]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const body = JSON.parse(result.stdout);

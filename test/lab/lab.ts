@@ -12,7 +12,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
@@ -22,8 +22,13 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
-const labBin = path.join(repoRoot, 'test/lab/bin');
-const cacheDir = path.join(repoRoot, '.lab-cache');
+/** The lab's scripts in the checkout; each lab runs copies of them (see `tools` in startLab). */
+const labScripts = path.join(repoRoot, 'test/lab/bin');
+/**
+ * Where test/lab/packages.sh unpacks chasquid 1.15: root-owned and outside the checkout, because the `chasquid` user
+ * runs it, and a checkout may lie where only root can enter (root's home is 0700).
+ */
+export const labCache = '/var/cache/mailops-lab';
 
 export type ChasquidBuild = '1.11' | '1.15';
 
@@ -137,6 +142,14 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
+/** The first directory enclosing `dir` that other users cannot enter (no search permission for others), if any. */
+function enclosingDirectoryClosedToOthers(dir: string): string | undefined {
+  for (let parent = path.dirname(dir); ; parent = path.dirname(parent)) {
+    if ((statSync(parent).mode & 0o001) === 0) return parent;
+    if (parent === path.dirname(parent)) return undefined;
+  }
+}
+
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, diagnostics: () => string): Promise<void> {
   const started = Date.now();
   for (;;) {
@@ -195,18 +208,31 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const withAcme = options.acme ?? false;
   const daemon = packageUser('chasquid');
 
-  const chasquidBinary = build === '1.11' ? '/usr/bin/chasquid' : path.join(cacheDir, 'chasquid-1.15/usr/bin/chasquid');
-  const chasquidUtil = build === '1.11' ? '/usr/bin/chasquid-util' : path.join(cacheDir, 'chasquid-1.15/usr/bin/chasquid-util');
-  const packagedHook = build === '1.11' ? '/etc/chasquid/hooks/post-data' : path.join(cacheDir, 'chasquid-1.15/etc/chasquid/hooks/post-data');
+  const chasquidBinary = build === '1.11' ? '/usr/bin/chasquid' : path.join(labCache, 'chasquid-1.15/usr/bin/chasquid');
+  const chasquidUtil = build === '1.11' ? '/usr/bin/chasquid-util' : path.join(labCache, 'chasquid-1.15/usr/bin/chasquid-util');
+  const packagedHook = build === '1.11' ? '/etc/chasquid/hooks/post-data' : path.join(labCache, 'chasquid-1.15/etc/chasquid/hooks/post-data');
   if (!existsSync(chasquidBinary)) throw new Error(`lab: ${chasquidBinary} is missing; run test/lab/packages.sh as root`);
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mailops-lab-'));
   chmodSync(dir, 0o755);
+  // Everything the daemon's user runs or reads lies in this directory or in the root-owned cache: its parents must
+  // let that user through.
+  const closed = enclosingDirectoryClosedToOthers(dir);
+  if (closed !== undefined) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`lab: ${closed} (a parent of the lab's directory) cannot be entered by other users, so chasquid cannot run there; set TMPDIR to a directory like /tmp`);
+  }
   const p = (...parts: string[]) => path.join(dir, ...parts);
-  for (const sub of ['ssh', 'bin', 'home', 'etc/chasquid/certs', 'etc/chasquid/domains', 'etc/chasquid/hooks', 'var/lib/chasquid', 'var/log', 'mail', 'run', 'knot/zones', 'knot/db', 'knot/run', 'pebble', 'state']) {
+  // The lab's own copies of its scripts: the checkout may lie where the chasquid user cannot enter.
+  const tools = p('tools');
+  for (const sub of ['ssh', 'bin', 'tools', 'home', 'etc/chasquid/certs', 'etc/chasquid/domains', 'etc/chasquid/hooks', 'var/lib/chasquid', 'var/log', 'mail', 'run', 'knot/zones', 'knot/db', 'knot/run', 'pebble', 'state']) {
     mkdirSync(p(sub), { recursive: true });
   }
   for (const sub of ['var/lib/chasquid', 'var/log', 'mail', 'run']) chownSync(p(sub), daemon.uid, daemon.gid);
+  for (const script of ['mda', 'restart-chasquid', 'supervise-chasquid']) {
+    copyFileSync(path.join(labScripts, script), path.join(tools, script));
+    chmodSync(path.join(tools, script), 0o755);
+  }
 
   const [ssh, smtp, submission, submissionTls, monitoring, dns, acme, acmeManagement, acmeHttp, acmeTls] = await freePorts(10) as [number, number, number, number, number, number, number, number, number, number];
   const ports = { ssh, smtp, submission, submissionTls, monitoring, dns, acme, acmeManagement };
@@ -312,7 +338,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       `submission_address: "127.0.0.1:${submission}"`,
       `submission_over_tls_address: "127.0.0.1:${submissionTls}"`,
       `monitoring_address: "127.0.0.1:${monitoring}"`,
-      `mail_delivery_agent_bin: "${path.join(labBin, 'mda')}"`,
+      `mail_delivery_agent_bin: "${path.join(tools, 'mda')}"`,
       `mail_delivery_agent_args: "${p('mail')}"`,
       'mail_delivery_agent_args: "%to%"',
       `data_dir: "${p('var/lib/chasquid')}"`,
@@ -337,7 +363,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       chownSync(keyFile, 0, daemon.gid);
     }
     const chasquidArgs = [`-config_dir=${chasquidDir}`, '-alsologtostderr', '-testing__reload_every=1s'];
-    const superviseChasquid = () => startProcess('chasquid', path.join(labBin, 'supervise-chasquid'), [p('run'), chasquidBinary, ...chasquidArgs],
+    const superviseChasquid = () => startProcess('chasquid', path.join(tools, 'supervise-chasquid'), [p('run'), chasquidBinary, ...chasquidArgs],
       { uid: daemon.uid, gid: daemon.gid, env: { PATH: hostPath, HOME: p('var/lib/chasquid'), LANG: 'C.UTF-8' } });
     let chasquidSupervisor = superviseChasquid();
 
@@ -412,7 +438,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       SSH_KEY_FILE: p('ssh/client_ed25519'),
       SSH_KNOWN_HOSTS_FILE: p('ssh/known_hosts'),
       CHASQUID_DIR: chasquidDir,
-      CHASQUID_RESTART: `${path.join(labBin, 'restart-chasquid')} ${p('run')} ${smtp}`,
+      CHASQUID_RESTART: `${path.join(tools, 'restart-chasquid')} ${p('run')} ${smtp}`,
       MAIL_DOMAINS: domains.join(','),
       SMTP_SUBMISSION: `127.0.0.1:${submission}`,
       STATE_DB: p('state/mailops.db'),

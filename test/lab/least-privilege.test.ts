@@ -109,7 +109,7 @@ describe.each(['1.11', '1.15'] as const)('the restricted host user on chasquid %
   });
 
   it('rotates the DKIM key and renews the certificate as that user', async () => {
-    const rotated = await mailops(['dkim-rotate', 'example.test', '--json']);
+    const rotated = await mailops(['dkim-rotate', 'example.test', '--yes', '--json']);
     expect(rotated.stderr).toBe('');
     expect(JSON.parse(rotated.stdout)).toMatchObject({ domain: 'example.test', published: true, active: true, verified: true });
     const renewed = await mailops(['cert-renew', '--force', '--json']);

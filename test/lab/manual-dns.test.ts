@@ -18,7 +18,7 @@ interface Interactive {
 }
 
 function interactiveCli(args: string[], env: Record<string, string>): Interactive {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/mailops.js'), ...args], {
+  const child = spawn(process.execPath, ['--', path.join(repoRoot, 'bin/mailops.js'), ...args], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -82,7 +82,7 @@ describe('publishing DNS records by hand (DNS_PROVIDER=manual)', () => {
   }
 
   it('prints the record, waits for Enter, then checks it at every authoritative server and goes on', async () => {
-    const run = cli(['dkim-rotate', domain]);
+    const run = cli(['dkim-rotate', domain, '--yes']);
     const shown = await run.waitForStderr(/\n {2}(\S+\._domainkey\.example\.test\. 3600 IN TXT .+)\n[\s\S]*Press Enter once it is published\./);
     const line = shown[1] as string;
     expect(line).toMatch(/^\d{8}\._domainkey\.example\.test\. 3600 IN TXT "v=DKIM1; k=rsa; p=[^"]+" "[^"]+"/);
@@ -96,7 +96,7 @@ describe('publishing DNS records by hand (DNS_PROVIDER=manual)', () => {
   });
 
   it('with --wait, polls DNS instead of waiting for Enter', async () => {
-    const run = cli(['dkim-rotate', domain, '--wait']);
+    const run = cli(['dkim-rotate', domain, '--wait', '--yes']);
     const shown = await run.waitForStderr(/\n {2}(\S+\._domainkey\.example\.test\. 3600 IN TXT .+)\n[\s\S]*Waiting until every authoritative name server shows it/);
     await new Promise((resolve) => setTimeout(resolve, 500));
     await publishByHand(shown[1] as string);
@@ -108,7 +108,7 @@ describe('publishing DNS records by hand (DNS_PROVIDER=manual)', () => {
 
   it('fails clearly when standard input ends before the record is confirmed, and changes nothing', async () => {
     const before = await lab.knotc('zone-read', domain);
-    const run = cli(['dkim-rotate', domain]);
+    const run = cli(['dkim-rotate', domain, '--yes']);
     await run.waitForStderr(/Press Enter once it is published\./);
     run.end();
     const result = await run.done;

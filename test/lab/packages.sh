@@ -2,12 +2,15 @@
 # Installs what the lab needs, when it is missing: Debian's chasquid (1.11 on Debian 12), OpenSSH's server, Knot DNS,
 # pebble, dkimpy (for the 1.11 post-data hook), pyspf and PyYAML (pyspf ships the RFC 7208 test suite the SPF
 # analysis is tested against; PyYAML reads it) and swaks; and chasquid 1.15 from Debian 13 (trixie), unpacked into
-# .lab-cache/ without touching the system's apt configuration. Idempotent and quiet when everything is there.
+# /var/cache/mailops-lab/ without touching the system's apt configuration. Idempotent and quiet when everything is there.
 # Runs as root (CI does); a machine without root must have the packages installed already.
+#
+# The cache is root-owned and outside the checkout on purpose: the lab runs chasquid as the `chasquid` user, which
+# must be able to enter every directory above the binary — and a checkout in root's home (mode 0700) is closed to it.
 set -eu
+umask 022
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
-cache="$root/.lab-cache"
+cache=/var/cache/mailops-lab
 packages="chasquid openssh-server knot knot-dnsutils pebble python3-dkim python3-spf python3-yaml swaks openssl git util-linux procps sudo systemd"
 
 missing=""
@@ -38,13 +41,17 @@ if [ ! -x "$cache/chasquid-1.15/usr/bin/chasquid" ]; then
   fi
   work="$cache/apt-trixie"
   mkdir -p "$work/sources" "$work/lists/partial" "$work/archives/partial"
+  chmod 0755 "$cache"
   sources=/etc/apt/sources.list.d/debian.sources
   if [ -f "$sources" ]; then
     # The system's Debian source (same mirror and keyring), for trixie's main suite only.
     awk 'BEGIN { RS = ""; ORS = "\n\n" } /URIs:[^\n]*\/debian(\n|$)/' "$sources" | sed -e 's/^Suites:.*/Suites: trixie/' > "$work/sources/trixie.sources"
   fi
   if [ ! -s "$work/sources/trixie.sources" ]; then
-    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' > "$work/sources/trixie.sources"
+    # The one-line format (sources.list): the URI of the system's first Debian "deb" line.
+    uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i !~ /^\[/ && $i ~ /\/debian\/?$/) { print $i; exit } }')
+    [ -n "$uri" ] || { echo "lab: no Debian package source in /etc/apt to fetch chasquid 1.15 from (trixie)" >&2; exit 1; }
+    printf 'Types: deb\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" > "$work/sources/trixie.sources"
   fi
   options="-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$work/sources -o Dir::State::Lists=$work/lists -o Dir::Cache::Archives=$work/archives -o APT::Sandbox::User=root"
   # shellcheck disable=SC2086
@@ -53,6 +60,8 @@ if [ ! -x "$cache/chasquid-1.15/usr/bin/chasquid" ]; then
   (cd "$work" && apt-get $options download chasquid >/dev/null) || { echo "lab: downloading chasquid from trixie failed" >&2; exit 1; }
   rm -rf "$cache/chasquid-1.15.tmp"
   dpkg -x "$(ls "$work"/chasquid_*.deb | tail -n 1)" "$cache/chasquid-1.15.tmp"
+  # Readable and runnable by everyone (chasquid runs as its own user), whatever modes the unpacking left.
+  chmod -R go+rX,go-w "$cache/chasquid-1.15.tmp"
   rm -rf "$cache/chasquid-1.15"
   mv "$cache/chasquid-1.15.tmp" "$cache/chasquid-1.15"
   "$cache/chasquid-1.15/usr/bin/chasquid" -version >/dev/null

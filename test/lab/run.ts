@@ -1,4 +1,5 @@
-// `npm run lab`: a lab mail host to try mailops on, running until Ctrl-C. It prints the settings file to use:
+// `npm run lab`: a lab mail host to try mailops on, running until Ctrl-C. It prints the settings file to use, where
+// delivered mail lands, and how to try deploy/host-setup.sh's restricted user against it:
 //   npm run lab                     chasquid 1.15, Knot DNS and pebble
 //   npm run lab -- --chasquid 1.11  the Debian 12 build instead
 // Needs root and Debian's packages, like the tests (test/lab/packages.sh installs them).
@@ -8,7 +9,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot, startLab, type ChasquidBuild } from './lab.ts';
 
-const { values } = parseArgs({ options: { chasquid: { type: 'string', default: '1.15' } } });
+let values: { chasquid: string };
+try {
+  ({ values } = parseArgs({ options: { chasquid: { type: 'string', default: '1.15' } } }));
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\nUsage: npm run lab [-- --chasquid 1.11|1.15]\n`);
+  process.exit(2);
+}
 if (values.chasquid !== '1.11' && values.chasquid !== '1.15') {
   process.stderr.write('--chasquid takes 1.11 or 1.15\n');
   process.exit(2);
@@ -17,15 +24,29 @@ const prepared = spawnSync(path.join(repoRoot, 'test/lab/packages.sh'), { stdio:
 if (prepared.status !== 0) process.exit(1);
 
 const lab = await startLab({ chasquid: values.chasquid as ChasquidBuild, acme: true });
+const domain = lab.domains[0]!;
+// `--` first: npx runs on Node, which would read a bare `--env-file` itself.
+const mailops = `npx mailops -- --env-file ${lab.envFile}`;
+const hostUser = 'mailops-lab';
+const quote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
 process.stdout.write([
   `A lab mail host is running: chasquid ${lab.chasquid} as ${lab.hostname}, domains ${lab.domains.join(', ')}.`,
   '',
   `Its settings: ${lab.envFile}`,
+  `Delivered mail: ${lab.mailDir}/<recipient>/<time>.eml (SMTP on 127.0.0.1:${lab.ports.smtp})`,
   '',
   'In another terminal, from the mailops checkout:',
-  `  npx mailops --env-file ${lab.envFile} status`,
-  `  npx mailops --env-file ${lab.envFile} user-add alice@${lab.domains[0]}`,
-  `  npx mailops --env-file ${lab.envFile} check ${lab.domains[0]}`,
+  `  ${mailops} status`,
+  `  ${mailops} user-add alice@${domain}`,
+  `  ${mailops} dkim-rotate ${domain} --yes`,
+  `  ${mailops} check ${domain}`,
+  `  swaks --server 127.0.0.1:${lab.ports.smtp} --from someone@example.org --to alice@${domain}`,
+  '',
+  'The restricted host user of deploy/host-setup.sh, against the lab:',
+  `  sh deploy/host-setup.sh --user ${hostUser} --key-file ${lab.env.SSH_KEY_FILE}.pub --chasquid-dir ${lab.chasquidDir} \\`,
+  `    --restart ${quote(lab.env.CHASQUID_RESTART!)} --path ${path.join(lab.dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin --prefix ${path.join(lab.dir, 'mailops-host')}`,
+  `  MAIL_HOST=ssh://${hostUser}@127.0.0.1:${lab.ports.ssh} ${mailops} status`,
+  `  sh deploy/host-setup.sh --user ${hostUser} --remove          # afterwards`,
   '',
   'Press Ctrl-C to stop it (its directory is removed).',
   '',

@@ -3,13 +3,15 @@
 import { listAliases, removeAlias, setAlias } from '../../ops/aliases.ts';
 import { operationContext } from '../../ops/context.ts';
 import type { CliCommand } from '../command.ts';
+import { requireYes, yesOption } from '../confirm.ts';
 
 export const aliasSetCommand: CliCommand = {
   name: 'alias-set',
   summary: 'create or replace an alias; *@domain is the catch-all',
   arguments: ['<address>', '<targets>'],
-  options: [],
-  async run(context, [address = '', targets = '']) {
+  options: [{ ...yesOption, description: 'confirm replacing a catch-all, or an alias that takes over a sender\'s mail' }],
+  async run(context, [address = '', targets = ''], options) {
+    await requireYes(context, { operation: 'alias-set', address, targets }, options.yes);
     const result = await setAlias(operationContext(context.runtime, context.actor), { address, targets });
     const lines = [`${result.address} → ${result.targets.join(', ')}${result.previous ? ` (was: ${result.previous.join(', ')})` : ''}`];
     if (result.restarted) lines.push('chasquid was restarted to load the new domain.');
@@ -24,8 +26,9 @@ export const aliasRemoveCommand: CliCommand = {
   name: 'alias-remove',
   summary: 'remove an alias',
   arguments: ['<address>'],
-  options: [{ flags: '--yes', description: 'confirm the removal' }],
+  options: [{ ...yesOption, description: 'confirm the removal' }],
   async run(context, [address = ''], options) {
+    await requireYes(context, { operation: 'alias-remove', address }, options.yes);
     const result = await removeAlias(operationContext(context.runtime, context.actor), { address, confirmed: options.yes === true });
     return { json: result, text: `Removed alias ${result.address}.` };
   },

@@ -7,6 +7,7 @@ import type { DkimShowResult } from '../../ops/dkim-show.ts';
 import type { DkimRetireCommandResult } from '../../ops/dkim-retire.ts';
 import { describeOrphan, type OrphanRecord } from '../../ops/orphan-records.ts';
 import type { CliCommand } from '../command.ts';
+import { requireYes, yesOption } from '../confirm.ts';
 import { publishingFor } from '../dns-publishing.ts';
 import { rows } from '../format.ts';
 
@@ -45,8 +46,10 @@ export const dkimRotateCommand: CliCommand = {
   options: [
     { flags: '--algo <algorithm>', description: `${dkimAlgorithms.join(', ')} (default rsa2048)` },
     waitOption,
+    { ...yesOption, description: 'confirm the rotation' },
   ],
   async run(context, [domain = ''], options) {
+    await requireYes(context, { operation: 'dkim-rotate', domain, ...(typeof options.algo === 'string' ? { algorithm: options.algo } : {}) }, options.yes);
     // Loaded when used: mailauth and the probe would slow every other command's start.
     const { dkimRotate } = await import('../../ops/dkim-rotate.ts');
     const result = await dkimRotate(operationContext(context.runtime, context.actor), {

@@ -2,6 +2,7 @@
 
 import { operationContext } from '../../ops/context.ts';
 import { addSender, changeSenderPassword, listSenders, removeSender, type PasswordResult } from '../../ops/senders.ts';
+import { requireYes, yesOption } from '../confirm.ts';
 import type { CliCommand, CommandContext } from '../command.ts';
 import { readFirstLine } from '../stdin.ts';
 
@@ -46,8 +47,9 @@ export const userRemoveCommand: CliCommand = {
   name: 'user-remove',
   summary: 'remove a sender',
   arguments: ['<address>'],
-  options: [{ flags: '--yes', description: 'confirm the removal' }],
+  options: [{ ...yesOption, description: 'confirm the removal' }],
   async run(context, [address = ''], options) {
+    await requireYes(context, { operation: 'user-remove', address }, options.yes);
     const result = await removeSender(operationContext(context.runtime, context.actor), { address, confirmed: options.yes === true });
     return { json: result, text: `Removed sender ${result.address}; it can no longer log in once chasquid reloads (within 30 seconds).` };
   },

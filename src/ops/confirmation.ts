@@ -1,0 +1,69 @@
+// Which changes ask before they act, and what they ask — one rule for both fronts. Discord shows the question with
+// Confirm/Cancel buttons; the CLI refuses (exit 3, audited) unless `--yes` was given.
+//
+//   user-remove, alias-remove   always; but only once the sender or alias exists (nothing to remove: exit 2 at once)
+//   dkim-rotate                 always (a new key is published and takes over signing)
+//   alias-set                   when it replaces an existing catch-all, or takes over the mail of an existing sender
+//
+// The question is plain text; `show` marks up names and values for the front (inline code in Discord).
+
+import { dkimAlgorithms } from '../chasquid/dkim-key.ts';
+import { parseAliasAddress, parseManagedAddress, parseManagedDomain, parseTargets } from '../validation/address.ts';
+import { usageError } from '../errors.ts';
+import { listAliases } from './aliases.ts';
+import { managedDomains, type OperationContext } from './context.ts';
+import { listSenders } from './senders.ts';
+
+export type ConfirmableRequest =
+  | { operation: 'user-remove'; address: string }
+  | { operation: 'alias-remove'; address: string }
+  | { operation: 'alias-set'; address: string; targets: string }
+  | { operation: 'dkim-rotate'; domain: string; algorithm?: string };
+
+/** The operations that may ask; every other operation never does. */
+export const confirmableOperations: ReadonlySet<string> = new Set(['user-remove', 'alias-remove', 'alias-set', 'dkim-rotate']);
+
+export type Show = (value: string, maxLength?: number) => string;
+const plain: Show = (value) => value;
+
+/**
+ * The question to ask before `request` changes anything, or undefined when it needs none. Validates first and checks
+ * that what is to be removed exists, so that nobody is asked to confirm something that would fail anyway.
+ */
+export async function confirmationQuestion(context: OperationContext, request: ConfirmableRequest, show: Show = plain): Promise<string | undefined> {
+  const domains = managedDomains(context.config);
+  switch (request.operation) {
+    case 'user-remove': {
+      const sender = parseManagedAddress(request.address, domains);
+      if (!(await listSenders(context, { domain: sender.domain })).users.includes(sender.address)) {
+        throw usageError('sender-not-found', `${sender.address} is not a sender; nothing was changed.`, `List the senders: mailops users ${sender.domain}`);
+      }
+      return `Remove the sender ${show(sender.address)}? Mail clients using its password will stop sending.`;
+    }
+    case 'alias-remove': {
+      const alias = parseAliasAddress(request.address, domains);
+      const current = (await listAliases(context, { domain: alias.domain })).aliases.find((entry) => entry.address === alias.address);
+      if (!current) throw usageError('alias-not-found', `${alias.address} is not an alias; nothing was changed.`, `List the aliases: mailops aliases ${alias.domain}`);
+      const consequence = alias.local === '*' ? 'Mail to unknown addresses will bounce.' : 'Mail to it will bounce unless a catch-all takes it.';
+      return `Remove the alias ${show(alias.address)} (→ ${show(current.targets.join(', '), 300)})? ${consequence}`;
+    }
+    case 'alias-set': {
+      const alias = parseAliasAddress(request.address, domains);
+      const targets = parseTargets(request.targets, alias.domain).join(', ');
+      if (alias.local === '*') {
+        const current = (await listAliases(context, { domain: alias.domain })).aliases.find((entry) => entry.address === alias.address);
+        if (!current) return undefined;
+        return `Replace the catch-all of ${show(alias.domain)}? Mail to unknown addresses now goes to ${show(current.targets.join(', '), 300)}; it would go to ${show(targets, 300)}.`;
+      }
+      if (!(await listSenders(context, { domain: alias.domain })).users.includes(alias.address)) return undefined;
+      return `${show(alias.address)} is a sender: an alias takes over its mail, which would go to ${show(targets, 300)} instead of its own mailbox. Set the alias?`;
+    }
+    case 'dkim-rotate': {
+      const domain = parseManagedDomain(request.domain, domains);
+      if (request.algorithm !== undefined && !(dkimAlgorithms as readonly string[]).includes(request.algorithm)) {
+        throw usageError('invalid-dkim-algorithm', `"${request.algorithm.slice(0, 40)}" is not a DKIM key type mailops makes.`, `Use one of: ${dkimAlgorithms.join(', ')}.`);
+      }
+      return `Rotate the DKIM key of ${show(domain)} (${request.algorithm ?? 'rsa2048'})? The old key stays published for the grace period.`;
+    }
+  }
+}
