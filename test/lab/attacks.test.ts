@@ -338,6 +338,44 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
     });
   });
 
+  // --- the change list itself ------------------------------------------------------------------------------------
+
+  describe('apply\'s own list of changes', () => {
+    it('takes no extra change smuggled in a base or an owner with a tab or a line break (root moving, making or removing files anywhere)', async () => {
+      const victim = path.join(outside, 'victim');
+      const cron = path.join(outside, 'cron.d');
+      mkdirSync(cron, { recursive: true, mode: 0o755 });
+      writeFileSync(victim, `${randomBytes(8).toString('hex')} root-only\n`, { mode: 0o600 });
+      const users = `${domainDir}/users`;
+      const aliases = `${domainDir}/aliases`;
+      const cronLine = `* * * * * root touch ${marker}\n`;
+      await withLease(async (token) => {
+        // The attacker's own content, in a file it may write (no pipe: an aliases file takes it).
+        expect((await apply(token, write(aliases, cronLine))).code).toBe(0);
+        const tab = '\t';
+        const smuggled: Array<[string, Op]> = [
+          // apply keeps its list of changes as lines of tab-separated fields; the journal is made from it.
+          ['make a directory as root, owned by anyone', { words: ['w', users, '0', sha256(''), `${baseOf(users)}${tab}${aliases}\nd${tab}${marker}${tab}755${tab}chasquid`, '', '640'], data: Buffer.alloc(0) }],
+          ['move a root-only file where the key can read it', { words: ['w', users, '0', sha256(''), `${baseOf(users)}${tab}${victim}`, '', '640'], data: Buffer.alloc(0) }],
+          ['move its own file into a cron directory', directory(`${dataDir}/mailops-probe`, '700', `chasquid:chasquid\nw${tab}${cron}/mailops${tab}absent${tab}${aliases}`)],
+          ['through a removal', { words: ['r', aliases, `${baseOf(aliases)}\nd${tab}${marker}${tab}755${tab}root`] }],
+          ['through the owner of the probe directory', directory(`${dataDir}/mailops-probe`, '700', `chasquid:chasquid\nd${tab}${marker}${tab}755${tab}root`)],
+          ['a line break alone', { words: ['r', aliases, `${baseOf(aliases)}\n`] }],
+        ];
+        for (const [what, op] of smuggled) {
+          await refused(what, () => apply(token, op));
+          expect(existsSync(`${cron}/mailops`)).toBe(false);
+          expect(existsSync(victim)).toBe(true);
+        }
+      });
+      const read = await rawVerb(['read', users]);
+      expect(read.stdout.toString()).not.toContain('root-only');
+      rmSync(cron, { recursive: true });
+      rmSync(victim);
+      writeFileSync(aliases, aliasesWith());
+    });
+  });
+
   // --- 2. chasquid.conf decides nothing ------------------------------------------------------------------------
 
   describe('2. chasquid.conf decides nothing', () => {
@@ -873,7 +911,9 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
         [target, `'mailops-v1' "${encode('hello')}"`], [target, `'mailops-v1'\n'${encode('hello')}'`], [target, 'sudo -n -l'], [target, `/usr/bin/touch ${marker}`]]) {
         const before = fingerprint();
         const result = spawnSync('ssh', [...sshArgs, ...args], { encoding: 'utf8', timeout: 30_000, input: '' });
-        expect({ args, status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ args, status: 64, stdout: '', stderr: expect.stringContaining('may only run mailops operations') });
+        // (ssh shows no error output for a subsystem)
+        const message = args[0] === '-s' ? expect.any(String) : expect.stringContaining('may only run mailops operations');
+        expect({ args, status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ args, status: 64, stdout: '', stderr: message });
         expect(fingerprint()).toEqual(before);
       }
     });
