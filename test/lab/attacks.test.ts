@@ -427,6 +427,18 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
       expect(existsSync(file)).toBe(false);
     });
 
+    it('never makes a private key readable by others: 0644 is refused for a new key file and through ownership', async () => {
+      const key = `${dir}/certs/${lab.hostname}/privkey.pem`;
+      const before = readFileSync(key);
+      const mode = statSync(key).mode & 0o777;
+      await withLease(async (token) => {
+        await refused('new DKIM key 0644', () => apply(token, write(`${domainDir}/dkim:world.pem`, before.toString(), { mode: '644' })));
+        await refused('ownership of a key 0644', () => rawVerb(['--lease', token, 'ownership', key, '', '644']));
+      });
+      expect(existsSync(`${domainDir}/dkim:world.pem`)).toBe(false);
+      expect(statSync(key).mode & 0o777).toBe(mode);
+    });
+
     it('refuses those modes and owners for a new directory', async () => {
       await withLease(async (token) => {
         for (const mode of badDirModes) await refused(`dir mode ${JSON.stringify(mode)}`, () => apply(token, directory(`${dir}/domains/modes.test`, mode)));
