@@ -6,7 +6,8 @@
 
 import path from 'node:path';
 import type { MailHost } from '../host/mail-host.ts';
-import { notFound } from '../host/verbs.ts';
+import { RemoteCommandError } from '../host/connection.ts';
+import { lockLostError, noLeaseStatus, notFound } from '../host/verbs.ts';
 import { assertRestartable } from './preflight.ts';
 import { parseChasquidVersion, type ChasquidVersion } from './version.ts';
 
@@ -68,11 +69,15 @@ export function chasquidVersion(host: MailHost): Promise<ChasquidVersion> {
 /**
  * Restarts chasquid with CHASQUID_RESTART (an argument vector, no shell) and fails with its error output. Given the
  * configuration directory, it first checks what chasquid will load (preflight.ts) and refuses — nothing restarted,
- * the error naming each file and its problem — when chasquid would not come back. Every caller should pass it; it is
- * optional only until every caller does.
+ * the error naming each file and its problem — when chasquid would not come back. A restart is a change: it runs
+ * under the host lock (the host refuses it otherwise).
  */
 export async function restartDaemon(host: MailHost, command: readonly string[], chasquidDir: string): Promise<void> {
   await assertRestartable(host, chasquidDir, await chasquidVersion(host));
-  await host.verbs.callOk('restart', command, { timeoutMs: 120_000 },
-    'chasquid did not restart cleanly; check its log on the host (journalctl -u chasquid) and CHASQUID_RESTART.');
+  const hint = 'chasquid did not restart cleanly; check its log on the host (journalctl -u chasquid) and CHASQUID_RESTART.';
+  let result = await host.verbs.call('restart', command, { timeoutMs: 120_000 });
+  // A connection lost during the restart leaves its outcome unknown; restarting again is harmless and tells.
+  if (result.code === null) result = await host.verbs.call('restart', command, { timeoutMs: 120_000 });
+  if (result.code === noLeaseStatus) throw lockLostError(result);
+  if (result.code !== 0) throw new RemoteCommandError('mailops-host restart', result, hint);
 }
