@@ -17,8 +17,9 @@
 # Whatever root runs must be writable by root alone: the install prefix, /etc/mailops-host and each of their parent
 # directories must be root's and not group- or world-writable (a sticky parent such as /tmp is fine: nobody but root
 # can rename or remove root's entries in it), and none of them may be a symbolic link.
-# Settings the helper must be able to trust (chasquid's data directory, its mail log) are read here, by root, once,
-# and written to /etc/mailops-host/<user>.conf; mailops-host never reads them from files the key may change.
+# Settings the helper must be able to trust (chasquid's data directory, its mail log) are read here, by root, from
+# chasquid.conf (or given as options) and written to the root-owned /etc/mailops-host/<user>.conf, so that
+# mailops-host need not read them from a file the key might be able to change.
 #
 # Options:
 #   --key "LINE" | --key-file FILE   the bot's public key (required, except with --remove)
