@@ -1,11 +1,13 @@
-// The ACME account key: made once, kept in the state directory (beside STATE_DB, mode 0600) and reused by every
-// renewal, so that the CA sees one account — its rate limits, its contact address, its history — not a new account
-// per run. The CA finds the account from the key alone (RFC 8555 §7.3.1), so nothing else needs keeping.
+// The ACME account key: made once, kept in the state directory (beside STATE_DB; the file 0600, a directory made for
+// it 0700, whatever the umask) and reused by every renewal, so that the CA sees one account — its rate limits, its
+// contact address, its history — not a new account per run. The CA finds the account from the key alone
+// (RFC 8555 §7.3.1), so nothing else needs keeping.
 
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as acme from 'acme-client';
 import { usageError } from '../errors.ts';
+import { makePrivateDirectory } from '../store/private-files.ts';
 
 export function accountKeyFile(stateDb: string): string {
   return path.join(path.dirname(path.resolve(stateDb)), 'acme-account-key.pem');
@@ -22,8 +24,8 @@ export async function loadOrCreateAccountKey(file: string): Promise<Buffer> {
     }
   }
   const key = await acme.crypto.createPrivateEcdsaKey('P-256');
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   try {
+    makePrivateDirectory(path.dirname(file));
     // 'wx': if another mailops process made one meanwhile, keep theirs.
     writeFileSync(file, key, { mode: 0o600, flag: 'wx' });
   } catch (error) {

@@ -8,14 +8,17 @@
 //   the invoker presses Confirm) → execute, with progress edits and any buttons it waits for (`waitForPress`) → the
 //   result → the audit post for a change.
 // Buttons and modals find their waiting run by the key in their custom id; a button pressed by anyone but the
-// invoker changes nothing and tells them so.
+// invoker changes nothing and tells them so. Roles are checked again at every press and every modal submission, from
+// the member as Discord sends them with that interaction: a member whose admin role was taken away after running the
+// command cannot confirm it, cancel it or press its buttons — the question closes, the waiting work is put back, and
+// the refusal is audited like any other.
 //
 // A button waited for during execute is offered for as long as Discord lets the bot answer after it: the current
 // interaction token's 15 minutes, less a reserve for putting things back and saying so when nobody presses.
 
 import { MessageFlags, ModalBuilder, TextInputBuilder, TextInputStyle, LabelBuilder, type AutocompleteInteraction, type ButtonInteraction,
   type ChatInputCommandInteraction, type Interaction, type ModalSubmitInteraction } from 'discord.js';
-import { asMailopsError, failedError, type MailopsError } from '../errors.ts';
+import { asMailopsError, failedError, refusedError, type MailopsError } from '../errors.ts';
 import { recordRefusal } from '../ops/change.ts';
 import { operationContext } from '../ops/context.ts';
 import type { Runtime } from '../runtime.ts';
@@ -71,6 +74,7 @@ interface WaitingConfirmation {
 }
 
 interface WaitingPress {
+  invocation: Invocation;
   userId: string;
   response: Response;
   prompt: PressPrompt;
@@ -262,6 +266,11 @@ export class Router {
     }
     this.#confirmations.take(key);
     const response = this.#response(interaction, waiting.invocation.ephemeral);
+    const refusal = await this.#refusedAtPress(waiting.invocation, interaction);
+    if (refusal !== undefined) {
+      await response.acknowledge(`${waiting.question}\n⛔ ${refusal} Nothing was changed.`);
+      return;
+    }
     if (!confirm) {
       await response.acknowledge(`${waiting.question}\n✖️ Cancelled: nothing was changed.`);
       return;
@@ -282,6 +291,14 @@ export class Router {
       return;
     }
     this.#presses.take(key);
+    const refusal = await this.#refusedAtPress(waiting.invocation, interaction);
+    if (refusal !== undefined) {
+      await answer.tell(`⛔ ${refusal}`);
+      waiting.response.withdrawOffer();
+      waiting.notPressed(refusedError('no-role-at-press', `"${waiting.prompt.button}" was pressed by a member who may no longer run /mail ${waiting.invocation.command.name}.`,
+        'Ask a server admin for the mailops admin role, then run the command again.'));
+      return;
+    }
     await waiting.response.continueWith(interaction, waiting.prompt.working);
     waiting.pressed();
   }
@@ -296,7 +313,7 @@ export class Router {
     }
     let key = '';
     const pressed = new Promise<void>((resolve, reject) => {
-      key = this.#presses.add({ userId: invocation.userId, response, prompt, waitedMs: waitMs, pressed: resolve, notPressed: reject }, waitMs);
+      key = this.#presses.add({ invocation, userId: invocation.userId, response, prompt, waitedMs: waitMs, pressed: resolve, notPressed: reject }, waitMs);
     });
     // Settled maybe before it is awaited below (mailops stopping while the button is being shown): never unhandled.
     pressed.catch(() => undefined);
@@ -305,6 +322,17 @@ export class Router {
       throw failedError('no-answer', `The "${prompt.button}" button could not be shown on Discord.`, { hint: 'The log says why; run the command again.' });
     }
     await pressed;
+  }
+
+  /**
+   * The member's roles as Discord sends them with this press: why they may no longer answer for the invocation (the
+   * refusal is audited), or undefined when they still may.
+   */
+  async #refusedAtPress(invocation: Invocation, interaction: ButtonInteraction): Promise<string | undefined> {
+    const decision = decideAccess(this.#options.runtime.config, invocation.access, interaction, `/mail ${invocation.command.name}`);
+    if (decision.allowed) return undefined;
+    await this.#refuse(interaction.user.id, invocation.actor, invocation.command, this.#target(invocation), `${decision.reason} at press time`);
+    return decision.message;
   }
 
   async #autocomplete(interaction: AutocompleteInteraction): Promise<void> {

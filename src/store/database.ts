@@ -6,31 +6,65 @@
 // created complete. A migration is never edited after it has shipped: a change is a new migration at the end.
 // Names rather than numbers, so that two features developed side by side cannot both claim "version 3".
 
-import { mkdirSync } from 'node:fs';
+import { chmodSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { usageError } from '../errors.ts';
+import { isStateDatabaseBusy, stateDatabaseBusy, usageError } from '../errors.ts';
+import { createPrivateFile, makePrivateDirectory } from './private-files.ts';
 import { migrations } from './schema.ts';
 
+/** How long a statement waits for another mailops process (the bot, a command) to finish writing. */
+export const busyTimeoutMs = 5000;
+
 export function openDatabase(file: string): DatabaseSync {
-  if (file !== ':memory:') {
-    try {
-      mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
-    } catch (error) {
-      throw usageError('state-db-unwritable', `Cannot create the directory of STATE_DB (${file}): ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
-        'Point STATE_DB at a writable location, or create its directory.');
-    }
-  }
+  if (file !== ':memory:') prepareDatabaseFile(file);
   let database: DatabaseSync;
   try {
     database = new DatabaseSync(file);
-    database.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+    // The busy timeout first: switching to WAL needs a lock that another mailops process may hold for a moment, and
+    // without a timeout that moment fails at once with "database is locked".
+    database.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+    database.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;');
   } catch (error) {
+    if (isStateDatabaseBusy(error)) throw stateDatabaseBusy(file, error);
     throw usageError('state-db-unreadable', `Cannot open the state database ${file}: ${(error as Error).message}.`,
       'Check STATE_DB and the permissions of the file and its directory.');
   }
-  migrate(database);
+  try {
+    migrate(database);
+  } catch (error) {
+    database.close();
+    if (isStateDatabaseBusy(error)) throw stateDatabaseBusy(file, error);
+    throw error;
+  }
   return database;
+}
+
+/**
+ * The database's directory (0700) and file (0600) are made before SQLite opens it, so that it never exists with
+ * the umask's modes (SQLite makes its -wal and -shm files with the database file's mode). A database left readable
+ * by others by an earlier version is made private.
+ */
+function prepareDatabaseFile(file: string): void {
+  try {
+    makePrivateDirectory(path.dirname(path.resolve(file)));
+  } catch (error) {
+    throw usageError('state-db-unwritable', `Cannot create the directory of STATE_DB (${file}): ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
+      'Point STATE_DB at a writable location, or create its directory.');
+  }
+  try {
+    if (createPrivateFile(file)) return;
+  } catch (error) {
+    throw usageError('state-db-unwritable', `Cannot create the state database ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
+      'Point STATE_DB at a writable location, or make its directory writable for mailops.');
+  }
+  for (const existing of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      if ((statSync(existing).mode & 0o077) !== 0) chmodSync(existing, 0o600);
+    } catch {
+      // Missing (no -wal yet), or not ours to change: SQLite says so when it matters.
+    }
+  }
 }
 
 function migrate(database: DatabaseSync): void {

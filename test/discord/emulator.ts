@@ -257,6 +257,16 @@ export class DiscordEmulator {
     return user;
   }
 
+  /**
+   * A server admin gives or takes away roles: from now on the member's interactions carry these roles, as Discord
+   * sends them. (The bot asks for no member events, so nothing else tells it.)
+   */
+  setRoles(user: EmulatedUser, roles: string[]): void {
+    const member = this.#members.get(user.id);
+    if (!member) throw new Error(`emulator: ${user.username} is not a member of the guild`);
+    member.roles = roles;
+  }
+
   /** The next request matching method and path fails with this Discord error (once). */
   failNext(method: string, path: RegExp, status: number, code: number, message: string): void {
     this.#failures.push({ method, path, status, code, message });

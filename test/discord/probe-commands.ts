@@ -11,6 +11,8 @@ import type { SuggestionSource } from '../../src/bot/suggestions.ts';
 export const probeLog = {
   executed: [] as Array<{ command: string; actor: string; input: Record<string, unknown>; secret: string | undefined }>,
   generated: [] as string[],
+  /** What probe-press did, in order: "started", "pressed", "put back". */
+  pressSteps: [] as string[],
   suggestionCalls: 0,
 };
 
@@ -67,6 +69,24 @@ export const probeCommands: MailCommand[] = [
       const password = `gen-${randomBytes(12).toString('base64url')}`;
       probeLog.generated.push(password);
       return { content: `Added ${input.address}.`, secret: { label: 'Password', value: password } };
+    },
+  }),
+  defineCommand({
+    name: 'probe-press',
+    description: 'test: a change that waits for a button press halfway, and puts its work back when there is none',
+    access: 'change',
+    options: { address: option.address('an address') },
+    target: 'address',
+    async execute(context, input) {
+      probeLog.pressSteps.push('started');
+      try {
+        await context.waitForPress({ text: `Publish ${input.address}, then press the button.`, button: 'Published', working: 'Checking…' });
+      } catch (error) {
+        probeLog.pressSteps.push('put back');
+        throw error;
+      }
+      probeLog.pressSteps.push('pressed');
+      return { content: `Published ${input.address}.` };
     },
   }),
   defineCommand({
