@@ -122,6 +122,31 @@ describe.each(['1.11', '1.15'] as const)('the restricted host user on chasquid %
     expect(subjects).toContain(`mailops cert-renew ${lab.hostname}`);
   });
 
+  it('runs every other command as that user: passwd, users, dkim-show, dkim-retire, check, dns-diff and each job', { timeout: 240_000 }, async () => {
+    const noRefusal = (run: CliRun) => {
+      expect(run.stderr).not.toMatch(/refused|may only run mailops operations|lock was lost/);
+      return run;
+    };
+    expect(noRefusal(await mailops(['user-add', 'bob@example.test', '--json'])).code).toBe(0);
+    const usersFile = path.join(lab.chasquidDir, 'domains/example.test/users');
+    const before = readFileSync(usersFile, 'utf8');
+    // (Logging in is tested above; after the renewal the lab's SMTP client no longer trusts the pebble certificate.)
+    expect(noRefusal(await mailops(['passwd', 'bob@example.test', '--json'])).code).toBe(0);
+    expect(readFileSync(usersFile, 'utf8')).not.toBe(before);
+    expect(JSON.parse(noRefusal(await mailops(['users', 'example.test', '--json'])).stdout).users).toContain('bob@example.test');
+    const shown = JSON.parse(noRefusal(await mailops(['dkim-show', 'example.test', '--json'])).stdout);
+    expect(shown.selectors.some((selector: { active: boolean; published: boolean }) => selector.active && selector.published)).toBe(true);
+    expect(noRefusal(await mailops(['dkim-retire', 'example.test', '--json'])).code).toBe(0);
+    const check = noRefusal(await mailops(['check', 'example.test', '--json']));
+    expect(JSON.parse(check.stdout).checks.find((result: { id: string }) => result.id === 'e2e')).toMatchObject({ status: 'pass' });
+    expect([0, 1]).toContain(noRefusal(await mailops(['dns-diff', 'example.test', '--json'])).code);
+    for (const job of ['health', 'cert-watch', 'dns-drift', 'dkim-retire']) {
+      const run = noRefusal(await mailops(['run-job', job, '--json']));
+      expect({ job, ok: JSON.parse(run.stdout).ok ?? run.code === 0 }).toEqual({ job, ok: expect.anything() });
+    }
+    expect(noRefusal(await mailops(['user-remove', 'bob@example.test', '--yes'])).code).toBe(0);
+  });
+
   it('is found to be in restricted mode, answered by the installed mailops-host', async () => {
     const host = restrictedHost();
     expect(await host.verbs.mode()).toBe('restricted');
