@@ -17,6 +17,7 @@ import { failedError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { DnsPublisher } from './publisher.ts';
 import { joinTxt, presentTxtValue, type TxtRecord } from './txt.ts';
+import { settleLostAnswer } from './lost-answer.ts';
 
 export const cloudflareApi = 'https://api.cloudflare.com/client/v4';
 
@@ -120,29 +121,21 @@ export class CloudflarePublisher implements DnsPublisher {
     } catch (error) {
       if ((error as { code?: string }).code !== 'cloudflare-unreachable') throw error;
       const what = `${present ? 'adding' : 'removing'} a TXT record at ${record.name}`;
-      const deadline = Date.now() + (this.#settings.verifyTimeoutMs ?? 30_000);
-      let pause = 500;
-      let lastError = '';
-      for (;;) {
-        try {
+      await settleLostAnswer({
+        isThere: async () => {
           const records = await this.#records(zone.id, record.name);
-          const there = recordId === undefined ? records.some((item) => parseTxtContent(item.content) === record.value) : records.some((item) => item.id === recordId);
-          if (there === present) {
-            this.#settings.logger.warn({ zone: zone.name, name: record.name }, `the Cloudflare API's answer was lost, but the zone shows the change: the record is ${present ? 'published' : 'removed'}`);
-            return;
-          }
-          throw failedError('dns-update-not-applied', `The Cloudflare API did not answer ${what} (${(error as Error).message}) Asked afterwards, the zone ${present ? 'does not have the record: it was not published' : 'still has the record: it was not removed'}.`,
-            { hint: 'Nothing changed in DNS. Run the command again.' });
-        } catch (verifying) {
-          if ((verifying as { code?: string }).code === 'dns-update-not-applied') throw verifying;
-          lastError = (verifying as Error).message;
-        }
-        if (Date.now() + pause >= deadline) break;
-        await new Promise((resolve) => setTimeout(resolve, pause));
-        pause = Math.min(pause * 2, 4000);
-      }
-      throw failedError('dns-update-unverified', `The Cloudflare API did not answer ${what} (${(error as Error).message}) Asking afterwards failed too (${lastError}), so the record may or may not be ${present ? 'published' : 'removed'}.`,
-        { hint: `Look at the TXT records of ${record.name} in the Cloudflare dashboard. Running the command again is safe: adding a value that is there, or removing one that is gone, changes nothing.` });
+          return recordId === undefined ? records.some((item) => parseTxtContent(item.content) === record.value) : records.some((item) => item.id === recordId);
+        },
+        wanted: present,
+        timeoutMs: this.#settings.verifyTimeoutMs ?? 30_000,
+        firstPauseMs: 500,
+        maxPauseMs: 4000,
+        applied: () => this.#settings.logger.warn({ zone: zone.name, name: record.name }, `the Cloudflare API's answer was lost, but the zone shows the change: the record is ${present ? 'published' : 'removed'}`),
+        notApplied: () => failedError('dns-update-not-applied', `The Cloudflare API did not answer ${what} (${(error as Error).message}) Asked afterwards, the zone ${present ? 'does not have the record: it was not published' : 'still has the record: it was not removed'}.`,
+          { hint: 'Nothing changed in DNS. Run the command again.' }),
+        unverified: (lastError) => failedError('dns-update-unverified', `The Cloudflare API did not answer ${what} (${(error as Error).message}) Asking afterwards failed too (${lastError}), so the record may or may not be ${present ? 'published' : 'removed'}.`,
+          { hint: `Look at the TXT records of ${record.name} in the Cloudflare dashboard. Running the command again is safe: adding a value that is there, or removing one that is gone, changes nothing.` }),
+      });
     }
   }
 

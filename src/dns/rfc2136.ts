@@ -24,6 +24,7 @@ import { findZone, resolverFor } from './resolver.ts';
 import { signMessage, verifyResponse } from './tsig.ts';
 import { joinTxt, type TxtRecord } from './txt.ts';
 import { buildUpdate, type UpdateChange } from './update-message.ts';
+import { settleLostAnswer } from './lost-answer.ts';
 
 export interface Rfc2136Settings {
   server: HostPort;
@@ -128,29 +129,20 @@ export class Rfc2136Publisher implements DnsPublisher {
     const { name, value } = change.record;
     const adding = change.action === 'add';
     const what = `${adding ? 'adding' : 'removing'} a TXT record at ${name}`;
-    const deadline = Date.now() + (this.#settings.verifyTimeoutMs ?? 20_000);
-    let pause = 250;
-    let lastError = '';
-    for (;;) {
-      try {
-        const present = (await this.#valuesAtPrimary(name, Math.max(1000, Math.min(5000, deadline - Date.now())))).includes(value);
-        if (present === adding) {
-          logger.warn({ zone, name, action: change.action, server: where }, `the answer to the DNS UPDATE was lost, but the primary shows it applied: the record is ${adding ? 'published' : 'removed'}`);
-          return;
-        }
-        throw failedError('dns-update-not-applied',
-          `The DNS server ${where} did not answer ${what} (zone ${zone}): ${lost.message} Asked afterwards, it ${adding ? 'does not have the record: it was not published' : 'still has the record: it was not removed'}.`,
-          { hint: 'Nothing changed in DNS. Check that the server is not overloaded and answers over TCP, then run the command again.' });
-      } catch (error) {
-        if ((error as { code?: string }).code === 'dns-update-not-applied') throw error;
-        lastError = (error as Error).message;
-      }
-      if (Date.now() + pause >= deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, pause));
-      pause = Math.min(pause * 2, 2000);
-    }
-    throw failedError('dns-update-unverified',
-      `The DNS server ${where} did not answer ${what} (zone ${zone}): ${lost.message} It could not be asked afterwards whether it applied the change (${lastError}), so the record may or may not be ${adding ? 'published' : 'removed'}.`,
-      { hint: `Look at ${name} TXT on the primary (dig @${server.host} -p ${server.port} ${name} TXT). Running the command again is safe: adding a value that is there, or removing one that is gone, changes nothing.` });
+    await settleLostAnswer({
+      isThere: async (remainingMs) => (await this.#valuesAtPrimary(name, Math.min(5000, remainingMs))).includes(value),
+      wanted: adding,
+      timeoutMs: this.#settings.verifyTimeoutMs ?? 20_000,
+      firstPauseMs: 250,
+      maxPauseMs: 2000,
+      applied: () => logger.warn({ zone, name, action: change.action, server: where }, `the answer to the DNS UPDATE was lost, but the primary shows it applied: the record is ${adding ? 'published' : 'removed'}`),
+      notApplied: () => failedError('dns-update-not-applied',
+        `The DNS server ${where} did not answer ${what} (zone ${zone}): ${lost.message} Asked afterwards, it ${adding ? 'does not have the record: it was not published' : 'still has the record: it was not removed'}.`,
+        { hint: 'Nothing changed in DNS. Check that the server is not overloaded and answers over TCP, then run the command again.' }),
+      unverified: (lastError) => failedError('dns-update-unverified',
+        `The DNS server ${where} did not answer ${what} (zone ${zone}): ${lost.message} It could not be asked afterwards whether it applied the change (${lastError}), so the record may or may not be ${adding ? 'published' : 'removed'}.`,
+        { hint: `Look at ${name} TXT on the primary (dig @${server.host} -p ${server.port} ${name} TXT). Running the command again is safe: adding a value that is there, or removing one that is gone, changes nothing.` }),
+    });
   }
+
 }
