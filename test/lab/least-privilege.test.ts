@@ -120,6 +120,12 @@ describe.each(['1.11', '1.15'] as const)('the restricted host user on chasquid %
     const subjects = execFileSync('git', ['-C', lab.chasquidDir, 'log', '--format=%s'], { encoding: 'utf8' });
     expect(subjects).toContain('mailops dkim-rotate example.test');
     expect(subjects).toContain(`mailops cert-renew ${lab.hostname}`);
+    // The seed commit held the lab's private keys; they are untracked now, and stay on disk.
+    const tracked = execFileSync('git', ['-C', lab.chasquidDir, 'ls-files'], { encoding: 'utf8' }).split('\n');
+    expect(tracked.filter((file) => /privkey\.pem$|dkim:.*\.pem$|\/users$|^\.mailops-/.test(file))).toEqual([]);
+    expect(tracked).toContain('chasquid.conf');
+    expect(statSync(path.join(lab.chasquidDir, 'certs', lab.hostname, 'privkey.pem')).isFile()).toBe(true);
+    expect(statSync(path.join(lab.chasquidDir, '.git')).mode & 0o777).toBe(0o700);
   });
 
   it('runs every other command as that user: passwd, users, dkim-show, dkim-retire, check, dns-diff and each job', { timeout: 240_000 }, async () => {

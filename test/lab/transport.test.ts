@@ -266,6 +266,24 @@ describe('files', () => {
     expect(await host.files.stat(dir)).toMatchObject({ type: 'directory', uid: 0, owner: 'root' });
   });
 
+  it('changes nothing and leaves no empty backup when the backup cannot be written (a full disk)', async () => {
+    const file = path.join(scratch(), 'aliases');
+    writeFileSync(file, `old: ${'x'.repeat(8000)}\n`);
+    const backups = path.join(lab.chasquidDir, '.mailops-backup', path.relative(lab.chasquidDir, path.dirname(file)));
+    mkdirSync(backups, { recursive: true, mode: 0o700 });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4k', 'tmpfs', backups]);
+    try {
+      const host = newHost();
+      const error = await failure(locked(host, () => host.files.writeAtomic(file, 'new: y\n')));
+      expect(error.message).toMatch(/could not back up .*nothing was changed/);
+      expect(readFileSync(file, 'utf8')).toBe(`old: ${'x'.repeat(8000)}\n`);
+      expect(readdirSync(backups)).toEqual([]);
+      expect(readdirSync(path.dirname(file)).filter((name) => name.startsWith('.mailops-write'))).toEqual([]);
+    } finally {
+      execFileSync('umount', [backups]);
+    }
+  });
+
   it('refuses a change based on content that has changed since it was read (compare-and-swap)', async () => {
     const file = path.join(scratch(), 'aliases');
     writeFileSync(file, 'a: b\n');
