@@ -7,9 +7,11 @@
 // directory is kept out of the repository through .git/info/exclude (local, not a tracked file). Commits run the
 // repository's own hooks; if one refuses, the change stays applied and the failure is reported, not hidden.
 
+import { RemoteCommandError } from '../host/connection.ts';
 import type { MailHost } from '../host/mail-host.ts';
 
-const backupPattern = '/.mailops-backup/';
+/** The shell's status for a program it cannot find: git is not installed. */
+const gitMissing = 127;
 
 export class ConfigRepository {
   readonly #host: MailHost;
@@ -20,13 +22,17 @@ export class ConfigRepository {
     this.#dir = dir;
   }
 
-  /** Whether CHASQUID_DIR is the top of a git work tree (and git is installed); checked once per connection. */
+  /**
+   * Whether CHASQUID_DIR is the top of a git work tree (and git is installed); checked once per connection. A call
+   * that fails (a dropped connection, a repository git cannot read) is an error, not "no repository": read as the
+   * latter, the change would silently go uncommitted. mailops-host keeps the backups out of history itself.
+   */
   isRepository(): Promise<boolean> {
     return this.#host.connection.once(`git-repository:${this.#dir}`, async () => {
       const result = await this.#host.verbs.call('git', ['toplevel']);
-      if (result.code !== 0 || result.stdout.toString('utf8').trim() !== this.#dir) return false;
-      await this.#host.verbs.callOk('git', ['exclude', backupPattern]);
-      return true;
+      if (result.code === gitMissing) return false;
+      if (result.code !== 0) throw new RemoteCommandError('git (finding whether CHASQUID_DIR is kept in git)', result);
+      return result.stdout.toString('utf8').trim() === this.#dir;
     });
   }
 
