@@ -403,6 +403,8 @@ describe('faults with chasquid 1.15', () => {
         'drill-3-dkim-again started',
         'drill-3-dkim-again ok',
       ]);
+      expect(audit(lab, 'dkim-rotate', domain).find((entry) => entry.actor === 'drill-3-dkim-activated' && entry.outcome === 'interrupted')?.detail)
+        .toMatch(/^started \S+ by drill-3-dkim-activated; found by mailops dkim-rotate example\.test \(by drill-3-dkim-again\)$/);
       const commit = drill.git('log', '-n', '1', '--format=%B');
       expect(commit).toContain(`mailops dkim-rotate ${domain} (by drill-3-dkim-again)`);
       expect(commit).toContain(`interrupted dkim-rotate of ${domain}`);
