@@ -11,6 +11,9 @@
 import { RemoteCommandError } from '../host/connection.ts';
 import type { MailHost } from '../host/mail-host.ts';
 
+/** The shell's status for a program it cannot find: git is not installed. */
+const gitMissing = 127;
+
 export class ConfigRepository {
   readonly #host: MailHost;
   readonly #dir: string;
@@ -30,6 +33,7 @@ export class ConfigRepository {
       const result = await this.#host.verbs.call('git', ['toplevel']);
       const answer = result.stdout.toString('utf8').trim();
       if (result.code === 0 && answer === 'none') return false;
+      if (result.code === gitMissing) return false;
       if (result.code !== 0) {
         throw new RemoteCommandError('git in CHASQUID_DIR', result,
           `${this.#dir}/.git exists but cannot be used; fix it (or remove it if CHASQUID_DIR should not be kept in git), then try again.`);

@@ -191,6 +191,10 @@ export class SshConnection {
       };
       const onError = (error: Error & { level?: string }) => {
         settle();
+        // This client is given up. Its socket may still fail later ("Connection lost before handshake" once a hung
+        // server goes away): with no listener left, that error would be thrown and end the process.
+        client.on('error', () => undefined);
+        client.destroy();
         reject(this.#connectError(error, verdict, offered, name));
       };
       // The server may hang up during the handshake without an error event (sshd killed, MaxStartups).

@@ -13,10 +13,12 @@
 //   3. it takes the owner, group and mode of the file it replaces (or the ones asked for, for a new file);
 //   4. the previous content is copied to CHASQUID_DIR/.mailops-backup/ (the newest 10 per file, mode 0700);
 //   5. the temporary file is fsynced, renamed over the target, and the directory fsynced.
-// When the connection drops after the upload was sent, we ask the host what the files hold now: the change either
-// happened (reported done) or did not (sent again), never half.
+// When the connection drops after the upload was sent, we call that upload off and ask the host what the files hold
+// now. From the host's answer on, the upload has either been applied or never will be (one still on its way, on a
+// slow host, is refused), so the answer is the truth: the change happened (reported done) or did not (sent again),
+// never half, and never landing late behind our back.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { conflictError, failedError } from '../errors.ts';
 import { RemoteCommandError, type ExecResult } from './connection.ts';
@@ -59,6 +61,9 @@ export type FileChange =
   | { kind: 'write'; file: string; content: string | Buffer; options?: WriteOptions }
   | { kind: 'remove'; file: string }
   | { kind: 'directory'; directory: string; mode: number; owner?: string };
+
+/** A name for one upload of an `apply`, so that it can be called off when its answer is lost. */
+const newRequest = () => randomBytes(16).toString('hex');
 
 /** "absent" or the SHA-256 of a file's content: what a change says it was based on. */
 const absent = 'absent';
@@ -183,25 +188,26 @@ export class RemoteFiles {
     if (this.#verbs.session?.lost) throw lockLostError();
 
     const written = changes.flatMap((change) => (change.kind === 'write' ? [change.file] : []));
-    const send = () => this.#verbs.call('apply', words, { stdin: Buffer.concat(uploads), timeoutMs: 120_000 });
-    let result = await send();
+    const send = (request: string) => this.#verbs.call('apply', ['--request', request, ...words], { stdin: Buffer.concat(uploads), timeoutMs: 120_000 });
+    let request = newRequest();
+    let result = await send(request);
     let conflicted = result.code === conflictStatus;
-    if (result.code === null && touched.length > 0) {
-      // The connection dropped before the answer: find out what the host holds now (the host finishes a change
-      // whose upload was complete, and `hash` waits for it).
-      const now = await this.hashes(touched);
+    // The connection dropped before the answer: call the upload off and look (see the top of this file).
+    for (let round = 1; result.code === null && touched.length > 0; round += 1) {
+      const now = await this.#callOff(request, touched);
       if (touched.every((file, index) => now[index] === expected.get(file))) result = await this.#statsAfter(written);
-      else if (touched.every((file, index) => now[index] === bases[index])) result = await send();
-      else conflicted = true;
-    }
-    if (result.code === null) {
-      throw failedError('host-connection-lost', `The connection to the mail host dropped while changing ${touched.join(', ') || 'directories'}, twice.`,
-        { hint: 'Nothing of this change was applied. Check the connection to the mail host and run the command again.' });
+      else if (!touched.every((file, index) => now[index] === bases[index])) conflicted = true;
+      else if (round < 3) result = await send(request = newRequest());
+      if (conflicted || round >= 3) break;
     }
     if (conflicted || result.code === conflictStatus) {
       touched.forEach((file) => this.#verbs.session?.bases.delete(file));
       throw conflictError('host-conflict', `${touched.join(', ')} changed on the mail host after mailops read ${touched.length === 1 ? 'it' : 'them'}; nothing of this change was applied.`,
         { hint: 'Someone or something else edits these files; run the command again (mailops reads them anew).', cause: result.stderr });
+    }
+    if (result.code === null) {
+      throw failedError('host-connection-lost', `The connection to the mail host dropped while changing ${touched.join(', ') || 'directories'}, each time mailops tried.`,
+        { hint: `${touched.length > 0 ? 'Nothing of this change was applied. ' : ''}Check the connection to the mail host and run the command again.` });
     }
     if (result.code === noLeaseStatus) throw lockLostError(result);
     if (result.code !== 0) throw new RemoteCommandError(`Changing ${touched.join(', ') || 'directories'}`, result);
@@ -222,6 +228,21 @@ export class RemoteFiles {
     const unknown = files.filter((file) => known?.get(file) === undefined);
     const fetched = unknown.length === 0 ? [] : await this.hashes(unknown);
     return files.map((file) => known?.get(file) ?? fetched[unknown.indexOf(file)] ?? absent);
+  }
+
+  /**
+   * Calls off the apply named `request`, whose answer was lost, and returns what the files hold now: final for that
+   * apply, which has run by now or never will. Asked again (it is harmless) if this answer is lost too.
+   */
+  async #callOff(request: string, files: readonly string[]): Promise<string[]> {
+    for (let attempt = 1; ; attempt += 1) {
+      const result = await this.#verbs.call('hash', ['--call-off', request, ...files]);
+      if (result.code === 0) return result.stdout.toString('utf8').trim().split('\n');
+      if (result.code !== null || attempt >= 3) {
+        throw new RemoteCommandError(`Finding out whether the change of ${files.join(', ')} was applied, after the connection dropped,`, result,
+          'Whether it was applied is not known: look at the file on the mail host, or run the command again (mailops reads it anew).');
+      }
+    }
   }
 
   /** The stat lines `apply` would have printed, for a change found applied after the connection dropped. */

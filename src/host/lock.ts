@@ -39,22 +39,39 @@ export class HostLock {
         return await this.#verbs.inSession(session, () => work(session));
       } finally {
         clearInterval(renewal);
-        await this.#verbs.call('lease', ['release', session.token]).catch(() => undefined);
+        // Released again if the answer was lost: otherwise the next writer waits until the lease runs out.
+        const release = () => this.#verbs.call('lease', ['release', session.token]).catch(() => undefined);
+        if ((await release())?.code === null) await release();
       }
     });
   }
 
   async #acquire(): Promise<string> {
     const holder = `${hostname()}:${process.pid}`.replace(/[^A-Za-z0-9@:._-]/g, '_');
-    const result = await this.#verbs.call('lease', ['acquire', String(waitSeconds), holder], { timeoutMs: (waitSeconds + 30) * 1000 });
+    const deadline = Date.now() + waitSeconds * 1000;
+    let result = await this.#askForLease(holder, waitSeconds);
+    // The connection dropped while we waited (or before the answer): wait on, on a new connection. A lease the host
+    // granted in that moment, whose token never reached us, runs out on its own within a lease's length.
+    while (result.code === null && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      result = await this.#askForLease(holder, Math.max(1, Math.ceil((deadline - Date.now()) / 1000)));
+    }
     const token = result.stdout.toString('utf8').trim();
     if (result.code === 0 && /^[0-9a-f]+$/.test(token)) return token;
+    if (result.code === null) {
+      throw failedError('host-lock-failed', `The connection to the mail host kept dropping while mailops waited ${waitSeconds} s for its lock; nothing was changed.`,
+        { hint: 'Check the connection to the mail host (and sshd there), then run the command again.' });
+    }
     if (result.code === busyStatus) {
       throw failedError('host-lock-timeout', `Another mailops operation has held the lock on the mail host for over ${waitSeconds} s: ${result.stderr.trim().replace(/^mailops-host: /, '')}.`,
         { hint: 'Wait for it to finish and try again; a mailops that crashed frees the lock within a minute.' });
     }
     throw failedError('host-lock-failed', `Could not take the lock on the mail host: ${result.stderr.trim() || `mailops-host exited with status ${result.code}`}.`,
       { hint: 'Check that flock (util-linux) is installed on the mail host and that CHASQUID_DIR exists and belongs to root.' });
+  }
+
+  #askForLease(holder: string, seconds: number) {
+    return this.#verbs.call('lease', ['acquire', String(seconds), holder], { timeoutMs: (seconds + 30) * 1000 });
   }
 
   async #renew(session: HostSession): Promise<void> {

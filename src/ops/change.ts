@@ -49,7 +49,9 @@ export async function applyChange<T>(context: ChangeContext, change: Change, wor
   const description = `${change.operation} ${change.target}`;
   const interrupted = takeInterrupted(context.database, context.now().toISOString());
   for (const operation of interrupted) {
-    audit(context, { operation: operation.operation, target: operation.target }, 'interrupted', `started ${operation.startedAt} by ${operation.actor}; found by ${description}`);
+    // The outcome of that operation, so under its actor; the detail says which run found it.
+    audit({ ...context, actor: operation.actor }, { operation: operation.operation, target: operation.target }, 'interrupted',
+      `started ${operation.startedAt} by ${operation.actor}; found by ${description} (by ${actor})`);
   }
   const id = startOperation(context.database, { operation: change.operation, target: change.target, actor, at: context.now().toISOString() });
   audit(context, change, 'started');

@@ -140,7 +140,9 @@ export async function dkimRotate(context: OperationContext, input: DkimRotateInp
         await input.progress?.(`Verifying a freshly signed message: a test message through the mail host, its s=${selector} signature checked against DNS…`);
         const check = await checkSignature(await probe(domain), domain, selector, resolver);
         if (!check.ok) throw failedError('dkim-signature-unverified', `A message submitted after the switch does not carry a valid signature with s=${selector}: ${check.detail}.`);
-        return { result: { selector, record: key.record, before, verification: check.detail }, changedFiles, summary: `new ${algorithm} key ${selector} for ${domain} published, activated and verified` };
+        // The summary (commit body, audit) also says what this run found interrupted and finished or undid.
+        return { result: { selector, record: key.record, before, verification: check.detail }, changedFiles,
+          summary: [`new ${algorithm} key ${selector} for ${domain} published, activated and verified`, ...recovered].join('\n') };
       } catch (error) {
         throw await rolledBack(context, domain, step, undo, error);
       }
@@ -190,8 +192,10 @@ async function rolledBack(context: OperationContext, domain: string, step: Step,
     }
   }
   const cause = error instanceof MailopsError ? error : failedError('dkim-rotate-failed', (error as Error).message, { cause: error });
+  // "Put back:" only when everything was (the audit then says "rolled back"); an undo that stopped is a failure.
+  const putBack = pending.length === 0 ? 'Put back' : 'Put back only in part';
   return new MailopsError('failed', cause.code, `dkim-rotate ${domain} stopped at step "${steps[step]}": ${cause.message}` +
-    ` ${undone.length === 0 ? 'Nothing had been changed.' : `Put back: ${undone.join('; ')}.`}`, { hint: cause.hint ?? 'Fix the cause and run dkim-rotate again.', cause });
+    ` ${undone.length === 0 ? 'Nothing had been changed.' : `${putBack}: ${undone.join('; ')}.`}`, { hint: cause.hint ?? 'Fix the cause and run dkim-rotate again.', cause });
 }
 
 async function nameHasRecord(resolver: Resolver, name: string): Promise<boolean> {
