@@ -6,8 +6,9 @@
 // must carry the current token, so the lock is fenced: if it is lost (mailops was cut off longer than the lease
 // lasts, and another writer took it), the host refuses our next change and the operation stops there — it never
 // carries on unlocked. A connection that drops and comes back keeps the lease; a mailops that crashed frees it within
-// 45 seconds; nobody holds it longer than an hour.
+// 45 seconds; nobody holds it longer than an hour. The lease goes back while the answer goes to whoever asked.
 
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Mutex } from 'async-mutex';
 import { failedError } from '../errors.ts';
@@ -19,6 +20,13 @@ const renewEveryMs = 10_000;
 export class HostLock {
   readonly #verbs: HostVerbs;
   readonly #mutex = new Mutex();
+  readonly #releasing = new Set<Promise<void>>();
+  /**
+   * Who holds the lease, as the host records it: this machine, this process and this lock. The host lets the same
+   * holder take its lease back at once (its release was still on the way, or its answer lost); one lock's mutex
+   * ensures it never holds two.
+   */
+  readonly #holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`.replace(/[^A-Za-z0-9@:._-]/g, '_');
 
   constructor(verbs: HostVerbs) {
     this.#verbs = verbs;
@@ -39,15 +47,23 @@ export class HostLock {
         return await this.#verbs.inSession(session, () => work(session));
       } finally {
         clearInterval(renewal);
-        // Released again if the answer was lost: otherwise the next writer waits until the lease runs out.
+        // Released while the answer goes back to whoever asked (our next change may take the lease back from
+        // ourselves at once); sent again if its answer was lost, and awaited before the connection closes.
         const release = () => this.#verbs.call('lease', ['release', session.token]).catch(() => undefined);
-        if ((await release())?.code === null) await release();
+        const releasing = (async () => { if ((await release())?.code === null) await release(); })();
+        this.#releasing.add(releasing);
+        void releasing.finally(() => this.#releasing.delete(releasing));
       }
     });
   }
 
+  /** Resolves once every lease this process gave back has reached the host (before closing the connection). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.#releasing]);
+  }
+
   async #acquire(): Promise<string> {
-    const holder = `${hostname()}:${process.pid}`.replace(/[^A-Za-z0-9@:._-]/g, '_');
+    const holder = this.#holder;
     const deadline = Date.now() + waitSeconds * 1000;
     let result = await this.#askForLease(holder, waitSeconds);
     // The connection dropped while we waited (or before the answer): wait on, on a new connection. A lease the host

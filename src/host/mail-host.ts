@@ -26,8 +26,9 @@ export class MailHost {
     return this.connection.label;
   }
 
-  close(): Promise<void> {
-    return this.connection.close();
+  async close(): Promise<void> {
+    await this.lock.settled();
+    await this.connection.close();
   }
 }
 
