@@ -9,6 +9,8 @@
 // only the operation's name, its target and the outcome.
 
 import type { DatabaseSync } from 'node:sqlite';
+import path from 'node:path';
+import { chasquidConfProblems } from '../chasquid/config-file.ts';
 import { ConfigRepository } from '../chasquid/git.ts';
 import { asMailopsError, refusedError } from '../errors.ts';
 import type { MailHost } from '../host/mail-host.ts';
@@ -67,8 +69,15 @@ export async function applyChange<T>(context: ChangeContext, change: Change, wor
             const found = interrupted.length > 0
               ? `Changes of interrupted mailops ${interrupted.map((operation) => `${operation.operation} ${operation.target} (by ${operation.actor})`).join(', ')}, committed by mailops ${description} (by ${actor})`
               : `Changes found in the working tree before mailops ${description} (by ${actor})`;
-            const committed = await repository.commitPending(found);
-            if (committed) context.logger.warn({ operation: change.operation }, 'committed uncommitted changes found in CHASQUID_DIR before ours');
+            // A chasquid.conf that chasquid would refuse is not history worth keeping: the operator is mid-edit, or
+            // something broke it. It stays uncommitted, and the log says why.
+            const conf = await host.files.read(path.posix.join(context.chasquidDir, 'chasquid.conf'));
+            const broken = conf === undefined ? [] : chasquidConfProblems(conf.toString('utf8'), { knowsAllFields: false });
+            if (broken.length > 0) {
+              context.logger.warn({ operation: change.operation, problems: broken }, 'chasquid.conf has problems; the edits found in CHASQUID_DIR are left uncommitted');
+            } else if (await repository.commitPending(found)) {
+              context.logger.warn({ operation: change.operation }, 'committed uncommitted changes found in CHASQUID_DIR before ours');
+            }
           }
           const before = session.changes;
           try {

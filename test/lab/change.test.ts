@@ -1,7 +1,7 @@
 // How every change runs (src/ops/change.ts) against a real host: recorded when it starts and ends, recomputed when
 // the host refuses it as based on stale content, and found interrupted by the next change when its process died.
 
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,5 +72,29 @@ describe('a change', () => {
     expect(entries).toContainEqual(expect.objectContaining({ operation: 'dkim-rotate', target: 'example.test', outcome: 'interrupted' }));
     const row = context.database.prepare("SELECT outcome FROM operations WHERE operation = 'dkim-rotate'").get() as { outcome: string };
     expect(row.outcome).toBe('interrupted');
+  });
+
+  it('leaves a chasquid.conf that chasquid would refuse uncommitted, and commits its own file', async () => {
+    const git = (...args: string[]) => execFileSync('git', ['-C', lab.chasquidDir, '-c', 'user.name=seed', '-c', 'user.email=seed@example.test', ...args], { encoding: 'utf8' });
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-qm', 'seed');
+    const conf = path.join(lab.chasquidDir, 'chasquid.conf');
+    const good = readFileSync(conf, 'utf8');
+    writeFileSync(conf, `${good}garbage\n`);
+    const fresh = mailHostFromConfig(parseConfig(lab.env), createLogger({ level: 'silent', redactor: new Redactor() }));
+    try {
+      await applyChange({ ...context, host: fresh }, { operation: 'alias-set', target: 'kept@change.test' }, async () => {
+        const content = (await fresh.files.read(aliases))?.toString() ?? '';
+        await fresh.files.writeAtomic(aliases, `${content}kept: g@example.test\n`);
+        return { result: undefined, changedFiles: [aliases] };
+      });
+    } finally {
+      await fresh.close();
+      writeFileSync(conf, good);
+    }
+    expect(git('log', '-1', '--format=%s')).toBe('mailops alias-set kept@change.test (by cli:tester)\n');
+    expect(git('show', '--name-only', '--format=', 'HEAD').trim()).toBe('domains/change.test/aliases');
+    expect(git('log', '--format=%s')).not.toContain('Changes found');
   });
 });
