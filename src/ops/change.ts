@@ -13,6 +13,7 @@ import path from 'node:path';
 import { chasquidConfProblems } from '../chasquid/config-file.ts';
 import { ConfigRepository } from '../chasquid/git.ts';
 import { asMailopsError, refusedError } from '../errors.ts';
+import { RemoteCommandError } from '../host/connection.ts';
 import type { MailHost } from '../host/mail-host.ts';
 import type { Logger } from '../log.ts';
 import { recordAudit, type AuditOutcome } from '../store/audit.ts';
@@ -100,9 +101,11 @@ export async function applyChange<T>(context: ChangeContext, change: Change, wor
         return outcome.result;
       } catch (error) {
         // Nothing of this attempt reached the host: compute the change anew from what the host holds now.
+        // A command cut off by a dropped connection (no exit status) is as safe to start over, before any change.
         const again = asMailopsError(error);
-        if (changes > 0 || attempt >= attemptsOnConflict || !['host-conflict', 'host-lock-lost'].includes(again.code)) throw error;
-        context.logger.warn({ operation: change.operation, attempt, code: again.code }, 'the change was refused as based on stale content; reading the host again');
+        const cutOff = error instanceof RemoteCommandError && error.result.code === null;
+        if (changes > 0 || attempt >= attemptsOnConflict || !(cutOff || ['host-conflict', 'host-lock-lost'].includes(again.code))) throw error;
+        context.logger.warn({ operation: change.operation, attempt, code: again.code }, 'the change could not go on as it was (stale content, a lost lock or connection); reading the host again');
       }
     }
   } catch (error) {
