@@ -200,7 +200,7 @@ describe.each(['1.11', '1.15'] as const)('senders and aliases on chasquid %s', (
     execFileSync('chown', ['root:root', usersFile]);
     execFileSync('chmod', ['0660', usersFile]);
     const erin = await json(['user-add', 'erin@example.org']);
-    expect(erin.repaired).toEqual([`${usersFile}: group chasquid, g+r`]);
+    expect(erin.repaired).toEqual([`${usersFile}: group chasquid, mode 0640`]);
     await lab.startChasquid();
     expect(await waitForAuthentication(lab, 'erin@example.org', erin.password, true)).toBe(true);
 
