@@ -70,7 +70,7 @@ export const runJobCommand: CliCommand = {
     const delivery = await deliver(runtime, result.queued);
     const { outcome } = result;
     const json = {
-      job: outcome.job, ok: outcome.ok, alerts: outcome.alerts.map(({ kind, message }) => ({ kind, message })),
+      job: outcome.job, ok: outcome.ok, alerts: outcome.alerts.map(({ kind, message, page }) => ({ kind, message, page })),
       summary: outcome.summary, queued: delivery.queued, delivered: delivery.delivered, ...outcome.details,
     };
     return { json, text: render(result, delivery), exitCode: outcome.ok ? 0 : 1 };

@@ -9,7 +9,7 @@
 
 import { driftFields } from '../../bot/drift-embed.ts';
 import { DnsResolver } from '../../dns/caching-resolver.ts';
-import { driftFingerprint, presentValues, recordKey, type DriftEntry } from '../../dns/drift.ts';
+import { driftAdvice, driftFingerprint, presentValues, recordKey, type DriftEntry } from '../../dns/drift.ts';
 import { asMailopsError } from '../../errors.ts';
 import { managedDomains } from '../../ops/context.ts';
 import { dnsDiff, type DnsDiffResult } from '../../ops/dns-diff.ts';
@@ -51,7 +51,7 @@ function follow(environment: JobEnvironment, result: DnsDiffResult): JobAlert[] 
     messages.push({
       kind: 'drift', page: true,
       title: `DNS drift in ${result.domain}: ${fresh.length} record${fresh.length === 1 ? '' : 's'}`,
-      message: `DNS drift in ${result.domain}: ${describe(fresh)}. Fix the record${fresh.length === 1 ? '' : 's'}, or accept the current answers with mailops dns-diff ${result.domain} --accept.`,
+      message: `DNS drift in ${result.domain}: ${describe(fresh)}. ${driftAdvice(result.domain, fresh)}`,
       fields: driftFields(fresh),
     });
   }
