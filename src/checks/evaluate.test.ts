@@ -257,4 +257,16 @@ describe('the report', () => {
     expect(worstStatus(results)).toBe('fail');
     expect(worstStatus([result('mta-sts', 'skip'), result('spf', 'warn')])).toBe('warn');
   });
+
+  it('calls a requirement that could not be checked unknown, never "not met"', () => {
+    const unknown = (id: CheckResult['id']) => result(id, 'fail', { temperror: true, needsHost: true });
+    const unreachable = [unknown('spf'), unknown('dkim'), result('dmarc', 'pass'), unknown('ptr'), unknown('tls')];
+    const summary = providerRequirements(unreachable);
+    expect(summary.line).toBe('Gmail: unknown (SPF, DKIM, reverse DNS, TLS could not be checked) · Yahoo: unknown (SPF, DKIM, reverse DNS, TLS could not be checked) · Outlook: unknown (SPF, DKIM could not be checked)');
+    expect(summary.providers.gmail).toEqual({ status: 'unknown', met: false, missing: [], unknown: ['SPF', 'DKIM', 'reverse DNS', 'TLS'] });
+    // A requirement known to fail decides: not met, and the unknown ones are named as such.
+    const mixed = providerRequirements([unknown('spf'), result('dkim', 'fail'), result('dmarc', 'pass')]);
+    expect(mixed.providers.outlook).toEqual({ status: 'not-met', met: false, missing: ['DKIM'], unknown: ['SPF'] });
+    expect(mixed.line).toContain('Outlook: not met (DKIM; SPF unknown)');
+  });
 });

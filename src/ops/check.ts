@@ -27,6 +27,11 @@ export interface CheckReport {
   /** One line: which providers' sender requirements are met. */
   summary: string;
   hostname: string | undefined;
+  /**
+   * Why the mail host could not be reached (or its chasquid.conf read), once; absent when it could. The checks that
+   * need the host then have `needsHost: true`; those that need only DNS ran as usual.
+   */
+  hostError?: { code: string; message: string; hint?: string };
 }
 
 export interface CheckOptions {
@@ -70,5 +75,11 @@ export async function check(options: CheckOptions): Promise<CheckReport> {
   const checks = (await Promise.all(checkRunners.map(({ id, run }) => runCheck(id, run, facts)))).flat();
   const requirements = providerRequirements(checks);
   const hostname = await facts.settings().then((settings) => settings.hostname, () => undefined);
-  return { domain, ok: checks.every((result) => result.status !== 'fail'), worst: worstStatus(checks), checks, requirements: requirements.providers, summary: requirements.line, hostname };
+  const hostFailure = await facts.hostFailure();
+  const hostError = hostFailure === undefined ? undefined
+    : { code: hostFailure.code, message: hostFailure.message, ...(hostFailure.hint === undefined ? {} : { hint: hostFailure.hint }) };
+  return {
+    domain, ok: checks.every((result) => result.status !== 'fail'), worst: worstStatus(checks), checks, requirements: requirements.providers,
+    summary: requirements.line, hostname, ...(hostError === undefined ? {} : { hostError }),
+  };
 }
