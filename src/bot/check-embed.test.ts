@@ -64,4 +64,8 @@ describe('the check embed', () => {
     const embed = checkEmbed({ ...report, checks: [{ id: 'mx', status: 'pass', summary: 'fine' }, { id: 'spf', status: 'fail', temperror: true, summary: 'could not be checked (temperror): DNS timed out', fix: 'Make sure the name servers answer.' }] });
     expect(embed.title).toBe('❌ example.com: no failures, 1 unknown, 0 warnings');
   });
+
+  it('names an internationalised domain in both forms', () => {
+    expect(checkEmbed({ ...report, domain: 'xn--bcher-kva.example' }).title).toBe('❌ bücher.example (xn--bcher-kva.example): 2 failed, 1 warning');
+  });
 });

@@ -7,6 +7,7 @@ import type { APIEmbed, APIEmbedField } from 'discord.js';
 import type { CheckResult, CheckStatus } from '../checks/result.ts';
 import type { CheckReport } from '../ops/check.ts';
 import { colours } from './render.ts';
+import { displayDomain } from '../validation/domain.ts';
 
 const marks: Record<CheckStatus, string> = { fail: '❌', warn: '⚠️', pass: '✅', skip: '➖' };
 const order: Record<CheckStatus, number> = { fail: 0, warn: 1, pass: 2, skip: 3 };
@@ -47,7 +48,7 @@ export function checkEmbed(report: CheckReport): APIEmbed {
   }
   const hostError = report.hostError === undefined ? '' : `\n${report.hostError.message}${report.hostError.hint ? `\n${report.hostError.hint}` : ''}`;
   return {
-    title: `${marks[report.worst]} ${report.domain}: ${verdict(report)}`,
+    title: `${marks[report.worst]} ${displayDomain(report.domain)}: ${verdict(report)}`,
     color: statusColour[report.worst],
     description: `${report.summary}${report.hostname ? `\nMail host: ${report.hostname}` : ''}${hostError}`,
     fields,
@@ -56,5 +57,5 @@ export function checkEmbed(report: CheckReport): APIEmbed {
 
 /** The embed for a domain whose checks could not run at all. */
 export function uncheckedEmbed(domain: string, error: string): APIEmbed {
-  return { title: `❌ ${domain}: could not be checked`, color: colours.fail, description: error };
+  return { title: `❌ ${displayDomain(domain)}: could not be checked`, color: colours.fail, description: error };
 }

@@ -6,6 +6,7 @@ import type { APIEmbed } from 'discord.js';
 import { acceptedNowSentence, driftAdvice, presentValues, type DriftEntry } from '../dns/drift.ts';
 import { inDiscordTerms } from './front-hints.ts';
 import { colours } from './render.ts';
+import { displayDomain } from '../validation/domain.ts';
 
 function codeBlock(text: string, max: number): string {
   const shown = text.length > max ? `${text.slice(0, max - 1)}…` : text;
@@ -28,10 +29,10 @@ export function driftEmbed(input: { domain: string; drift: readonly DriftEntry[]
     : `\nOrphan records mailops made (not drift): ${(input.orphans ?? []).map((orphan) => orphan.name).join(', ')} — remove them with \`/mail dkim-retire domain:${input.domain} prune:true\`.`;
   const accepted = (input.acceptedNow ? acceptedNowSentence(input.drift) : `Accepted state recorded ${input.accepted.at.slice(0, 16).replace('T', ' ')} UTC by ${input.accepted.by}.`) + orphans;
   if (input.drift.length === 0) {
-    return { title: `✅ ${input.domain}: no DNS drift`, color: colours.ok, description: `${input.records} record sets match what is expected.\n${accepted}` };
+    return { title: `✅ ${displayDomain(input.domain)}: no DNS drift`, color: colours.ok, description: `${input.records} record sets match what is expected.\n${accepted}` };
   }
   return {
-    title: `❌ ${input.domain}: ${input.drift.length} record${input.drift.length === 1 ? '' : 's'} drifted`,
+    title: `❌ ${displayDomain(input.domain)}: ${input.drift.length} record${input.drift.length === 1 ? '' : 's'} drifted`,
     color: colours.fail,
     description: `${accepted}\n${inDiscordTerms(driftAdvice(input.domain, input.drift))}`,
     fields: driftFields(input.drift),

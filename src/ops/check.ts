@@ -11,9 +11,8 @@ import { CheckFacts } from '../checks/facts.ts';
 import { providerRequirements, type RequirementsSummary } from '../checks/requirements.ts';
 import { worstStatus, type CheckResult, type CheckStatus } from '../checks/result.ts';
 import { DnsResolver } from '../dns/caching-resolver.ts';
-import { usageError } from '../errors.ts';
 import type { MailHost } from '../host/mail-host.ts';
-import { normalizeDomain } from '../validation/domain.ts';
+import { managedDomain } from '../validation/domain.ts';
 import type { OperationContext } from './context.ts';
 
 export interface CheckReport {
@@ -53,12 +52,7 @@ export interface CheckOptions {
 }
 
 export async function check(options: CheckOptions): Promise<CheckReport> {
-  const domain = normalizeDomain(options.domain);
-  const managed = options.config.MAIL_DOMAINS ?? [];
-  if (!managed.includes(domain)) {
-    throw usageError('domain-not-managed', `${domain} is not one of the domains mailops manages (MAIL_DOMAINS: ${managed.join(', ') || 'none'}).`,
-      'Check a domain listed in MAIL_DOMAINS, or add it there.');
-  }
+  const domain = managedDomain(options.domain, options.config.MAIL_DOMAINS ?? []);
   const facts = new CheckFacts({
     domain,
     dns: options.resolver ?? new DnsResolver({ server: options.config.DNS_RESOLVER }),

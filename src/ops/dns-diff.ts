@@ -26,9 +26,9 @@ import {
   acceptedState, addressValue, findDrift, mxExchange, mxValue, nameValue, observe, txtValue, withFirstSeen,
   type DriftEntry, type Invariant, type ObservedRecord,
 } from '../dns/drift.ts';
-import { failedError, usageError } from '../errors.ts';
+import { failedError } from '../errors.ts';
 import { dnsSnapshot, saveDnsSnapshot } from '../store/dns-snapshots.ts';
-import { normalizeDomain } from '../validation/domain.ts';
+import { managedDomain } from '../validation/domain.ts';
 import { recordDone } from './change.ts';
 import { managedDomains, type OperationContext } from './context.ts';
 import { orphanRecords, type OrphanRecord } from './orphan-records.ts';
@@ -163,11 +163,7 @@ async function spfInvariant(facts: CheckFacts, input: { hostname: string; sendin
 }
 
 export async function dnsDiff(context: OperationContext, input: DnsDiffInput): Promise<DnsDiffResult> {
-  const domain = normalizeDomain(input.domain);
-  if (!managedDomains(context.config).includes(domain)) {
-    throw usageError('domain-not-managed', `${domain} is not one of the domains mailops manages (MAIL_DOMAINS: ${managedDomains(context.config).join(', ') || 'none'}).`,
-      'Give a domain listed in MAIL_DOMAINS, or add it there.');
-  }
+  const domain = managedDomain(input.domain, managedDomains(context.config));
   const facts = new CheckFacts({
     domain,
     dns: input.resolver ?? new DnsResolver({ server: context.config.DNS_RESOLVER }),

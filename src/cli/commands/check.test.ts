@@ -36,4 +36,8 @@ describe('the check report in a terminal', () => {
     expect(text).not.toMatch(/^(FAIL|TEMP) /m);
     expect(text).toContain('FAILED: 4 unknown, 1 pass');
   });
+
+  it('names an internationalised domain in both forms', () => {
+    expect(renderCheckReport({ ...report, domain: 'xn--bcher-kva.example' }).split('\n')[0]).toBe('Deliverability of bücher.example (xn--bcher-kva.example), mail host mail.example.com');
+  });
 });

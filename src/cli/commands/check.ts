@@ -2,6 +2,7 @@ import type { CheckReport } from '../../ops/check.ts';
 import { operationContext } from '../../ops/context.ts';
 import type { CheckResult, CheckStatus } from '../../checks/result.ts';
 import type { CliCommand } from '../command.ts';
+import { displayDomain } from '../../validation/domain.ts';
 
 const labels: Record<CheckStatus, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skip: 'SKIP' };
 
@@ -35,7 +36,7 @@ export function renderCheckReport(report: CheckReport, columns = 120): string {
   const nameWidth = Math.max(0, ...names.map((name) => name.length));
   const indent = ' '.repeat(4 + 2 + nameWidth + 2);
   const width = Math.max(40, columns - indent.length);
-  const lines = [`Deliverability of ${report.domain}${report.hostname ? ` (mail host ${report.hostname})` : ''}`, ''];
+  const lines = [`Deliverability of ${displayDomain(report.domain)}${report.hostname ? `, mail host ${report.hostname}` : ''}`, ''];
   if (report.hostError !== undefined) {
     lines.push(wrap(report.hostError.message, columns, ''));
     if (report.hostError.hint) lines.push(wrap(report.hostError.hint, columns, ''));

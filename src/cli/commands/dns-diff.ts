@@ -6,9 +6,10 @@ import type { DnsDiffResult } from '../../ops/dns-diff.ts';
 import { describeOrphan } from '../../ops/orphan-records.ts';
 import { operationContext } from '../../ops/context.ts';
 import type { CliCommand } from '../command.ts';
+import { displayDomain } from '../../validation/domain.ts';
 
 export function renderDnsDiff(result: DnsDiffResult): string {
-  const lines = [`DNS of ${result.domain} (mail host ${result.hostname}); accepted state recorded ${result.accepted.at} by ${result.accepted.by}`];
+  const lines = [`DNS of ${displayDomain(result.domain)}, mail host ${result.hostname}; accepted state recorded ${result.accepted.at} by ${result.accepted.by}`];
   if (result.acceptedNow) lines.push(acceptedNowSentence(result.drift));
   lines.push('');
   for (const entry of result.drift) {

@@ -10,6 +10,7 @@ import { checkEmbed, uncheckedEmbed } from '../../bot/check-embed.ts';
 import { DnsResolver } from '../../dns/caching-resolver.ts';
 import { asMailopsError } from '../../errors.ts';
 import type { CheckResult } from '../../checks/result.ts';
+import { displayDomain } from '../../validation/domain.ts';
 import { check, type CheckReport } from '../../ops/check.ts';
 import { managedDomains } from '../../ops/context.ts';
 import { status, type StatusResult } from '../../ops/status.ts';
@@ -100,8 +101,8 @@ export const healthJob: Job = async (environment) => {
       ];
       alerts.push({
         kind: 'check-failed', page: false,
-        title: failed.length > 0 ? `${report.domain}: ${failed.length} check${failed.length === 1 ? '' : 's'} failed` : `${report.domain}: ${dnsUnknown.length} check${dnsUnknown.length === 1 ? '' : 's'} could not be checked`,
-        message: `${report.domain}: ${parts.join('. ')}`,
+        title: failed.length > 0 ? `${displayDomain(report.domain)}: ${failed.length} check${failed.length === 1 ? '' : 's'} failed` : `${displayDomain(report.domain)}: ${dnsUnknown.length} check${dnsUnknown.length === 1 ? '' : 's'} could not be checked`,
+        message: `${displayDomain(report.domain)}: ${parts.join('. ')}`,
       });
     }
   }
