@@ -51,7 +51,7 @@ describe('the check embed', () => {
   it('says once that the mail host could not be reached, and lists the checks that need it in one field', () => {
     const hostChecks = (['mx', 'spf', 'dkim', 'e2e'] as const).map((id) => ({ id, status: 'fail' as const, temperror: true, needsHost: true, summary: 'could not be checked (temperror): it needs the mail host, which could not be reached', fix: 'Make the mail host reachable.' }));
     const embed = checkEmbed({
-      ...report, hostname: undefined, hostError: { code: 'host-unreachable', message: 'Cannot connect to the mail host 127.0.0.1:1: ECONNREFUSED.', hint: 'Is sshd running?' },
+      ...report, hostname: undefined, hostError: { code: 'host-unreachable', message: 'Cannot connect to the mail host 127.0.0.1:1: ECONNREFUSED.', hint: 'Is sshd running?', reachable: false },
       checks: [{ id: 'dmarc', status: 'pass', summary: 'p=reject' }, ...hostChecks],
     });
     expect(embed.title).toBe('❌ example.com: the mail host could not be reached');

@@ -5,7 +5,7 @@
 
 import type { APIEmbed, APIEmbedField } from 'discord.js';
 import type { CheckResult, CheckStatus } from '../checks/result.ts';
-import type { CheckReport } from '../ops/check.ts';
+import { hostErrorHeadline, type CheckReport } from '../ops/check.ts';
 import { colours } from './render.ts';
 import { displayDomain } from '../validation/domain.ts';
 
@@ -24,7 +24,7 @@ function fieldValue(result: CheckResult): string {
 }
 
 function verdict(report: CheckReport): string {
-  if (report.hostError !== undefined) return 'the mail host could not be reached';
+  if (report.hostError !== undefined) return hostErrorHeadline(report.hostError);
   const count = (kind: CheckStatus | 'unknown') => report.checks.filter((result) => (result.temperror ? 'unknown' : result.status) === kind).length;
   const warnings = `${count('warn')} warning${count('warn') === 1 ? '' : 's'}`;
   const unknown = count('unknown') > 0 ? `${count('unknown')} unknown, ` : '';
@@ -44,7 +44,7 @@ export function checkEmbed(report: CheckReport): APIEmbed {
   // The checks that need the mail host: one field, not the same error once per check.
   const unknownForHost = report.checks.filter((result) => result.needsHost);
   if (unknownForHost.length > 0) {
-    fields.push({ name: `⏳ unknown: ${[...new Set(unknownForHost.map(checkName))].join(', ')}`, value: 'They need the mail host, which could not be reached (above).' });
+    fields.push({ name: `⏳ unknown: ${[...new Set(unknownForHost.map(checkName))].join(', ')}`, value: report.hostError === undefined ? 'They need the mail host.' : `They need the mail host: ${hostErrorHeadline(report.hostError)} (above).` });
   }
   const hostError = report.hostError === undefined ? '' : `\n${report.hostError.message}${report.hostError.hint ? `\n${report.hostError.hint}` : ''}`;
   return {

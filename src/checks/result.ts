@@ -32,8 +32,8 @@ export interface CheckResult {
   /** A lookup or connection failed, so the check could not be completed: its result is unknown, not a verdict. */
   temperror?: boolean;
   /**
-   * With `temperror`: the check needs the mail host, which could not be reached (the report's `hostError` says why,
-   * once). Front ends list these checks together instead of repeating the same error for each.
+   * With `temperror`: the check needs the mail host, which could not be reached or whose chasquid.conf could not be
+   * read (the report's `hostError` says why, once). Front ends list these checks together instead of repeating the same error for each.
    */
   needsHost?: boolean;
 }
@@ -65,7 +65,7 @@ export function temperrorOf(id: CheckId, reason: string, fix: string): CheckResu
 
 /** A check that could not run because the mail host could not be reached (or its configuration read). */
 export function needsHostResult(id: CheckId): CheckResult {
-  return { ...temperrorOf(id, 'it needs the mail host, which could not be reached', 'Make the mail host reachable (the error above says why), then run the check again.'), needsHost: true };
+  return { ...temperrorOf(id, 'it needs the mail host (see the error above)', 'Fix what the error above names, then run the check again.'), needsHost: true };
 }
 
 /** A failed lookup, as a check result. */

@@ -27,10 +27,26 @@ export interface CheckReport {
   summary: string;
   hostname: string | undefined;
   /**
-   * Why the mail host could not be reached (or its chasquid.conf read), once; absent when it could. The checks that
-   * need the host then have `needsHost: true`; those that need only DNS ran as usual.
+   * Why the mail host could not be reached (or its chasquid.conf read), said once; absent when it could. The checks
+   * that need the host then have `needsHost: true`; those that need only DNS ran as usual.
    */
-  hostError?: { code: string; message: string; hint?: string };
+  hostError?: HostError;
+}
+
+export interface HostError {
+  code: string;
+  message: string;
+  hint?: string;
+  /** False: no connection to the host (network, SSH, host key); true: connected, but chasquid.conf could not be read. */
+  reachable: boolean;
+}
+
+/** The SSH failures that mean the host was not reached at all. */
+const connectionFailures = new Set(['host-unreachable', 'ssh-failed', 'ssh-auth-failed', 'ssh-key-invalid', 'host-key-changed', 'host-key-revoked', 'host-key-unknown', 'host-channel-refused', 'host-channel-failed']);
+
+/** What went wrong with the host, in a few words, for a title: the details are in `message`. */
+export function hostErrorHeadline(error: HostError): string {
+  return error.reachable ? 'the configuration of the mail host could not be read' : 'the mail host could not be reached';
 }
 
 export interface CheckOptions {
@@ -71,7 +87,7 @@ export async function check(options: CheckOptions): Promise<CheckReport> {
   const hostname = await facts.settings().then((settings) => settings.hostname, () => undefined);
   const hostFailure = await facts.hostFailure();
   const hostError = hostFailure === undefined ? undefined
-    : { code: hostFailure.code, message: hostFailure.message, ...(hostFailure.hint === undefined ? {} : { hint: hostFailure.hint }) };
+    : { code: hostFailure.code, message: hostFailure.message, ...(hostFailure.hint === undefined ? {} : { hint: hostFailure.hint }), reachable: !connectionFailures.has(hostFailure.code) };
   return {
     domain, ok: checks.every((result) => result.status !== 'fail'), worst: worstStatus(checks), checks, requirements: requirements.providers,
     summary: requirements.line, hostname, ...(hostError === undefined ? {} : { hostError }),

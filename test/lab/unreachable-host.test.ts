@@ -45,6 +45,17 @@ describe('check against a mail host that cannot be reached', () => {
     expect(needsHost).toEqual(['mx', 'mx-address', 'ptr', 'spf', 'dkim', 'mta-sts', 'tls', 'dnsbl', 'e2e']);
     expect(body.checks.find((result: { id: string }) => result.id === 'dmarc')).toMatchObject({ status: 'pass' });
     expect(JSON.stringify(body.checks)).not.toContain('ECONNREFUSED');
+    expect(body.hostError.reachable).toBe(false);
+  }, 60_000);
+
+  it('a host whose chasquid.conf cannot be read is said once in the same way, as such', async () => {
+    const run = await runCli(['check', 'example.test', '--json', '--env-file', lab.envFile], { env: { CHASQUID_DIR: '/nonexistent/chasquid' } });
+    expect(run.code).toBe(1);
+    const body = JSON.parse(run.stdout);
+    expect(body.hostError).toMatchObject({ reachable: true, message: expect.stringContaining('/nonexistent/chasquid') });
+    expect(body.checks.find((result: { id: string }) => result.id === 'dmarc')).toMatchObject({ status: 'pass' });
+    expect(body.checks.filter((result: { needsHost?: boolean }) => result.needsHost).length).toBeGreaterThan(5);
+    expect(JSON.stringify(body.checks)).not.toContain('/nonexistent');
   }, 60_000);
 });
 

@@ -27,7 +27,7 @@ describe('the check report in a terminal', () => {
     const needsHost = (id: 'mx' | 'spf' | 'tls' | 'e2e') => ({ id, status: 'fail' as const, temperror: true, needsHost: true, summary: 'could not be checked (temperror): it needs the mail host, which could not be reached', fix: 'Make the mail host reachable.' });
     const text = renderCheckReport({
       ...report, hostname: undefined, summary: 'Gmail: unknown (SPF, DKIM, reverse DNS, TLS could not be checked)',
-      hostError: { code: 'host-unreachable', message: 'Cannot connect to the mail host 127.0.0.1:1: connect ECONNREFUSED.', hint: 'Check MAIL_HOST.' },
+      hostError: { code: 'host-unreachable', message: 'Cannot connect to the mail host 127.0.0.1:1: connect ECONNREFUSED.', hint: 'Check MAIL_HOST.', reachable: false },
       checks: [{ id: 'dmarc', status: 'pass', summary: 'p=reject' }, needsHost('mx'), needsHost('spf'), needsHost('tls'), needsHost('e2e')],
     });
     expect(text.match(/ECONNREFUSED/g)).toHaveLength(1);

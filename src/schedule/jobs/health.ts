@@ -11,7 +11,7 @@ import { DnsResolver } from '../../dns/caching-resolver.ts';
 import { asMailopsError } from '../../errors.ts';
 import type { CheckResult } from '../../checks/result.ts';
 import { displayDomain } from '../../validation/domain.ts';
-import { check, type CheckReport } from '../../ops/check.ts';
+import { check, hostErrorHeadline, type CheckReport } from '../../ops/check.ts';
 import { managedDomains } from '../../ops/context.ts';
 import { status, type StatusResult } from '../../ops/status.ts';
 import { saveCheckResults } from '../../store/latest-results.ts';
@@ -36,6 +36,8 @@ const unknown = (report: CheckReport) => report.checks.filter((result) => result
 const named = (result: CheckResult) => `${result.id}${result.port === undefined ? '' : ` ${result.port}`}`;
 /** A check in the job's JSON details: its id, and its port when it has one (as in check --json). */
 const reference = (result: CheckResult) => ({ id: result.id, ...(result.port === undefined ? {} : { port: result.port }) });
+
+const capitalised = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
 
 /** What the run found, in a few words: failures, checks that could not be completed, or neither. */
 function summaryOf(reports: ReadonlyArray<{ domain: string; report?: CheckReport }>): string {
@@ -72,11 +74,11 @@ export const healthJob: Job = async (environment) => {
   const hostError = reports.map((entry) => entry.report?.hostError).find((error) => error !== undefined);
   // The status fails with the same error then: the footer says it in a few words, the alert in full.
   const hostStatus = { line: 'line' in statusResult ? statusResult.line
-    : hostError?.code === statusResult.error.code ? 'the mail host could not be reached' : `the mail host's status could not be read: ${statusResult.error.message}` };
+    : hostError?.code === statusResult.error.code ? hostErrorHeadline(hostError) : `the mail host's status could not be read: ${statusResult.error.message}` };
   if (hostError !== undefined) {
     const affected = reports.filter((entry) => entry.report?.hostError !== undefined).map((entry) => entry.domain);
     alerts.push({
-      kind: 'check-failed', page: false, title: 'The mail host could not be reached',
+      kind: 'check-failed', page: false, title: capitalised(hostErrorHeadline(hostError)),
       message: `${hostError.message} ${hostError.hint ?? ''}`.trim() + ` Only the checks that need nothing but DNS ran for ${affected.join(', ')}; the others are unknown.`,
     });
   }
