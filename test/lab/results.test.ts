@@ -44,6 +44,20 @@ describe('ok in every JSON result', () => {
   }, 60_000);
 });
 
+describe('a domain mailops does not manage', () => {
+  it('is one error — one code, one sentence — from every command that takes a domain or an address', async () => {
+    const errors = [];
+    for (const args of [['check', 'example.org'], ['dns-diff', 'example.org'], ['dkim-show', 'example.org'], ['users', 'example.org'], ['user-add', 'bob@example.org'], ['alias-set', 'sales@example.org', 'alice@example.test']]) {
+      const { code, body } = await json(...args);
+      expect({ args, code }).toEqual({ args, code: 2 });
+      errors.push(body.error);
+    }
+    for (const error of errors) {
+      expect(error).toEqual({ code: 'domain-not-managed', message: 'example.org is not one of the domains mailops manages (MAIL_DOMAINS: example.test).', hint: 'Give a domain listed in MAIL_DOMAINS, or add it there.' });
+    }
+  }, 120_000);
+});
+
 describe('run-job in a terminal', () => {
   it('without alerts says so, and does not speak of "the alerts the job would post"', async () => {
     const run = await runCli(['run-job', 'dkim-retire', '--env-file', lab.envFile]);
