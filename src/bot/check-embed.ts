@@ -44,7 +44,7 @@ export function checkEmbed(report: CheckReport): APIEmbed {
   // The checks that need the mail host: one field, not the same error once per check.
   const unknownForHost = report.checks.filter((result) => result.needsHost);
   if (unknownForHost.length > 0) {
-    fields.push({ name: `⏳ unknown: ${[...new Set(unknownForHost.map(checkName))].join(', ')}`, value: report.hostError === undefined ? 'They need the mail host.' : `They need the mail host: ${hostErrorHeadline(report.hostError)} (above).` });
+    fields.push({ name: `⏳ unknown: ${[...new Set(unknownForHost.map(checkName))].join(', ')}`, value: report.hostError?.reachable === true ? 'They need the mail host, whose chasquid.conf could not be read (above).' : 'They need the mail host, which could not be reached (above).' });
   }
   const hostError = report.hostError === undefined ? '' : `\n${report.hostError.message}${report.hostError.hint ? `\n${report.hostError.hint}` : ''}`;
   return {
