@@ -67,10 +67,13 @@ describe('run-job health', () => {
     expect(body.alerts).toHaveLength(1);
     expect(body.alerts[0].message.match(/Cannot connect to the mail host/g)).toHaveLength(1);
     expect(body.alerts[0].message).toContain('Only the checks that need nothing but DNS ran for example.test, example.org');
+    expect(body.hostError).toMatchObject({ code: 'host-unreachable', reachable: false });
     for (const domain of body.domains) {
-      expect(domain).toMatchObject({ ok: false, failed: [], hostError: { code: 'host-unreachable' } });
+      expect(domain).toMatchObject({ ok: false, failed: [] });
+      expect(domain).not.toHaveProperty('hostError');
       expect(domain.unknown).toContainEqual({ id: 'spf' });
     }
+    expect(run.stdout.match(/ECONNREFUSED/g)).toHaveLength(2); // the alert and hostError, not once per check or domain
   }, 120_000);
 
   it('with the host reachable: each failing check is named with its port', async () => {

@@ -117,12 +117,13 @@ export const healthJob: Job = async (environment) => {
     summary: `${domains.length} domain${domains.length === 1 ? '' : 's'} checked, ${summaryOf(reports)}; ${hostStatus.line}`,
     details: {
       host: hostStatus.line,
+      // Once for the run: the checks of each domain that needed the host are in its `unknown`.
+      ...(hostError === undefined ? {} : { hostError }),
       domains: reports.map((entry) => entry.report === undefined
         ? { domain: entry.domain, ok: false, error: entry.error }
         : {
           domain: entry.domain, ok: entry.report.ok, worst: entry.report.worst,
           failed: failing(entry.report).map(reference), unknown: unknown(entry.report).map(reference),
-          ...(entry.report.hostError === undefined ? {} : { hostError: entry.report.hostError }),
         }),
     },
   };
