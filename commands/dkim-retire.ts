@@ -6,6 +6,7 @@ import { publishingFor } from '../src/bot/dns-publishing.ts';
 import { option } from '../src/bot/options.ts';
 import { colours, inlineCode } from '../src/bot/render.ts';
 import { domainSuggestions } from '../src/bot/suggestions.ts';
+import { confirmationQuestion } from '../src/ops/confirmation.ts';
 
 export default defineCommand({
   name: 'dkim-retire',
@@ -16,9 +17,7 @@ export default defineCommand({
     prune: option.flag('Also remove the orphan records dkim-show and dns-diff list (asks for confirmation)'),
   },
   target: 'domain',
-  confirm: ({ domain, prune }) => (prune
-    ? `Remove the orphan DKIM and ACME challenge records of ${inlineCode(domain)} from DNS (the ones \`/mail dkim-show\` lists)? Keys that sign or wait for retirement are kept.`
-    : undefined),
+  confirm: ({ domain, prune }, context) => confirmationQuestion(context.operation(), { operation: 'dkim-retire', domain, prune }, inlineCode),
   working: 'Retiring DKIM keys…',
   async execute(context, { domain, prune }) {
     const { dkimRetireDomain } = await import('../src/ops/dkim-retire.ts');

@@ -5,8 +5,9 @@
 
 import type { APIEmbed, APIEmbedField } from 'discord.js';
 import type { CheckResult, CheckStatus } from '../checks/result.ts';
-import type { CheckReport } from '../ops/check.ts';
+import { hostErrorHeadline, type CheckReport } from '../ops/check.ts';
 import { colours } from './render.ts';
+import { displayDomain } from '../validation/domain.ts';
 
 const marks: Record<CheckStatus, string> = { fail: '❌', warn: '⚠️', pass: '✅', skip: '➖' };
 const order: Record<CheckStatus, number> = { fail: 0, warn: 1, pass: 2, skip: 3 };
@@ -23,28 +24,38 @@ function fieldValue(result: CheckResult): string {
 }
 
 function verdict(report: CheckReport): string {
-  const count = (status: CheckStatus) => report.checks.filter((result) => result.status === status).length;
-  if (report.worst === 'fail') return `${count('fail')} failed, ${count('warn')} warning${count('warn') === 1 ? '' : 's'}`;
-  if (report.worst === 'warn') return `no failures, ${count('warn')} warning${count('warn') === 1 ? '' : 's'}`;
+  if (report.hostError !== undefined) return hostErrorHeadline(report.hostError);
+  const count = (kind: CheckStatus | 'unknown') => report.checks.filter((result) => (result.temperror ? 'unknown' : result.status) === kind).length;
+  const warnings = `${count('warn')} warning${count('warn') === 1 ? '' : 's'}`;
+  const unknown = count('unknown') > 0 ? `${count('unknown')} unknown, ` : '';
+  if (count('fail') > 0) return `${count('fail')} failed, ${unknown}${warnings}`;
+  if (unknown !== '') return `no failures, ${unknown}${warnings}`;
+  if (report.worst === 'warn') return `no failures, ${warnings}`;
   return 'every check passes';
 }
 
+const checkName = (result: CheckResult) => `${result.id}${result.port === undefined ? '' : ` ${result.port}`}`;
+
 export function checkEmbed(report: CheckReport): APIEmbed {
-  const fields: APIEmbedField[] = [...report.checks]
+  const fields: APIEmbedField[] = report.checks
+    .filter((result) => !result.needsHost)
     .sort((a, b) => order[a.status] - order[b.status])
-    .map((result) => ({
-      name: `${result.temperror ? '⏳' : marks[result.status]} ${result.id}${result.port === undefined ? '' : ` ${result.port}`}`,
-      value: fieldValue(result),
-    }));
+    .map((result) => ({ name: `${result.temperror ? '⏳' : marks[result.status]} ${checkName(result)}`, value: fieldValue(result) }));
+  // The checks that need the mail host: one field, not the same error once per check.
+  const unknownForHost = report.checks.filter((result) => result.needsHost);
+  if (unknownForHost.length > 0) {
+    fields.push({ name: `⏳ unknown: ${[...new Set(unknownForHost.map(checkName))].join(', ')}`, value: report.hostError?.reachable === true ? 'They need the mail host, whose chasquid.conf could not be read (above).' : 'They need the mail host, which could not be reached (above).' });
+  }
+  const hostError = report.hostError === undefined ? '' : `\n${report.hostError.message}${report.hostError.hint ? `\n${report.hostError.hint}` : ''}`;
   return {
-    title: `${marks[report.worst]} ${report.domain}: ${verdict(report)}`,
+    title: `${marks[report.worst]} ${displayDomain(report.domain)}: ${verdict(report)}`,
     color: statusColour[report.worst],
-    description: `${report.summary}${report.hostname ? `\nMail host: ${report.hostname}` : ''}`,
+    description: `${report.summary}${report.hostname ? `\nMail host: ${report.hostname}` : ''}${hostError}`,
     fields,
   };
 }
 
 /** The embed for a domain whose checks could not run at all. */
 export function uncheckedEmbed(domain: string, error: string): APIEmbed {
-  return { title: `❌ ${domain}: could not be checked`, color: colours.fail, description: error };
+  return { title: `❌ ${displayDomain(domain)}: could not be checked`, color: colours.fail, description: error };
 }

@@ -27,11 +27,19 @@ describe('the dkim-show embed', () => {
     const embed = selectorsEmbed(show([
       { selector: 's2', record, published: true, active: true },
       { selector: 's1', record, published: true, active: false, retireAfter: '2025-06-08T00:00:00.000Z' },
-    ]));
+    ]), new Date('2025-06-01T00:00:00Z'));
     expect(embed.color).toBe(colours.ok);
     expect(embed.fields?.map((field) => field.name)).toEqual(['✅ s2 (active)', '✅ s1 (not signing, retiring)']);
-    expect(embed.fields?.[1]?.value).toMatch(/^Published: yes, at every authoritative name server\nRetired after <t:1749340800:f>\n```\ns1\._domainkey/);
+    expect(embed.fields?.[1]?.value).toMatch(/^Published: yes, at every authoritative name server\nRetires after <t:1749340800:f>\n```\ns1\._domainkey/);
     expect(embed.footer?.text).toContain('post-data hook');
+  });
+
+  it('says an old key retires after a date still ahead, and is due for retirement once that date has passed', () => {
+    const selectors = show([{ selector: 's1', record, published: true, active: false, retireAfter: '2025-06-08T00:00:00.000Z' }]);
+    expect(selectorsEmbed(selectors, new Date('2025-06-01T00:00:00Z')).fields?.[0]?.value).toContain('Retires after <t:1749340800:f>');
+    const late = selectorsEmbed(selectors, new Date('2025-06-09T00:00:00Z')).fields?.[0]?.value;
+    expect(late).toContain('Due for retirement since <t:1749340800:f>: the dkim-retire job removes it within the hour');
+    expect(late).not.toMatch(/Retire[sd] after/);
   });
 
   it('is red when the key chasquid signs with is not published, yellow when only an old one is missing', () => {

@@ -33,17 +33,24 @@ export function rotationEmbed(result: DkimRotateResult): APIEmbed {
   };
 }
 
-function selectorField(domain: string, selector: DkimSelectorStatus): APIEmbedField {
+/** When an old key goes: "Retires after …" while that is ahead; once it has passed, the dkim-retire job's next run. */
+function retirementLine(retireAfter: string, now: Date): string {
+  return new Date(retireAfter) > now
+    ? `Retires after ${discordTime(retireAfter)}`
+    : `Due for retirement since ${discordTime(retireAfter)}: the dkim-retire job removes it within the hour`;
+}
+
+function selectorField(domain: string, selector: DkimSelectorStatus, now: Date): APIEmbedField {
   const state = [selector.active ? 'active' : 'not signing', selector.retireAfter === undefined ? '' : 'retiring'].filter((part) => part !== '').join(', ');
   const lines = [
     `Published: ${selector.published ? 'yes, at every authoritative name server' : '**no**'}`,
-    ...(selector.retireAfter === undefined ? [] : [`Retired after ${discordTime(selector.retireAfter)}`]),
+    ...(selector.retireAfter === undefined ? [] : [retirementLine(selector.retireAfter, now)]),
     recordBlock(selector.selector, domain, selector.record),
   ];
   return { name: `${selector.published ? '✅' : selector.active ? '❌' : '⚠️'} ${selector.selector} (${state})`, value: lines.join('\n') };
 }
 
-export function selectorsEmbed(result: DkimShowResult): APIEmbed {
+export function selectorsEmbed(result: DkimShowResult, now = new Date()): APIEmbed {
   const title = `DKIM keys of ${result.domain}`;
   if (result.selectors.length === 0) {
     return { title, color: colours.warn, description: `${result.domain} has no DKIM key. Create one with \`/mail dkim-rotate domain:${result.domain}\`.` };
@@ -58,7 +65,7 @@ export function selectorsEmbed(result: DkimShowResult): APIEmbed {
   return {
     title,
     color: colour === colours.ok && orphans.length > 0 ? colours.warn : colour,
-    fields: [...result.selectors.map((selector) => selectorField(result.domain, selector)), ...orphans],
+    fields: [...result.selectors.map((selector) => selectorField(result.domain, selector, now)), ...orphans],
     footer: { text: describeDkimLayout(result.layout) },
   };
 }

@@ -3,8 +3,10 @@
 
 import type { OrphanRecord } from '../ops/orphan-records.ts';
 import type { APIEmbed } from 'discord.js';
-import { presentValues, type DriftEntry } from '../dns/drift.ts';
+import { acceptedNowSentence, driftAdvice, presentValues, type DriftEntry } from '../dns/drift.ts';
+import { inDiscordTerms } from './front-hints.ts';
 import { colours } from './render.ts';
+import { displayDomain } from '../validation/domain.ts';
 
 function codeBlock(text: string, max: number): string {
   const shown = text.length > max ? `${text.slice(0, max - 1)}…` : text;
@@ -25,14 +27,14 @@ export function driftFields(entries: readonly DriftEntry[]): NonNullable<APIEmbe
 export function driftEmbed(input: { domain: string; drift: readonly DriftEntry[]; records: number; accepted: { at: string; by: string }; acceptedNow: boolean; orphans?: readonly OrphanRecord[] }): APIEmbed {
   const orphans = (input.orphans ?? []).length === 0 ? ''
     : `\nOrphan records mailops made (not drift): ${(input.orphans ?? []).map((orphan) => orphan.name).join(', ')} — remove them with \`/mail dkim-retire domain:${input.domain} prune:true\`.`;
-  const accepted = (input.acceptedNow ? 'The current answers are now the accepted state.' : `Accepted state recorded ${input.accepted.at.slice(0, 16).replace('T', ' ')} UTC by ${input.accepted.by}.`) + orphans;
+  const accepted = (input.acceptedNow ? acceptedNowSentence(input.drift) : `Accepted state recorded ${input.accepted.at.slice(0, 16).replace('T', ' ')} UTC by ${input.accepted.by}.`) + orphans;
   if (input.drift.length === 0) {
-    return { title: `✅ ${input.domain}: no DNS drift`, color: colours.ok, description: `${input.records} record sets match what is expected.\n${accepted}` };
+    return { title: `✅ ${displayDomain(input.domain)}: no DNS drift`, color: colours.ok, description: `${input.records} record sets match what is expected.\n${accepted}` };
   }
   return {
-    title: `❌ ${input.domain}: ${input.drift.length} record${input.drift.length === 1 ? '' : 's'} drifted`,
+    title: `❌ ${displayDomain(input.domain)}: ${input.drift.length} record${input.drift.length === 1 ? '' : 's'} drifted`,
     color: colours.fail,
-    description: accepted,
+    description: `${accepted}\n${inDiscordTerms(driftAdvice(input.domain, input.drift))}`,
     fields: driftFields(input.drift),
   };
 }

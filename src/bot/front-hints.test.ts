@@ -12,6 +12,7 @@ describe('hints in the reader\'s front', () => {
     ['Run mailops check example.com.', 'Run /mail check domain:example.com.'],
     ['Accept it with mailops dns-diff example.com --accept, then', 'Accept it with /mail dns-diff domain:example.com accept:true, then'],
     ['Run `mailops alias-remove sales@example.com --yes` first', 'Run `/mail alias-remove address:sales@example.com` first'],
+    ['Remove them: mailops dkim-retire example.com --prune --yes', 'Remove them: /mail dkim-retire domain:example.com prune:true'],
   ])('%s', (terminal, discord) => {
     expect(inDiscordTerms(terminal)).toBe(discord);
   });

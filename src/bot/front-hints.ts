@@ -10,7 +10,7 @@ import type { APIEmbed } from 'discord.js';
 export const positionalArguments: Readonly<Record<string, readonly string[]>> = {
   'user-add': ['address'], passwd: ['address'], 'user-remove': ['address'], users: ['domain'],
   'alias-set': ['address', 'targets'], 'alias-remove': ['address'], aliases: ['domain'],
-  'dkim-rotate': ['domain'], 'dkim-show': ['domain'], 'cert-renew': [], 'cert-status': [], check: ['domain'],
+  'dkim-rotate': ['domain'], 'dkim-show': ['domain'], 'dkim-retire': ['domain'], 'cert-renew': [], 'cert-status': [], check: ['domain'],
   'dns-diff': ['domain'], status: [],
 };
 

@@ -2,9 +2,9 @@
 // otherwise (Discord may take up to an hour to show those). A PUT replaces the application's whole list in that
 // scope, so a removed subcommand disappears too. The bot itself never registers anything (`npm run register` does).
 
-import { DiscordAPIError, REST, Routes } from 'discord.js';
+import { DiscordAPIError, HTTPError, REST, Routes } from 'discord.js';
 import { requireSettings, type Config } from '../config.ts';
-import { failedError } from '../errors.ts';
+import { failedError, type MailopsError } from '../errors.ts';
 import type { MailCommand } from './command.ts';
 import { buildMailCommand } from './loader.ts';
 
@@ -25,13 +25,33 @@ export async function registerCommands(config: Config, commands: readonly MailCo
   try {
     await rest.put(route, { body });
   } catch (error) {
-    const detail = error instanceof DiscordAPIError ? `${error.message} (HTTP ${error.status}, code ${error.code})` : (error as Error).message;
-    throw failedError('discord-registration-failed', `Discord did not accept the /mail command: ${detail}.`, {
-      hint: error instanceof DiscordAPIError && error.status === 401
+    throw registrationError(error, config.DISCORD_API_URL);
+  }
+  return { scope: guildId === undefined ? 'global' : 'guild', guildId, subcommands: commands.map((command) => command.name).sort() };
+}
+
+/**
+ * Why the registration failed, blaming only what can be to blame: Discord refusing the request (the token, the ids),
+ * Discord failing itself (a 5xx), or Discord not reached at all (no network, DNS, a proxy) — where the ids are not
+ * the cause and the message does not send the reader to check them.
+ */
+function registrationError(error: unknown, apiUrl: string): MailopsError {
+  if (error instanceof DiscordAPIError) {
+    return failedError('discord-registration-failed', `Discord did not accept the /mail command: ${error.message} (HTTP ${error.status}, code ${error.code}).`, {
+      hint: error.status === 401
         ? 'Check DISCORD_TOKEN: it must be the bot token of the application DISCORD_APPLICATION_ID.'
-        : 'Check DISCORD_APPLICATION_ID, DISCORD_GUILD_ID (the bot must be in that server) and DISCORD_API_URL.',
+        : 'Check DISCORD_APPLICATION_ID and DISCORD_GUILD_ID (the bot must be in that server).',
       cause: error,
     });
   }
-  return { scope: guildId === undefined ? 'global' : 'guild', guildId, subcommands: commands.map((command) => command.name).sort() };
+  if (error instanceof HTTPError) {
+    return failedError('discord-unavailable', `Discord could not take the /mail command right now (HTTP ${error.status}). Nothing was registered.`,
+      { hint: 'Run npm run register again in a few minutes.', cause: error });
+  }
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const detail = cause?.code ?? cause?.message ?? (error as Error).message;
+  return failedError('discord-unreachable', `Could not reach Discord at ${apiUrl} (${detail}). Nothing was registered.`, {
+    hint: 'Check that this machine can reach the internet (its DNS, a proxy or firewall), and DISCORD_API_URL if you set it; then run npm run register again.',
+    cause: error,
+  });
 }

@@ -8,7 +8,7 @@
 
 import type { DnsAnswer } from '../dns/caching-resolver.ts';
 import { reversedAddress } from '../dns/caching-resolver.ts';
-import { sentence, type CheckResult } from './result.ts';
+import { sentence, temperrorOf, type CheckResult } from './result.ts';
 
 export interface DnsblQuery {
   /** The address or domain asked about. */
@@ -84,7 +84,13 @@ export function evaluateDnsbl({ queries, subjects, zones }: DnsblInput): CheckRe
   if (failed.length > 0) {
     fixes.push('Run the check again; if it persists, make sure DNS_RESOLVER answers for the blocklist zones without rewriting NXDOMAIN');
   }
-  const clean = `${subjects.join(', ')} not listed on ${lists - new Set([...refused, ...failed].map((query) => query.zone)).size} of ${lists} list${lists === 1 ? '' : 's'}`;
-  if (problems.length > 0) return { id, status: 'warn', summary: sentence([clean, ...problems]), fix: fixes.join('; ') };
+  // A list answered when every question put to it was answered: only those can vouch for "not listed".
+  const answered = lists - new Set([...refused, ...failed].map((query) => query.zone)).size;
+  if (answered === 0 && refused.length === 0 && unexpected.length === 0) {
+    // Nothing answered at all: nothing is known, so no count of lists (not "not listed on 0 of 5 lists").
+    return temperrorOf(id, `no blocklist answered: ${problems.join('; ')}`, fixes.join('; '));
+  }
+  const clean = answered === 0 ? '' : `${subjects.join(', ')} not listed on ${answered} of ${lists} list${lists === 1 ? '' : 's'}`;
+  if (problems.length > 0) return { id, status: 'warn', summary: sentence([answered === 0 ? 'no blocklist gave a usable answer' : clean, ...problems]), fix: fixes.join('; ') };
   return { id, status: 'pass', summary: `${clean} (${[...zones.ip, ...zones.domain].join(', ')})` };
 }

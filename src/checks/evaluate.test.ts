@@ -228,6 +228,24 @@ describe('dnsbl', () => {
     expect(dnsblQueryName('example.com', 'dbl.spamhaus.org')).toBe('example.com.dbl.spamhaus.org');
   });
 
+  it('when no list answered, says so and counts no lists: unknown, not "not listed on 0 of 5 lists"', () => {
+    const zones = { ip: ['zen.spamhaus.org', 'bl.spamcop.net'], domain: ['dbl.spamhaus.org'] };
+    const queries = [
+      { subject: '203.0.113.5', zone: 'zen.spamhaus.org', answer: timeout }, { subject: '203.0.113.5', zone: 'bl.spamcop.net', answer: timeout },
+      { subject: 'example.com', zone: 'dbl.spamhaus.org', answer: timeout },
+    ];
+    const result = evaluateDnsbl({ queries, subjects: ['203.0.113.5', 'example.com'], zones });
+    expect(result).toMatchObject({ status: 'warn', temperror: true });
+    expect(result.summary).toMatch(/^could not be checked \(temperror\): no blocklist answered: could not query zen\.spamhaus\.org, bl\.spamcop\.net, dbl\.spamhaus\.org/);
+    expect(result.summary).not.toMatch(/not listed on \d+ of/);
+  });
+
+  it('counts only the lists that answered', () => {
+    const zones = { ip: ['zen.spamhaus.org', 'bl.spamcop.net'], domain: [] };
+    const queries = [{ subject: '203.0.113.5', zone: 'zen.spamhaus.org', answer: nxdomain }, { subject: '203.0.113.5', zone: 'bl.spamcop.net', answer: timeout }];
+    expect(evaluateDnsbl({ queries, subjects: ['203.0.113.5'], zones }).summary).toMatch(/^203\.0\.113\.5 not listed on 1 of 2 lists; could not query bl\.spamcop\.net/);
+  });
+
   it('warns about an answer that is not a listing code', () => {
     const result = evaluateDnsbl({ queries: [{ subject: '203.0.113.5', zone: 'zen.spamhaus.org', answer: ok('198.51.100.1') }], subjects: ['203.0.113.5'], zones: { ip: ['zen.spamhaus.org'], domain: [] } });
     expect(result.status).toBe('warn');
@@ -256,5 +274,17 @@ describe('the report', () => {
     expect(providerRequirements(results).line).toBe('Gmail: not met (DKIM) · Yahoo: not met (DKIM) · Outlook: not met (DKIM)');
     expect(worstStatus(results)).toBe('fail');
     expect(worstStatus([result('mta-sts', 'skip'), result('spf', 'warn')])).toBe('warn');
+  });
+
+  it('calls a requirement that could not be checked unknown, never "not met"', () => {
+    const unknown = (id: CheckResult['id']) => result(id, 'fail', { temperror: true, needsHost: true });
+    const unreachable = [unknown('spf'), unknown('dkim'), result('dmarc', 'pass'), unknown('ptr'), unknown('tls')];
+    const summary = providerRequirements(unreachable);
+    expect(summary.line).toBe('Gmail: unknown (SPF, DKIM, reverse DNS, TLS could not be checked) · Yahoo: unknown (SPF, DKIM, reverse DNS, TLS could not be checked) · Outlook: unknown (SPF, DKIM could not be checked)');
+    expect(summary.providers.gmail).toEqual({ status: 'unknown', met: false, missing: [], unknown: ['SPF', 'DKIM', 'reverse DNS', 'TLS'] });
+    // A requirement known to fail decides: not met, and the unknown ones are named as such.
+    const mixed = providerRequirements([unknown('spf'), result('dkim', 'fail'), result('dmarc', 'pass')]);
+    expect(mixed.providers.outlook).toEqual({ status: 'not-met', met: false, missing: ['DKIM'], unknown: ['SPF'] });
+    expect(mixed.line).toContain('Outlook: not met (DKIM; SPF unknown)');
   });
 });

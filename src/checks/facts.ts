@@ -9,7 +9,7 @@ import { dkimSetup, type DkimSetup } from '../chasquid/dkim-keys.ts';
 import { ChasquidPaths } from '../chasquid/paths.ts';
 import { dkimLayout } from '../chasquid/version.ts';
 import type { DnsResolver, DnsAnswer } from '../dns/caching-resolver.ts';
-import { failedError } from '../errors.ts';
+import { asMailopsError, failedError, type MailopsError } from '../errors.ts';
 import type { MailHost } from '../host/mail-host.ts';
 import type { OperationContext } from '../ops/context.ts';
 import { dnsblQueryName } from './dnsbl.ts';
@@ -104,6 +104,14 @@ export class CheckFacts {
       lastHostnames.set(this.env.host, normalized);
       return { settings, hostname: normalized };
     }, 'host');
+  }
+
+  /**
+   * Why the mail host's facts cannot be had in this run — the connection failed, or chasquid.conf could not be read —
+   * or undefined when they can. Every check that needs the host fails with this same error; the report says it once.
+   */
+  async hostFailure(): Promise<MailopsError | undefined> {
+    return this.settings().then(() => undefined, (error: unknown) => asMailopsError(error));
   }
 
   /** The host's interface addresses; undefined when they cannot be read (no `ip`, or an older mailops-host). */

@@ -29,8 +29,13 @@ export interface CheckResult {
   /** For `tls`: the port that was checked, and the service on it. */
   port?: number;
   service?: 'smtp' | 'submission' | 'submission-tls';
-  /** A lookup or connection failed, so the check could not be completed. */
+  /** A lookup or connection failed, so the check could not be completed: its result is unknown, not a verdict. */
   temperror?: boolean;
+  /**
+   * With `temperror`: the check needs the mail host, which could not be reached or whose chasquid.conf could not be
+   * read (the report's `hostError` says why, once). Front ends list these checks together instead of repeating the same error for each.
+   */
+  needsHost?: boolean;
 }
 
 const severity: Record<CheckStatus, number> = { skip: 0, pass: 1, warn: 2, fail: 3 };
@@ -56,6 +61,11 @@ export function couldNotCheck(reason: string): string {
 /** A check that could not look something up (see the top of this file). */
 export function temperrorOf(id: CheckId, reason: string, fix: string): CheckResult {
   return { id, status: optional.has(id) ? 'warn' : 'fail', temperror: true, summary: couldNotCheck(reason), fix };
+}
+
+/** A check that could not run because the mail host could not be reached (or its configuration read). */
+export function needsHostResult(id: CheckId): CheckResult {
+  return { ...temperrorOf(id, 'it needs the mail host (see the error above)', 'Fix what the error above names, then run the check again.'), needsHost: true };
 }
 
 /** A failed lookup, as a check result. */

@@ -19,7 +19,7 @@ import { evaluateMtaSts, evaluateTlsRpt, type MtaStsInput } from './mta-sts.ts';
 import { evaluateMx } from './mx.ts';
 import { evaluateMxAddress } from './mx-address.ts';
 import { evaluatePtr } from './ptr.ts';
-import { couldNotCheck, temperrorResult, type CheckId, type CheckResult } from './result.ts';
+import { couldNotCheck, needsHostResult, temperrorResult, type CheckId, type CheckResult } from './result.ts';
 import { spfResult, type SpfPolicyInput } from './spf-policy.ts';
 import { probeTls } from '../acme/served-certificate.ts';
 import { tlsListeners, type Listener } from '../chasquid/listeners.ts';
@@ -166,13 +166,19 @@ export const checkRunners: Array<{ id: CheckId; run: Runner }> = [
   { id: 'e2e', run: e2e },
 ];
 
-/** Runs one check; a failure to gather its facts (the host unreachable, say) is its result, not a crash of the report. */
+/**
+ * Runs one check; a failure to gather its facts is its result, not a crash of the report. When that failure is the
+ * mail host's (the same error the host's facts failed with: it could not be reached), the result only says that the
+ * check needs the host — the report states the error once (CheckReport.hostError).
+ */
 export async function runCheck(id: CheckId, run: Runner, facts: CheckFacts): Promise<CheckResult[]> {
   try {
     const result = await run(facts);
     return Array.isArray(result) ? result : [result];
   } catch (error) {
     const failure = asMailopsError(error);
+    const hostFailure = await facts.hostFailure();
+    if (hostFailure !== undefined && hostFailure.code === failure.code) return [needsHostResult(id)];
     return [{ id, status: 'fail', temperror: true, summary: couldNotCheck(failure.message), fix: failure.hint ?? 'Run the check again; the log has the details.' }];
   }
 }

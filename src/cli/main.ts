@@ -45,6 +45,17 @@ function checkActor(actor: string): string {
   return actor;
 }
 
+/**
+ * Every JSON result carries `ok`, and it means one thing: the exit status is 0. `false` with `error` is an operation
+ * that did not complete; `false` without it is a completed report that found a problem (a failing check, DNS drift,
+ * a job that found something), whose fields say what.
+ */
+export function withOk(result: unknown, exitCode: number): unknown {
+  if (result === null || typeof result !== 'object' || Array.isArray(result)) return result;
+  const { ok: _given, ...rest } = result as Record<string, unknown>;
+  return { ok: exitCode === 0, ...rest };
+}
+
 function printError(io: CliIo, json: boolean, error: MailopsError): void {
   io.stderr.write(`mailops: ${error.explanation}\n`);
   if (json) {
@@ -69,8 +80,9 @@ async function runCommand(command: CliCommand, args: string[], options: Record<s
         { hint: 'It is part of the planned interface; see the README for the commands that work today.' });
     }
     const output: CommandOutput = await command.run({ runtime, actor, stdin: io.stdin, stderr: io.stderr }, args, options);
-    io.stdout.write(json ? `${JSON.stringify(output.json)}\n` : `${output.text}\n`);
-    return output.exitCode ?? 0;
+    const exitCode = output.exitCode ?? 0;
+    io.stdout.write(json ? `${JSON.stringify(withOk(output.json, exitCode))}\n` : `${output.text}\n`);
+    return exitCode;
   } catch (error) {
     const failure = asMailopsError(error);
     if (failure.code === 'internal') runtime?.logger.error({ err: error }, 'unexpected error');

@@ -46,8 +46,7 @@ export function acmeSettings(config: Config): AcmeSettings {
   };
 }
 
-export interface CertRenewResult {
-  renewed: boolean;
+interface CertRenewFacts {
   /** The certificate's directory name: chasquid's hostname. */
   name: string;
   names: string[];
@@ -55,9 +54,13 @@ export interface CertRenewResult {
   notAfter: string | undefined;
   /** Why it was renewed, or why not. */
   reason: string;
-  /** Ports seen serving the new certificate. */
-  served: number[];
 }
+
+/**
+ * `served` only when renewed: the ports seen serving the new certificate after the restart. When nothing was renewed,
+ * nothing was installed or looked at (cert-status shows what each listener serves).
+ */
+export type CertRenewResult = (CertRenewFacts & { renewed: true; served: number[] }) | (CertRenewFacts & { renewed: false });
 
 export interface CertificateTarget {
   paths: ChasquidPaths;
@@ -99,9 +102,9 @@ export async function certRenew(context: OperationContext, input: CertRenewInput
     const decision = decideRenewal(installed, context.now(), window);
     reason = decision.reason;
     if (!decision.due && !input.force) {
-      return { renewed: false, name: hostname, names: installed.names, issuer: installed.issuer, notAfter: installed.notAfter.toISOString(), reason: `not due: ${reason}`, served: [] };
+      return { renewed: false, name: hostname, names: installed.names, issuer: installed.issuer, notAfter: installed.notAfter.toISOString(), reason: `not due: ${reason}` };
     }
-    if (!decision.due) reason = `forced (${reason})`;
+    if (!decision.due) reason = `forced, although not due: ${reason}`;
   }
 
   // Before asking the CA: chasquid must be able to start once the new pair is in (its own pair is what is replaced).

@@ -11,9 +11,8 @@ import { CheckFacts } from '../checks/facts.ts';
 import { providerRequirements, type RequirementsSummary } from '../checks/requirements.ts';
 import { worstStatus, type CheckResult, type CheckStatus } from '../checks/result.ts';
 import { DnsResolver } from '../dns/caching-resolver.ts';
-import { usageError } from '../errors.ts';
 import type { MailHost } from '../host/mail-host.ts';
-import { normalizeDomain } from '../validation/domain.ts';
+import { managedDomain } from '../validation/domain.ts';
 import type { OperationContext } from './context.ts';
 
 export interface CheckReport {
@@ -27,6 +26,27 @@ export interface CheckReport {
   /** One line: which providers' sender requirements are met. */
   summary: string;
   hostname: string | undefined;
+  /**
+   * Why the mail host could not be reached (or its chasquid.conf read), said once; absent when it could. The checks
+   * that need the host then have `needsHost: true`; those that need only DNS ran as usual.
+   */
+  hostError?: HostError;
+}
+
+export interface HostError {
+  code: string;
+  message: string;
+  hint?: string;
+  /** False: no connection to the host (network, SSH, host key); true: connected, but chasquid.conf could not be read. */
+  reachable: boolean;
+}
+
+/** The SSH failures that mean the host was not reached at all. */
+const connectionFailures = new Set(['host-unreachable', 'ssh-failed', 'ssh-auth-failed', 'ssh-key-invalid', 'host-key-changed', 'host-key-revoked', 'host-key-unknown', 'host-channel-refused', 'host-channel-failed']);
+
+/** What went wrong with the host, in a few words, for a title: the details are in `message`. */
+export function hostErrorHeadline(error: HostError): string {
+  return error.reachable ? 'the configuration of the mail host could not be read' : 'the mail host could not be reached';
 }
 
 export interface CheckOptions {
@@ -48,12 +68,7 @@ export interface CheckOptions {
 }
 
 export async function check(options: CheckOptions): Promise<CheckReport> {
-  const domain = normalizeDomain(options.domain);
-  const managed = options.config.MAIL_DOMAINS ?? [];
-  if (!managed.includes(domain)) {
-    throw usageError('domain-not-managed', `${domain} is not one of the domains mailops manages (MAIL_DOMAINS: ${managed.join(', ') || 'none'}).`,
-      'Check a domain listed in MAIL_DOMAINS, or add it there.');
-  }
+  const domain = managedDomain(options.domain, options.config.MAIL_DOMAINS ?? []);
   const facts = new CheckFacts({
     domain,
     dns: options.resolver ?? new DnsResolver({ server: options.config.DNS_RESOLVER }),
@@ -70,5 +85,11 @@ export async function check(options: CheckOptions): Promise<CheckReport> {
   const checks = (await Promise.all(checkRunners.map(({ id, run }) => runCheck(id, run, facts)))).flat();
   const requirements = providerRequirements(checks);
   const hostname = await facts.settings().then((settings) => settings.hostname, () => undefined);
-  return { domain, ok: checks.every((result) => result.status !== 'fail'), worst: worstStatus(checks), checks, requirements: requirements.providers, summary: requirements.line, hostname };
+  const hostFailure = await facts.hostFailure();
+  const hostError = hostFailure === undefined ? undefined
+    : { code: hostFailure.code, message: hostFailure.message, ...(hostFailure.hint === undefined ? {} : { hint: hostFailure.hint }), reachable: !connectionFailures.has(hostFailure.code) };
+  return {
+    domain, ok: checks.every((result) => result.status !== 'fail'), worst: worstStatus(checks), checks, requirements: requirements.providers,
+    summary: requirements.line, hostname, ...(hostError === undefined ? {} : { hostError }),
+  };
 }

@@ -9,6 +9,6 @@ describe('one confirmation rule for both fronts', () => {
     const cli = cliCommands.filter((command) => command.options.some((option) => option.flags === '--yes')).map((command) => command.name).sort();
     expect(discord).toEqual([...confirmableOperations].sort());
     expect(cli).toEqual([...confirmableOperations].sort());
-    expect(cli).toEqual(['alias-remove', 'alias-set', 'dkim-rotate', 'user-remove']);
+    expect(cli).toEqual(['alias-remove', 'alias-set', 'dkim-retire', 'dkim-rotate', 'user-remove']);
   });
 });

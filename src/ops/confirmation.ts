@@ -4,6 +4,7 @@
 //   user-remove, alias-remove   always; but only once the sender or alias exists (nothing to remove: exit 2 at once)
 //   dkim-rotate                 always (a new key is published and takes over signing)
 //   alias-set                   when it replaces an existing catch-all, or takes over the mail of an existing sender
+//   dkim-retire                 with --prune (records are removed from DNS)
 //
 // The question is plain text; `show` marks up names and values for the front (inline code in Discord).
 
@@ -18,10 +19,11 @@ export type ConfirmableRequest =
   | { operation: 'user-remove'; address: string }
   | { operation: 'alias-remove'; address: string }
   | { operation: 'alias-set'; address: string; targets: string }
-  | { operation: 'dkim-rotate'; domain: string; algorithm?: string };
+  | { operation: 'dkim-rotate'; domain: string; algorithm?: string }
+  | { operation: 'dkim-retire'; domain: string; prune: boolean };
 
 /** The operations that may ask; every other operation never does. */
-export const confirmableOperations: ReadonlySet<string> = new Set(['user-remove', 'alias-remove', 'alias-set', 'dkim-rotate']);
+export const confirmableOperations: ReadonlySet<string> = new Set(['user-remove', 'alias-remove', 'alias-set', 'dkim-rotate', 'dkim-retire']);
 
 export type Show = (value: string, maxLength?: number) => string;
 const plain: Show = (value) => value;
@@ -64,6 +66,11 @@ export async function confirmationQuestion(context: OperationContext, request: C
         throw usageError('invalid-dkim-algorithm', `"${request.algorithm.slice(0, 40)}" is not a DKIM key type mailops makes.`, `Use one of: ${dkimAlgorithms.join(', ')}.`);
       }
       return `Rotate the DKIM key of ${show(domain)} (${request.algorithm ?? 'rsa2048'})? The old key stays published for the grace period.`;
+    }
+    case 'dkim-retire': {
+      if (!request.prune) return undefined;
+      const domain = parseManagedDomain(request.domain, domains);
+      return `Remove the orphan DKIM and ACME challenge records of ${show(domain)} from DNS (the ones dkim-show lists)? Keys that sign or wait for retirement are kept.`;
     }
   }
 }

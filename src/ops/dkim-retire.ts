@@ -13,8 +13,7 @@ import type { RecordPublishing } from '../dns/publisher.ts';
 import { asMailopsError } from '../errors.ts';
 import { markRetired, markRetirementFailed, pendingRetirements, type DkimRetirement } from '../store/dkim-retirements.ts';
 import { recordAudit } from '../store/audit.ts';
-import { normalizeDomain } from '../validation/domain.ts';
-import { usageError } from '../errors.ts';
+import { managedDomain } from '../validation/domain.ts';
 import { applyChange, recordDone, requireConfirmation } from './change.ts';
 import { managedDomains, type OperationContext } from './context.ts';
 import { dkimRecordTtl } from './dkim-rotate.ts';
@@ -128,10 +127,7 @@ export interface DkimRetireCommandResult extends DkimRetireResult {
  * (--yes, Confirm) and is audited as `dkim-retire <domain>`, with what was removed.
  */
 export async function dkimRetireDomain(context: OperationContext, input: { domain: string; prune: boolean; confirmed: boolean; publishing: () => RecordPublishing }): Promise<DkimRetireCommandResult> {
-  const domain = normalizeDomain(input.domain);
-  if (!managedDomains(context.config).includes(domain)) {
-    throw usageError('domain-not-managed', `${domain} is not one of the domains mailops manages (MAIL_DOMAINS).`, 'Add it to MAIL_DOMAINS, or give one of them.');
-  }
+  const domain = managedDomain(input.domain, managedDomains(context.config));
   const change = { operation: 'dkim-retire', target: domain };
   if (input.prune) requireConfirmation(context, change, input.confirmed);
   let publishing: RecordPublishing | undefined;

@@ -9,9 +9,8 @@ import { dkimRecordFor, dkimRecordName } from '../chasquid/dkim-key.ts';
 import { ChasquidPaths } from '../chasquid/paths.ts';
 import { dkimLayout, type DkimLayout } from '../chasquid/version.ts';
 import { AuthoritativeCheck } from '../dns/publisher.ts';
-import { usageError } from '../errors.ts';
 import { pendingRetirements } from '../store/dkim-retirements.ts';
-import { normalizeDomain } from '../validation/domain.ts';
+import { managedDomain } from '../validation/domain.ts';
 import { managedDomains, type OperationContext } from './context.ts';
 import { dkimRecordTtl } from './dkim-rotate.ts';
 import { orphanRecords, type OrphanRecord } from './orphan-records.ts';
@@ -37,10 +36,7 @@ export interface DkimShowResult {
 }
 
 export async function dkimShow(context: OperationContext, input: { domain: string }): Promise<DkimShowResult> {
-  const domain = normalizeDomain(input.domain);
-  if (!managedDomains(context.config).includes(domain)) {
-    throw usageError('domain-not-managed', `${domain} is not one of the domains mailops manages (MAIL_DOMAINS).`, 'Add it to MAIL_DOMAINS, or give one of them.');
-  }
+  const domain = managedDomain(input.domain, managedDomains(context.config));
   const paths = new ChasquidPaths(context.chasquidDir);
   const layout = dkimLayout(await chasquidVersion(context.host));
   const files = await readDkimFiles(context.host, paths, domain, layout);

@@ -7,10 +7,11 @@
 // host's configuration once and asks each DNS question once.
 //
 // The first time a record is seen its answer becomes its accepted state. `--accept` replaces the whole accepted state
-// with the current answers (a change: audited) — after which only broken invariants remain as drift. Read-only
-// otherwise.
+// with the current answers (a change: audited) — after which only broken invariants remain as drift. An answer that
+// breaks an invariant (an SPF record that does not authorise the host, an MX that does not name it) is never
+// accepted, on first sight or by --accept: it stays a contradiction until the record is fixed, and the fixed record is
+// then what was expected all along, not drift. Read-only otherwise.
 
-import { spf } from 'mailauth/lib/spf/index.js';
 import { dkimRecordName } from '../chasquid/dkim-key.ts';
 import { CheckFacts } from '../checks/facts.ts';
 import { parseDkimRecord } from '../checks/dkim.ts';
@@ -18,15 +19,16 @@ import { dkimRecordValue } from '../chasquid/dkim-key.ts';
 import { parseDmarc } from '../checks/dmarc.ts';
 import { mailHostAddresses, type HostAddress } from '../checks/host-addresses.ts';
 import { recommendedSpf } from '../checks/spf.ts';
+import { checkHost } from '../checks/spf-evaluate.ts';
 import { isSpfRecord } from '../checks/spf-record.ts';
 import { DnsResolver, reverseName } from '../dns/caching-resolver.ts';
 import {
   acceptedState, addressValue, findDrift, mxExchange, mxValue, nameValue, observe, txtValue, withFirstSeen,
   type DriftEntry, type Invariant, type ObservedRecord,
 } from '../dns/drift.ts';
-import { failedError, usageError } from '../errors.ts';
+import { failedError } from '../errors.ts';
 import { dnsSnapshot, saveDnsSnapshot } from '../store/dns-snapshots.ts';
-import { normalizeDomain } from '../validation/domain.ts';
+import { managedDomain } from '../validation/domain.ts';
 import { recordDone } from './change.ts';
 import { managedDomains, type OperationContext } from './context.ts';
 import { orphanRecords, type OrphanRecord } from './orphan-records.ts';
@@ -50,7 +52,10 @@ export interface DnsDiffResult {
   unknown: Array<{ name: string; type: string; error: string }>;
   /** When and by whom the accepted state was recorded. */
   accepted: { at: string; by: string };
-  /** This run recorded the current answers as the accepted state (--accept). */
+  /**
+   * This run recorded the current answers as the accepted state (--accept) — those that agree with the mail host;
+   * the others are the drift entries with `contradiction: true`.
+   */
   acceptedNow: boolean;
   /** How many record sets were compared. */
   records: number;
@@ -135,7 +140,10 @@ async function gather(facts: CheckFacts): Promise<Gathered> {
   return { observed, invariants, hostname, signing: dkim.keys.map((key) => key.selector) };
 }
 
-/** SPF authorises every address the host sends from, as a receiver evaluates it (mailauth), with exactly one record. */
+/**
+ * SPF authorises every address the host sends from, with exactly one record: check_host() of RFC 7208 for each
+ * address, the same evaluation as the spf check's (spf-evaluate.ts).
+ */
 async function spfInvariant(facts: CheckFacts, input: { hostname: string; sending: HostAddress[]; spfValues: string[]; mxIsHost: boolean }): Promise<Invariant> {
   const domain = facts.domain;
   const expected = [recommendedSpf({ hostname: input.hostname, addresses: input.sending, mxIsHost: input.mxIsHost })];
@@ -143,8 +151,8 @@ async function spfInvariant(facts: CheckFacts, input: { hostname: string; sendin
     return { name: domain, type: 'TXT', holds: false, expected, reason: input.spfValues.length === 0 ? `${domain} publishes no SPF record` : `${domain} publishes ${input.spfValues.length} SPF records` };
   }
   const results = await Promise.all(input.sending.map(async ({ address }) => {
-    const result = await spf({ sender: `postmaster@${domain}`, ip: address, helo: input.hostname, mta: input.hostname, resolver: facts.env.dns.forMailauth, maxElapsedTime: 20_000 });
-    return { address, result: String(result.status.result) };
+    const evaluation = await checkHost({ ip: address, domain, sender: `postmaster@${domain}`, helo: input.hostname }, (name, type) => facts.env.dns.lookup(name, type));
+    return { address, result: evaluation.result };
   }));
   // A lookup that failed is not a verdict (the record itself was answered; what it refers to was not).
   const refused = results.filter((entry) => entry.result !== 'pass' && entry.result !== 'temperror');
@@ -155,11 +163,7 @@ async function spfInvariant(facts: CheckFacts, input: { hostname: string; sendin
 }
 
 export async function dnsDiff(context: OperationContext, input: DnsDiffInput): Promise<DnsDiffResult> {
-  const domain = normalizeDomain(input.domain);
-  if (!managedDomains(context.config).includes(domain)) {
-    throw usageError('domain-not-managed', `${domain} is not one of the domains mailops manages (MAIL_DOMAINS: ${managedDomains(context.config).join(', ') || 'none'}).`,
-      'Give a domain listed in MAIL_DOMAINS, or add it there.');
-  }
+  const domain = managedDomain(input.domain, managedDomains(context.config));
   const facts = new CheckFacts({
     domain,
     dns: input.resolver ?? new DnsResolver({ server: context.config.DNS_RESOLVER }),
@@ -180,11 +184,13 @@ export async function dnsDiff(context: OperationContext, input: DnsDiffInput): P
       throw failedError('dns-lookup-failed', `Cannot accept the DNS state of ${domain}: ${unknown.length} lookup${unknown.length === 1 ? '' : 's'} failed (${unknown[0]?.error}).`,
         { hint: 'Nothing was accepted. Make sure the name servers answer, then run it again.' });
     }
-    snapshot = { domain, records: acceptedState(observed), acceptedAt: now, acceptedBy: context.actor };
+    const { records, refused } = acceptedState(observed, invariants, snapshot?.records);
+    snapshot = { domain, records, acceptedAt: now, acceptedBy: context.actor };
     saveDnsSnapshot(context.database, snapshot);
-    recordDone(context, { operation: 'dns-diff', target: domain }, `accepted ${observed.length} record sets`);
+    const notAccepted = refused.length === 0 ? '' : `; not accepted, because ${refused.length === 1 ? 'it contradicts' : 'they contradict'} the mail host: ${refused.map((record) => `${record.name} ${record.type}`).join(', ')}`;
+    recordDone(context, { operation: 'dns-diff', target: domain }, `accepted ${observed.length - refused.length} record sets${notAccepted}`);
   } else {
-    const { records, added } = withFirstSeen(snapshot?.records ?? {}, observed);
+    const { records, added } = withFirstSeen(snapshot?.records ?? {}, observed, invariants);
     if (snapshot === undefined || added > 0) {
       snapshot = { domain, records, acceptedAt: snapshot?.acceptedAt ?? now, acceptedBy: snapshot?.acceptedBy ?? `${context.actor} (first seen)` };
       saveDnsSnapshot(context.database, snapshot);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mailopsErrorOf } from '../../test/errors.ts';
-import { parseAliasAddress, parseManagedAddress, parseTargets } from './address.ts';
+import { parseAliasAddress, parseManagedAddress, parseManagedDomain, parseTargets } from './address.ts';
+import { displayDomain, managedDomain } from './domain.ts';
 
 const domains = ['example.com', 'xn--bcher-kva.example'];
 
@@ -63,5 +64,34 @@ describe('alias addresses and targets', () => {
     ['a leading dash', '-f@example.com'],
   ])('refuses %s as targets', (_name, input) => {
     expect(mailopsErrorOf(() => parseTargets(input, 'example.com')).exitCode).toBe(2);
+  });
+});
+
+describe('messages about the domain of an address', () => {
+  it('name the part after "@" as the subject of the sentence', () => {
+    expect(mailopsErrorOf(() => parseManagedAddress('alice@', domains)).message).toBe('The address "alice@" is not valid: the part after "@" is empty.');
+    expect(mailopsErrorOf(() => parseManagedAddress('alice@localhost', domains)).message).toBe('The address "alice@localhost" is not valid: the part after "@" needs at least two labels, like example.com.');
+    expect(mailopsErrorOf(() => parseTargets('bob@', 'example.com')).message).toBe('The target "bob@" is not valid: the part after "@" is empty.');
+  });
+
+  it('a domain mailops does not manage is one error, the same from an address, an alias, a domain argument and an operation', () => {
+    const errors = [
+      mailopsErrorOf(() => parseManagedAddress('alice@example.org', domains)),
+      mailopsErrorOf(() => parseAliasAddress('*@example.org', domains)),
+      mailopsErrorOf(() => parseManagedDomain('example.org', domains)),
+      mailopsErrorOf(() => managedDomain('Example.ORG', domains)),
+    ];
+    for (const error of errors) {
+      expect(error).toMatchObject({ code: 'domain-not-managed', exitCode: 2, hint: 'Give a domain listed in MAIL_DOMAINS, or add it there.' });
+      expect(error.message).toBe('example.org is not one of the domains mailops manages (MAIL_DOMAINS: example.com, bücher.example (xn--bcher-kva.example)).');
+    }
+  });
+});
+
+describe('internationalised domains for people', () => {
+  it('are shown in both forms, Unicode first; other domains as they are', () => {
+    expect(displayDomain('xn--bcher-kva.example')).toBe('bücher.example (xn--bcher-kva.example)');
+    expect(displayDomain('example.com')).toBe('example.com');
+    expect(mailopsErrorOf(() => managedDomain('müller.example', domains)).message).toMatch(/^müller\.example \(xn--mller-kva\.example\) is not one of/);
   });
 });

@@ -12,7 +12,7 @@
 // mail daemon will run. Everything is refused before any I/O, with a message that says what is wrong.
 
 import { usageError } from '../errors.ts';
-import { domainProblem, normalizeDomain, printable } from './domain.ts';
+import { domainProblem, managedDomain, normalizeDomain, printable } from './domain.ts';
 
 export interface Address {
   local: string;
@@ -59,15 +59,10 @@ function split(input: string, what: string, hint: string): [string, string] {
   return [parts[0] ?? '', parts[1] ?? ''];
 }
 
-function managedDomain(domain: string, input: string, what: string, domains: readonly string[], hint: string): string {
-  const problem = domainProblem(domain);
-  if (problem !== undefined) invalid(what, input, `its domain ${problem}`, hint);
-  const normalized = normalizeDomain(domain);
-  if (!domains.includes(normalized)) {
-    throw usageError('domain-not-managed', `The domain ${normalized} is not one of MAIL_DOMAINS (${domains.join(', ')}).`,
-      'Use an address in a managed domain, or add the domain to MAIL_DOMAINS.');
-  }
-  return normalized;
+function addressDomain(domain: string, input: string, what: string, domains: readonly string[], hint: string): string {
+  const problem = domainProblem(domain, 'the part after "@"');
+  if (problem !== undefined) invalid(what, input, problem, hint);
+  return managedDomain(domain, domains);
 }
 
 const senderHint = 'Give an address like alice@example.com in one of MAIL_DOMAINS.';
@@ -79,7 +74,7 @@ export function parseManagedAddress(input: string, domains: readonly string[], w
   const [local, domain] = split(input, what, senderHint);
   const localIssue = localProblem(local, managedLocal);
   if (localIssue !== undefined) invalid(what, input, localIssue, senderHint);
-  const normalizedDomain = managedDomain(domain, input, what, domains, senderHint);
+  const normalizedDomain = addressDomain(domain, input, what, domains, senderHint);
   const normalizedLocal = local.toLowerCase();
   return { local: normalizedLocal, domain: normalizedDomain, address: `${normalizedLocal}@${normalizedDomain}` };
 }
@@ -87,7 +82,7 @@ export function parseManagedAddress(input: string, domains: readonly string[], w
 /** An alias address: a managed address, or `*@domain` for the catch-all. */
 export function parseAliasAddress(input: string, domains: readonly string[]): Address {
   if (input.startsWith('*@')) {
-    const domain = managedDomain(input.slice(2), input, 'alias address', domains, senderHint);
+    const domain = addressDomain(input.slice(2), input, 'alias address', domains, senderHint);
     return { local: '*', domain, address: `*@${domain}` };
   }
   return parseManagedAddress(input, domains, 'alias address');
@@ -111,8 +106,8 @@ export function parseTarget(input: string, domain: string): string {
   if (localIssue !== undefined) invalid('target', trimmed, localIssue, targetHint);
   let targetDomain = domain;
   if (parts.length === 2) {
-    const domainIssue = domainProblem(parts[1] ?? '');
-    if (domainIssue !== undefined) invalid('target', trimmed, `its domain ${domainIssue}`, targetHint);
+    const domainIssue = domainProblem(parts[1] ?? '', 'the part after "@"');
+    if (domainIssue !== undefined) invalid('target', trimmed, domainIssue, targetHint);
     targetDomain = normalizeDomain(parts[1] ?? '');
   }
   return `${local.toLowerCase()}@${targetDomain}`;
@@ -133,5 +128,5 @@ export function parseManagedDomain(input: string, domains: readonly string[]): s
   if (problem !== undefined) {
     throw usageError('invalid-domain', `The domain "${printable(input)}" is not valid: ${problem}.`, `Give one of MAIL_DOMAINS: ${domains.join(', ')}.`);
   }
-  return managedDomain(input, input, 'domain', domains, senderHint);
+  return managedDomain(input, domains);
 }

@@ -9,6 +9,7 @@ import { loadCommands } from '../../src/bot/loader.ts';
 import { registerCommands } from '../../src/bot/registration.ts';
 import { parseConfig } from '../../src/config.ts';
 import { runCli, type CliRun } from '../cli.ts';
+import { freePorts } from '../lab/lab.ts';
 import { DiscordEmulator, type RegisteredCommand } from './emulator.ts';
 
 const interfaceCommands = ['alias-remove', 'alias-set', 'aliases', 'cert-renew', 'cert-status', 'check', 'dkim-retire', 'dkim-rotate', 'dkim-show',
@@ -90,6 +91,16 @@ describe('registering /mail', () => {
     expect(run.stderr).toContain('Discord did not accept the /mail command: 401: Unauthorized (HTTP 401, code 0).');
     expect(run.stderr).toContain('Check DISCORD_TOKEN');
     expect(run.stderr).not.toContain('not.the.right.token');
+  });
+
+  it('without a way to Discord, says Discord could not be reached and does not blame the ids', async () => {
+    const [closed] = await freePorts(1);
+    const run = await runRegister({ ...emulator.env, DISCORD_API_URL: `http://127.0.0.1:${closed}/api` });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`Could not reach Discord at http://127\\.0\\.0\\.1:${closed}/api \\(.*ECONNREFUSED.*\\)\\. Nothing was registered\\.`));
+    expect(run.stderr).toContain('Check that this machine can reach the internet');
+    expect(run.stderr).not.toContain('DISCORD_APPLICATION_ID');
+    expect(run.stderr).not.toContain('DISCORD_GUILD_ID');
   });
 
   it('names the missing settings and exits 2', async () => {

@@ -65,6 +65,8 @@ describe('dns-drift', () => {
     expect(embed.fields.map((field) => field.name)).toEqual(['_dmarc.example.test TXT']);
     expect(embed.fields[0]?.value).toContain('expected: "v=DMARC1; p=quarantine; rua=mailto:dmarc@example.test"');
     expect(embed.fields[0]?.value).toContain('actual:   "v=DMARC1; p=none"');
+    // A record that only differs from the accepted state may be accepted: the hint is the Discord command.
+    expect(messageText(alert)).toContain('/mail dns-diff domain:example.test accept:true');
     expect(posts(h.channels.alerts).at(-1)?.body).toMatchObject({ allowed_mentions: { parse: [], roles: [h.roles.oncall] } });
   });
 
@@ -188,4 +190,37 @@ describe('/mail dns-diff', () => {
     const after = await h.finished(h.emulator.command(h.viewer, 'dns-diff', { domain: 'example.org' }), 15_000);
     expect(after.text).toContain('example.org: no DNS drift');
   });
+
+  it('an MX that contradicts the mail host: the alert and the reply never offer accept:true, accept:true does not store it, and putting it back is a recovery without a mention', async () => {
+    const setMx = async (exchange: string) => {
+      await h.lab.knotc('zone-begin', 'example.org');
+      await h.lab.knotc('zone-unset', 'example.org', '@', 'MX');
+      await h.lab.knotc('zone-set', 'example.org', '@', '60', 'MX', `10 ${exchange}`);
+      await h.lab.knotc('zone-commit', 'example.org');
+    };
+    const before = alerts().length;
+    await setMx('mx.elsewhere.test.');
+    await scheduler.run('dns-drift');
+    await delivered();
+    const alert = alerts()[before] as EmulatedMessage;
+    expect(mentions(alert)).toBe(true);
+    expect(messageText(alert)).toContain('example.org MX contradicts the mail host');
+    expect(messageText(alert)).not.toContain('accept:true');
+    expect(messageText(alert)).not.toContain('--accept');
+
+    const accepted = await h.finished(h.emulator.command(h.admin, 'dns-diff', { domain: 'example.org', accept: true }), 15_000);
+    expect(accepted.text).toContain('except the record below: it contradicts the mail host and was not accepted');
+    expect(accepted.text).toContain('example.org MX');
+    expect(accepted.text).not.toContain('accept:true');
+
+    await setMx('mail.example.test.');
+    const fixed = await h.finished(h.emulator.command(h.viewer, 'dns-diff', { domain: 'example.org' }), 15_000);
+    expect(fixed.text).toContain('example.org: no DNS drift');
+    await scheduler.run('dns-drift');
+    await delivered();
+    const added = alerts().slice(before);
+    expect(added).toHaveLength(2);
+    expect(messageText(added[1] as EmulatedMessage)).toContain('DNS of example.org matches what is expected again: example.org MX');
+    expect(mentions(added[1] as EmulatedMessage)).toBe(false);
+  }, 60_000);
 });

@@ -70,6 +70,8 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificates with chasquid %
     const body = JSON.parse(result.stdout);
     expect(body).toMatchObject({ renewed: false, name: lab.hostname });
     expect(body.reason).toMatch(/^not due: more than a third of its lifetime is left/);
+    // Nothing was installed, so nothing was looked at: no `served` that would contradict cert-status's three listeners.
+    expect(body).not.toHaveProperty('served');
     const text = await runCli(['cert-renew', '--env-file', lab.envFile]);
     expect(text.stdout).toContain(`Not renewed: the certificate for ${lab.hostname} is not due`);
     expect(installed(lab)).toEqual(before);
@@ -121,9 +123,12 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificates with chasquid %
     const accountKey = path.join(path.dirname(lab.env.STATE_DB as string), 'acme-account-key.pem');
     const key = readFileSync(accountKey, 'utf8');
     const before = fingerprintOf(installed(lab).fullchain);
-    const result = await runCli(['cert-renew', '--force', '--json', '--env-file', lab.envFile], { env: env() });
+    const result = await runCli(['cert-renew', '--force', '--env-file', lab.envFile], { env: env() });
     expect(result.code).toBe(0);
     expect(fingerprintOf(installed(lab).fullchain)).not.toBe(before);
+    // Why it was renewed, in its own row, without parentheses inside parentheses.
+    expect(result.stdout).toMatch(/^Why +forced, although not due: more than a third of its lifetime is left/m);
+    expect(result.stdout).not.toMatch(/\([^)]*\(/);
     expect(readFileSync(accountKey, 'utf8')).toBe(key);
   });
 

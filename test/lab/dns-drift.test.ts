@@ -55,7 +55,7 @@ describe('dns-diff', () => {
     await setTxt('_dmarc', 'v=DMARC1; p=none');
     const { code, body } = await diff();
     expect(code).toBe(1);
-    expect(body.drift).toEqual([{ name: `_dmarc.${domain}`, type: 'TXT', expected: [dmarc], actual: ['v=DMARC1; p=none'], reason: 'differs from the accepted state' }]);
+    expect(body.drift).toEqual([{ name: `_dmarc.${domain}`, type: 'TXT', expected: [dmarc], actual: ['v=DMARC1; p=none'], reason: 'differs from the accepted state', contradiction: false }]);
     const text = await runCli(['dns-diff', domain, '--env-file', lab.envFile]);
     expect(text.stdout).toContain(`DRIFT  _dmarc.${domain} TXT: differs from the accepted state`);
     expect(text.stdout).toContain(`mailops dns-diff ${domain} --accept`);
@@ -81,7 +81,8 @@ describe('dns-diff', () => {
     expect(body.drift).toMatchObject([{ name: `s1._domainkey.${domain}`, type: 'TXT', expected: [key.record], actual: [otherKey.record] }]);
     const accepted = await diff('--accept');
     expect(accepted.code).toBe(1);
-    expect(accepted.body.drift).toMatchObject([{ name: `s1._domainkey.${domain}`, expected: [key.record], reason: 'the key of selector s1, which chasquid signs with, is not the one published' }]);
+    expect(accepted.body.drift).toMatchObject([{ name: `s1._domainkey.${domain}`, expected: [key.record], contradiction: true }]);
+    expect(accepted.body.drift[0].reason).toContain('the key of selector s1, which chasquid signs with, is not the one published');
     await setTxt('s1._domainkey', key.record);
     await diff('--accept');
     expect((await diff()).code).toBe(0);
@@ -94,12 +95,18 @@ describe('dns-diff', () => {
     await lab.knotc('zone-commit', domain);
     const { code, body } = await diff('--accept');
     expect(code).toBe(1);
-    expect(body.drift).toMatchObject([{ name: domain, type: 'MX', expected: [`10 mail.${domain}.`], actual: ['10 mx.elsewhere.test.'], reason: `no MX record names the mail host mail.${domain}` }]);
+    expect(body.drift).toMatchObject([{ name: domain, type: 'MX', expected: [`10 mail.${domain}.`], actual: ['10 mx.elsewhere.test.'], contradiction: true }]);
+    expect(body.drift[0].reason).toContain(`no MX record names the mail host mail.${domain}`);
+    const text = await runCli(['dns-diff', domain, '--accept', '--env-file', lab.envFile]);
+    expect(text.stdout).toContain('except the record below: it contradicts the mail host and was not accepted');
+    expect(text.stdout).toContain(`${domain} MX contradicts the mail host: publish what is expected`);
+    expect(text.stdout).not.toContain('--accept');
     await lab.knotc('zone-begin', domain);
     await lab.knotc('zone-unset', domain, '@', 'MX');
     await lab.knotc('zone-set', domain, '@', '60', 'MX', `10 mail.${domain}.`);
     await lab.knotc('zone-commit', domain);
-    expect((await diff('--accept')).code).toBe(0);
+    // Putting the MX back is what was expected all along: no drift, nothing to accept.
+    expect((await diff()).code).toBe(0);
   });
 
   it('refuses a domain mailops does not manage (exit 2)', async () => {
@@ -123,4 +130,40 @@ describe('run-job dns-drift without Discord settings', () => {
     const recovered = JSON.parse((await runCli(['run-job', 'dns-drift', '--json', '--env-file', lab.envFile])).stdout);
     expect(recovered).toMatchObject({ job: 'dns-drift', ok: true, alerts: [{ kind: 'recovery', message: `DNS of ${domain} matches what is expected again: _dmarc.${domain} TXT.` }] });
   });
+});
+
+describe('a record that contradicts the mail host is never accepted', () => {
+  it('an SPF that does not authorise the host stays a contradiction after --accept, and fixing it is a recovery that pages nobody', async () => {
+    const jobRun = async () => JSON.parse((await runCli(['run-job', 'dns-drift', '--json', '--env-file', lab.envFile])).stdout);
+    await setTxt('@', 'v=spf1 -all');
+    expect((await jobRun()).alerts).toMatchObject([{ kind: 'drift', page: true }]);
+
+    const accepted = await diff('--accept');
+    expect(accepted.code).toBe(1);
+    expect(accepted.body.drift).toMatchObject([{ name: domain, type: 'TXT', expected: ['v=spf1 mx -all'], actual: ['v=spf1 -all'], contradiction: true }]);
+    // Our own check_host(), as the spf check evaluates it: -all fails the host's address.
+    expect(accepted.body.drift[0].reason).toContain('the SPF record does not authorise 127.0.0.1 (fail)');
+    expect((await diff()).body.drift).toMatchObject([{ expected: ['v=spf1 mx -all'], contradiction: true }]);
+    // The same contradiction, still open: no second page.
+    expect((await jobRun()).alerts).toEqual([]);
+
+    await setTxt('@', 'v=spf1 mx -all');
+    expect(await diff()).toMatchObject({ code: 0, body: { drift: [] } });
+    const fixed = await jobRun();
+    expect(fixed).toMatchObject({ ok: true, alerts: [{ kind: 'recovery', page: false }] });
+    expect(fixed.alerts.some((alert: { page: boolean }) => alert.page)).toBe(false);
+  }, 180_000);
+
+  it('a contradiction seen for the first time is not recorded: the right record that follows is accepted, not drift', async () => {
+    const database = openDatabase(lab.env.STATE_DB as string);
+    try {
+      database.prepare('DELETE FROM dns_snapshots WHERE domain = ?').run(domain);
+    } finally {
+      database.close();
+    }
+    await setTxt('@', 'v=spf1 -all');
+    expect((await diff()).body.drift).toMatchObject([{ name: domain, type: 'TXT', contradiction: true }]);
+    await setTxt('@', 'v=spf1 mx -all');
+    expect(await diff()).toMatchObject({ code: 0, body: { drift: [] } });
+  }, 60_000);
 });

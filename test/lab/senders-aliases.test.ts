@@ -69,14 +69,14 @@ describe.each(['1.11', '1.15'] as const)('senders and aliases on chasquid %s', (
   });
 
   it('lists senders sorted, per domain or all', async () => {
-    expect(await json(['users'])).toEqual({ users: ['alice@example.test', 'bob@example.test'], mailopsOwned: [] });
-    expect(await json(['users', 'example.org'])).toEqual({ users: [], mailopsOwned: [] });
+    expect(await json(['users'])).toEqual({ ok: true, users: ['alice@example.test', 'bob@example.test'], mailopsOwned: [] });
+    expect(await json(['users', 'example.org'])).toEqual({ ok: true, users: [], mailopsOwned: [] });
   });
 
   it('delivers mail for an alias to its target, and the catch-all takes unknown addresses', async () => {
     expect(await json(['alias-set', 'sales@example.test', 'alice'])).toMatchObject({ ok: true, targets: ['alice@example.test'] });
     expect(await json(['alias-set', '*@example.test', 'bob@example.test'])).toMatchObject({ ok: true, address: '*@example.test' });
-    expect(await json(['aliases', 'example.test'])).toEqual({ aliases: [
+    expect(await json(['aliases', 'example.test'])).toEqual({ ok: true, aliases: [
       { address: '*@example.test', targets: ['bob@example.test'] },
       { address: 'sales@example.test', targets: ['alice@example.test'] },
     ] });

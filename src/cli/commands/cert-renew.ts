@@ -7,7 +7,8 @@ import { rows } from '../format.ts';
 function render(result: CertRenewResult): string {
   if (!result.renewed) return `Not renewed: the certificate for ${result.name} is ${result.reason.replace(/^not due: /, 'not due — ')} (expires ${result.notAfter ?? 'unknown'}).`;
   return rows([
-    ['Renewed', `${result.name} (${result.reason})`],
+    ['Renewed', result.name],
+    ['Why', result.reason],
     ['Names', result.names.join(', ')],
     ['Issuer', result.issuer ?? 'unknown'],
     ['Valid until', result.notAfter ?? 'unknown'],

@@ -29,11 +29,16 @@ export function renderOrphans(orphans: readonly OrphanRecord[], domain: string):
   return `\n\nOrphan records mailops made that nothing uses any more:\n${orphans.map((orphan) => `  ${describeOrphan(orphan)}`).join('\n')}\nRemove them: mailops dkim-retire ${domain} --prune --yes`;
 }
 
-function renderSelectors(result: DkimShowResult): string {
+/** When an old key goes: it retires after its date while that is ahead; after it, the dkim-retire job's next run. */
+function retirement(retireAfter: string, now: Date): string {
+  return new Date(retireAfter) > now ? `retires after ${retireAfter}` : `due for retirement since ${retireAfter} (the dkim-retire job removes it within the hour)`;
+}
+
+export function renderSelectors(result: DkimShowResult, now = new Date()): string {
   const orphans = renderOrphans(result.orphans, result.domain);
   if (result.selectors.length === 0) return `${result.domain} has no DKIM key. Create one with: mailops dkim-rotate ${result.domain}${orphans}`;
   return result.selectors.map((selector) => rows([
-    ['Selector', `${selector.selector}${selector.active ? ' (active)' : ''}${selector.retireAfter ? `, retired after ${selector.retireAfter}` : ''}`],
+    ['Selector', `${selector.selector}${selector.active ? ' (active)' : ''}${selector.retireAfter ? `, ${retirement(selector.retireAfter, now)}` : ''}`],
     ['Published', selector.published ? 'yes, at every authoritative server' : 'NO'],
     ['Record', `${dkimRecordName(selector.selector, result.domain)} TXT "${selector.record}"`],
   ])).join('\n\n') + orphans;

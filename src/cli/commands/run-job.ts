@@ -20,10 +20,13 @@ interface Delivery {
 }
 
 /** Posts what the run queued, unless a running bot is the one delivering. */
-async function deliver(runtime: Runtime, queued: number): Promise<Delivery> {
+async function deliver(runtime: Runtime, queued: number, alerts: number): Promise<Delivery> {
   const { config } = runtime;
   if (config.ALERT_CHANNEL_ID === undefined && config.HEALTH_CHANNEL_ID === undefined) {
-    return { queued, delivered: 0, note: 'Not posted: the Discord channels are not configured (ALERT_CHANNEL_ID); these are the alerts the job would post.' };
+    // Without alerts there is nothing "above" to point at: say only that nothing is posted anywhere.
+    return { queued, delivered: 0, note: alerts === 0
+      ? 'The Discord channels are not configured (ALERT_CHANNEL_ID): nothing is posted.'
+      : `Not posted: the Discord channels are not configured (ALERT_CHANNEL_ID); ${alerts === 1 ? 'this is the alert' : 'these are the alerts'} the job would post.` };
   }
   if (queued === 0) return { queued, delivered: 0, note: 'Nothing to post.' };
   if (config.DISCORD_TOKEN === undefined) return { queued, delivered: 0, note: `Queued ${queued} message(s); the bot (mailops start) posts them.` };
@@ -67,10 +70,10 @@ export const runJobCommand: CliCommand = {
       throw failedError('job-running', `${job} is running right now (${result.holder ?? 'in another mailops process'}); it was not started twice.`,
         { hint: 'Wait for it to finish (the bot reports its result), then run it again if needed.' });
     }
-    const delivery = await deliver(runtime, result.queued);
+    const delivery = await deliver(runtime, result.queued, result.outcome.alerts.length);
     const { outcome } = result;
     const json = {
-      job: outcome.job, ok: outcome.ok, alerts: outcome.alerts.map(({ kind, message }) => ({ kind, message })),
+      job: outcome.job, ok: outcome.ok, alerts: outcome.alerts.map(({ kind, message, page }) => ({ kind, message, page })),
       summary: outcome.summary, queued: delivery.queued, delivered: delivery.delivered, ...outcome.details,
     };
     return { json, text: render(result, delivery), exitCode: outcome.ok ? 0 : 1 };

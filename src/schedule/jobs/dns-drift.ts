@@ -9,12 +9,13 @@
 
 import { driftFields } from '../../bot/drift-embed.ts';
 import { DnsResolver } from '../../dns/caching-resolver.ts';
-import { driftFingerprint, presentValues, recordKey, type DriftEntry } from '../../dns/drift.ts';
+import { driftAdvice, driftFingerprint, presentValues, recordKey, type DriftEntry } from '../../dns/drift.ts';
 import { asMailopsError } from '../../errors.ts';
 import { managedDomains } from '../../ops/context.ts';
 import { dnsDiff, type DnsDiffResult } from '../../ops/dns-diff.ts';
 import type { Job, JobAlert, JobEnvironment } from '../job.ts';
 import { mapLimited } from '../limited.ts';
+import { displayDomain } from '../../validation/domain.ts';
 
 interface DriftState {
   entry: DriftEntry;
@@ -50,8 +51,8 @@ function follow(environment: JobEnvironment, result: DnsDiffResult): JobAlert[] 
   if (fresh.length > 0) {
     messages.push({
       kind: 'drift', page: true,
-      title: `DNS drift in ${result.domain}: ${fresh.length} record${fresh.length === 1 ? '' : 's'}`,
-      message: `DNS drift in ${result.domain}: ${describe(fresh)}. Fix the record${fresh.length === 1 ? '' : 's'}, or accept the current answers with mailops dns-diff ${result.domain} --accept.`,
+      title: `DNS drift in ${displayDomain(result.domain)}: ${fresh.length} record${fresh.length === 1 ? '' : 's'}`,
+      message: `DNS drift in ${displayDomain(result.domain)}: ${describe(fresh)}. ${driftAdvice(result.domain, fresh)}`,
       fields: driftFields(fresh),
     });
   }
@@ -59,8 +60,8 @@ function follow(environment: JobEnvironment, result: DnsDiffResult): JobAlert[] 
     const names = recovered.map((entry) => `${entry.name} ${entry.type}`).join(', ');
     messages.push({
       kind: 'recovery', page: false,
-      title: `DNS of ${result.domain} matches again`,
-      message: `DNS of ${result.domain} matches what is expected again: ${names}.`,
+      title: `DNS of ${displayDomain(result.domain)} matches again`,
+      message: `DNS of ${displayDomain(result.domain)} matches what is expected again: ${names}.`,
     });
   }
   return messages;

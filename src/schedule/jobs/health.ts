@@ -2,13 +2,16 @@
 // facts read once for all of them, a few domains at a time) and the host's status, posted as one embed per domain to
 // HEALTH_CHANNEL_ID — worst status as the colour, failing checks with their fixes first, the host's status in the
 // footer. Informational: nobody is paged. Each domain with a failing check is also listed as a `check-failed` alert
-// in the job's result (what run-job prints), and the latest results are kept for the health endpoint.
+// in the job's result (what run-job prints), and the latest results are kept for the health endpoint. When the mail
+// host cannot be reached, that is one alert for all domains, not the same error once per check and domain.
 
 import type { APIEmbed } from 'discord.js';
 import { checkEmbed, uncheckedEmbed } from '../../bot/check-embed.ts';
 import { DnsResolver } from '../../dns/caching-resolver.ts';
 import { asMailopsError } from '../../errors.ts';
-import { check, type CheckReport } from '../../ops/check.ts';
+import type { CheckResult } from '../../checks/result.ts';
+import { displayDomain } from '../../validation/domain.ts';
+import { check, hostErrorHeadline, type CheckReport } from '../../ops/check.ts';
 import { managedDomains } from '../../ops/context.ts';
 import { status, type StatusResult } from '../../ops/status.ts';
 import { saveCheckResults } from '../../store/latest-results.ts';
@@ -25,7 +28,28 @@ export function hostLine(result: StatusResult): string {
   ].join(' · ');
 }
 
-const failing = (report: CheckReport) => report.checks.filter((result) => result.status === 'fail');
+/** The checks that found a failure (a check that could not be completed is unknown, not failed). */
+const failing = (report: CheckReport) => report.checks.filter((result) => result.status === 'fail' && !result.temperror);
+/** The checks that could not be completed: a DNS lookup failed, or they need the mail host, which could not be reached. */
+const unknown = (report: CheckReport) => report.checks.filter((result) => result.temperror);
+/** A check as the report names it, with its port: `tls 25`. */
+const named = (result: CheckResult) => `${result.id}${result.port === undefined ? '' : ` ${result.port}`}`;
+/** A check in the job's JSON details: its id, and its port when it has one (as in check --json). */
+const reference = (result: CheckResult) => ({ id: result.id, ...(result.port === undefined ? {} : { port: result.port }) });
+
+const capitalised = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+
+/** What the run found, in a few words: failures, checks that could not be completed, or neither. */
+function summaryOf(reports: ReadonlyArray<{ domain: string; report?: CheckReport }>): string {
+  const where = (test: (report: CheckReport | undefined) => boolean) => reports.filter((entry) => test(entry.report)).map((entry) => entry.domain);
+  const failures = where((report) => report === undefined || failing(report).length > 0);
+  const unknowns = where((report) => report !== undefined && unknown(report).length > 0);
+  const parts = [
+    ...(failures.length > 0 ? [`failures in ${failures.join(', ')}`] : []),
+    ...(unknowns.length > 0 ? [`checks that could not be completed in ${unknowns.join(', ')}`] : []),
+  ];
+  return parts.length === 0 ? 'every check passes or warns' : parts.join(', ');
+}
 
 export const healthJob: Job = async (environment) => {
   const { context } = environment;
@@ -34,8 +58,8 @@ export const healthJob: Job = async (environment) => {
   const domains = managedDomains(config);
   const resolver = new DnsResolver({ server: config.DNS_RESOLVER });
   const hostFacts = new Map<string, Promise<unknown>>();
-  const [hostStatus, reports] = await Promise.all([
-    status({ host: context.host, chasquidDir: context.chasquidDir, now }).then((result) => ({ line: hostLine(result) }), (error: unknown) => ({ line: `the mail host's status could not be read: ${asMailopsError(error).message}` })),
+  const [statusResult, reports] = await Promise.all([
+    status({ host: context.host, chasquidDir: context.chasquidDir, now }).then((result) => ({ line: hostLine(result) }), (error: unknown) => ({ error: asMailopsError(error) })),
     mapLimited(domains, Math.min(4, environment.options.concurrency), async (domain) => {
       try {
         return { domain, report: await check({ host: context.host, config, domain, now, resolver, hostFacts, operation: context }) };
@@ -46,6 +70,18 @@ export const healthJob: Job = async (environment) => {
   ]);
   const embeds: APIEmbed[] = [];
   const alerts: JobAlert[] = [];
+  // The mail host's error is the same for every domain (its facts are shared): said once, in one alert.
+  const hostError = reports.map((entry) => entry.report?.hostError).find((error) => error !== undefined);
+  // The status fails with the same error then: the footer says it in a few words, the alert in full.
+  const hostStatus = { line: 'line' in statusResult ? statusResult.line
+    : hostError?.code === statusResult.error.code ? hostErrorHeadline(hostError) : `the mail host's status could not be read: ${statusResult.error.message}` };
+  if (hostError !== undefined) {
+    const affected = reports.filter((entry) => entry.report?.hostError !== undefined).map((entry) => entry.domain);
+    alerts.push({
+      kind: 'check-failed', page: false, title: capitalised(hostErrorHeadline(hostError)),
+      message: `${hostError.message} ${hostError.hint ?? ''}`.trim() + ` Only the checks that need nothing but DNS ran for ${affected.join(', ')}; the others are unknown.`,
+    });
+  }
   for (const entry of reports) {
     if (entry.report === undefined) {
       embeds.push({ ...uncheckedEmbed(entry.domain, entry.error), footer: { text: hostStatus.line } });
@@ -59,26 +95,36 @@ export const healthJob: Job = async (environment) => {
     });
     embeds.push({ ...checkEmbed(report), footer: { text: hostStatus.line } });
     const failed = failing(report);
-    if (failed.length > 0) {
-      const names = failed.map((result) => `${result.id}${result.port === undefined ? '' : ` ${result.port}`}`).join(', ');
+    const dnsUnknown = unknown(report).filter((result) => !result.needsHost);
+    if (failed.length > 0 || dnsUnknown.length > 0) {
+      const parts = [
+        ...(failed.length > 0 ? [`${failed.length} check${failed.length === 1 ? '' : 's'} failed (${failed.map(named).join(', ')}): ${failed.map((result) => `${named(result)}: ${result.summary}`).join('; ')}`] : []),
+        ...(dnsUnknown.length > 0 ? [`${dnsUnknown.length} could not be checked (${dnsUnknown.map(named).join(', ')}): ${dnsUnknown.map((result) => `${named(result)}: ${result.summary}`).join('; ')}`] : []),
+      ];
       alerts.push({
-        kind: 'check-failed', page: false, title: `${report.domain}: ${failed.length} check${failed.length === 1 ? '' : 's'} failed`,
-        message: `${report.domain}: ${failed.length} check${failed.length === 1 ? '' : 's'} failed (${names}): ${failed.map((result) => `${result.id}: ${result.summary}`).join('; ')}`,
+        kind: 'check-failed', page: false,
+        title: failed.length > 0 ? `${displayDomain(report.domain)}: ${failed.length} check${failed.length === 1 ? '' : 's'} failed` : `${displayDomain(report.domain)}: ${dnsUnknown.length} check${dnsUnknown.length === 1 ? '' : 's'} could not be checked`,
+        message: `${displayDomain(report.domain)}: ${parts.join('. ')}`,
       });
     }
   }
-  const failedDomains = reports.filter((entry) => entry.report === undefined || failing(entry.report).length > 0).map((entry) => entry.domain);
+  const failedDomains = reports.filter((entry) => entry.report === undefined || !entry.report.ok).map((entry) => entry.domain);
   return {
     job: 'health',
     ok: failedDomains.length === 0,
     alerts,
     reports: embeds,
-    summary: `${domains.length} domain${domains.length === 1 ? '' : 's'} checked, ${failedDomains.length === 0 ? 'every check passes or warns' : `failures in ${failedDomains.join(', ')}`}; ${hostStatus.line}`,
+    summary: `${domains.length} domain${domains.length === 1 ? '' : 's'} checked, ${summaryOf(reports)}; ${hostStatus.line}`,
     details: {
       host: hostStatus.line,
+      // Once for the run: the checks of each domain that needed the host are in its `unknown`.
+      ...(hostError === undefined ? {} : { hostError }),
       domains: reports.map((entry) => entry.report === undefined
         ? { domain: entry.domain, ok: false, error: entry.error }
-        : { domain: entry.domain, ok: entry.report.ok, worst: entry.report.worst, failed: failing(entry.report).map((result) => result.id) }),
+        : {
+          domain: entry.domain, ok: entry.report.ok, worst: entry.report.worst,
+          failed: failing(entry.report).map(reference), unknown: unknown(entry.report).map(reference),
+        }),
     },
   };
 };
