@@ -28,7 +28,7 @@ import type { TxtRecord } from '../dns/txt.ts';
 import { failedError, MailopsError, usageError } from '../errors.ts';
 import { scheduledSelectors, scheduleRetirement } from '../store/dkim-retirements.ts';
 import type { FileChange } from '../host/files.ts';
-import { normalizeDomain } from '../validation/domain.ts';
+import { managedDomain } from '../validation/domain.ts';
 import { applyChange } from './change.ts';
 import { managedDomains, type OperationContext } from './context.ts';
 import { checkSignature, hostProbe, type SignedMessageProbe } from './dkim-probe.ts';
@@ -77,10 +77,7 @@ type Step = keyof typeof steps;
 
 /** Validated input: the domain must be one mailops manages; the algorithm one of ours and fit for the layout. */
 function validate(context: OperationContext, input: DkimRotateInput, layout: DkimLayout): { domain: string; algorithm: DkimAlgorithm } {
-  const domain = normalizeDomain(input.domain);
-  if (!managedDomains(context.config).includes(domain)) {
-    throw usageError('domain-not-managed', `${domain} is not one of the domains mailops manages (MAIL_DOMAINS).`, 'Add it to MAIL_DOMAINS, or give one of them.');
-  }
+  const domain = managedDomain(input.domain, managedDomains(context.config));
   const algorithm = (input.algorithm ?? 'rsa2048') as DkimAlgorithm;
   if (!dkimAlgorithms.includes(algorithm)) {
     throw usageError('invalid-dkim-algorithm', `"${String(input.algorithm).slice(0, 40)}" is not a DKIM key type mailops makes.`, `Use one of: ${dkimAlgorithms.join(', ')}.`);
