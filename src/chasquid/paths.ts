@@ -8,7 +8,8 @@
 //   certs/<name>/fullchain.pem, privkey.pem   TLS certificates, one directory per name
 //   certs/<domain>/dkim_privkey.pem     the DKIM key, hook layout
 //   hooks/post-data                     the hook run on every message
-// and one directory of ours: `.mailops-backup/`, the previous content of every file mailops replaced (mode 0700).
+// and two directories of ours, which mailops-host alone writes: `.mailops-backup/`, the previous content of every
+// file mailops replaced (mode 0700), and `.mailops-state/`, the host lock's lease and the journal of a change.
 
 import path from 'node:path';
 
@@ -50,12 +51,5 @@ export class ChasquidPaths {
 
   certificateDir(name: string): string {
     return path.posix.join(this.certsDir, name);
-  }
-
-  /** The backup location for a file under the root: `{ root: .mailops-backup, name: <relative path> }`. */
-  backupFor(file: string): { root: string; name: string } {
-    const relative = path.posix.relative(this.root, file);
-    if (relative.startsWith('..') || path.posix.isAbsolute(relative)) throw new Error(`${file} is outside ${this.root}`);
-    return { root: this.backupRoot, name: relative };
   }
 }
