@@ -17,7 +17,7 @@ import { RemoteCommandError } from '../host/connection.ts';
 import type { MailHost } from '../host/mail-host.ts';
 import type { Logger } from '../log.ts';
 import { recordAudit, type AuditOutcome } from '../store/audit.ts';
-import { endOperation, recordStep, startOperation, takeInterrupted, type OpenOperation } from '../store/operations.ts';
+import { endOperation, recordStep, startOperation, takeInterrupted } from '../store/operations.ts';
 
 export interface ChangeContext {
   host: MailHost;
@@ -58,7 +58,7 @@ export async function applyChange<T>(context: ChangeContext, change: Change, wor
   }
   const id = startOperation(context.database, { operation: change.operation, target: change.target, actor, at: context.now().toISOString() });
   audit(context, change, 'started');
-  const step: StepRecorder = { record: (taken) => recordStep(context.database, id, taken), interrupted };
+  const step: StepRecorder = { record: (taken) => recordStep(context.database, id, taken) };
   try {
     for (let attempt = 1; ; attempt += 1) {
       let changes = 0;
@@ -119,10 +119,8 @@ export async function applyChange<T>(context: ChangeContext, change: Change, wor
 
 /** What a multi-step change uses to keep its intent journal. */
 export interface StepRecorder {
-  /** Records a step (as data) before it is taken. */
+  /** Records a step (as data) before it is taken; the next run reads them to finish or undo it (store/operations.ts). */
   record: (step: unknown) => void;
-  /** Changes found interrupted when this one started (their steps, to finish or undo). */
-  interrupted: OpenOperation[];
 }
 
 /** Records a change that touched no host file (an accepted DNS state in the state database), done. */
