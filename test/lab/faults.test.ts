@@ -282,7 +282,7 @@ describe('faults with chasquid 1.15', () => {
 
       // A retry (once the host is back and the lost run's lock has run out) rotates, and schedules the left-over key
       // for retirement with the others; mail signs and verifies meanwhile.
-      const retry = await drill.cli(['dkim-rotate', domain], 'drill-4-retry');
+      const retry = await drill.cli(['dkim-rotate', domain, '--yes'], 'drill-4-retry');
       expect(retry.stderr).toBe('');
       expect(retry.code).toBe(0);
       const rotated = json(retry);
@@ -360,7 +360,7 @@ describe('faults with chasquid 1.15', () => {
     it('dkim-rotate killed once its record was published, then once its key reached the host; run again: signing and verifying', { timeout: 900_000 }, async () => {
       // 1. Killed while it waits for the record it asked a person to publish (the manual provider's waiting point);
       //    the person publishes it anyway.
-      const waiting = startCli(['dkim-rotate', domain, '--wait', '--json', '--actor', 'drill-3-dkim-published', '--env-file', lab.envFile], { DNS_PROVIDER: 'manual' });
+      const waiting = startCli(['dkim-rotate', domain, '--yes', '--wait', '--json', '--actor', 'drill-3-dkim-published', '--env-file', lab.envFile], { DNS_PROVIDER: 'manual' });
       await until('the manual provider to wait for the record', () => waiting.stderr().includes('Waiting until every authoritative name server shows it'), afterAKill);
       waiting.kill();
       await waiting.done;
@@ -371,7 +371,7 @@ describe('faults with chasquid 1.15', () => {
 
       // 2. Killed once its key file is on the host, before chasquid restarted to load it.
       const keyPoint = armFault(lab, { program: 'mv', verb: 'apply', arguments: [path.join(lab.chasquidDir, 'domains', domain, 'dkim:*.pem')] });
-      const activating = startCli(['dkim-rotate', domain, '--json', '--actor', 'drill-3-dkim-activated', '--env-file', lab.envFile]);
+      const activating = startCli(['dkim-rotate', domain, '--yes', '--json', '--actor', 'drill-3-dkim-activated', '--env-file', lab.envFile]);
       const renaming = await reachedBy(keyPoint, activating, afterAKill);
       activating.kill();
       await activating.done;
@@ -384,7 +384,7 @@ describe('faults with chasquid 1.15', () => {
       await until('the key file on the host', () => readdirSync(path.dirname(drill.domainFile('users'))).includes(`dkim:${activated.selector}.pem`), 10_000);
 
       // 3. The same command again: it finishes the interrupted rotation and makes its own; mail signs and verifies.
-      const again = await drill.cli(['dkim-rotate', domain], 'drill-3-dkim-again');
+      const again = await drill.cli(['dkim-rotate', domain, '--yes'], 'drill-3-dkim-again');
       expect(again.stderr).toBe('');
       expect(again.code).toBe(0);
       const body = json(again);
@@ -450,7 +450,7 @@ describe('faults with chasquid 1.11 (a DKIM key and its selector are two files)'
   it('dkim-rotate killed, host and all, between the key and its selector: the next command finishes the switch; run again', { timeout: 900_000 }, async () => {
     const oldSelector = selectorNow();
     const point = armFault(lab, { program: 'mv', verb: 'apply', arguments: [drill.domainFile('dkim_selector')] });
-    const cli = startCli(['dkim-rotate', domain, '--json', '--actor', 'drill-3-dkim-cut', '--env-file', lab.envFile]);
+    const cli = startCli(['dkim-rotate', domain, '--yes', '--json', '--actor', 'drill-3-dkim-cut', '--env-file', lab.envFile]);
     const between = await reachedBy(point, cli, afterAKill);
     // The crash window: the new key is in place, the selector still names the old one.
     expect(selectorNow()).toBe(oldSelector);
@@ -465,7 +465,7 @@ describe('faults with chasquid 1.11 (a DKIM key and its selector are two files)'
     expect(selectorNow()).toBe(newSelector);
     expect(await keyMatchesSelector()).toBe(true);
 
-    const again = await drill.cli(['dkim-rotate', domain], 'drill-3-dkim-again');
+    const again = await drill.cli(['dkim-rotate', domain, '--yes'], 'drill-3-dkim-again');
     expect(again.stderr).toBe(committedFirst);
     expect(again.code).toBe(0);
     const body = json(again);
