@@ -55,12 +55,12 @@ const sshdSessions = () => {
  * Runs `calls` for each writer (each writer one call after the other, the writers side by side) while killing every
  * SSH connection at random moments, 1 to 6 s apart (more often, and on a loaded machine no call gets through at all). Returns the calls and how many drops killed how many sessions.
  */
-async function underRandomDrops(calls: (writer: string) => Array<{ address: string; args: string[] }>, next: () => number) {
+async function underRandomDrops(calls: (writer: string) => Array<{ address: string; args: string[] }>, next: () => number, spreadMs = 5000) {
   let running = true;
   const drops = { drops: 0, sessionsKilled: 0 };
   const chaos = (async () => {
     while (running) {
-      await new Promise((resolve) => setTimeout(resolve, 1000 + next() * 5000));
+      await new Promise((resolve) => setTimeout(resolve, 1000 + next() * spreadMs));
       if (!running) break;
       drops.sessionsKilled += sshdSessions();
       drops.drops += 1;
@@ -202,7 +202,8 @@ describe(`three writers, SSH connections killed at random (seed ${seed})`, () =>
     const { calls, drops, sessionsKilled, seconds } = await underRandomDrops((writer) => Array.from({ length: perWriter }, (_, index) => {
       const address = `u${writer}${index}@${domain}`;
       return { address, args: ['user-add', address] };
-    }), next);
+    // Drops 1 to 2.5 s apart: 21 user-adds take only about 10 s on a quiet machine.
+    }), next, 1500);
     const succeeded = calls.filter((call) => call.run.code === 0);
     const failed = calls.filter((call) => call.run.code !== 0);
     const users = (() => {
@@ -217,7 +218,7 @@ describe(`three writers, SSH connections killed at random (seed ${seed})`, () =>
       `${succeeded.length} printed a password; ${failed.length} failed (${failureCodes(calls).map(([code, count]) => `${code} ×${count}`).join(', ') || 'none'})`;
     console.log(`${summary}\n${failureExamples(calls)}`);
 
-    expect(drops, summary).toBeGreaterThanOrEqual(5);
+    expect(drops, summary).toBeGreaterThanOrEqual(3);
     expect(succeeded.length, summary).toBeGreaterThanOrEqual(10);
     for (const call of succeeded) {
       expect(call.body.password, call.address).toMatch(/^\S{24}$/);
