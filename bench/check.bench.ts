@@ -59,7 +59,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 async function timed(withProbe: boolean): Promise<{ ms: number; lookups: number; failed: string[] }> {
   const resolver = new DnsResolver({ server: config.DNS_RESOLVER });
   const started = performance.now();
-  const report = await check({ host, config, domain: 'good.test', now: new Date(), resolver, extraCa, ...(withProbe ? { operation } : {}) });
+  const report = await check(withProbe ? operation : { host, config, now: () => new Date() }, { domain: 'good.test', resolver, extraCa });
   const ms = performance.now() - started;
   if (process.env.BENCH_TRACE) console.log(resolver.lookups.map((entry) => `${(entry.startedAt - started).toFixed(0)}-${((entry.endedAt ?? 0) - started).toFixed(0)} ${entry.type} ${entry.name}`).join("\n"));
   return { ms, lookups: resolver.lookups.length, failed: report.checks.filter((result) => result.status === 'fail').map((result) => `${result.id}: ${result.summary}`) };

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadCommands } from '../src/bot/loader.ts';
+import { loadCommands } from '../src/command/catalogue.ts';
 import { registerCommands } from '../src/bot/registration.ts';
 import { parseConfig } from '../src/config.ts';
 import { DiscordEmulator } from '../test/discord/emulator.ts';

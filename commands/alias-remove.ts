@@ -1,11 +1,11 @@
-// /mail alias-remove address:<address> — remove an alias, after Confirm.
+// alias-remove <address> — remove an alias, after confirmation.
 
-import { defineCommand } from '../src/bot/command.ts';
-import { option } from '../src/bot/options.ts';
-import { colours, inlineCode } from '../src/bot/render.ts';
-import { aliasSuggestions } from '../src/bot/suggestions.ts';
-import { removeAlias } from '../src/ops/aliases.ts';
+import { colours } from '../src/bot/render.ts';
+import { defineCommand } from '../src/command/definition.ts';
+import { option } from '../src/command/options.ts';
 import { confirmationQuestion } from '../src/ops/confirmation.ts';
+import { aliasSuggestions } from '../src/command/suggestions.ts';
+import { removeAlias } from '../src/ops/aliases.ts';
 
 export default defineCommand({
   name: 'alias-remove',
@@ -15,10 +15,10 @@ export default defineCommand({
     address: option.address('The alias to remove, or *@example.com for the catch-all', { suggest: aliasSuggestions }),
   },
   target: 'address',
-  confirm: ({ address }, context) => confirmationQuestion(context.operation(), { operation: 'alias-remove', address }, inlineCode),
-  async execute(context, { address }) {
-    // Runs only after the invoker pressed Confirm.
-    const result = await removeAlias(context.operation(), { address, confirmed: true });
-    return { embeds: [{ title: `Removed alias ${result.address}`, color: colours.ok, description: 'chasquid picks up the change within 30 seconds.' }] };
+  confirm: ({ address }, { operation, show }) => confirmationQuestion(operation, { operation: 'alias-remove', address }, show),
+  run: (context, { address }) => removeAlias(context.operation(), { address, confirmed: context.confirmed }),
+  render: {
+    text: (result) => `Removed alias ${result.address}.`,
+    discord: (result) => ({ embeds: [{ title: `Removed alias ${result.address}`, color: colours.ok, description: 'chasquid picks up the change within 30 seconds.' }] }),
   },
 });

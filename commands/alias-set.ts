@@ -1,12 +1,12 @@
-// /mail alias-set address:<address> targets:<a, b> — create or replace an alias; *@domain is the catch-all.
-// Replacing an existing catch-all, or an alias that takes over a sender's mail, asks first (src/ops/confirmation.ts).
+// alias-set <address> <targets> — create or replace an alias; *@domain is the catch-all. Replacing an existing
+// catch-all, or an alias that takes over a sender's mail, asks first (src/ops/confirmation.ts).
 
-import { defineCommand } from '../src/bot/command.ts';
-import { option } from '../src/bot/options.ts';
-import { changeNotes, colours, inlineCode } from '../src/bot/render.ts';
-import { aliasSuggestions } from '../src/bot/suggestions.ts';
-import { setAlias } from '../src/ops/aliases.ts';
+import { changeNotes, colours } from '../src/bot/render.ts';
+import { defineCommand } from '../src/command/definition.ts';
+import { option } from '../src/command/options.ts';
 import { confirmationQuestion } from '../src/ops/confirmation.ts';
+import { aliasSuggestions } from '../src/command/suggestions.ts';
+import { setAlias } from '../src/ops/aliases.ts';
 
 export default defineCommand({
   name: 'alias-set',
@@ -17,12 +17,22 @@ export default defineCommand({
     targets: option.text('Where mail goes: addresses, comma-separated'),
   },
   target: 'address',
-  confirm: ({ address, targets }, context) => confirmationQuestion(context.operation(), { operation: 'alias-set', address, targets }, inlineCode),
-  async execute(context, { address, targets }) {
-    const result = await setAlias(context.operation(), { address, targets });
-    const previous = result.previous === undefined ? '' : `Was: ${result.previous.join(', ')}\n`;
-    return {
-      embeds: [{ title: `${result.address} → ${result.targets.join(', ')}`, color: result.warnings.length > 0 ? colours.warn : colours.ok, description: `${previous}${changeNotes(result)}` }],
-    };
+  confirm: ({ address, targets }, { operation, show }) => confirmationQuestion(operation, { operation: 'alias-set', address, targets }, show),
+  run: (context, { address, targets }) => setAlias(context.operation(), { address, targets }),
+  render: {
+    text(result) {
+      const lines = [`${result.address} → ${result.targets.join(', ')}${result.previous ? ` (was: ${result.previous.join(', ')})` : ''}`];
+      if (result.restarted) lines.push('chasquid was restarted to load the new domain.');
+      for (const repair of result.repaired) lines.push(`Repaired so that chasquid can read it: ${repair}`);
+      for (const warning of result.warnings) lines.push(`Warning: ${warning}`);
+      lines.push('chasquid picks up the change within 30 seconds.');
+      return lines.join('\n');
+    },
+    discord(result) {
+      const previous = result.previous === undefined ? '' : `Was: ${result.previous.join(', ')}\n`;
+      return {
+        embeds: [{ title: `${result.address} → ${result.targets.join(', ')}`, color: result.warnings.length > 0 ? colours.warn : colours.ok, description: `${previous}${changeNotes(result)}` }],
+      };
+    },
   },
 });

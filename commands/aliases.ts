@@ -1,9 +1,9 @@
-// /mail aliases [domain] — list aliases.
+// aliases [domain] — list aliases and where they forward.
 
-import { defineCommand } from '../src/bot/command.ts';
-import { option } from '../src/bot/options.ts';
 import { colours } from '../src/bot/render.ts';
-import { domainSuggestions } from '../src/bot/suggestions.ts';
+import { defineCommand } from '../src/command/definition.ts';
+import { option } from '../src/command/options.ts';
+import { domainSuggestions } from '../src/command/suggestions.ts';
 import { listAliases } from '../src/ops/aliases.ts';
 
 export default defineCommand({
@@ -13,15 +13,21 @@ export default defineCommand({
   options: {
     domain: option.optionalDomain('Only this domain', domainSuggestions),
   },
-  async execute(context, { domain }) {
-    const { aliases } = await listAliases(context.operation(), domain === undefined ? {} : { domain });
-    return {
+  run: async (context, { domain }) => ({ domain, ...await listAliases(context.operation(), domain === undefined ? {} : { domain }) }),
+  render: {
+    json: ({ aliases }) => ({ aliases }),
+    text({ aliases }) {
+      const width = Math.max(0, ...aliases.map((alias) => alias.address.length));
+      return aliases.length === 0 ? 'No aliases.' : aliases.map((alias) =>
+        `${alias.address.padEnd(width)}  → ${alias.targets.join(', ')}${alias.mailopsOwned ? '  (mailops probe)' : ''}`).join('\n');
+    },
+    discord: ({ domain, aliases }) => ({
       embeds: [{
         title: domain === undefined ? 'Aliases' : `Aliases of ${domain}`,
         color: colours.info,
         description: aliases.length === 0 ? 'No aliases.' : aliases.map((alias) => `${alias.address} → ${alias.targets.join(', ')}`).join('\n'),
         footer: { text: `${aliases.length} alias(es)` },
       }],
-    };
+    }),
   },
 });

@@ -1,10 +1,10 @@
-// /mail cert-renew [force] — obtain a certificate from the ACME CA (DNS-01) and install it; shows progress. With
-// DNS_PROVIDER=manual the reply shows each challenge record to publish with a "Published" button.
+// cert-renew [--force] — obtain a certificate from the ACME CA (DNS-01) and install it on the mail host; shows
+// progress. With DNS_PROVIDER=manual each challenge record is shown to publish by hand.
 
 import { renewalEmbed } from '../src/bot/certificate-embeds.ts';
-import { defineCommand } from '../src/bot/command.ts';
-import { publishingFor } from '../src/bot/dns-publishing.ts';
-import { option } from '../src/bot/options.ts';
+import { renderRenewal } from '../src/cli/text/certificates.ts';
+import { defineCommand } from '../src/command/definition.ts';
+import { option } from '../src/command/options.ts';
 
 export default defineCommand({
   name: 'cert-renew',
@@ -13,11 +13,15 @@ export default defineCommand({
   options: {
     force: option.flag('Renew even when the certificate is not due'),
   },
+  publishesDns: true,
   working: 'Checking whether the certificate is due…',
-  async execute(context, { force }) {
-    // Loaded when used, as in the CLI: acme-client is not needed for anything else.
+  async run(context, { force }) {
+    // Loaded when used: acme-client is not needed for anything else.
     const { certRenew } = await import('../src/ops/cert-renew.ts');
-    const result = await certRenew(context.operation(), { force, publishing: () => publishingFor(context), progress: (text) => context.progress(text) });
-    return { embeds: [renewalEmbed(result)] };
+    return certRenew(context.operation(), { force, publishing: () => context.publishing(), progress: (text) => context.progress(text) });
+  },
+  render: {
+    text: renderRenewal,
+    discord: (result) => ({ embeds: [renewalEmbed(result)] }),
   },
 });

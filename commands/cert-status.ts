@@ -1,7 +1,8 @@
-// /mail cert-status — certificates on the host and the ones served on 25/465/587.
+// cert-status — certificates on the host and the ones actually served on 25/465/587.
 
 import { certificatesEmbed } from '../src/bot/certificate-embeds.ts';
-import { defineCommand } from '../src/bot/command.ts';
+import { renderCertificates } from '../src/cli/text/certificates.ts';
+import { defineCommand } from '../src/command/definition.ts';
 
 export default defineCommand({
   name: 'cert-status',
@@ -9,9 +10,13 @@ export default defineCommand({
   access: 'read',
   options: {},
   working: 'Reading the certificates and connecting to each TLS listener…',
-  async execute(context) {
-    // Loaded when used, as in the CLI.
+  async run(context) {
+    // Loaded when used: the served chains bring the certificate parser.
     const { certStatus } = await import('../src/ops/cert-status.ts');
-    return { embeds: [certificatesEmbed(await certStatus(context.operation()))] };
+    return certStatus(context.operation());
+  },
+  render: {
+    text: renderCertificates,
+    discord: (result) => ({ embeds: [certificatesEmbed(result)] }),
   },
 });

@@ -1,9 +1,9 @@
-// /mail check domain:<domain> — the deliverability report; shows progress while the checks run.
+// check <domain> — the deliverability report; exit 1 when a check fails. Discord shows progress while the checks run.
 
-import { checkEmbed } from '../src/bot/check-embed.ts';
-import { defineCommand } from '../src/bot/command.ts';
-import { option } from '../src/bot/options.ts';
-import { domainSuggestions } from '../src/bot/suggestions.ts';
+import { renderCheckReport } from '../src/cli/text/check-report.ts';
+import { defineCommand } from '../src/command/definition.ts';
+import { option } from '../src/command/options.ts';
+import { domainSuggestions } from '../src/command/suggestions.ts';
 
 export default defineCommand({
   name: 'check',
@@ -13,11 +13,14 @@ export default defineCommand({
     domain: option.domain('The domain to check', domainSuggestions),
   },
   working: 'Running the checks (DNS, TLS, blocklists, and a test message through the host)…',
-  async execute(context, { domain }) {
-    // Loaded when used, as in the CLI: mailauth and the checks are not needed for anything else.
+  async run(context, { domain }) {
+    // Loaded when used: the checks bring mailauth and its dependencies, which every other command would pay for at start-up.
     const { check } = await import('../src/ops/check.ts');
-    const operation = context.operation();
-    const report = await check({ host: operation.host, config: operation.config, domain, now: operation.now(), operation });
-    return { embeds: [checkEmbed(report)] };
+    return check(context.operation(), { domain });
+  },
+  render: {
+    text: (report, { columns }) => renderCheckReport(report, columns),
+    exitCode: (report) => (report.ok ? 0 : 1),
+    discord: async (report) => ({ embeds: [(await import('../src/bot/check-embed.ts')).checkEmbed(report)] }),
   },
 });

@@ -1,12 +1,16 @@
-// /mail dkim-retire domain:<domain> [prune] — retire the domain's old DKIM keys whose grace period is over; with
-// `prune`, also remove the orphan DKIM and ACME challenge records that dkim-show and dns-diff list (after Confirm).
+// dkim-retire <domain> [--prune] — retire the domain's old DKIM keys whose grace period is over; with `prune`, also
+// remove the orphan DKIM and ACME challenge records that dkim-show and dns-diff list (after confirmation).
 
-import { defineCommand } from '../src/bot/command.ts';
-import { publishingFor } from '../src/bot/dns-publishing.ts';
-import { option } from '../src/bot/options.ts';
 import { colours, inlineCode } from '../src/bot/render.ts';
-import { domainSuggestions } from '../src/bot/suggestions.ts';
+import { renderRetire } from '../src/cli/text/dkim.ts';
+import { defineCommand } from '../src/command/definition.ts';
+import { option } from '../src/command/options.ts';
 import { confirmationQuestion } from '../src/ops/confirmation.ts';
+import { domainSuggestions } from '../src/command/suggestions.ts';
+import type { DkimRetireCommandResult } from '../src/ops/dkim-retire.ts';
+
+const failures = (result: DkimRetireCommandResult) =>
+  [...result.failed.map((entry) => `${entry.selector}: ${entry.error}`), ...(result.pruned?.failed ?? []).map((entry) => `${entry.name}: ${entry.error}`)];
 
 export default defineCommand({
   name: 'dkim-retire',
@@ -17,18 +21,24 @@ export default defineCommand({
     prune: option.flag('Also remove the orphan records dkim-show and dns-diff list (asks for confirmation)'),
   },
   target: 'domain',
-  confirm: ({ domain, prune }, context) => confirmationQuestion(context.operation(), { operation: 'dkim-retire', domain, prune }, inlineCode),
+  publishesDns: true,
+  confirm: ({ domain, prune }, { operation, show }) => confirmationQuestion(operation, { operation: 'dkim-retire', domain, prune }, show),
   working: 'Retiring DKIM keys…',
-  async execute(context, { domain, prune }) {
+  async run(context, { domain, prune }) {
     const { dkimRetireDomain } = await import('../src/ops/dkim-retire.ts');
-    // Runs only after the invoker pressed Confirm (when pruning).
-    const result = await dkimRetireDomain(context.operation(), { domain, prune, confirmed: true, publishing: () => publishingFor(context) });
-    const failed = [...result.failed.map((entry) => `${entry.selector}: ${entry.error}`), ...(result.pruned?.failed ?? []).map((entry) => `${entry.name}: ${entry.error}`)];
-    const lines = [
-      `Retired: ${result.retired.map((entry) => entry.selector).join(', ') || 'nothing due'}`,
-      ...(result.pruned ? [`Pruned: ${result.pruned.removed.map((orphan) => inlineCode(orphan.name)).join(', ') || 'no orphan records were found'}`] : []),
-      ...failed.map((line) => `Failed: ${line}`),
-    ];
-    return { embeds: [{ title: `DKIM retirement of ${result.domain}`, color: failed.length > 0 ? colours.fail : colours.ok, description: lines.join('\n') }] };
+    return dkimRetireDomain(context.operation(), { domain, prune, confirmed: context.confirmed, publishing: () => context.publishing() });
+  },
+  render: {
+    text: renderRetire,
+    exitCode: (result) => (failures(result).length > 0 ? 1 : 0),
+    discord(result) {
+      const failed = failures(result);
+      const lines = [
+        `Retired: ${result.retired.map((entry) => entry.selector).join(', ') || 'nothing due'}`,
+        ...(result.pruned ? [`Pruned: ${result.pruned.removed.map((orphan) => inlineCode(orphan.name)).join(', ') || 'no orphan records were found'}`] : []),
+        ...failed.map((line) => `Failed: ${line}`),
+      ];
+      return { embeds: [{ title: `DKIM retirement of ${result.domain}`, color: failed.length > 0 ? colours.fail : colours.ok, description: lines.join('\n') }] };
+    },
   },
 });

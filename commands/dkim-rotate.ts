@@ -1,13 +1,13 @@
-// /mail dkim-rotate domain:<domain> [algo] — new DKIM key and selector, published in DNS, activated once visible;
-// asks for confirmation, shows progress while DNS propagates. With DNS_PROVIDER=manual the reply shows the record to
-// publish with a "Published" button.
+// dkim-rotate <domain> [--algo] — new DKIM key and selector, published in DNS, activated once visible; asks for
+// confirmation. With DNS_PROVIDER=manual the record to publish is shown (Discord: with a "Published" button; command
+// line: Enter, or --wait to poll DNS).
 
-import { defineCommand } from '../src/bot/command.ts';
-import { publishingFor } from '../src/bot/dns-publishing.ts';
-import { option } from '../src/bot/options.ts';
-import { inlineCode } from '../src/bot/render.ts';
+import { renderRotation } from '../src/cli/text/dkim.ts';
+import { dkimAlgorithms } from '../src/chasquid/dkim-key.ts';
+import { defineCommand } from '../src/command/definition.ts';
+import { option } from '../src/command/options.ts';
 import { confirmationQuestion } from '../src/ops/confirmation.ts';
-import { domainSuggestions } from '../src/bot/suggestions.ts';
+import { domainSuggestions } from '../src/command/suggestions.ts';
 
 export default defineCommand({
   name: 'dkim-rotate',
@@ -15,23 +15,25 @@ export default defineCommand({
   access: 'change',
   options: {
     domain: option.domain('The domain whose DKIM key is replaced', domainSuggestions),
-    algo: option.choice('Key type (default rsa2048)', ['rsa2048', 'rsa3072', 'ed25519']),
+    algo: option.choice('Key type (default rsa2048)', dkimAlgorithms),
   },
   target: 'domain',
-  async confirm({ domain, algo }, context) {
-    const question = await confirmationQuestion(context.operation(), { operation: 'dkim-rotate', domain, ...(algo === undefined ? {} : { algorithm: algo }) }, inlineCode);
-    return `${question ?? ''}${context.runtime.config.DNS_PROVIDER === 'manual' ? ' DNS is published by hand here (DNS_PROVIDER=manual): you will be shown the record to publish.' : ''}`;
-  },
+  publishesDns: true,
+  confirm: ({ domain, algo }, { operation, show }) =>
+    confirmationQuestion(operation, { operation: 'dkim-rotate', domain, ...(algo === undefined ? {} : { algorithm: algo }) }, show),
   working: 'Rotating the DKIM key…',
-  async execute(context, { domain, algo }) {
-    // Loaded when used, as in the CLI: mailauth and the probe are not needed for anything else.
-    const [{ dkimRotate }, { rotationEmbed }] = await Promise.all([import('../src/ops/dkim-rotate.ts'), import('../src/bot/dkim-embeds.ts')]);
-    const result = await dkimRotate(context.operation(), {
+  async run(context, { domain, algo }) {
+    // Loaded when used: mailauth and the probe would slow every other command's start.
+    const { dkimRotate } = await import('../src/ops/dkim-rotate.ts');
+    return dkimRotate(context.operation(), {
       domain,
       ...(algo === undefined ? {} : { algorithm: algo }),
-      publishing: () => publishingFor(context),
+      publishing: () => context.publishing(),
       progress: (text) => context.progress(text),
     });
-    return { embeds: [rotationEmbed(result)] };
+  },
+  render: {
+    text: renderRotation,
+    discord: async (result) => ({ embeds: [(await import('../src/bot/dkim-embeds.ts')).rotationEmbed(result)] }),
   },
 });

@@ -1,8 +1,9 @@
-// /mail dkim-show domain:<domain> — selectors, their DNS records, whether each is published and active.
+// dkim-show <domain> — DKIM selectors, their DNS records, and whether each is published and active.
 
-import { defineCommand } from '../src/bot/command.ts';
-import { option } from '../src/bot/options.ts';
-import { domainSuggestions } from '../src/bot/suggestions.ts';
+import { renderSelectors } from '../src/cli/text/dkim.ts';
+import { defineCommand } from '../src/command/definition.ts';
+import { option } from '../src/command/options.ts';
+import { domainSuggestions } from '../src/command/suggestions.ts';
 
 export default defineCommand({
   name: 'dkim-show',
@@ -11,9 +12,13 @@ export default defineCommand({
   options: {
     domain: option.domain('The domain', domainSuggestions),
   },
-  async execute(context, { domain }) {
-    // Loaded when used, as in the CLI.
-    const [{ dkimShow }, { selectorsEmbed }] = await Promise.all([import('../src/ops/dkim-show.ts'), import('../src/bot/dkim-embeds.ts')]);
-    return { embeds: [selectorsEmbed(await dkimShow(context.operation(), { domain }))] };
+  async run(context, { domain }) {
+    // Loaded when used, as the other DKIM operations.
+    const { dkimShow } = await import('../src/ops/dkim-show.ts');
+    return dkimShow(context.operation(), { domain });
+  },
+  render: {
+    text: (result) => renderSelectors(result),
+    discord: async (result) => ({ embeds: [(await import('../src/bot/dkim-embeds.ts')).selectorsEmbed(result)] }),
   },
 });

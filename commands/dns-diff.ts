@@ -1,10 +1,11 @@
-// /mail dns-diff domain:<domain> [accept] — expected DNS records against what DNS answers now; `accept` records the
-// current answers as the accepted state (a change: admin role, audited).
+// dns-diff <domain> [--accept] — the records a domain depends on, expected against what DNS answers now (exit 1 with
+// drift); `accept` records the current answers as the accepted state (a change: admin role, audited).
 
-import { defineCommand } from '../src/bot/command.ts';
 import { driftEmbed } from '../src/bot/drift-embed.ts';
-import { option } from '../src/bot/options.ts';
-import { domainSuggestions } from '../src/bot/suggestions.ts';
+import { renderDnsDiff } from '../src/cli/text/dns-diff.ts';
+import { defineCommand } from '../src/command/definition.ts';
+import { option } from '../src/command/options.ts';
+import { domainSuggestions } from '../src/command/suggestions.ts';
 
 export default defineCommand({
   name: 'dns-diff',
@@ -17,10 +18,16 @@ export default defineCommand({
   changes: ({ accept }) => accept,
   target: 'domain',
   working: 'Asking DNS for the records of the domain…',
-  async execute(context, { domain, accept }) {
-    // Loaded when used, as in the CLI: the SPF evaluation brings mailauth.
+  async run(context, { domain, accept }) {
+    // Loaded when used: the operation brings the DNS checks and, through the orphan records, the ACME client.
     const { dnsDiff } = await import('../src/ops/dns-diff.ts');
-    const result = await dnsDiff(context.operation(), { domain, accept });
-    return { embeds: [driftEmbed(result)] };
+    return dnsDiff(context.operation(), { domain, accept });
+  },
+  render: {
+    // `domain` and `drift` first, as the interface shows them.
+    json: ({ domain, drift, ...rest }) => ({ domain, drift, ...rest }),
+    text: renderDnsDiff,
+    exitCode: (result) => (result.drift.length > 0 ? 1 : 0),
+    discord: (result) => ({ embeds: [driftEmbed(result)] }),
   },
 });

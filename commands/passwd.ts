@@ -1,10 +1,11 @@
-// /mail passwd address:<address> [type-password] — set a new password for a sender (generated unless typed in a
-// private form), shown only to the invoker.
+// passwd <address> — set a new password for a sender: generated and shown once (in Discord only to the invoker),
+// unless the person gives one: `--password-stdin`, or `type-password:true` and a private form.
 
-import { defineCommand } from '../src/bot/command.ts';
-import { option } from '../src/bot/options.ts';
 import { passwordReply } from '../src/bot/render.ts';
-import { senderSuggestions } from '../src/bot/suggestions.ts';
+import { renderPassword } from '../src/cli/text/password.ts';
+import { defineCommand } from '../src/command/definition.ts';
+import { option } from '../src/command/options.ts';
+import { senderSuggestions } from '../src/command/suggestions.ts';
 import { changeSenderPassword } from '../src/ops/senders.ts';
 
 export default defineCommand({
@@ -13,13 +14,13 @@ export default defineCommand({
   access: 'change',
   options: {
     address: option.address('The sender whose password changes', { suggest: senderSuggestions }),
-    'type-password': option.flag('Type the password in a private form instead of generating one'),
   },
   target: 'address',
   visibility: 'private',
-  askSecret: { when: (input) => input['type-password'], title: 'New password', label: 'Password', minLength: 12, maxLength: 256 },
-  async execute(context, { address }) {
-    const result = await changeSenderPassword(context.operation(), context.secret === undefined ? { address } : { address, password: context.secret });
-    return passwordReply(result, `New password for ${result.address}`);
+  secret: { title: 'New password', label: 'Password', minLength: 12, maxLength: 256 },
+  run: (context, { address }) => changeSenderPassword(context.operation(), context.secret === undefined ? { address } : { address, password: context.secret }),
+  render: {
+    text: (result) => renderPassword(result, 'Changed the password of'),
+    discord: (result) => passwordReply(result, `New password for ${result.address}`),
   },
 });

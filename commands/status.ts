@@ -1,40 +1,18 @@
-// /mail status — the mail host at a glance: chasquid version, service state, domains, certificates, queue.
+// status — the mail host at a glance: chasquid version, service state, domains, certificates, queue, last job runs.
 
-import { defineCommand } from '../src/bot/command.ts';
-import { colours } from '../src/bot/render.ts';
-import { status, type StatusResult } from '../src/ops/status.ts';
-
-function render(result: StatusResult) {
-  const running = result.service.running;
-  const service = running
-    ? `running (${result.service.processes.map((process) => `pid ${process.pid} as ${process.user}`).join(', ')})`
-    : '**NOT RUNNING**';
-  const certificates = result.certificates.length === 0 ? 'none' : result.certificates.map((certificate) =>
-    (certificate.notAfter === undefined ? `${certificate.name} (unreadable)` : `${certificate.name}: expires ${certificate.notAfter.slice(0, 10)}, ${certificate.daysLeft} days left`) +
-    (certificate.pairProblems.length === 0 ? '' : ` — **broken pair**: ${certificate.pairProblems.join('; ')}; chasquid will not start with it: /mail cert-renew`)).join('\n');
-  return {
-    title: `Mail host ${result.hostname ?? result.host}`,
-    color: running ? colours.ok : colours.fail,
-    fields: [
-      { name: 'chasquid', value: `${result.chasquid.version} — DKIM ${result.chasquid.dkimLayoutDescription}` },
-      { name: 'Service', value: `${service}${result.service.systemd ? `, systemd: ${result.service.systemd}` : ''}`, inline: true },
-      { name: 'Queue', value: result.queue === undefined ? 'unknown' : `${result.queue.messages} message(s)`, inline: true },
-      { name: 'Domains', value: result.domains.length === 0 ? 'none' : result.domains.join(', ') },
-      { name: 'Certificates', value: certificates },
-      { name: 'Last job runs', value: result.jobs.length === 0 ? 'none has run yet' : result.jobs.map((run) =>
-        `${run.outcome === 'ok' ? '✅' : run.outcome === 'failed' ? '❌' : '⏳'} ${run.job} <t:${Math.floor(Date.parse(run.finishedAt ?? run.startedAt) / 1000)}:R>${run.summary ? `: ${run.summary}` : ''}`).join('\n') },
-    ],
-    footer: { text: `${result.host} · ${result.chasquidDir}` },
-  };
-}
+import { defineCommand } from '../src/command/definition.ts';
+import { statusEmbed } from '../src/bot/status-embed.ts';
+import { renderStatus } from '../src/cli/text/status.ts';
+import { status } from '../src/ops/status.ts';
 
 export default defineCommand({
   name: 'status',
   description: 'Mail host summary: chasquid version, service, domains, certificates, queue',
   access: 'read',
   options: {},
-  async execute({ runtime }) {
-    const result = await status({ host: runtime.host(), chasquidDir: runtime.config.CHASQUID_DIR, now: runtime.now(), database: runtime.database() });
-    return { embeds: [render(result)] };
+  run: (context) => status(context.operation()),
+  render: {
+    text: renderStatus,
+    discord: (result) => ({ embeds: [statusEmbed(result)] }),
   },
 });

@@ -1,9 +1,10 @@
-// /mail user-add address:<address> [type-password] — add a sender (SMTP AUTH user). The password is generated and
-// shown only to the invoker, unless they choose to type one in a private form.
+// user-add <address> — add a sender (SMTP AUTH user). The password is generated and shown once (in Discord only to
+// the invoker), unless the person gives one: `--password-stdin`, or `type-password:true` and a private form.
 
-import { defineCommand } from '../src/bot/command.ts';
-import { option } from '../src/bot/options.ts';
 import { passwordReply } from '../src/bot/render.ts';
+import { renderPassword } from '../src/cli/text/password.ts';
+import { defineCommand } from '../src/command/definition.ts';
+import { option } from '../src/command/options.ts';
 import { addSender } from '../src/ops/senders.ts';
 
 export default defineCommand({
@@ -12,13 +13,13 @@ export default defineCommand({
   access: 'change',
   options: {
     address: option.address('The sender address, like i@example.com'),
-    'type-password': option.flag('Type the password in a private form instead of generating one'),
   },
   target: 'address',
   visibility: 'private',
-  askSecret: { when: (input) => input['type-password'], title: 'Password for the new sender', label: 'Password', minLength: 12, maxLength: 256 },
-  async execute(context, { address }) {
-    const result = await addSender(context.operation(), context.secret === undefined ? { address } : { address, password: context.secret });
-    return passwordReply(result, `Added sender ${result.address}`);
+  secret: { title: 'Password for the new sender', label: 'Password', minLength: 12, maxLength: 256 },
+  run: (context, { address }) => addSender(context.operation(), context.secret === undefined ? { address } : { address, password: context.secret }),
+  render: {
+    text: (result) => renderPassword(result, 'Added sender'),
+    discord: (result) => passwordReply(result, `Added sender ${result.address}`),
   },
 });

@@ -1,10 +1,10 @@
-// /mail user-remove address:<address> — remove a sender, after Confirm.
+// user-remove <address> — remove a sender, after confirmation.
 
-import { defineCommand } from '../src/bot/command.ts';
-import { option } from '../src/bot/options.ts';
-import { colours, inlineCode } from '../src/bot/render.ts';
-import { senderSuggestions } from '../src/bot/suggestions.ts';
+import { colours } from '../src/bot/render.ts';
+import { defineCommand } from '../src/command/definition.ts';
+import { option } from '../src/command/options.ts';
 import { confirmationQuestion } from '../src/ops/confirmation.ts';
+import { senderSuggestions } from '../src/command/suggestions.ts';
 import { removeSender } from '../src/ops/senders.ts';
 
 export default defineCommand({
@@ -15,10 +15,10 @@ export default defineCommand({
     address: option.address('The sender to remove', { suggest: senderSuggestions }),
   },
   target: 'address',
-  confirm: ({ address }, context) => confirmationQuestion(context.operation(), { operation: 'user-remove', address }, inlineCode),
-  async execute(context, { address }) {
-    // Runs only after the invoker pressed Confirm.
-    const result = await removeSender(context.operation(), { address, confirmed: true });
-    return { embeds: [{ title: `Removed sender ${result.address}`, color: colours.ok, description: 'It can no longer log in once chasquid reloads (within 30 seconds).' }] };
+  confirm: ({ address }, { operation, show }) => confirmationQuestion(operation, { operation: 'user-remove', address }, show),
+  run: (context, { address }) => removeSender(context.operation(), { address, confirmed: context.confirmed }),
+  render: {
+    text: (result) => `Removed sender ${result.address}; it can no longer log in once chasquid reloads (within 30 seconds).`,
+    discord: (result) => ({ embeds: [{ title: `Removed sender ${result.address}`, color: colours.ok, description: 'It can no longer log in once chasquid reloads (within 30 seconds).' }] }),
   },
 });

@@ -1,9 +1,9 @@
-// /mail users [domain] — list senders.
+// users [domain] — list senders (SMTP AUTH users).
 
-import { defineCommand } from '../src/bot/command.ts';
-import { option } from '../src/bot/options.ts';
 import { colours } from '../src/bot/render.ts';
-import { domainSuggestions } from '../src/bot/suggestions.ts';
+import { defineCommand } from '../src/command/definition.ts';
+import { option } from '../src/command/options.ts';
+import { domainSuggestions } from '../src/command/suggestions.ts';
 import { listSenders } from '../src/ops/senders.ts';
 
 export default defineCommand({
@@ -13,15 +13,20 @@ export default defineCommand({
   options: {
     domain: option.optionalDomain('Only this domain', domainSuggestions),
   },
-  async execute(context, { domain }) {
-    const { users } = await listSenders(context.operation(), domain === undefined ? {} : { domain });
-    return {
+  run: async (context, { domain }) => ({ domain, ...await listSenders(context.operation(), domain === undefined ? {} : { domain }) }),
+  render: {
+    json: ({ domain: _domain, ...result }) => result,
+    text(result) {
+      const owned = new Set(result.mailopsOwned);
+      return result.users.length === 0 ? 'No senders.' : result.users.map((user) => (owned.has(user) ? `${user}  (mailops probe)` : user)).join('\n');
+    },
+    discord: ({ domain, users }) => ({
       embeds: [{
         title: domain === undefined ? 'Senders' : `Senders of ${domain}`,
         color: colours.info,
         description: users.length === 0 ? 'No senders.' : users.join('\n'),
         footer: { text: `${users.length} sender(s)` },
       }],
-    };
+    }),
   },
 });

@@ -3,7 +3,7 @@
 // Exit codes as the CLI's: 0 done, 1 Discord refused, 2 configuration missing or invalid.
 
 import { parseArgs } from 'node:util';
-import { loadCommands } from '../src/bot/loader.ts';
+import { loadCommands } from '../src/command/catalogue.ts';
 import { registerCommands } from '../src/bot/registration.ts';
 import { loadConfig } from '../src/config.ts';
 import { asMailopsError, usageError } from '../src/errors.ts';

@@ -6,7 +6,7 @@
 
 import type { Interaction } from 'discord.js';
 import type { Config } from '../config.ts';
-import type { Access } from './command.ts';
+import type { Access } from '../command/definition.ts';
 
 /** The role ids of the member behind an interaction (cached member or the raw member of the payload). */
 export function memberRoleIds(interaction: Interaction): string[] {

@@ -13,7 +13,7 @@ import type { BotMetrics } from '../health/metrics.ts';
 import type { Runtime } from '../runtime.ts';
 import { AuditChannel } from './audit-channel.ts';
 import { guardInteractions } from './packet-guard.ts';
-import type { MailCommand } from './command.ts';
+import type { CommandDefinition } from '../command/definition.ts';
 import { Router } from './router.ts';
 import { SuggestionCache } from './suggestions.ts';
 
@@ -26,7 +26,7 @@ export interface BotService {
 
 export interface BotOptions {
   runtime: Runtime;
-  commands: readonly MailCommand[];
+  commands: readonly CommandDefinition[];
   services?: readonly BotService[];
   confirmTimeoutMs?: number;
   secretTimeoutMs?: number;

@@ -7,7 +7,7 @@
 import type { ManualConfirm, ManualDnsStep } from '../dns/manual.ts';
 import { RecordPublishing, createPublisher } from '../dns/publisher.ts';
 import { failedError, MailopsError } from '../errors.ts';
-import type { CommandContext, PressPrompt } from './command.ts';
+import type { PressPrompt, RunContext } from '../command/definition.ts';
 import { codeBlock } from './render.ts';
 
 /**
@@ -33,7 +33,7 @@ export function manualPrompt(step: ManualDnsStep): PressPrompt {
   };
 }
 
-function manualConfirm(context: CommandContext): ManualConfirm {
+function manualConfirm(context: Pick<RunContext, 'waitForPress'>): ManualConfirm {
   return async (step) => {
     try {
       await context.waitForPress(manualPrompt(step));
@@ -49,7 +49,7 @@ function manualConfirm(context: CommandContext): ManualConfirm {
 }
 
 /** The `publishing` an operation takes (dkim-rotate, cert-renew), made for a command run from Discord. */
-export function publishingFor(context: CommandContext): RecordPublishing {
+export function publishingFor(context: Pick<RunContext, 'runtime' | 'waitForPress'>): RecordPublishing {
   const { runtime } = context;
   const publisher = createPublisher(runtime.config, runtime.logger, () => runtime.now(), { manualConfirm: manualConfirm(context) });
   return new RecordPublishing(publisher, runtime.config, runtime.logger, publisher.kind === 'manual' ? manualPropagationTimeoutMs : undefined);

@@ -5,24 +5,31 @@
 // and `--wait` vanish (Discord asks with buttons), and a flag becomes `name:true`.
 
 import type { APIEmbed } from 'discord.js';
+import { inFront, type CommandDefinition } from '../command/definition.ts';
+import { positionalNames } from '../command/options.ts';
 
-/** The positional arguments of each /mail subcommand, in the CLI's order (each is the Discord option of that name). */
-export const positionalArguments: Readonly<Record<string, readonly string[]>> = {
-  'user-add': ['address'], passwd: ['address'], 'user-remove': ['address'], users: ['domain'],
-  'alias-set': ['address', 'targets'], 'alias-remove': ['address'], aliases: ['domain'],
-  'dkim-rotate': ['domain'], 'dkim-show': ['domain'], 'dkim-retire': ['domain'], 'cert-renew': [], 'cert-status': [], check: ['domain'],
-  'dns-diff': ['domain'], status: [],
-};
+/**
+ * The positional arguments of each /mail subcommand, in the command line's order (each is the Discord option of that
+ * name), from the command definitions the bot runs: the router tells this module at start (`learnCommands`).
+ */
+const positionalArguments = new Map<string, readonly string[]>();
+/** Options of the command line that take a value (`--algo rsa2048`); every other option is a flag. */
+const valueOptions = new Set<string>();
 
-/** CLI options that take a value (`--algo rsa2048`); every other option is a flag. */
-const valueOptions = new Set(['algo']);
+export function learnCommands(commands: readonly CommandDefinition[]): void {
+  for (const command of commands.filter((entry) => inFront(entry, 'discord'))) {
+    positionalArguments.set(command.name, positionalNames(command.options));
+    for (const [name, spec] of Object.entries(command.options)) if (spec.cli === 'option' && spec.kind === 'text') valueOptions.add(name);
+  }
+}
+
 /** CLI options that Discord answers with a button or a form, not an option. */
 const buttonOptions: Readonly<Record<string, string | undefined>> = { yes: undefined, wait: undefined, json: undefined, 'password-stdin': 'type-password:true' };
 
 const hint = /\bmailops ([a-z]+(?:-[a-z]+)*)((?: [^\s()`,;]+)*)/g;
 
 function rewrite(name: string, words: string[]): { command: string; rest: string[] } {
-  const positional = [...positionalArguments[name]!];
+  const positional = [...positionalArguments.get(name) ?? []];
   const parts = [`/mail ${name}`];
   let index = 0;
   for (; index < words.length; index++) {
@@ -52,7 +59,7 @@ function rewrite(name: string, words: string[]): { command: string; rest: string
 /** `text` with every `mailops <command> …` hint written as the /mail command a Discord reader runs. */
 export function inDiscordTerms(text: string): string {
   return text.replace(hint, (whole, name: string, tail: string) => {
-    if (!(name in positionalArguments)) return whole;
+    if (!positionalArguments.has(name)) return whole;
     const { command, rest } = rewrite(name, tail.split(' ').filter((word) => word !== ''));
     return [command, ...rest].join(' ');
   });

@@ -5,8 +5,8 @@
 import { DiscordAPIError, HTTPError, REST, Routes } from 'discord.js';
 import { requireSettings, type Config } from '../config.ts';
 import { failedError, type MailopsError } from '../errors.ts';
-import type { MailCommand } from './command.ts';
-import { buildMailCommand } from './loader.ts';
+import type { CommandDefinition } from '../command/definition.ts';
+import { buildMailCommand } from './tree.ts';
 
 export interface RegistrationResult {
   scope: 'guild' | 'global';
@@ -15,7 +15,7 @@ export interface RegistrationResult {
   subcommands: string[];
 }
 
-export async function registerCommands(config: Config, commands: readonly MailCommand[]): Promise<RegistrationResult> {
+export async function registerCommands(config: Config, commands: readonly CommandDefinition[]): Promise<RegistrationResult> {
   requireSettings(config, 'registration', 'Registering the /mail command');
   const applicationId = config.DISCORD_APPLICATION_ID as string;
   const body = [buildMailCommand(commands)];

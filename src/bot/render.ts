@@ -4,7 +4,7 @@
 import type { APIEmbed, APIEmbedField } from 'discord.js';
 import type { PasswordResult } from '../ops/senders.ts';
 import { printable } from '../validation/domain.ts';
-import type { Reply } from './command.ts';
+import type { Reply } from '../command/definition.ts';
 
 export const colours = { ok: 0x2e7d32, warn: 0xf9a825, fail: 0xc62828, info: 0x1565c0 } as const;
 

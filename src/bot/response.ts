@@ -14,7 +14,7 @@ import { ActionRowBuilder, ButtonBuilder, ButtonStyle, MessageFlags, type Button
   type InteractionEditReplyOptions, type ModalSubmitInteraction } from 'discord.js';
 import type { MailopsError } from '../errors.ts';
 import type { Logger, Redactor } from '../log.ts';
-import type { Reply } from './command.ts';
+import type { Reply } from '../command/definition.ts';
 import { embedInDiscordTerms, inDiscordTerms } from './front-hints.ts';
 import { fitEmbeds } from './render.ts';
 

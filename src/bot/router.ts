@@ -2,11 +2,11 @@
 // ephemeral answer when one can still be sent, and the bot carries on.
 //
 // A /mail subcommand runs as:
-//   find the command → check the member's roles (refusals are answered privately and audited) → read the options →
-//   "not available yet" when it has no execute → the password modal when it asks for one (the run continues when the
-//   modal is submitted) → acknowledge (defer) → the confirmation question when it has one (the run continues when
-//   the invoker presses Confirm) → execute, with progress edits and any buttons it waits for (`waitForPress`) → the
-//   result → the audit post for a change.
+//   find the command's definition (src/command/definition.ts) → check the member's roles (refusals are answered
+//   privately and audited) → read the options → the password form when the person chose to type one (the run continues
+//   when the form is submitted) → acknowledge (defer) → the confirmation question when the change asks one
+//   (src/ops/confirmation.ts; the run continues when the invoker presses Confirm) → run, with progress edits and any
+//   buttons it waits for (`waitForPress`) → the result rendered for Discord → the audit post for a change.
 // Buttons and modals find their waiting run by the key in their custom id; a button pressed by anyone but the
 // invoker changes nothing and tells them so. Roles are checked again at every press and every modal submission, from
 // the member as Discord sends them with that interaction: a member whose admin role was taken away after running the
@@ -18,15 +18,19 @@
 
 import { MessageFlags, ModalBuilder, TextInputBuilder, TextInputStyle, LabelBuilder, type AutocompleteInteraction, type ButtonInteraction,
   type ChatInputCommandInteraction, type Interaction, type ModalSubmitInteraction } from 'discord.js';
+import { accessFor, type Access, type CommandDefinition, type PressPrompt, type RunContext } from '../command/definition.ts';
+import type { OptionSpecs, OptionValues } from '../command/options.ts';
 import { asMailopsError, failedError, refusedError, type MailopsError } from '../errors.ts';
 import { recordRefusal } from '../ops/change.ts';
 import { operationContext } from '../ops/context.ts';
 import type { Runtime } from '../runtime.ts';
 import { decideAccess } from './access.ts';
 import type { AuditChannel } from './audit-channel.ts';
-import type { Access, CommandContext, MailCommand, PressPrompt } from './command.ts';
-import { rootCommandName } from './loader.ts';
-import { readOptions, type OptionValues, type OptionSpecs } from './options.ts';
+import { publishingFor } from './dns-publishing.ts';
+import { learnCommands } from './front-hints.ts';
+import { readOptions, wantsTypedSecret } from './options.ts';
+import { inlineCode } from './render.ts';
+import { discordCommands, rootCommandName } from './tree.ts';
 import { PendingStore } from './pending.ts';
 import { cancelPrefix, confirmPrefix, interactionTokenLifetimeMs, pressPrefix, Response, type AnswerableInteraction } from './response.ts';
 import type { SuggestionCache } from './suggestions.ts';
@@ -41,7 +45,7 @@ const shortestPressWaitMs = 5_000;
 
 export interface RouterOptions {
   runtime: Runtime;
-  commands: readonly MailCommand[];
+  commands: readonly CommandDefinition[];
   audit: AuditChannel;
   suggestions: SuggestionCache;
   /** How long Confirm/Cancel stay usable (60 s). */
@@ -55,7 +59,7 @@ export interface RouterOptions {
 }
 
 interface Invocation {
-  command: MailCommand;
+  command: CommandDefinition;
   input: OptionValues<OptionSpecs>;
   /** The access this run needs (a reading command with `changes` may need 'change'). */
   access: Access;
@@ -63,6 +67,8 @@ interface Invocation {
   actor: string;
   ephemeral: boolean;
   secret?: string;
+  /** Whether the invoker pressed Confirm. */
+  confirmed: boolean;
   /** When the command arrived (performance.now()), for its duration. */
   startedAt: number;
 }
@@ -94,13 +100,9 @@ export function duration(ms: number): string {
 
 const notTheInvoker = (userId: string) => `Only <@${userId}>, who ran the command, can answer this.`;
 
-function accessOf(command: MailCommand, input: OptionValues<OptionSpecs>): Access {
-  return command.changes?.(input) ? 'change' : command.access;
-}
-
 export class Router {
   readonly #options: RouterOptions;
-  readonly #commands: Map<string, MailCommand>;
+  readonly #commands: Map<string, CommandDefinition>;
   readonly #confirmations: PendingStore<WaitingConfirmation>;
   readonly #secretPrompts: PendingStore<Invocation>;
   readonly #presses: PendingStore<WaitingPress>;
@@ -108,7 +110,8 @@ export class Router {
 
   constructor(options: RouterOptions) {
     this.#options = options;
-    this.#commands = new Map(options.commands.map((command) => [command.name, command]));
+    learnCommands(options.commands);
+    this.#commands = new Map(discordCommands(options.commands).map((command) => [command.name, command]));
     this.#confirmations = new PendingStore(options.confirmTimeoutMs, (waiting) => {
       void waiting.response.close(`${waiting.question}\n⌛ Not confirmed in time: nothing was changed.`);
     });
@@ -181,7 +184,7 @@ export class Router {
       inputError = error;
     }
     // Unreadable options: judge by the strictest access the command can need.
-    const access = input === undefined ? (command.changes ? 'change' : command.access) : accessOf(command, input);
+    const access = input === undefined ? (command.changes ? 'change' : command.access) : accessFor(command, input);
     const decision = decideAccess(this.#options.runtime.config, access, interaction, label);
     if (!decision.allowed) {
       const target = command.target === undefined ? '' : interaction.options.getString(command.target) ?? '';
@@ -193,14 +196,11 @@ export class Router {
       await answer.fail(asMailopsError(inputError));
       return;
     }
-    if (!command.execute) {
-      await answer.tell(`🚧 ${label} is not available yet in this version of mailops. Nothing was changed.`);
-      return;
-    }
     const invocation: Invocation = {
-      command, input, access, userId: interaction.user.id, actor: this.#actor(interaction), ephemeral: command.visibility === 'private', startedAt: performance.now(),
+      command, input, access, userId: interaction.user.id, actor: this.#actor(interaction), ephemeral: command.visibility === 'private',
+      confirmed: false, startedAt: performance.now(),
     };
-    if (command.askSecret?.when(input)) {
+    if (wantsTypedSecret(command, interaction.options)) {
       await this.#showSecretPrompt(interaction, invocation);
       return;
     }
@@ -208,7 +208,7 @@ export class Router {
   }
 
   async #showSecretPrompt(interaction: ChatInputCommandInteraction, invocation: Invocation): Promise<void> {
-    const prompt = invocation.command.askSecret;
+    const prompt = invocation.command.secret;
     if (!prompt) return;
     const key = this.#secretPrompts.add(invocation);
     const modal = new ModalBuilder().setCustomId(`${secretPrefix}${key}`).setTitle(prompt.title).addLabelComponents(
@@ -276,7 +276,7 @@ export class Router {
       return;
     }
     if (!await response.acknowledge(`⏳ ${waiting.invocation.command.working ?? 'Working…'}`)) return;
-    await this.#run(waiting.invocation, response);
+    await this.#run({ ...waiting.invocation, confirmed: true }, response);
   }
 
   /** A button offered by `waitForPress`: the invoker's press lets the work go on, through the press's interaction. */
@@ -359,7 +359,7 @@ export class Router {
     if (command.confirm) {
       let question: string | undefined;
       try {
-        question = await command.confirm(invocation.input, this.#context(invocation, response));
+        question = await command.confirm(invocation.input, { operation: operationContext(this.#options.runtime, invocation.actor), show: inlineCode });
       } catch (error) {
         await this.#failed(invocation, response, asMailopsError(error));
         return;
@@ -377,8 +377,8 @@ export class Router {
   async #run(invocation: Invocation, response: Response): Promise<void> {
     const { command } = invocation;
     try {
-      const reply = await (command.execute as NonNullable<MailCommand['execute']>)(this.#context(invocation, response), invocation.input);
-      await response.finish(reply);
+      const result = await command.run(this.#context(invocation, response), invocation.input);
+      await response.finish(await command.render.discord!(result));
     } catch (error) {
       await this.#failed(invocation, response, asMailopsError(error));
       return;
@@ -402,7 +402,7 @@ export class Router {
     }
   }
 
-  async #refuse(userId: string, actor: string, command: MailCommand, target: string, reason: string): Promise<void> {
+  async #refuse(userId: string, actor: string, command: CommandDefinition, target: string, reason: string): Promise<void> {
     const { runtime } = this.#options;
     this.#options.observe?.(command.name, 'refused', 0);
     try {
@@ -413,15 +413,18 @@ export class Router {
     await this.#options.audit.post({ userId, operation: command.name, target, outcome: 'refused', detail: reason });
   }
 
-  #context(invocation: Invocation, response: Response): CommandContext {
+  #context(invocation: Invocation, response: Response): RunContext {
     const { runtime } = this.#options;
     // One reply shows one button at a time: prompts of this run wait for the one before them.
     let prompts: Promise<unknown> = Promise.resolve();
-    return {
+    const context: RunContext = {
+      front: 'discord',
       runtime,
       actor: invocation.actor,
       secret: invocation.secret,
+      confirmed: invocation.confirmed,
       operation: () => operationContext(runtime, invocation.actor),
+      publishing: () => publishingFor(context),
       progress: (text) => response.progress(text),
       waitForPress: (prompt) => {
         const waited = prompts.then(() => this.#waitForPress(invocation, response, prompt));
@@ -429,6 +432,7 @@ export class Router {
         return waited;
       },
     };
+    return context;
   }
 
   #target(invocation: Invocation): string {

@@ -1,45 +1,12 @@
-// Autocomplete: where suggestions come from, and a short cache in front of the slow sources.
+// Autocomplete: a short cache in front of the suggestion sources (src/command/suggestions.ts).
 //
 // Discord drops an autocomplete answer that comes later than 3 seconds, and people type fast: a source that asks the
 // mail host (existing senders, aliases) is cached for a few seconds, concurrent lookups share one request, and an
 // answer waits at most `waitMs` for a fresh list — after that it uses what it has (possibly nothing) while the
 // lookup finishes for the next keystroke. A change made through the bot clears the cache.
 
-import { listAliases } from '../ops/aliases.ts';
-import { operationContext } from '../ops/context.ts';
-import { listSenders } from '../ops/senders.ts';
+import type { SuggestionSource } from '../command/suggestions.ts';
 import type { Runtime } from '../runtime.ts';
-
-export interface SuggestionSource {
-  /** A name for logs. */
-  name: string;
-  /** How long a fetched list stays good. */
-  ttlMs: number;
-  list(runtime: Runtime): Promise<string[]>;
-}
-
-/** The domains of MAIL_DOMAINS. */
-export const domainSuggestions: SuggestionSource = {
-  name: 'domains',
-  ttlMs: Number.POSITIVE_INFINITY,
-  list: async (runtime) => runtime.config.MAIL_DOMAINS ?? [],
-};
-
-const actor = 'discord:autocomplete';
-
-/** The senders on the host, all managed domains. */
-export const senderSuggestions: SuggestionSource = {
-  name: 'senders',
-  ttlMs: 15_000,
-  list: async (runtime) => (await listSenders(operationContext(runtime, actor))).users,
-};
-
-/** The aliases on the host (catch-alls as *@domain), all managed domains. */
-export const aliasSuggestions: SuggestionSource = {
-  name: 'aliases',
-  ttlMs: 15_000,
-  list: async (runtime) => (await listAliases(operationContext(runtime, actor))).aliases.map((alias) => alias.address),
-};
 
 /** Discord shows at most 25 choices. */
 const maxChoices = 25;

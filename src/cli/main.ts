@@ -7,12 +7,13 @@
 import os from 'node:os';
 import type { Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
+import { loadCommands } from '../command/catalogue.ts';
+import type { CommandDefinition } from '../command/definition.ts';
 import { loadConfig } from '../config.ts';
-import { asMailopsError, failedError, MailopsError, usageError } from '../errors.ts';
+import { asMailopsError, MailopsError, usageError } from '../errors.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
-import type { CliCommand, CommandOutput } from './command.ts';
 import { humanLogStream } from './log-lines.ts';
-import { commands } from './registry.ts';
+import { addCommand, cliCommands, runFromTerminal } from './program.ts';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -65,7 +66,7 @@ function printError(io: CliIo, json: boolean, error: MailopsError): void {
   }
 }
 
-async function runCommand(command: CliCommand, args: string[], options: Record<string, unknown>, global: GlobalOptions, io: CliIo): Promise<number> {
+async function runCommand(command: CommandDefinition, input: Record<string, unknown>, given: Record<string, unknown>, global: GlobalOptions, io: CliIo): Promise<number> {
   const json = global.json === true;
   let runtime: Runtime | undefined;
   try {
@@ -75,12 +76,9 @@ async function runCommand(command: CliCommand, args: string[], options: Record<s
     runtime = config.explicitlySet.has('LOG_LEVEL')
       ? createRuntime({ config, secrets, logDestination: io.stderr as Writable })
       : createRuntime({ config, secrets, logLevel: 'warn', logDestination: humanLogStream(io.stderr) });
-    if (!command.run) {
-      throw failedError('not-available', `"mailops ${command.name}" is not available yet in this version of mailops.`,
-        { hint: 'It is part of the planned interface; see the README for the commands that work today.' });
-    }
-    const output: CommandOutput = await command.run({ runtime, actor, stdin: io.stdin, stderr: io.stderr }, args, options);
-    const exitCode = output.exitCode ?? 0;
+    const columns = (io.stdout as { columns?: number }).columns ?? 120;
+    const output = await runFromTerminal(command, input, given, { runtime, actor, stdin: io.stdin, stderr: io.stderr, columns });
+    const { exitCode } = output;
     io.stdout.write(json ? `${JSON.stringify(withOk(output.json, exitCode))}\n` : `${output.text}\n`);
     return exitCode;
   } catch (error) {
@@ -93,7 +91,8 @@ async function runCommand(command: CliCommand, args: string[], options: Record<s
   }
 }
 
-export async function main(givenArgv: string[], io: CliIo = processIo()): Promise<number> {
+/** Runs `mailops` with `givenArgv`; `commands` are the definitions of the commands folder unless given (tests). */
+export async function main(givenArgv: string[], io: CliIo = processIo(), commands?: readonly CommandDefinition[]): Promise<number> {
   // `npx mailops -- --env-file F status`: npx runs on Node, which reads a bare `--env-file` itself unless a `--` comes
   // first; that `--` reaches us and ends nothing.
   const argv = givenArgv[0] === '--' ? givenArgv.slice(1) : givenArgv;
@@ -114,14 +113,9 @@ export async function main(givenArgv: string[], io: CliIo = processIo()): Promis
       outputError: (text, write) => write(text),
     });
 
-  for (const command of commands) {
-    const sub = program.command(command.name).description(command.run ? command.summary : `${command.summary} (not available yet)`);
-    for (const argument of command.arguments) sub.argument(argument);
-    for (const option of command.options) sub.option(option.flags, option.description);
-    sub.action(async (...actionArgs: unknown[]) => {
-      const subcommand = actionArgs.at(-1) as Command;
-      const options = actionArgs.at(-2) as Record<string, unknown>;
-      exitCode = await runCommand(command, subcommand.args, options, program.opts<GlobalOptions>(), io);
+  for (const command of cliCommands(commands ?? await loadCommands())) {
+    addCommand(program, command, async (definition, input, given) => {
+      exitCode = await runCommand(definition, input, given, program.opts<GlobalOptions>(), io);
     });
   }
 

@@ -11,7 +11,6 @@ import { CheckFacts } from '../checks/facts.ts';
 import { providerRequirements, type RequirementsSummary } from '../checks/requirements.ts';
 import { worstStatus, type CheckResult, type CheckStatus } from '../checks/result.ts';
 import { DnsResolver } from '../dns/caching-resolver.ts';
-import type { MailHost } from '../host/mail-host.ts';
 import { managedDomain } from '../validation/domain.ts';
 import type { OperationContext } from './context.ts';
 
@@ -49,37 +48,47 @@ export function hostErrorHeadline(error: HostError): string {
   return error.reachable ? 'the configuration of the mail host could not be read' : 'the mail host could not be reached';
 }
 
-export interface CheckOptions {
-  host: MailHost;
+/**
+ * What the checks need: the host, the settings and the clock. A whole operation context (state database, actor,
+ * audit) also lets the end-to-end probe run: it creates the probe sender and alias on first use; without it, `e2e` is
+ * skipped.
+ */
+export type CheckContext = Pick<OperationContext, 'host' | 'now'> & {
   config: Pick<Config, 'CHASQUID_DIR' | 'CHASQUID_RESTART' | 'MAIL_DOMAINS' | 'DNS_RESOLVER' | 'DNSBL_IP_ZONES' | 'DNSBL_DOMAIN_ZONES'>;
+} & Partial<OperationContext>;
+
+export interface CheckInput {
   domain: string;
-  now: Date;
+  /** Run the end-to-end probe (default: whenever the context is a whole operation context). */
+  probe?: boolean;
   /** A resolver of the caller's (tests, benchmarks); by default a new one per run, through DNS_RESOLVER. */
   resolver?: DnsResolver;
   /** Extra CA certificates (PEM) to trust for the served chains, besides the system's (and NODE_EXTRA_CA_CERTS). */
   extraCa?: string[];
-  /**
-   * The context of operations that change the host (state database, actor, audit), for the end-to-end probe: it
-   * creates the probe sender and alias on first use. Without it, `e2e` is skipped.
-   */
-  operation?: OperationContext;
   /** Facts about the mail host shared with the checks of other domains (the health job; see CheckEnvironment.hostFacts). */
   hostFacts?: Map<string, Promise<unknown>>;
 }
 
-export async function check(options: CheckOptions): Promise<CheckReport> {
-  const domain = managedDomain(options.domain, options.config.MAIL_DOMAINS ?? []);
+function wholeContext(context: CheckContext): OperationContext | undefined {
+  const { database, logger, actor, chasquidDir, redactor } = context;
+  return database && logger && actor !== undefined && chasquidDir !== undefined && redactor ? context as OperationContext : undefined;
+}
+
+export async function check(context: CheckContext, input: CheckInput): Promise<CheckReport> {
+  const { config, host } = context;
+  const domain = managedDomain(input.domain, config.MAIL_DOMAINS ?? []);
+  const operation = input.probe === false ? undefined : wholeContext(context);
   const facts = new CheckFacts({
     domain,
-    dns: options.resolver ?? new DnsResolver({ server: options.config.DNS_RESOLVER }),
-    host: options.host,
-    chasquidDir: options.config.CHASQUID_DIR,
-    now: options.now,
-    dnsblZones: { ip: options.config.DNSBL_IP_ZONES, domain: options.config.DNSBL_DOMAIN_ZONES },
-    restartCommand: (options.config.CHASQUID_RESTART ?? ['systemctl', 'restart', 'chasquid']).join(' '),
-    ...(options.extraCa ? { extraCa: options.extraCa } : {}),
-    ...(options.operation ? { probe: { context: options.operation } } : {}),
-    ...(options.hostFacts ? { hostFacts: options.hostFacts } : {}),
+    dns: input.resolver ?? new DnsResolver({ server: config.DNS_RESOLVER }),
+    host,
+    chasquidDir: config.CHASQUID_DIR,
+    now: context.now(),
+    dnsblZones: { ip: config.DNSBL_IP_ZONES, domain: config.DNSBL_DOMAIN_ZONES },
+    restartCommand: (config.CHASQUID_RESTART ?? ['systemctl', 'restart', 'chasquid']).join(' '),
+    ...(input.extraCa ? { extraCa: input.extraCa } : {}),
+    ...(operation ? { probe: { context: operation } } : {}),
+    ...(input.hostFacts ? { hostFacts: input.hostFacts } : {}),
   });
   facts.prefetch();
   const checks = (await Promise.all(checkRunners.map(({ id, run }) => runCheck(id, run, facts)))).flat();

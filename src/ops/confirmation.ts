@@ -65,7 +65,8 @@ export async function confirmationQuestion(context: OperationContext, request: C
       if (request.algorithm !== undefined && !(dkimAlgorithms as readonly string[]).includes(request.algorithm)) {
         throw usageError('invalid-dkim-algorithm', `"${request.algorithm.slice(0, 40)}" is not a DKIM key type mailops makes.`, `Use one of: ${dkimAlgorithms.join(', ')}.`);
       }
-      return `Rotate the DKIM key of ${show(domain)} (${request.algorithm ?? 'rsa2048'})? The old key stays published for the grace period.`;
+      const byHand = context.config.DNS_PROVIDER === 'manual' ? ' DNS is published by hand here (DNS_PROVIDER=manual): you will be shown the record to publish.' : '';
+      return `Rotate the DKIM key of ${show(domain)} (${request.algorithm ?? 'rsa2048'})? The old key stays published for the grace period.${byHand}`;
     }
     case 'dkim-retire': {
       if (!request.prune) return undefined;

@@ -2,7 +2,6 @@
 // the domains and certificates in its configuration directory, the queue, and when each certificate expires — and
 // how the scheduled jobs last ended (from the state database). Read-only: no lock, no audit entry.
 
-import type { DatabaseSync } from 'node:sqlite';
 import path from 'node:path';
 import { inspectInstalledPair } from '../acme/installed-pair.ts';
 import { parseChasquidConf } from '../chasquid/config-file.ts';
@@ -12,6 +11,7 @@ import { ChasquidPaths } from '../chasquid/paths.ts';
 import { describeDkimLayout, dkimLayout, type DkimLayout } from '../chasquid/version.ts';
 import type { MailHost } from '../host/mail-host.ts';
 import { lastJobRuns, type JobRun } from '../store/job-runs.ts';
+import type { OperationContext } from './context.ts';
 
 export interface CertificateSummary {
   name: string;
@@ -34,17 +34,20 @@ export interface StatusResult {
   jobs: Array<Pick<JobRun, 'job' | 'outcome' | 'startedAt' | 'finishedAt' | 'summary' | 'alerts'>>;
 }
 
+/** The host and its configuration directory, the clock, and the state database for the last job results. */
+export type StatusContext = Pick<OperationContext, 'host' | 'chasquidDir' | 'now'> & Partial<Pick<OperationContext, 'database'>>;
+
 export interface StatusInput {
-  host: MailHost;
-  chasquidDir: string;
-  now: Date;
-  /** The state database, for the last job results (left out by the health job, which is one of them). */
-  database?: DatabaseSync;
+  /** Include the last job results (left out by the health job, which is one of them). Default true. */
+  jobs?: boolean;
 }
 
 const dayMs = 24 * 60 * 60 * 1000;
 
-export async function status({ host, chasquidDir, now, database }: StatusInput): Promise<StatusResult> {
+export async function status(context: StatusContext, input: StatusInput = {}): Promise<StatusResult> {
+  const { host, chasquidDir } = context;
+  const now = context.now();
+  const database = input.jobs === false ? undefined : context.database;
   const paths = new ChasquidPaths(chasquidDir);
   const [version, service, configText, domainEntries, certEntries] = await Promise.all([
     chasquidVersion(host),

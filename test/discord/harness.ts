@@ -4,8 +4,8 @@
 
 import { Writable } from 'node:stream';
 import { startBot, type BotService, type RunningBot } from '../../src/bot/bot.ts';
-import type { MailCommand } from '../../src/bot/command.ts';
-import { loadCommands } from '../../src/bot/loader.ts';
+import type { CommandDefinition } from '../../src/command/definition.ts';
+import { loadCommands } from '../../src/command/catalogue.ts';
 import { registerCommands } from '../../src/bot/registration.ts';
 import { parseConfig, secretValues } from '../../src/config.ts';
 import { createRuntime, type Runtime } from '../../src/runtime.ts';
@@ -18,7 +18,7 @@ export interface Harness {
   emulator: DiscordEmulator;
   runtime: Runtime;
   bot: RunningBot;
-  commands: MailCommand[];
+  commands: CommandDefinition[];
   /** Every log line the bot wrote. */
   logs: string[];
   roles: { admin: string; viewer: string; oncall: string };
@@ -42,9 +42,9 @@ export interface Harness {
 export interface HarnessOptions {
   lab?: LabOptions;
   /** Commands besides the ones in commands/ (test probes). */
-  extraCommands?: MailCommand[];
+  extraCommands?: CommandDefinition[];
   /** Registered in the emulator but unknown to the bot. */
-  unknownCommands?: MailCommand[];
+  unknownCommands?: CommandDefinition[];
   emulator?: EmulatorOptions;
   confirmTimeoutMs?: number;
   /** The longest wait for a button offered during a command (the bot's default: what Discord's token allows). */

@@ -22,7 +22,7 @@ describe('the health endpoint', () => {
     lab = await startLab({ domains: ['example.test'], dns: false });
     emulator = await new DiscordEmulator({ roles: [{ id: adminRole, name: 'mail-admin' }, { id: viewerRole, name: 'mail-viewer' }], channels: [{ id: channel, name: 'mail-ops' }] }).start();
     const { registerCommands } = await import('../../src/bot/registration.ts');
-    const { loadCommands } = await import('../../src/bot/loader.ts');
+    const { loadCommands } = await import('../../src/command/catalogue.ts');
     const { parseConfig } = await import('../../src/config.ts');
     await registerCommands(parseConfig(emulator.env), await loadCommands());
     const [port] = await freePorts(1);

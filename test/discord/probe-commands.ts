@@ -3,9 +3,9 @@
 
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defineCommand, type MailCommand } from '../../src/bot/command.ts';
-import { option } from '../../src/bot/options.ts';
-import type { SuggestionSource } from '../../src/bot/suggestions.ts';
+import { defineCommand, type CommandDefinition, type Reply } from '../../src/command/definition.ts';
+import { option } from '../../src/command/options.ts';
+import type { SuggestionSource } from '../../src/command/suggestions.ts';
 
 /** What the probes did, for the tests to look at. */
 export const probeLog = {
@@ -28,7 +28,10 @@ export const slowSource: SuggestionSource & { delayMs: number } = {
   },
 };
 
-export const probeCommands: MailCommand[] = [
+/** A probe answers in Discord only; its result is the reply itself. */
+const asReply = { text: () => '', discord: (reply: Reply) => reply };
+
+export const probeCommands: CommandDefinition[] = [
   defineCommand({
     name: 'probe-confirm',
     description: 'test: a change that asks for confirmation',
@@ -37,19 +40,20 @@ export const probeCommands: MailCommand[] = [
     target: 'address',
     confirm: ({ address }) => (address.startsWith('noask') ? undefined : `Really change **${address}**?`),
     working: 'Changing…',
-    async execute(context, input) {
+    async run(context, input) {
       probeLog.executed.push({ command: 'probe-confirm', actor: context.actor, input, secret: context.secret });
       return { content: `Changed ${input.address}.` };
     },
+    render: asReply,
   }),
   defineCommand({
     name: 'probe-secret',
     description: 'test: a public change that returns a generated or typed password',
     access: 'change',
-    options: { address: option.address('an address'), 'type-password': option.flag('type it') },
+    options: { address: option.address('an address') },
     target: 'address',
-    askSecret: { when: (input) => input['type-password'], title: 'Password', label: 'Password', minLength: 12, maxLength: 128 },
-    async execute(context, input) {
+    secret: { title: 'Password', label: 'Password', minLength: 12, maxLength: 128 },
+    async run(context, input) {
       probeLog.executed.push({ command: 'probe-secret', actor: context.actor, input, secret: context.secret });
       if (context.secret !== undefined) return { embeds: [{ title: `Password of ${input.address} set`, description: 'as typed' }] };
       const password = `gen-${randomBytes(12).toString('base64url')}`;
@@ -57,6 +61,7 @@ export const probeCommands: MailCommand[] = [
       context.runtime.logger.info({ password, address: input.address }, 'probe: generated a password');
       return { embeds: [{ title: `Added ${input.address}` }], secret: { label: `Password for ${input.address}`, value: password } };
     },
+    render: asReply,
   }),
   defineCommand({
     name: 'probe-private',
@@ -65,11 +70,12 @@ export const probeCommands: MailCommand[] = [
     options: { address: option.address('an address', { suggest: slowSource }) },
     target: 'address',
     visibility: 'private',
-    async execute(context, input) {
+    async run(context, input) {
       const password = `gen-${randomBytes(12).toString('base64url')}`;
       probeLog.generated.push(password);
       return { content: `Added ${input.address}.`, secret: { label: 'Password', value: password } };
     },
+    render: asReply,
   }),
   defineCommand({
     name: 'probe-press',
@@ -77,7 +83,7 @@ export const probeCommands: MailCommand[] = [
     access: 'change',
     options: { address: option.address('an address') },
     target: 'address',
-    async execute(context, input) {
+    async run(context, input) {
       probeLog.pressSteps.push('started');
       try {
         await context.waitForPress({ text: `Publish ${input.address}, then press the button.`, button: 'Published', working: 'Checking…' });
@@ -88,6 +94,7 @@ export const probeCommands: MailCommand[] = [
       probeLog.pressSteps.push('pressed');
       return { content: `Published ${input.address}.` };
     },
+    render: asReply,
   }),
   defineCommand({
     name: 'probe-progress',
@@ -95,30 +102,33 @@ export const probeCommands: MailCommand[] = [
     access: 'read',
     options: { steps: option.text('how many steps'), 'step-ms': option.choice('ms per step', ['10', '1100']) },
     working: 'Starting…',
-    async execute(context, input) {
+    async run(context, input) {
       for (let step = 1; step <= Number(input.steps); step += 1) {
         await sleep(Number(input['step-ms'] ?? '10'));
         await context.progress(`Step ${step} of ${input.steps}`);
       }
       return { embeds: [{ title: 'Done', description: `${input.steps} steps` }] };
     },
+    render: asReply,
   }),
   defineCommand({
     name: 'probe-crash',
     description: 'test: a command with a bug',
     access: 'read',
     options: {},
-    async execute() {
+    async run() {
       throw new TypeError('Cannot read properties of undefined (reading "oops")');
     },
+    render: asReply,
   }),
   defineCommand({
     name: 'probe-suggest',
     description: 'test: autocomplete from a slow source',
     access: 'read',
     options: { address: option.address('an address', { suggest: slowSource }) },
-    async execute(_context, input) {
+    async run(_context, input) {
       return { content: input.address };
     },
+    render: asReply,
   }),
 ];

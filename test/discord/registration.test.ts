@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCommands } from '../../src/bot/loader.ts';
+import { loadCommands } from '../../src/command/catalogue.ts';
 import { registerCommands } from '../../src/bot/registration.ts';
 import { parseConfig } from '../../src/config.ts';
 import { runCli, type CliRun } from '../cli.ts';

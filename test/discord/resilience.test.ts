@@ -2,7 +2,7 @@
 // interaction, an unknown command, an answer that comes too late, an expired token or a REST error never crash it.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineCommand } from '../../src/bot/command.ts';
+import { defineCommand } from '../../src/command/definition.ts';
 import { buttonIds } from './emulator.ts';
 import { startHarness, type Harness } from './harness.ts';
 import { messageFlags } from './payloads.ts';
@@ -10,7 +10,10 @@ import { probeCommands, probeLog } from './probe-commands.ts';
 
 let h: Harness;
 
-const ghost = defineCommand({ name: 'ghost', description: 'registered, but unknown to this bot', access: 'read', options: {} });
+const ghost = defineCommand({
+  name: 'ghost', description: 'registered, but unknown to this bot', access: 'read', options: {},
+  run: () => Promise.resolve({}), render: { text: () => '', discord: () => ({ content: 'never run' }) },
+});
 
 beforeAll(async () => {
   h = await startHarness({ extraCommands: probeCommands, unknownCommands: [ghost] });

@@ -55,7 +55,7 @@ async function scenario(options: LabOptions): Promise<Scenario> {
     run(domain, { env = {}, now = new Date(), trustLabCertificate = true, probe = false } = {}) {
       const config = parseConfig({ ...lab.env, ...cleanLists, ...env });
       const operation: OperationContext = { host, chasquidDir: lab.chasquidDir, database: database(lab), logger, actor: 'test', now: () => now, config, redactor: new Redactor() };
-      return check({ host, config, domain, now, ...(trustLabCertificate ? { extraCa: [certificate] } : {}), ...(probe ? { operation } : {}) });
+      return check(operation, { domain, probe, ...(trustLabCertificate ? { extraCa: [certificate] } : {}) });
     },
   };
 }
@@ -483,7 +483,7 @@ describe('check of the certificate chasquid serves', () => {
   const restart = () => execFileSync(entry.lab.env.CHASQUID_RESTART?.split(' ')[0] ?? '', entry.lab.env.CHASQUID_RESTART?.split(' ').slice(1) ?? []);
   const tlsResults = async (trusted: string) => {
     const config = parseConfig({ ...entry.lab.env, ...cleanLists });
-    const report = await check({ host: entry.host, config, domain: 'good.test', now: new Date(), extraCa: [trusted] });
+    const report = await check({ host: entry.host, config, now: () => new Date() }, { domain: 'good.test', extraCa: [trusted] });
     return report.checks.filter((result) => result.id === 'tls');
   };
 

@@ -55,7 +55,7 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificate pairs and restar
     expect(certStatus.certificates[0]).toMatchObject({ name: lab.hostname, renewDue: true, pairProblems: [mismatch], renewReason: `the installed pair does not match: ${mismatch}` });
 
     // chasquid still serves the pair it loaded earlier; the check says that its next restart would fail.
-    const report = await check({ host, config: parseConfig(lab.env), domain: 'example.test', now: new Date(), extraCa: [goodCertificate] });
+    const report = await check({ host, config: parseConfig(lab.env), now: () => new Date() }, { domain: 'example.test', extraCa: [goodCertificate] });
     const tls = report.checks.filter((result) => result.id === 'tls');
     expect(tls).toHaveLength(3);
     for (const result of tls) {

@@ -59,10 +59,10 @@ export const healthJob: Job = async (environment) => {
   const resolver = new DnsResolver({ server: config.DNS_RESOLVER });
   const hostFacts = new Map<string, Promise<unknown>>();
   const [statusResult, reports] = await Promise.all([
-    status({ host: context.host, chasquidDir: context.chasquidDir, now }).then((result) => ({ line: hostLine(result) }), (error: unknown) => ({ error: asMailopsError(error) })),
+    status(context, { jobs: false }).then((result) => ({ line: hostLine(result) }), (error: unknown) => ({ error: asMailopsError(error) })),
     mapLimited(domains, Math.min(4, environment.options.concurrency), async (domain) => {
       try {
-        return { domain, report: await check({ host: context.host, config, domain, now, resolver, hostFacts, operation: context }) };
+        return { domain, report: await check(context, { domain, resolver, hostFacts }) };
       } catch (error) {
         return { domain, error: asMailopsError(error).message };
       }

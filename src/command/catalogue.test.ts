@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildMailCommand, loadCommands } from './loader.ts';
+import { buildMailCommand } from '../bot/tree.ts';
+import { loadCommands } from './catalogue.ts';
 
 function folderWith(files: Record<string, string>): string {
   const directory = mkdtempSync(path.join(os.tmpdir(), 'mailops-commands-'));
@@ -10,7 +11,7 @@ function folderWith(files: Record<string, string>): string {
   return directory;
 }
 
-const command = (name: string) => `export default { name: '${name}', description: 'does ${name}', access: 'read', options: {} };\n`;
+const command = (name: string) => `export default { name: '${name}', description: 'does ${name}', access: 'read', options: {}, run: async () => ({}), render: { text: () => '', discord: () => ({}) } };\n`;
 
 describe('loadCommands', () => {
   it('loads every command file in name order, leaving tests aside', async () => {
@@ -22,6 +23,11 @@ describe('loadCommands', () => {
     await expect(loadCommands(folderWith({ 'users.ts': command('aliases') }))).rejects.toThrow('users.ts defines "aliases"');
   });
 
+  it('refuses a command in Discord that cannot render for Discord', async () => {
+    const textOnly = "export default { name: 'users', description: 'list', access: 'read', options: {}, run: async () => ({}), render: { text: () => '' } };\n";
+    await expect(loadCommands(folderWith({ 'users.ts': textOnly }))).rejects.toThrow('users.ts: a command that exists in Discord needs render.discord');
+  });
+
   it('refuses a file without a default export', async () => {
     await expect(loadCommands(folderWith({ 'users.ts': 'export const users = 1;\n' }))).rejects.toThrow('users.ts must default-export a command');
   });
@@ -29,7 +35,7 @@ describe('loadCommands', () => {
 
 describe('buildMailCommand', () => {
   it('refuses two commands of the same name and names Discord limits', () => {
-    const users = { name: 'users', description: 'list', access: 'read' as const, options: {} };
+    const users = { name: 'users', description: 'list', access: 'read' as const, options: {}, run: async () => ({}), render: { text: () => '', discord: () => ({}) } };
     expect(() => buildMailCommand([users, users])).toThrow('Two commands are named "users"');
     expect(() => buildMailCommand([{ ...users, name: 'Not Valid' }])).toThrow();
   });

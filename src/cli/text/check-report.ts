@@ -1,7 +1,7 @@
+// The check report in a terminal: one line per check, its fix under it.
+
 import type { CheckReport } from '../../ops/check.ts';
-import { operationContext } from '../../ops/context.ts';
 import type { CheckResult, CheckStatus } from '../../checks/result.ts';
-import type { CliCommand } from '../command.ts';
 import { displayDomain } from '../../validation/domain.ts';
 
 const labels: Record<CheckStatus, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skip: 'SKIP' };
@@ -61,16 +61,3 @@ export function reportCounts(checks: readonly CheckResult[]): string {
   return (['fail', 'unknown', 'warn', 'pass', 'skip'] as const).map((kind) => [kind, count(kind)] as const)
     .filter(([, number]) => number > 0).map(([kind, number]) => `${number} ${kind}`).join(', ');
 }
-
-export const checkCommand: CliCommand = {
-  name: 'check',
-  summary: 'the deliverability report for a domain',
-  arguments: ['<domain>'],
-  options: [],
-  async run({ runtime, actor }, args) {
-    // Loaded when used: the checks bring mailauth and its dependencies, which every other command would pay for at start-up.
-    const { check } = await import('../../ops/check.ts');
-    const report = await check({ host: runtime.host(), config: runtime.config, domain: args[0] ?? '', now: runtime.now(), operation: operationContext(runtime, actor) });
-    return { json: report, text: renderCheckReport(report, process.stdout.columns ?? 120), exitCode: report.ok ? 0 : 1 };
-  },
-};

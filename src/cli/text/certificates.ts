@@ -1,9 +1,10 @@
+// Certificates in a terminal: cert-status and cert-renew.
+
+import type { CertRenewResult } from '../../ops/cert-renew.ts';
 import type { CertStatusResult } from '../../ops/cert-status.ts';
-import { operationContext } from '../../ops/context.ts';
-import type { CliCommand } from '../command.ts';
 import { rows } from '../format.ts';
 
-function render(result: CertStatusResult): string {
+export function renderCertificates(result: CertStatusResult): string {
   const installed = result.certificates.length === 0 ? ['Installed', 'none'] as [string, string] : undefined;
   const certificateRows: Array<[string, string]> = installed ? [installed] : result.certificates.map((certificate) => [
     certificate.name,
@@ -19,14 +20,14 @@ function render(result: CertStatusResult): string {
   return `Installed certificates\n${rows(certificateRows)}\n\nServed for ${result.hostname}\n${rows(listenerRows)}`;
 }
 
-export const certStatusCommand: CliCommand = {
-  name: 'cert-status',
-  summary: 'certificates on the host and the ones served on 25/465/587',
-  arguments: [],
-  options: [],
-  async run(context) {
-    const { certStatus } = await import('../../ops/cert-status.ts');
-    const result = await certStatus(operationContext(context.runtime, context.actor));
-    return { json: result, text: render(result) };
-  },
-};
+export function renderRenewal(result: CertRenewResult): string {
+  if (!result.renewed) return `Not renewed: the certificate for ${result.name} is ${result.reason.replace(/^not due: /, 'not due — ')} (expires ${result.notAfter ?? 'unknown'}).`;
+  return rows([
+    ['Renewed', result.name],
+    ['Why', result.reason],
+    ['Names', result.names.join(', ')],
+    ['Issuer', result.issuer ?? 'unknown'],
+    ['Valid until', result.notAfter ?? 'unknown'],
+    ['Served on', result.served.length === 0 ? 'no listener' : `ports ${result.served.join(', ')}`],
+  ]);
+}

@@ -1,8 +1,9 @@
-import { status, type StatusResult } from '../../ops/status.ts';
-import type { CliCommand } from '../command.ts';
+// mailops status in a terminal.
+
+import type { StatusResult } from '../../ops/status.ts';
 import { rows } from '../format.ts';
 
-function render(result: StatusResult): string {
+export function renderStatus(result: StatusResult): string {
   const service = result.service.running
     ? `running (${result.service.processes.map((process) => `pid ${process.pid} as ${process.user}`).join(', ')})`
     : 'NOT RUNNING';
@@ -22,14 +23,3 @@ function render(result: StatusResult): string {
       `${run.job}: ${run.outcome} at ${(run.finishedAt ?? run.startedAt).slice(0, 16).replace('T', ' ')}${run.summary ? ` — ${run.summary}` : ''}`).join('\n  ')],
   ]);
 }
-
-export const statusCommand: CliCommand = {
-  name: 'status',
-  summary: 'mail host summary: chasquid version, service state, domains, certificates, queue',
-  arguments: [],
-  options: [],
-  async run({ runtime }) {
-    const result = await status({ host: runtime.host(), chasquidDir: runtime.config.CHASQUID_DIR, now: runtime.now(), database: runtime.database() });
-    return { json: result, text: render(result) };
-  },
-};

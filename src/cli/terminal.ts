@@ -1,11 +1,20 @@
-// DNS publishing as the command line offers it. With DNS_PROVIDER=manual, each record to publish (or remove) is
-// printed on standard error, one at a time, and mailops waits for Enter — or, with --wait, does not wait for anyone
-// and lets the authoritative check find the record (up to 30 minutes), for runs without a person at the keyboard.
+// What a command needs from the terminal: DNS publishing as the command line offers it, and prompts answered with
+// Enter. With DNS_PROVIDER=manual, each record to publish (or remove) is printed on standard error, one at a time, and
+// mailops waits for Enter — or, with --wait, does not wait for anyone and lets the authoritative check find the record
+// (up to 30 minutes), for runs without a person at the keyboard.
 
-import { RecordPublishing, createPublisher } from '../dns/publisher.ts';
+import type { PressPrompt } from '../command/definition.ts';
 import type { ManualConfirm } from '../dns/manual.ts';
+import { RecordPublishing, createPublisher } from '../dns/publisher.ts';
 import { failedError } from '../errors.ts';
-import type { CommandContext } from './command.ts';
+import type { Runtime } from '../runtime.ts';
+
+/** What the command line gives a run: its runtime and the terminal's streams. */
+export interface TerminalContext {
+  runtime: Runtime;
+  stdin: NodeJS.ReadableStream;
+  stderr: NodeJS.WritableStream;
+}
 
 /**
  * Resolves at the next Enter on `input`; false when the input ends first. Afterwards the input is paused and its handle
@@ -35,7 +44,7 @@ function nextEnter(input: NodeJS.ReadableStream): Promise<boolean> {
   });
 }
 
-function manualConfirm(context: CommandContext, wait: boolean): ManualConfirm {
+function manualConfirm(context: TerminalContext, wait: boolean): ManualConfirm {
   let queue: Promise<unknown> = Promise.resolve();
   return (step) => {
     const shown = queue.then(async () => {
@@ -55,8 +64,16 @@ function manualConfirm(context: CommandContext, wait: boolean): ManualConfirm {
   };
 }
 
-export function publishingFor(context: CommandContext, options: { wait: boolean }): RecordPublishing {
+export function publishingFor(context: TerminalContext, options: { wait: boolean }): RecordPublishing {
   const { runtime } = context;
   const publisher = createPublisher(runtime.config, runtime.logger, () => runtime.now(), { manualConfirm: manualConfirm(context, options.wait) });
   return new RecordPublishing(publisher, runtime.config, runtime.logger);
+}
+
+/** A prompt of a command (Discord's button) on the command line: its text on standard error, then Enter. */
+export async function waitForEnter(context: TerminalContext, prompt: PressPrompt): Promise<void> {
+  context.stderr.write(`\n${prompt.text}\n\nPress Enter once done ("${prompt.button}").\n`);
+  if (!await nextEnter(context.stdin)) {
+    throw failedError('no-answer', `Standard input ended before "${prompt.button}" was confirmed.`, { hint: 'Run the command in a terminal and press Enter when asked.' });
+  }
 }

@@ -1,11 +1,8 @@
-// dns-diff <domain> [--accept]: the records a domain depends on, expected against what DNS answers now (exit 1 with
-// drift); --accept records the current answers as the accepted state.
+// dns-diff in a terminal: each drifting record with what was expected and what DNS answers.
 
 import { acceptedNowSentence, driftAdvice, presentValues } from '../../dns/drift.ts';
 import type { DnsDiffResult } from '../../ops/dns-diff.ts';
 import { describeOrphan } from '../../ops/orphan-records.ts';
-import { operationContext } from '../../ops/context.ts';
-import type { CliCommand } from '../command.ts';
 import { displayDomain } from '../../validation/domain.ts';
 
 export function renderDnsDiff(result: DnsDiffResult): string {
@@ -24,17 +21,3 @@ export function renderDnsDiff(result: DnsDiffResult): string {
   else lines.push('', driftAdvice(result.domain, result.drift));
   return lines.join('\n');
 }
-
-export const dnsDiffCommand: CliCommand = {
-  name: 'dns-diff',
-  summary: 'expected DNS records against what DNS answers now',
-  arguments: ['<domain>'],
-  options: [{ flags: '--accept', description: 'record the current answers as the accepted state' }],
-  async run(context, [domain = ''], options) {
-    // Loaded when used: the operation brings the DNS checks and, through the orphan records, the ACME client.
-    const { dnsDiff } = await import('../../ops/dns-diff.ts');
-    const result = await dnsDiff(operationContext(context.runtime, context.actor), { domain, accept: options.accept === true });
-    const { domain: name, drift, ...rest } = result;
-    return { json: { domain: name, drift, ...rest }, text: renderDnsDiff(result), exitCode: drift.length > 0 ? 1 : 0 };
-  },
-};

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckReport } from '../../ops/check.ts';
-import { renderCheckReport } from './check.ts';
+import { renderCheckReport } from './check-report.ts';
 
 const report: CheckReport = {
   domain: 'example.com',
