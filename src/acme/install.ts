@@ -12,7 +12,7 @@
 
 import path from 'node:path';
 import { restartDaemon } from '../chasquid/daemon.ts';
-import { daemonAccount } from '../chasquid/access.ts';
+import { daemonAccount } from '../chasquid/daemon-access.ts';
 import { describeListener, type Listener } from '../chasquid/listeners.ts';
 import type { ChasquidPaths } from '../chasquid/paths.ts';
 import { failedError, MailopsError } from '../errors.ts';

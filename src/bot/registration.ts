@@ -6,7 +6,7 @@ import { DiscordAPIError, HTTPError, REST, Routes } from 'discord.js';
 import { requireSettings, type Config } from '../config.ts';
 import { failedError, type MailopsError } from '../errors.ts';
 import type { CommandDefinition } from '../command/definition.ts';
-import { buildMailCommand } from './tree.ts';
+import { buildMailCommand, discordCommands } from './tree.ts';
 
 export interface RegistrationResult {
   scope: 'guild' | 'global';
@@ -27,7 +27,7 @@ export async function registerCommands(config: Config, commands: readonly Comman
   } catch (error) {
     throw registrationError(error, config.DISCORD_API_URL);
   }
-  return { scope: guildId === undefined ? 'global' : 'guild', guildId, subcommands: commands.map((command) => command.name).sort() };
+  return { scope: guildId === undefined ? 'global' : 'guild', guildId, subcommands: discordCommands(commands).map((command) => command.name).sort() };
 }
 
 /**

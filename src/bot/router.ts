@@ -24,7 +24,7 @@ import { asMailopsError, failedError, refusedError, type MailopsError } from '..
 import { recordRefusal } from '../ops/change.ts';
 import { operationContext } from '../ops/context.ts';
 import type { Runtime } from '../runtime.ts';
-import { decideAccess } from './access.ts';
+import { decideAccess } from './roles.ts';
 import type { AuditChannel } from './audit-channel.ts';
 import { publishingFor } from './dns-publishing.ts';
 import { learnCommands } from './front-hints.ts';

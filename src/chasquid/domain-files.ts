@@ -6,7 +6,7 @@
 // copies them) unless the daemon could not read them, which ensureDaemonCanRead repairs.
 
 import type { MailHost } from '../host/mail-host.ts';
-import { daemonAccount, ensureDaemonCanRead } from './access.ts';
+import { daemonAccount, ensureDaemonCanRead } from './daemon-access.ts';
 import { AliasesFile, type AliasRules } from './aliases-file.ts';
 import { parseChasquidConf } from './config-file.ts';
 import { danglingTargets, describeDangling, type DanglingTarget, type DomainState } from './local-addresses.ts';

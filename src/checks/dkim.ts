@@ -1,9 +1,9 @@
-// `dkim`: for each selector the host signs with (chasquid/dkim-keys.ts), the key published at
+// `dkim`: for each selector the host signs with (chasquid/dkim-signing-keys.ts), the key published at
 // <selector>._domainkey.<domain> is the host's key; RSA keys have at least 2048 bits (1024 is a warning); an ed25519
 // key has an RSA companion (many receivers cannot verify ed25519 yet); each TXT string is at most 255 bytes.
 
 import { dkimRecordName, dkimRecordValue } from '../chasquid/dkim-key.ts';
-import type { DkimKeyOnHost, DkimSetup } from '../chasquid/dkim-keys.ts';
+import type { DkimKeyOnHost, DkimSetup } from '../chasquid/dkim-signing-keys.ts';
 import { describeDkimLayout } from '../chasquid/version.ts';
 import type { DnsAnswer } from '../dns/caching-resolver.ts';
 import { zoneLine } from '../dns/txt.ts';

@@ -4,7 +4,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { dkimPublicKey, dkimRecordValue } from '../chasquid/dkim-key.ts';
-import type { DkimSetup } from '../chasquid/dkim-keys.ts';
+import type { DkimSetup } from '../chasquid/dkim-signing-keys.ts';
 import type { DnsAnswer } from '../dns/caching-resolver.ts';
 import { evaluateDkim } from './dkim.ts';
 import { evaluateDmarc, isDmarcRecord, parseDmarc } from './dmarc.ts';

@@ -5,7 +5,7 @@ import { inspectInstalledPair } from '../acme/installed-pair.ts';
 import { parseChasquidConf, type ChasquidSettings } from '../chasquid/config-file.ts';
 import { chasquidVersion } from '../chasquid/daemon.ts';
 import { chasquidHostname } from '../chasquid/hostname.ts';
-import { dkimSetup, type DkimSetup } from '../chasquid/dkim-keys.ts';
+import { dkimSetup, type DkimSetup } from '../chasquid/dkim-signing-keys.ts';
 import { ChasquidPaths } from '../chasquid/paths.ts';
 import { dkimLayout } from '../chasquid/version.ts';
 import type { DnsResolver, DnsAnswer } from '../dns/caching-resolver.ts';

@@ -1,4 +1,4 @@
-// Every DNS lookup mailops makes for its checks goes through one DnsResolver per run. (resolver.ts, beside it, asks
+// Every DNS lookup mailops makes for its checks goes through one DnsResolver per run. (authoritative-servers.ts, beside it, asks
 // one particular server — the zone's authoritative ones — for publishing; this one answers as a receiver's resolver.)
 //
 // - DNS_RESOLVER, when set, is the only server asked (the lab's Knot in tests); otherwise the system's resolvers.

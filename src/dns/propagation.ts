@@ -9,7 +9,7 @@
 import type { Logger } from '../log.ts';
 import { failedError } from '../errors.ts';
 import { formatServer } from './exchange.ts';
-import { authoritativeServers, findZone, isNoRecord, resolverFor, type AuthoritativeServer } from './resolver.ts';
+import { authoritativeServers, findZone, isNoRecord, resolverFor, type AuthoritativeServer } from './authoritative-servers.ts';
 import { joinTxt } from './txt.ts';
 import type { Resolver } from 'node:dns/promises';
 
@@ -23,7 +23,7 @@ export interface TxtExpectation {
 export interface PropagationOptions {
   /** Finds the zone and its name servers (DNS_RESOLVER, or the system resolver). */
   resolver: Resolver;
-  /** Ports of configured servers by address (resolver.ts, knownServerPorts). */
+  /** Ports of configured servers by address (authoritative-servers.ts, knownServerPorts). */
   knownPorts: ReadonlyMap<string, number>;
   /** Give up after this long. */
   timeoutMs: number;

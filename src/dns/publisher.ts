@@ -7,7 +7,7 @@ import type { Logger } from '../log.ts';
 import { CloudflarePublisher } from './cloudflare.ts';
 import { ManualPublisher, type ManualConfirm } from './manual.ts';
 import { waitForAuthoritative, type PropagationResult } from './propagation.ts';
-import { knownServerPorts, resolverFor } from './resolver.ts';
+import { knownServerPorts, resolverFor } from './authoritative-servers.ts';
 import { Rfc2136Publisher } from './rfc2136.ts';
 import type { TxtRecord } from './txt.ts';
 

@@ -20,7 +20,7 @@ import { failedError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { exchangeTcp, formatServer } from './exchange.ts';
 import type { DnsPublisher } from './publisher.ts';
-import { findZone, resolverFor } from './resolver.ts';
+import { findZone, resolverFor } from './authoritative-servers.ts';
 import { signMessage, verifyResponse } from './tsig.ts';
 import { joinTxt, type TxtRecord } from './txt.ts';
 import { buildUpdate, type UpdateChange } from './update-message.ts';

@@ -2,7 +2,7 @@
 // of a domain, which creates the probe sender and alias through ordinary, audited changes (src/probe).
 //
 // Every check starts at once against shared facts (checks/facts.ts) and one resolver that asks each DNS question
-// once (dns/resolver.ts, through DNS_RESOLVER when set). The result lists the checks in a fixed order, the worst
+// once (dns/authoritative-servers.ts, through DNS_RESOLVER when set). The result lists the checks in a fixed order, the worst
 // status (the Discord embed's colour), and which mailbox providers' requirements the domain meets.
 
 import type { Config } from '../config.ts';

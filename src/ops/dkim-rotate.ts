@@ -15,14 +15,14 @@
 // never logged.
 
 import type { Resolver } from 'node:dns/promises';
-import { daemonAccount } from '../chasquid/access.ts';
+import { daemonAccount } from '../chasquid/daemon-access.ts';
 import { chasquidVersion, restartDaemon } from '../chasquid/daemon.ts';
 import { builtinKeyFile, hookKeyFile, hookProblems, hookSelectorFile, readDkimFiles, type DkimFiles } from '../chasquid/dkim-files.ts';
 import { dkimAlgorithms, dkimRecordFor, dkimRecordName, generateDkimKey, selectorFor, type DkimAlgorithm } from '../chasquid/dkim-key.ts';
 import { ChasquidPaths } from '../chasquid/paths.ts';
 import { dkimLayout, type DkimLayout } from '../chasquid/version.ts';
 import { DnsResolver } from '../dns/caching-resolver.ts';
-import { isNoRecord, resolverFor } from '../dns/resolver.ts';
+import { isNoRecord, resolverFor } from '../dns/authoritative-servers.ts';
 import type { RecordPublishing } from '../dns/publisher.ts';
 import type { TxtRecord } from '../dns/txt.ts';
 import { failedError, MailopsError, usageError } from '../errors.ts';

@@ -13,7 +13,7 @@
 // Answers come from DNS_RESOLVER (what the world sees); a failed lookup lists nothing.
 
 import { dkimRecordName } from '../chasquid/dkim-key.ts';
-import { resolverFor, isNoRecord } from '../dns/resolver.ts';
+import { resolverFor, isNoRecord } from '../dns/authoritative-servers.ts';
 import { joinTxt } from '../dns/txt.ts';
 import { auditEntries } from '../store/audit.ts';
 import { pendingRetirements, scheduledSelectors } from '../store/dkim-retirements.ts';

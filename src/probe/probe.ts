@@ -16,7 +16,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import type { DatabaseSync } from 'node:sqlite';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
-import { daemonAccount } from '../chasquid/access.ts';
+import { daemonAccount } from '../chasquid/daemon-access.ts';
 import { parseChasquidConf, type ChasquidSettings } from '../chasquid/config-file.ts';
 import { restartDaemon } from '../chasquid/daemon.ts';
 import { DomainFiles } from '../chasquid/domain-files.ts';

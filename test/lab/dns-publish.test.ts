@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TsigKey } from '../../src/config.ts';
 import { CloudflarePublisher } from '../../src/dns/cloudflare.ts';
 import { RecordPublishing } from '../../src/dns/publisher.ts';
-import { resolverFor } from '../../src/dns/resolver.ts';
+import { resolverFor } from '../../src/dns/authoritative-servers.ts';
 import { Rfc2136Publisher } from '../../src/dns/rfc2136.ts';
 import { verifyRequest } from '../../src/dns/tsig.ts';
 import type { TxtRecord } from '../../src/dns/txt.ts';
