@@ -7,8 +7,7 @@
 import { Command } from 'commander';
 import { inFront, type CommandDefinition, type RunContext } from '../command/definition.ts';
 import { positionalNames, type OptionSpecs } from '../command/options.ts';
-import { refusedError } from '../errors.ts';
-import { recordRefusal } from '../ops/change.ts';
+import { refuseUnconfirmed } from '../ops/change.ts';
 import { operationContext } from '../ops/context.ts';
 import type { Runtime } from '../runtime.ts';
 import { readFirstLine } from './stdin.ts';
@@ -93,9 +92,7 @@ export async function runFromTerminal(command: CommandDefinition, input: Record<
     const operation = operationContext(runtime, actor);
     const question = await command.confirm(input as never, { operation, show: (value) => value });
     if (question !== undefined) {
-      const target = command.target === undefined ? '' : String(input[command.target] ?? '');
-      recordRefusal(operation, { operation: command.name, target }, 'not confirmed');
-      throw refusedError('confirmation-required', `${command.name} ${target} needs confirmation; nothing was changed. ${question}`, 'Run it again with --yes to confirm.');
+      refuseUnconfirmed(operation, { operation: command.name, target: command.target === undefined ? '' : String(input[command.target] ?? '') }, question);
     }
   }
   const secret = command.secret && given.passwordStdin === true ? await readFirstLine(run.stdin) : undefined;

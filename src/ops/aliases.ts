@@ -20,6 +20,7 @@ import { isMailopsOwned } from '../probe/names.ts';
 import { parseAliasAddress, parseManagedDomain, parseTargets } from '../validation/address.ts';
 import { applyChange, requireConfirmation } from './change.ts';
 import { managedDomains, type OperationContext } from './context.ts';
+import { aliasNotFound } from './conditions.ts';
 
 export interface AliasView {
   address: string;
@@ -123,7 +124,7 @@ export async function removeAlias(context: OperationContext, input: { address: s
     const key = loaded.aliases.get(address.local)?.key;
     const { changed, stranded } = await files.strandedBy(rules, loaded, () => loaded.aliases.remove(address.local));
     if (key === undefined || !changed) {
-      throw usageError('alias-not-found', `${address.address} is not an alias; nothing was changed.`, 'List the aliases with the aliases command.');
+      throw aliasNotFound(address.address, address.domain);
     }
     if (stranded.length > 0) {
       throw usageError('alias-in-use', `${address.address} is a target of ${stranded.map(describeDangling).join(', ')}; removing it would make that mail bounce or loop. Nothing was changed.`,

@@ -135,9 +135,13 @@ export function recordRefusal(context: Pick<ChangeContext, 'database' | 'logger'
 
 /** Refuses (exit 3, audited) a destructive change that was not confirmed. */
 export function requireConfirmation(context: Pick<ChangeContext, 'database' | 'logger' | 'actor' | 'now'>, change: Change, confirmed: boolean): void {
-  if (confirmed) return;
+  if (!confirmed) refuseUnconfirmed(context, change);
+}
+
+/** Records that `change` was refused for want of confirmation, and throws the one error that says so (with the question). */
+export function refuseUnconfirmed(context: Pick<ChangeContext, 'database' | 'logger' | 'actor' | 'now'>, change: Change, question?: string): never {
   recordRefusal(context, change, 'not confirmed');
-  throw refusedError('confirmation-required', `${change.operation} ${change.target} needs confirmation; nothing was changed.`,
+  throw refusedError('confirmation-required', `${change.operation} ${change.target} needs confirmation; nothing was changed.${question === undefined ? '' : ` ${question}`}`,
     'Run it again with --yes (in Discord: press Confirm).');
 }
 

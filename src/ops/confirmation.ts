@@ -10,10 +10,10 @@
 
 import { dkimAlgorithms } from '../chasquid/dkim-key.ts';
 import { parseAliasAddress, parseManagedAddress, parseManagedDomain, parseTargets } from '../validation/address.ts';
-import { usageError } from '../errors.ts';
 import { listAliases } from './aliases.ts';
 import { managedDomains, type OperationContext } from './context.ts';
 import { listSenders } from './senders.ts';
+import { aliasNotFound, invalidDkimAlgorithm, senderNotFound } from './conditions.ts';
 
 export type ConfirmableRequest =
   | { operation: 'user-remove'; address: string }
@@ -38,14 +38,14 @@ export async function confirmationQuestion(context: OperationContext, request: C
     case 'user-remove': {
       const sender = parseManagedAddress(request.address, domains);
       if (!(await listSenders(context, { domain: sender.domain })).users.includes(sender.address)) {
-        throw usageError('sender-not-found', `${sender.address} is not a sender; nothing was changed.`, `List the senders: mailops users ${sender.domain}`);
+        throw senderNotFound(sender.address, sender.domain);
       }
       return `Remove the sender ${show(sender.address)}? Mail clients using its password will stop sending.`;
     }
     case 'alias-remove': {
       const alias = parseAliasAddress(request.address, domains);
       const current = (await listAliases(context, { domain: alias.domain })).aliases.find((entry) => entry.address === alias.address);
-      if (!current) throw usageError('alias-not-found', `${alias.address} is not an alias; nothing was changed.`, `List the aliases: mailops aliases ${alias.domain}`);
+      if (!current) throw aliasNotFound(alias.address, alias.domain);
       const consequence = alias.local === '*' ? 'Mail to unknown addresses will bounce.' : 'Mail to it will bounce unless a catch-all takes it.';
       return `Remove the alias ${show(alias.address)} (→ ${show(current.targets.join(', '), 300)})? ${consequence}`;
     }
@@ -63,7 +63,7 @@ export async function confirmationQuestion(context: OperationContext, request: C
     case 'dkim-rotate': {
       const domain = parseManagedDomain(request.domain, domains);
       if (request.algorithm !== undefined && !(dkimAlgorithms as readonly string[]).includes(request.algorithm)) {
-        throw usageError('invalid-dkim-algorithm', `"${request.algorithm.slice(0, 40)}" is not a DKIM key type mailops makes.`, `Use one of: ${dkimAlgorithms.join(', ')}.`);
+        throw invalidDkimAlgorithm(request.algorithm);
       }
       const byHand = context.config.DNS_PROVIDER === 'manual' ? ' DNS is published by hand here (DNS_PROVIDER=manual): you will be shown the record to publish.' : '';
       return `Rotate the DKIM key of ${show(domain)} (${request.algorithm ?? 'rsa2048'})? The old key stays published for the grace period.${byHand}`;

@@ -33,6 +33,7 @@ import { applyChange } from './change.ts';
 import { managedDomains, type OperationContext } from './context.ts';
 import { checkSignature, hostProbe, type SignedMessageProbe } from './dkim-probe.ts';
 import { recoverInterruptedRotations } from './dkim-recovery.ts';
+import { invalidDkimAlgorithm } from './conditions.ts';
 
 /** TTL of DKIM key records. */
 export const dkimRecordTtl = 3600;
@@ -80,7 +81,7 @@ function validate(context: OperationContext, input: DkimRotateInput, layout: Dki
   const domain = managedDomain(input.domain, managedDomains(context.config));
   const algorithm = (input.algorithm ?? 'rsa2048') as DkimAlgorithm;
   if (!dkimAlgorithms.includes(algorithm)) {
-    throw usageError('invalid-dkim-algorithm', `"${String(input.algorithm).slice(0, 40)}" is not a DKIM key type mailops makes.`, `Use one of: ${dkimAlgorithms.join(', ')}.`);
+    throw invalidDkimAlgorithm(String(input.algorithm));
   }
   if (algorithm === 'ed25519' && layout === 'hook') {
     throw usageError('dkim-algorithm-unsupported', 'chasquid before 1.14 signs through the post-data hook, whose dkimsign call signs with RSA only.',

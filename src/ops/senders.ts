@@ -17,6 +17,7 @@ import { isMailopsOwned } from '../probe/names.ts';
 import { checkChosenPassword, generatePassword } from '../validation/password.ts';
 import { applyChange, requireConfirmation } from './change.ts';
 import { managedDomains, type OperationContext } from './context.ts';
+import { senderNotFound } from './conditions.ts';
 
 export interface PasswordResult {
   ok: true;
@@ -67,7 +68,7 @@ async function setPassword(context: OperationContext, input: SenderInput, operat
         `To give it a new password, use passwd ${address.address}.`);
     }
     if (operation === 'passwd' && !current.has(address.local)) {
-      throw usageError('sender-not-found', `${address.address} is not a sender; nothing was changed.`, `Add it with user-add ${address.address}.`);
+      throw senderNotFound(address.address, address.domain);
     }
     // A users file implies its domain directory; only a first sender may need to create it.
     const created = existing === undefined && await files.ensureDomainDirectory(address.domain);
@@ -120,7 +121,7 @@ export async function removeSender(context: OperationContext, input: { address: 
     // An alias that forwards here would bounce, or loop through the catch-all, once the sender is gone.
     const { changed, stranded } = await files.strandedBy(rules, loaded, () => loaded.users.remove(address.local));
     if (!changed) {
-      throw usageError('sender-not-found', `${address.address} is not a sender; nothing was changed.`, 'List the senders with the users command.');
+      throw senderNotFound(address.address, address.domain);
     }
     if (stranded.length > 0) {
       throw usageError('sender-in-use', `${address.address} receives mail for ${stranded.map(describeDangling).join(', ')}; removing it would make that mail bounce or loop. Nothing was changed.`,

@@ -14,7 +14,7 @@ describe('confirmations in the CLI', () => {
     const before = treeFingerprint(lab.chasquidDir);
     const run = await mailops(...args);
     expect(run.code).toBe(3);
-    expect(JSON.parse(run.stdout).error).toMatchObject({ code: 'confirmation-required', hint: 'Run it again with --yes to confirm.' });
+    expect(JSON.parse(run.stdout).error).toMatchObject({ code: 'confirmation-required', hint: 'Run it again with --yes (in Discord: press Confirm).' });
     expect(treeFingerprint(lab.chasquidDir)).toEqual(before);
     return JSON.parse(run.stdout).error.message as string;
   };
