@@ -92,3 +92,20 @@ describe('mailops', () => {
     expect(run.stderr).toContain('--actor');
   });
 });
+
+describe('what the command line loads', () => {
+  // Records, on standard error, every package the process resolves that a reading of the help must not need.
+  const hook = `data:text/javascript,${encodeURIComponent(`
+    import { registerHooks } from 'node:module';
+    registerHooks({ resolve(specifier, context, next) {
+      if (/^(discord\\.js|@discordjs\\/|mailauth|acme-client)/.test(specifier)) process.stderr.write('resolved ' + specifier + '\\n');
+      return next(specifier, context);
+    } });`)}`;
+
+  it.each([['--help'], ['check', '--help'], ['run-job', '--help'], ['dkim-rotate', '--help']])('mailops %s loads neither discord.js nor mailauth nor acme-client', async (...args) => {
+    const run = await runCli(args, { nodeOptions: ['--import', hook] });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Usage: mailops');
+    expect(run.stderr).not.toContain('resolved');
+  });
+});

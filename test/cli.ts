@@ -15,9 +15,9 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { env?: Record<string, string>; stdin?: string; cwd?: string; script?: string } = {}): Promise<CliRun> {
+export function runCli(args: string[], options: { env?: Record<string, string>; stdin?: string; cwd?: string; script?: string; nodeOptions?: string[] } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--', path.join(repoRoot, options.script ?? 'bin/mailops.js'), ...args], {
+    const child = spawn(process.execPath, [...options.nodeOptions ?? [], '--', path.join(repoRoot, options.script ?? 'bin/mailops.js'), ...args], {
       cwd: options.cwd ?? emptyDirectory,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],

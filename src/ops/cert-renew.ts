@@ -12,17 +12,14 @@ import { issueCertificate, renewalWindow, type AcmeSettings } from '../acme/clie
 import { assertInstallable, installCertificate } from '../acme/install.ts';
 import { inspectInstalledPair, pairDirLabel } from '../acme/installed-pair.ts';
 import { decideRenewal } from '../acme/renewal.ts';
-import { parseChasquidConf } from '../chasquid/config-file.ts';
 import { chasquidVersion } from '../chasquid/daemon.ts';
 import { describePreflight, preflightProblems, type PreflightProblem } from '../chasquid/preflight.ts';
-import { chasquidHostname } from '../chasquid/hostname.ts';
 import { tlsListeners } from '../chasquid/listeners.ts';
-import { ChasquidPaths } from '../chasquid/paths.ts';
 import { requireSettings, type Config } from '../config.ts';
 import type { RecordPublishing } from '../dns/publisher.ts';
 import { failedError, MailopsError } from '../errors.ts';
-import { normalizeDomain } from '../validation/domain.ts';
-import { applyChange, type ChangeContext } from './change.ts';
+import { applyChange } from './change.ts';
+import { certificateTarget } from './certificate-target.ts';
 import type { OperationContext } from './context.ts';
 
 export interface CertRenewInput {
@@ -61,25 +58,6 @@ interface CertRenewFacts {
  * nothing was installed or looked at (cert-status shows what each listener serves).
  */
 export type CertRenewResult = (CertRenewFacts & { renewed: true; served: number[] }) | (CertRenewFacts & { renewed: false });
-
-export interface CertificateTarget {
-  paths: ChasquidPaths;
-  hostname: string;
-  names: string[];
-  settings: ReturnType<typeof parseChasquidConf>;
-}
-
-/** chasquid's hostname and the names its certificate must cover, read from the host. */
-export async function certificateTarget(context: Pick<ChangeContext, 'host' | 'chasquidDir'>, extraNames: readonly string[]): Promise<CertificateTarget> {
-  const paths = new ChasquidPaths(context.chasquidDir);
-  const text = await context.host.files.read(paths.configFile);
-  if (text === undefined) {
-    throw failedError('chasquid-conf-missing', `${paths.configFile} does not exist on the mail host.`, { hint: 'Check CHASQUID_DIR.' });
-  }
-  const settings = parseChasquidConf(text.toString('utf8'));
-  const hostname = normalizeDomain(await chasquidHostname(context.host, settings), 'hostname of chasquid');
-  return { paths, hostname, names: [...new Set([hostname, ...extraNames])], settings };
-}
 
 export async function certRenew(context: OperationContext, input: CertRenewInput): Promise<CertRenewResult> {
   const { config } = context;

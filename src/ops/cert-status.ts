@@ -8,7 +8,8 @@ import { renewalWindow } from '../acme/client.ts';
 import { inspectInstalledPair } from '../acme/installed-pair.ts';
 import { decideRenewal } from '../acme/renewal.ts';
 import { servedCertificate } from '../acme/served-certificate.ts';
-import { acmeSettings, certificateTarget } from './cert-renew.ts';
+import { acmeSettings } from './cert-renew.ts';
+import { certificateTarget } from './certificate-target.ts';
 import type { OperationContext } from './context.ts';
 
 export interface InstalledCertificate {

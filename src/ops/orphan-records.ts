@@ -17,7 +17,7 @@ import { resolverFor, isNoRecord } from '../dns/authoritative-servers.ts';
 import { joinTxt } from '../dns/txt.ts';
 import { auditEntries } from '../store/audit.ts';
 import { pendingRetirements, scheduledSelectors } from '../store/dkim-retirements.ts';
-import { certificateTarget } from './cert-renew.ts';
+import { certificateTarget } from './certificate-target.ts';
 import type { OperationContext } from './context.ts';
 
 export interface OrphanRecord {
