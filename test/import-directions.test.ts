@@ -1,17 +1,21 @@
 // Which layer may import which, read from the sources: every `import … from`, `import '…'`, `export … from` and
-// dynamic `import('…')`, type-only ones included (they couple the layers as much as the others), outside comments,
-// strings and regular expressions.
-//   - src/schedule imports nothing from src/bot, and not discord.js: jobs return plain outcomes;
+// dynamic `import('…')`, outside comments, strings and regular expressions.
+//   - src/schedule imports nothing from src/bot, and not discord.js, not even for a type: jobs return plain outcomes;
 //   - src/bot reaches src/schedule only through src/schedule/outcome.ts (the outcomes and the poster interface);
-//   - src/ops imports nothing from src/bot or src/cli, nor discord.js or ssh2: operations know no front and no
-//     transport;
-//   - `mailops run-job` (src/cli/commands/run-job.ts and every module it reaches through relative imports) never
-//     reaches discord.js or src/bot.
+//   - src/ops imports nothing from src/bot or src/cli, nor discord.js or ssh2, not even for a type: operations know no
+//     front and no transport;
+//   - `mailops run-job` (its definition, commands/run-job.ts, and every module it loads through relative imports,
+//     static or dynamic) never loads discord.js or a module of src/bot. Type-only imports (`import type`) load
+//     nothing, so they are not followed here; and the command line itself, which loads every definition before it runs
+//     one, is watched loading: discord.js must not be among what it loads.
 // Test files beside the code (*.test.ts) may import anything they drive, and are not checked. Every offending import
 // is reported with its file and line.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -19,6 +23,8 @@ const root = path.resolve(import.meta.dirname, '..');
 interface ImportStatement {
   specifier: string;
   line: number;
+  /** `import type …` or `export type … from`: erased before the code runs, so it loads nothing. */
+  typeOnly?: true;
 }
 
 type Token = { kind: 'word' | 'string' | 'punct'; value: string; line: number };
@@ -148,12 +154,15 @@ export function importsOf(source: string): ImportStatement[] {
       if (isPunct(next, '.')) continue; // import.meta
       if (next?.kind === 'string') { found.push({ specifier: next.value, line: next.line }); continue; }
       const from = fromClause(at + 1);
-      if (from) found.push({ specifier: from.value, line: from.line });
+      // `import type X from` and `import type { X } from`, but not `import type from 'x'` (a default import named type).
+      const typeOnly = next?.kind === 'word' && next.value === 'type' && !(tokens[at + 2]?.kind === 'word' && tokens[at + 2]?.value === 'from');
+      if (from) found.push({ specifier: from.value, line: from.line, ...(typeOnly ? { typeOnly } : {}) });
     } else if (token.value === 'export') {
-      const first = next?.kind === 'word' && next.value === 'type' ? tokens[at + 2] : next;
+      const typeOnly = next?.kind === 'word' && next.value === 'type';
+      const first = typeOnly ? tokens[at + 2] : next;
       if (!isPunct(first, '{') && !isPunct(first, '*')) continue;
       const from = fromClause(at + 1);
-      if (from) found.push({ specifier: from.value, line: from.line });
+      if (from) found.push({ specifier: from.value, line: from.line, ...(typeOnly ? { typeOnly } : {}) });
     }
   }
   return found;
@@ -195,13 +204,14 @@ interface ModuleGraph {
   edges: Array<Offence & { module: string }>;
 }
 
-/** The modules reached from `entry` through relative imports (static or dynamic). */
+/** The modules `entry` loads through relative imports (static or dynamic; type-only imports load nothing). */
 function moduleGraph(entry: string): ModuleGraph {
   const reached = new Map<string, Offence | undefined>([[entry, undefined]]);
   const edges: ModuleGraph['edges'] = [];
   const queue = [entry];
   for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
     for (const statement of importsOf(readFileSync(path.join(root, file), 'utf8'))) {
+      if (statement.typeOnly) continue;
       const module = target(file, statement.specifier);
       edges.push({ file, line: statement.line, specifier: statement.specifier, module });
       if (reached.has(module)) continue;
@@ -218,6 +228,9 @@ function chain(graph: ModuleGraph, module: string): string {
   for (let via = graph.reached.get(module); via !== undefined; via = graph.reached.get(via.file)) steps.unshift(`${via.file}:${via.line}`);
   return steps.join(' → ');
 }
+
+/** What `mailops run-job` runs: its definition. */
+const runJobDefinition = 'commands/run-job.ts';
 
 describe('reading imports', () => {
   it('finds static, type-only, re-exported, side-effect and dynamic imports, on their lines, and none in comments, strings or regular expressions', () => {
@@ -238,14 +251,14 @@ describe('reading imports', () => {
       "export type { F } from './eight.ts';", // 14
     ].join('\n');
     expect(importsOf(source)).toEqual([
-      { specifier: './one.ts', line: 2 }, { specifier: 'two', line: 3 }, { specifier: './three.ts', line: 4 }, { specifier: 'four', line: 5 },
-      { specifier: 'five', line: 6 }, { specifier: './six.ts', line: 7 }, { specifier: './eight.ts', line: 14 },
+      { specifier: './one.ts', line: 2 }, { specifier: 'two', line: 3, typeOnly: true }, { specifier: './three.ts', line: 4 }, { specifier: 'four', line: 5 },
+      { specifier: 'five', line: 6 }, { specifier: './six.ts', line: 7 }, { specifier: './eight.ts', line: 14, typeOnly: true },
     ]);
   });
 
   it('reads the whole tree: every module of src/schedule is found, and run-job reaches the runner', () => {
     expect(sourceFiles('src/schedule')).toEqual(expect.arrayContaining(['src/schedule/scheduler.ts', 'src/schedule/jobs/health.ts', 'src/schedule/outcome.ts']));
-    expect([...moduleGraph('src/cli/commands/run-job.ts').reached.keys()]).toEqual(expect.arrayContaining(['src/schedule/runner.ts', 'src/schedule/jobs/health.ts', 'src/ops/check.ts']));
+    expect([...moduleGraph(runJobDefinition).reached.keys()]).toEqual(expect.arrayContaining(['src/cli/run-job.ts', 'src/schedule/runner.ts', 'src/schedule/jobs/health.ts', 'src/ops/check.ts']));
   });
 });
 
@@ -263,10 +276,26 @@ describe('import directions', () => {
     expect(listed(offences(sourceFiles('src/ops'), refused))).toEqual([]);
   });
 
-  it('mailops run-job never reaches discord.js or src/bot, not even through a dynamic import', () => {
-    const graph = moduleGraph('src/cli/commands/run-job.ts');
+  it('mailops run-job never loads discord.js or src/bot, not even through a dynamic import', () => {
+    const graph = moduleGraph(runJobDefinition);
     const offending = graph.edges.filter((edge) => discord(edge.module) || inside('src/bot', edge.module) || edge.module === '(computed)');
     // Each offending import, and how run-job reaches the file that holds it.
     expect(offending.map((edge) => `${edge.file}:${edge.line} imports ${edge.specifier} (reached: ${chain(graph, edge.file) || 'run-job itself'})`)).toEqual([]);
+  });
+
+  it('the command line, which loads every command definition, does not load discord.js for run-job', async () => {
+    // Every module the process resolves is written to standard error; without MAIL_HOST, run-job stops before the job
+    // runs (what the job loads is followed above), after the command line and all definitions are loaded.
+    const hook = `import { registerHooks } from 'node:module';
+      registerHooks({ resolve(specifier, context, next) { const result = next(specifier, context); process.stderr.write('loaded ' + result.url + '\\n'); return result; } });`;
+    // An empty directory, so that no .env is read: the job must not reach a real mail host.
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'mailops-imports-'));
+    const run = await promisify(execFile)(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(hook)}`, '--', path.join(root, 'bin/mailops.js'), 'run-job', 'dkim-retire'],
+      { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }).then(() => undefined, (error: { stderr: string }) => error.stderr).finally(() => rmSync(cwd, { recursive: true }));
+    const loaded = (run ?? '').split('\n').filter((line) => line.startsWith('loaded ')).map((line) => line.slice('loaded '.length));
+    // The probe works: the definitions and the command line's own modules were seen loading.
+    expect(loaded.some((url) => url.endsWith('/commands/run-job.ts'))).toBe(true);
+    expect(loaded.some((url) => url.endsWith('/src/cli/run-job.ts'))).toBe(true);
+    expect(loaded.filter((url) => /\/node_modules\/(discord\.js|@discordjs)\//.test(url))).toEqual([]);
   });
 });
