@@ -1,5 +1,5 @@
-// Delivery of the outbox (store/outbox.ts) through a chat's poster (outcome.ts; the bot's renders each outcome into a
-// Discord message): oldest first, per channel in order, each message posted with the nonce it was queued with, so
+// Delivery of the outbox (store/outbox.ts) through a chat's poster (outcome.ts; the bot's poster renders each outcome
+// into a Discord message): oldest first, per channel in order, each message posted with the nonce it was queued with, so
 // that a message whose answer was lost and is posted again is recognised by Discord (`enforce_nonce`: it returns the
 // message it already has) rather than posted twice.
 //
