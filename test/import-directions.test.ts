@@ -6,16 +6,13 @@
 //     front and no transport;
 //   - `mailops run-job` (its definition, commands/run-job.ts, and every module it loads through relative imports,
 //     static or dynamic) never loads discord.js or a module of src/bot. Type-only imports (`import type`) load
-//     nothing, so they are not followed here; and the command line itself, which loads every definition before it runs
-//     one, is watched loading: discord.js must not be among what it loads.
+//     nothing, so they are not followed here. The command line itself, which loads every definition before it runs
+//     one, is watched loading in test/cli.test.ts.
 // Test files beside the code (*.test.ts) may import anything they drive, and are not checked. Every offending import
 // is reported with its file and line.
 
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -283,19 +280,4 @@ describe('import directions', () => {
     expect(offending.map((edge) => `${edge.file}:${edge.line} imports ${edge.specifier} (reached: ${chain(graph, edge.file) || 'run-job itself'})`)).toEqual([]);
   });
 
-  it('the command line, which loads every command definition, does not load discord.js for run-job', async () => {
-    // Every module the process resolves is written to standard error; without MAIL_HOST, run-job stops before the job
-    // runs (what the job loads is followed above), after the command line and all definitions are loaded.
-    const hook = `import { registerHooks } from 'node:module';
-      registerHooks({ resolve(specifier, context, next) { const result = next(specifier, context); process.stderr.write('loaded ' + result.url + '\\n'); return result; } });`;
-    // An empty directory, so that no .env is read: the job must not reach a real mail host.
-    const cwd = mkdtempSync(path.join(os.tmpdir(), 'mailops-imports-'));
-    const run = await promisify(execFile)(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(hook)}`, '--', path.join(root, 'bin/mailops.js'), 'run-job', 'dkim-retire'],
-      { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }).then(() => undefined, (error: { stderr: string }) => error.stderr).finally(() => rmSync(cwd, { recursive: true }));
-    const loaded = (run ?? '').split('\n').filter((line) => line.startsWith('loaded ')).map((line) => line.slice('loaded '.length));
-    // The probe works: the definitions and the command line's own modules were seen loading.
-    expect(loaded.some((url) => url.endsWith('/commands/run-job.ts'))).toBe(true);
-    expect(loaded.some((url) => url.endsWith('/src/cli/run-job.ts'))).toBe(true);
-    expect(loaded.filter((url) => /\/node_modules\/(discord\.js|@discordjs)\//.test(url))).toEqual([]);
-  });
 });

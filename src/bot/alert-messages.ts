@@ -4,11 +4,11 @@
 // check embed, the host's status in the footer), a notice. Mentions are allowed explicitly and only for the on-call
 // role of a critical alert; nothing else can ping anyone. Hints are rewritten into slash commands (front-hints.ts).
 
-import type { APIEmbed, APIEmbedField, REST } from 'discord.js';
-import { pages, type AlertFact, type AlertKind, type HealthReport, type JobAlert, type MessagePoster, type OutboxItem, type Severity } from '../schedule/outcome.ts';
+import type { APIEmbed, REST } from 'discord.js';
+import { pages, type AlertKind, type HealthReport, type JobAlert, type MessagePoster, type OutboxItem, type Severity } from '../schedule/outcome.ts';
 import { checkEmbed, uncheckedEmbed } from './check-embed.ts';
 import { embedInDiscordTerms, inDiscordTerms } from './front-hints.ts';
-import { colours, fitEmbeds } from './render.ts';
+import { colours, factField, fitEmbeds } from './render.ts';
 
 const icons: Record<AlertKind, string> = {
   drift: '🔀', recovery: '✅', 'renewal-failed': '❌', renewed: '✅', 'cert-mismatch': '⚠️', 'check-failed': '❌', 'dkim-retired': '🔑',
@@ -16,15 +16,6 @@ const icons: Record<AlertKind, string> = {
 const severityColours: Record<Severity, number> = { critical: colours.fail, warning: colours.warn, info: colours.info, resolved: colours.ok };
 
 const noMentions = { parse: [] as string[] };
-
-/** A fact as an embed field: its label, its sentence (at most 200 characters), its detail as a code block that fits. */
-export function factField(fact: AlertFact): APIEmbedField {
-  const text = fact.text.length > 200 ? `${fact.text.slice(0, 199)}…` : fact.text;
-  if (fact.detail === undefined) return { name: fact.label, value: text };
-  const max = 1024 - text.length - 12;
-  const detail = fact.detail.length > max ? `${fact.detail.slice(0, max - 1)}…` : fact.detail;
-  return { name: fact.label, value: `${text}\n\`\`\`\n${detail.replaceAll('```', "'''")}\n\`\`\`` };
-}
 
 export function alertMessage(alert: JobAlert, oncallRoleId: string | undefined): Record<string, unknown> {
   const mention = pages(alert) && oncallRoleId !== undefined ? `<@&${oncallRoleId}> ` : '';

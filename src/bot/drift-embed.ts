@@ -4,9 +4,8 @@
 import type { OrphanRecord } from '../ops/orphan-records.ts';
 import type { APIEmbed } from 'discord.js';
 import { acceptedNowSentence, driftAdvice, presentValues, type DriftEntry } from '../dns/drift.ts';
-import { factField } from './alert-messages.ts';
 import { inDiscordTerms } from './front-hints.ts';
-import { colours } from './render.ts';
+import { colours, factField } from './render.ts';
 import { displayDomain } from '../validation/domain.ts';
 
 /** One embed field per record: `name TYPE`, why it drifts, expected and actual (as the dns-drift job's facts). */
