@@ -12,9 +12,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
-import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { usageError } from './errors.ts';
+import { cronProblem } from './schedule/slots.ts';
 import { domainProblem, normalizeDomain } from './validation/domain.ts';
 
 export interface SshTarget {
@@ -110,7 +110,8 @@ const tsigSchema = z.string().transform((text, context): TsigKey => {
 const absolutePath = z.string().refine((value) => path.posix.isAbsolute(value) && !value.split('/').includes('..') &&
   /^[A-Za-z0-9/._+-]+$/.test(value), 'not an absolute path').transform((value) => value.length > 1 ? value.replace(/\/+$/, '') : value);
 
-const cronSchema = z.string().refine((value) => validateCron(value), 'not a cron expression');
+// Valid when the scheduler can follow it: the same library decides both (schedule/slots.ts).
+const cronSchema = z.string().refine((value) => cronProblem(value) === undefined, 'not a cron expression the scheduler can follow');
 const urlSchema = z.string().refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'not an http(s) URL');
 const fileSchema = z.string().min(1);
 

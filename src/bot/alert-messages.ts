@@ -1,36 +1,65 @@
-// The Discord messages of the scheduler (src/schedule): an alert (its title with the on-call mention when it pages, louder for an
-// escalation, and an embed with the whole message and any fields), a health report (its embed), a notice. Mentions
-// are allowed explicitly and only for the on-call role of a paging alert; nothing else can ping anyone.
+// The scheduler's outcomes (schedule/outcome.ts) as Discord messages, rendered when the outbox delivers them, and the
+// poster that sends them: an alert (its subject with the on-call mention when it is critical, louder for an escalation,
+// and an embed with the whole message, coloured by severity, one field per fact), a health report (the domain's
+// check embed, the host's status in the footer), a notice. Mentions are allowed explicitly and only for the on-call
+// role of a critical alert; nothing else can ping anyone. Hints are rewritten into slash commands (front-hints.ts).
 
-import type { APIEmbed } from 'discord.js';
-import type { AlertKind, JobAlert } from '../schedule/job.ts';
+import type { APIEmbed, REST } from 'discord.js';
+import { pages, type AlertKind, type HealthReport, type JobAlert, type MessagePoster, type OutboxItem, type Severity } from '../schedule/outcome.ts';
+import { checkEmbed, uncheckedEmbed } from './check-embed.ts';
 import { embedInDiscordTerms, inDiscordTerms } from './front-hints.ts';
-import { colours, fitEmbeds } from './render.ts';
+import { colours, factField, fitEmbeds } from './render.ts';
 
 const icons: Record<AlertKind, string> = {
   drift: '🔀', recovery: '✅', 'renewal-failed': '❌', renewed: '✅', 'cert-mismatch': '⚠️', 'check-failed': '❌', 'dkim-retired': '🔑',
 };
-const embedColours: Record<AlertKind, number> = {
-  drift: colours.fail, recovery: colours.ok, 'renewal-failed': colours.fail, renewed: colours.ok, 'cert-mismatch': colours.fail, 'check-failed': colours.warn, 'dkim-retired': colours.info,
-};
+const severityColours: Record<Severity, number> = { critical: colours.fail, warning: colours.warn, info: colours.info, resolved: colours.ok };
 
 const noMentions = { parse: [] as string[] };
 
 export function alertMessage(alert: JobAlert, oncallRoleId: string | undefined): Record<string, unknown> {
-  const mention = alert.page && oncallRoleId !== undefined ? `<@&${oncallRoleId}> ` : '';
-  const title = alert.escalated ? `🚨🚨 **ESCALATION — ${alert.title}** 🚨🚨` : `**${alert.title}**`;
-  const embed: APIEmbed = { title: alert.title, description: alert.message, color: embedColours[alert.kind], ...(alert.fields ? { fields: alert.fields } : {}) };
+  const mention = pages(alert) && oncallRoleId !== undefined ? `<@&${oncallRoleId}> ` : '';
+  const subject = alert.escalated ? `🚨🚨 **ESCALATION — ${alert.subject}** 🚨🚨` : `**${alert.subject}**`;
+  const embed: APIEmbed = {
+    title: alert.subject, description: alert.message, color: severityColours[alert.severity],
+    ...(alert.facts ? { fields: alert.facts.map(factField) } : {}),
+  };
   return {
-    content: `${icons[alert.kind]} ${mention}${title}`,
+    content: `${icons[alert.kind]} ${mention}${subject}`,
     embeds: fitEmbeds([embedInDiscordTerms(embed)]),
     allowed_mentions: mention === '' ? noMentions : { parse: [], roles: [oncallRoleId] },
   };
 }
 
-export function reportMessage(embed: APIEmbed): Record<string, unknown> {
-  return { embeds: fitEmbeds([embedInDiscordTerms(embed)]), allowed_mentions: noMentions };
+export function reportMessage(report: HealthReport): Record<string, unknown> {
+  const embed = 'checks' in report ? checkEmbed(report.checks) : uncheckedEmbed(report.domain, report.error);
+  return { embeds: fitEmbeds([embedInDiscordTerms({ ...embed, footer: { text: report.host } })]), allowed_mentions: noMentions };
 }
 
 export function noticeMessage(text: string): Record<string, unknown> {
   return { content: `ℹ️ ${inDiscordTerms(text)}`, allowed_mentions: noMentions };
+}
+
+/** The body of POST /channels/{id}/messages for one outbox item (without the nonce). */
+export function outboxMessage(item: OutboxItem, oncallRoleId: string | undefined): Record<string, unknown> {
+  switch (item.type) {
+    case 'alert': return alertMessage(item.alert, oncallRoleId);
+    case 'report': return reportMessage(item.report);
+    case 'notice': return noticeMessage(item.text);
+    case 'rendered': return item.body;
+  }
+}
+
+/**
+ * The scheduler's poster: each message rendered now (with the on-call role as configured now) and posted with its
+ * nonce and `enforce_nonce`, so that Discord answers a repeat with the message it already has.
+ */
+export function discordPoster(rest: Pick<REST, 'post'>, oncallRoleId: string | undefined): MessagePoster {
+  return {
+    async post({ channelId, nonce, item }) {
+      const body = { ...outboxMessage(item, oncallRoleId), nonce, enforce_nonce: true };
+      const posted = await rest.post(`/channels/${channelId}/messages`, { body }) as { id?: string };
+      return posted.id ?? '';
+    },
+  };
 }

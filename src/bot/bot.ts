@@ -1,6 +1,7 @@
 // The bot process: the discord.js client, logged in with DISCORD_TOKEN against DISCORD_API_URL (the gateway is
 // discovered from it), handing every interaction to the router; plus the services that run beside it (the scheduler
-// plugs in here). It registers no commands (`npm run register` does).
+// plugs in here, and posts its messages through the bot's `poster`). It registers no commands (`npm run register`
+// does).
 //
 // Stopping: new interactions are declined, in-flight ones may finish for a grace period, services stop, the client
 // disconnects. The caller closes the runtime afterwards (SSH connection, state database).
@@ -11,6 +12,8 @@ import { requireSettings } from '../config.ts';
 import { failedError } from '../errors.ts';
 import type { BotMetrics } from '../health/metrics.ts';
 import type { Runtime } from '../runtime.ts';
+import type { MessagePoster } from '../schedule/outcome.ts';
+import { discordPoster } from './alert-messages.ts';
 import { AuditChannel } from './audit-channel.ts';
 import { guardInteractions } from './packet-guard.ts';
 import type { CommandDefinition } from '../command/definition.ts';
@@ -45,6 +48,8 @@ export interface RunningBot {
   readonly runtime: Runtime;
   /** Interactions being handled right now. */
   readonly inFlight: number;
+  /** Posts the scheduler's outbox messages, rendered for Discord (alert-messages.ts). */
+  readonly poster: MessagePoster;
   stop(): Promise<void>;
 }
 
@@ -101,6 +106,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   const bot: RunningBot = {
     client: client as Client<true>,
     runtime,
+    poster: discordPoster(client.rest, config.ONCALL_ROLE_ID),
     get inFlight() {
       return inFlight.size;
     },

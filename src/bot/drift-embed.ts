@@ -1,27 +1,20 @@
 // DNS drift as a Discord embed: one field per drifting record (name and type), its reason, and what was expected
-// against what DNS answers, as a code block. Used by /mail dns-diff and by the dns-drift job's alerts.
+// against what DNS answers, as a code block. Used by /mail dns-diff; the dns-drift job's alerts carry the same facts.
 
 import type { OrphanRecord } from '../ops/orphan-records.ts';
 import type { APIEmbed } from 'discord.js';
 import { acceptedNowSentence, driftAdvice, presentValues, type DriftEntry } from '../dns/drift.ts';
 import { inDiscordTerms } from './front-hints.ts';
-import { colours } from './render.ts';
+import { colours, factField } from './render.ts';
 import { displayDomain } from '../validation/domain.ts';
 
-function codeBlock(text: string, max: number): string {
-  const shown = text.length > max ? `${text.slice(0, max - 1)}…` : text;
-  return `\`\`\`\n${shown.replaceAll('```', "'''")}\n\`\`\``;
-}
-
-/** One embed field per record: `name TYPE`, why it drifts, expected and actual. */
+/** One embed field per record: `name TYPE`, why it drifts, expected and actual (as the dns-drift job's facts). */
 export function driftFields(entries: readonly DriftEntry[]): NonNullable<APIEmbed['fields']> {
-  return entries.map((entry) => {
-    const reason = entry.reason.length > 200 ? `${entry.reason.slice(0, 199)}…` : entry.reason;
-    return {
-      name: `${entry.name} ${entry.type}`,
-      value: `${reason}\n${codeBlock(`expected: ${presentValues(entry.type, entry.expected)}\nactual:   ${presentValues(entry.type, entry.actual)}`, 1024 - reason.length - 12)}`,
-    };
-  });
+  return entries.map((entry) => factField({
+    label: `${entry.name} ${entry.type}`,
+    text: entry.reason,
+    detail: `expected: ${presentValues(entry.type, entry.expected)}\nactual:   ${presentValues(entry.type, entry.actual)}`,
+  }));
 }
 
 export function driftEmbed(input: { domain: string; drift: readonly DriftEntry[]; records: number; accepted: { at: string; by: string }; acceptedNow: boolean; orphans?: readonly OrphanRecord[] }): APIEmbed {

@@ -3,6 +3,7 @@
 
 import type { APIEmbed, APIEmbedField } from 'discord.js';
 import type { PasswordResult } from '../ops/senders.ts';
+import type { AlertFact } from '../schedule/outcome.ts';
 import { printable } from '../validation/domain.ts';
 import type { Reply } from '../command/definition.ts';
 
@@ -49,6 +50,15 @@ export function fitEmbeds(embeds: readonly APIEmbed[]): APIEmbed[] {
     fitted.push(current);
   }
   return fitted;
+}
+
+/** A fact as an embed field: its label, its sentence (at most 200 characters), its detail as a code block that fits. */
+export function factField(fact: AlertFact): APIEmbedField {
+  const text = fact.text.length > 200 ? `${fact.text.slice(0, 199)}…` : fact.text;
+  if (fact.detail === undefined) return { name: fact.label, value: text };
+  const max = 1024 - text.length - 12;
+  const detail = fact.detail.length > max ? `${fact.detail.slice(0, max - 1)}…` : fact.detail;
+  return { name: fact.label, value: `${text}\n\`\`\`\n${detail.replaceAll('```', "'''")}\n\`\`\`` };
 }
 
 /** Text as inline code, whatever it holds: on one line, no backtick to escape from it, no mention. */

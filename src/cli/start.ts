@@ -22,13 +22,15 @@ export async function startBotUntilSignal(runtime: Runtime): Promise<{ ok: true;
   process.on('SIGINT', onSignal);
   try {
     // Loaded here, so that the other commands do not load discord.js.
-    const [{ startBot }, { loadCommands }, { botServices }, { BotMetrics }, { healthService }, { registerSchedulerMetrics, schedulerHealthSource }] = await Promise.all([
-      import('../bot/bot.ts'), import('../command/catalogue.ts'), import('../bot/services.ts'), import('../health/metrics.ts'), import('../health/service.ts'),
+    const [{ startBot }, { loadCommands }, { Scheduler }, { BotMetrics }, { healthService }, { registerSchedulerMetrics, schedulerHealthSource }] = await Promise.all([
+      import('../bot/bot.ts'), import('../command/catalogue.ts'), import('../schedule/scheduler.ts'), import('../health/metrics.ts'), import('../health/service.ts'),
       import('../schedule/health-source.ts'),
     ]);
     const metrics = new BotMetrics();
     registerSchedulerMetrics(metrics, runtime);
-    const services = [...botServices(runtime), healthService(runtime, metrics, [schedulerHealthSource])];
+    // The scheduler (health reports, certificate watch, DNS drift, DKIM retirement, and the delivery of their messages
+    // through the bot's poster) starts after the bot has logged in and stops before it disconnects.
+    const services = [new Scheduler(runtime), healthService(runtime, metrics, [schedulerHealthSource])];
     const bot = await startBot({ runtime, commands: await loadCommands(), services, metrics });
     const signal = await stopSignal;
     logger.info({ signal }, 'stopping');

@@ -1,22 +1,24 @@
-// Delivery of the outbox (store/outbox.ts) to Discord: oldest first, per channel in order, each message posted with
-// its nonce and `enforce_nonce`, so that a message whose answer was lost and is posted again is recognised by Discord
-// (it returns the message it already has) rather than posted twice.
+// Delivery of the outbox (store/outbox.ts) through a chat's poster (outcome.ts; the bot's poster renders each outcome
+// into a Discord message): oldest first, per channel in order, each message posted with the nonce it was queued with, so
+// that a message whose answer was lost and is posted again is recognised by Discord (`enforce_nonce`: it returns the
+// message it already has) rather than posted twice.
 //
 // A message that fails waits and is tried again — after a Discord outage or a network error with growing pauses (from
 // `retryFirstMs`, doubling, at most `retryMaxMs`); after a refusal that repeating will not fix by itself (a missing
 // channel, missing permissions: 4xx other than 429) every `permanentRetryMs`, logged as an error, since an operator
 // can fix it — and the messages queued after it in the same channel wait for it. Nothing is dropped.
 //
-// One process delivers at a time (a lease in the state database): the bot while it runs, or a `run-job` typed while
-// it does not. The bot delivers every `pollMs`, and at once when `kick` is called after queueing.
+// One process delivers at a time (a lease in the state database): the bot, every `pollMs`, and at once when `kick` is
+// called after queueing. `mailops run-job` only queues (it loads no Discord code); `deliveringProcess` tells it
+// whether a bot is delivering now.
 
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { DatabaseSync } from 'node:sqlite';
-import type { REST } from 'discord.js';
 import type { Logger } from '../log.ts';
-import { acquireLease, releaseLease } from '../store/leases.ts';
+import { acquireLease, leaseHolder, releaseLease } from '../store/leases.ts';
 import { markAttemptFailed, markDelivered, pruneDelivered, undeliveredMessages } from '../store/outbox.ts';
+import { outboxItem, type MessagePoster } from './outcome.ts';
 
 export interface DeliveryOptions {
   pollMs: number;
@@ -30,6 +32,11 @@ export const defaultDeliveryOptions: DeliveryOptions = { pollMs: 5000, retryFirs
 
 const leaseName = 'outbox-delivery';
 const dayMs = 24 * 60 * 60 * 1000;
+
+/** The process delivering the outbox now (a running bot), if any. */
+export function deliveringProcess(database: DatabaseSync): string | undefined {
+  return leaseHolder(database, leaseName);
+}
 
 export interface DeliveryPass {
   /** This process could deliver (it holds the lease). */
@@ -48,7 +55,7 @@ function isPermanent(error: unknown): boolean {
 export class OutboxDelivery {
   readonly holder = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   readonly #database: DatabaseSync;
-  readonly #rest: Pick<REST, 'post'>;
+  readonly #poster: MessagePoster;
   readonly #logger: Logger;
   readonly #options: DeliveryOptions;
   #timer: NodeJS.Timeout | undefined;
@@ -56,9 +63,9 @@ export class OutboxDelivery {
   #again = false;
   #stopped = false;
 
-  constructor(database: DatabaseSync, rest: Pick<REST, 'post'>, logger: Logger, options: Partial<DeliveryOptions> = {}) {
+  constructor(database: DatabaseSync, poster: MessagePoster, logger: Logger, options: Partial<DeliveryOptions> = {}) {
     this.#database = database;
-    this.#rest = rest;
+    this.#poster = poster;
     this.#logger = logger;
     this.#options = { ...defaultDeliveryOptions, ...options };
   }
@@ -111,8 +118,8 @@ export class OutboxDelivery {
         continue;
       }
       try {
-        const posted = await this.#rest.post(`/channels/${message.channelId}/messages`, { body: { ...message.body, nonce: message.nonce, enforce_nonce: true } }) as { id?: string };
-        markDelivered(this.#database, message.id, posted.id ?? '', new Date());
+        const posted = await this.#poster.post({ channelId: message.channelId, nonce: message.nonce, item: outboxItem(message.body) });
+        markDelivered(this.#database, message.id, posted, new Date());
         delivered += 1;
       } catch (error) {
         blocked.add(message.channelId);

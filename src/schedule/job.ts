@@ -1,45 +1,30 @@
 // What a scheduled job is and what it hands back. The jobs (jobs/*.ts) look at the mail host and DNS through the
-// operations of src/ops and say what changed as alerts; the runner (runner.ts) records the run, commits the alerts'
-// state and queues the messages in one transaction, and the bot delivers them (delivery.ts).
+// operations of src/ops and say what changed as alerts — plain data (outcome.ts); the runner (runner.ts) records the
+// run, commits the alerts' state and queues the outcomes in one transaction, and the bot renders and delivers them
+// (delivery.ts).
 //
-// Only changes page people: an alert pages the on-call role (ONCALL_ROLE_ID) when `page` is set — new drift, a failed
-// renewal, a certificate mismatch; an escalation pages again, louder. Recoveries, renewals, retirements and the health
-// report are informational.
+// Only changes page people: a `critical` alert pages the on-call role (ONCALL_ROLE_ID) — new drift, a failed renewal,
+// a certificate mismatch; an escalation pages again, louder. Recoveries, renewals, retirements and the health report
+// are not critical.
 
-import type { APIEmbed } from 'discord.js';
 import type { DatabaseSync } from 'node:sqlite';
 import type { ManualDnsStep } from '../dns/manual.ts';
 import type { RecordPublishing } from '../dns/publisher.ts';
 import type { OperationContext } from '../ops/context.ts';
 import type { Runtime } from '../runtime.ts';
 import { closeAlert, openAlert, openAlerts, saveAlert, type OpenAlert } from '../store/alerts.ts';
+import type { HealthReport, JobAlert } from './outcome.ts';
 
 export const jobNames = ['health', 'cert-watch', 'dns-drift', 'dkim-retire'] as const;
 export type JobName = (typeof jobNames)[number];
-
-export const alertKinds = ['drift', 'recovery', 'renewal-failed', 'renewed', 'cert-mismatch', 'check-failed', 'dkim-retired'] as const;
-export type AlertKind = (typeof alertKinds)[number];
-
-export interface JobAlert {
-  kind: AlertKind;
-  /** The whole alert as one plain paragraph (run-job prints it; --json shows it). */
-  message: string;
-  /** Mention the on-call role. */
-  page: boolean;
-  /** A repeated page for a condition that got worse (louder). */
-  escalated?: boolean;
-  /** The embed's title, and its fields (a drift's records) when it has any. */
-  title: string;
-  fields?: NonNullable<APIEmbed['fields']>;
-}
 
 export interface JobOutcome {
   job: JobName;
   /** Nothing is wrong: no drift, no failed check or renewal, no failed retirement. */
   ok: boolean;
   alerts: JobAlert[];
-  /** Informational reports for HEALTH_CHANNEL_ID (the health job: one embed per domain). */
-  reports: APIEmbed[];
+  /** Informational reports for HEALTH_CHANNEL_ID (the health job: one per domain). */
+  reports: HealthReport[];
   /** One line: what the run found. */
   summary: string;
   /** When the job wants to run again before its schedule (a failed renewal's retry). */

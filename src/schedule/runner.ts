@@ -1,7 +1,7 @@
 // Running one job, the same way for the scheduler and for `mailops run-job`:
 //   take the job's lease (a job never runs twice at once, in this process or another) → record the run → run it →
-//   in one transaction: commit the alerts' state, queue its messages in the outbox (when the Discord channels are
-//   configured), record how the run ended → release the lease.
+//   in one transaction: commit the alerts' state, queue its outcomes in the outbox (when the Discord channels are
+//   configured; the bot renders them when it delivers), record how the run ended → release the lease.
 // Committing the alerts' state with their messages means an alert is never recorded as raised without its message
 // queued, nor queued twice.
 
@@ -16,7 +16,7 @@ import { finishJobRun, startJobRun, type JobTrigger } from '../store/job-runs.ts
 import { acquireLease, leaseHolder, releaseLease } from '../store/leases.ts';
 import { enqueueMessage } from '../store/outbox.ts';
 import { AlertBook, defaultJobOptions, type Job, type JobName, type JobOptions, type JobOutcome } from './job.ts';
-import { alertMessage, reportMessage } from '../bot/alert-messages.ts';
+import type { OutboxItem } from './outcome.ts';
 import { unattendedPublishing } from './publishing.ts';
 
 const jobLeaseMs = 2 * 60_000;
@@ -86,20 +86,21 @@ export async function runJob(runtime: Runtime, name: JobName, options: RunJobOpt
 /** In one transaction: the alerts' state, the messages to deliver, the end of the run. Returns how many were queued. */
 function commit(runtime: Runtime, runId: number, outcome: JobOutcome, alerts: AlertBook): number {
   const database = runtime.database();
-  const { ALERT_CHANNEL_ID: alertChannel, HEALTH_CHANNEL_ID: healthChannel, ONCALL_ROLE_ID: oncall } = runtime.config;
+  const { ALERT_CHANNEL_ID: alertChannel, HEALTH_CHANNEL_ID: healthChannel } = runtime.config;
   const createdAt = runtime.now();
+  const queue = (channelId: string, kind: string, item: OutboxItem) => enqueueMessage(database, { channelId, kind, body: item, createdAt });
   let queued = 0;
   database.exec('BEGIN IMMEDIATE');
   try {
     alerts.commit();
     if (healthChannel !== undefined) {
-      for (const embed of outcome.reports) enqueueMessage(database, { channelId: healthChannel, kind: outcome.job, body: reportMessage(embed), createdAt });
+      for (const report of outcome.reports) queue(healthChannel, outcome.job, { type: 'report', report });
       queued += outcome.reports.length;
     }
-    // The health job's check-failed alerts are in its report embeds already.
+    // The health job's check-failed alerts are in its reports already.
     const separate = outcome.job === 'health' ? [] : outcome.alerts;
     if (alertChannel !== undefined) {
-      for (const alert of separate) enqueueMessage(database, { channelId: alertChannel, kind: alert.kind, body: alertMessage(alert, oncall), createdAt });
+      for (const alert of separate) queue(alertChannel, alert.kind, { type: 'alert', alert });
       queued += separate.length;
     }
     finishJobRun(database, runId, { finishedAt: runtime.now(), outcome: outcome.ok ? 'ok' : 'failed', summary: outcome.summary, alerts: outcome.alerts.length });

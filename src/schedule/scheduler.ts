@@ -5,18 +5,23 @@
 //   dns-drift    CRON_DNS_DRIFT    (default */15 * * * *)   DNS drift against the accepted state and the host
 //   dkim-retire  hourly, at minute 41 (not configurable: it only acts when a grace period has ended, which is days long)
 //
+// - Slots: the times each schedule names come from one library (slots.ts), which also validated the CRON_* settings.
+//   Each job waits for its next slot with a timer (by the runtime's clock); a timer that wakes late (the machine
+//   slept) runs the job once for the latest slot it passed, not once per slot.
 // - Missed runs: each job's latest handled slot is kept in the state database. At start-up, a job whose latest slot
 //   (by the runtime's clock) is later than the one it handled — its time came while mailops was down — runs once.
 //   On the very first start there is nothing to catch up: the current slot is taken as handled.
+// - A schedule whose slots cannot be computed (config.ts refuses such settings, so this is a bug or a clock far off)
+//   is not followed in silence: it is logged as an error and posted as a notice to ALERT_CHANNEL_ID.
 // - No overlap: a job never runs twice at once (runner.ts holds a lease per job, across processes). A slot that comes
 //   while the previous run is still going is skipped and reported: once per slow run, as a notice in ALERT_CHANNEL_ID,
 //   and as a skipped run in the state database.
 // - Retries: a job that asks to run again sooner (cert-watch after a failed renewal) runs then; the time is kept in
 //   its open alert, so a restart keeps it.
-// - The outbox is delivered through the bot's REST client (delivery.ts), and at once after a run queued something.
+// - The outbox is delivered through the chat's poster (delivery.ts), and at once after a run queued something.
+//
+// The scheduler knows no chat: whoever starts it (the bot) hands it a `MessagePoster` (outcome.ts).
 
-import cron, { type ScheduledTask } from 'node-cron';
-import type { BotService, RunningBot } from '../bot/bot.ts';
 import type { Logger } from '../log.ts';
 import type { Runtime } from '../runtime.ts';
 import { openAlerts } from '../store/alerts.ts';
@@ -24,9 +29,9 @@ import { handledSlot, recordHandledSlot, recordSkippedRun, type JobTrigger } fro
 import { enqueueMessage } from '../store/outbox.ts';
 import { OutboxDelivery, type DeliveryOptions } from './delivery.ts';
 import { jobNames, type JobName, type JobOptions } from './job.ts';
-import { noticeMessage } from '../bot/alert-messages.ts';
+import type { MessagePoster } from './outcome.ts';
 import { runJob } from './runner.ts';
-import { latestSlot } from './slots.ts';
+import { latestSlot, nextSlot } from './slots.ts';
 
 /** dkim-retire's schedule: hourly. Retirements are due days after a rotation; an hour late is on time. */
 export const dkimRetireSchedule = '41 * * * *';
@@ -48,21 +53,20 @@ interface Running {
   reportedSlow: boolean;
 }
 
-function cronLogger(logger: Logger) {
-  return {
-    info: (message: string) => logger.debug({ cron: true }, message),
-    warn: (message: string) => logger.warn({ cron: true }, message),
-    error: (message: string | Error, err?: Error) => logger.error({ cron: true, err: err ?? message }, String(message)),
-    debug: (message: string | Error) => logger.debug({ cron: true }, String(message)),
-  };
+/** What the scheduler runs beside: something that can post its messages (the running bot). */
+export interface SchedulerFront {
+  readonly poster: MessagePoster;
 }
 
-export class Scheduler implements BotService {
+/** The longest a timer may wait (setTimeout's limit); a later slot is waited for in steps. */
+const maxTimerMs = 2 ** 31 - 1;
+
+export class Scheduler {
   readonly name = 'scheduler';
   readonly #runtime: Runtime;
   readonly #options: SchedulerOptions;
   readonly #logger: Logger;
-  readonly #tasks: ScheduledTask[] = [];
+  readonly #timers = new Map<JobName, NodeJS.Timeout>();
   readonly #running = new Map<JobName, Running>();
   readonly #retries = new Map<JobName, NodeJS.Timeout>();
   #delivery: OutboxDelivery | undefined;
@@ -78,24 +82,28 @@ export class Scheduler implements BotService {
     return this.#delivery;
   }
 
-  start(bot: RunningBot): void {
+  start(front: SchedulerFront): void {
     const database = this.#runtime.database();
-    this.#delivery = new OutboxDelivery(database, bot.client.rest, this.#logger, this.#options.delivery);
+    this.#delivery = new OutboxDelivery(database, front.poster, this.#logger, this.#options.delivery);
     this.#delivery.start();
     const schedules = jobSchedules(this.#runtime.config);
     const now = this.#runtime.now();
     for (const name of jobNames) {
       const expression = schedules[name];
-      const slot = latestSlot(expression, now);
+      let slot: Date;
+      try {
+        slot = latestSlot(expression, now);
+      } catch (error) {
+        this.#scheduleFailed(name, expression, error);
+        continue;
+      }
       const handled = handledSlot(database, name);
-      if (slot === undefined) this.#logger.warn({ job: name, expression }, 'cannot tell whether this schedule was missed while mailops was down');
-      else if (handled === undefined) recordHandledSlot(database, name, slot);
+      if (handled === undefined) recordHandledSlot(database, name, slot);
       else if (slot > handled) {
         this.#logger.info({ job: name, slot, handled }, 'its scheduled time passed while mailops was down: running it now');
-        this.#launch(name, 'missed', slot);
+        void this.#launch(name, 'missed', slot);
       }
-      this.#tasks.push(cron.schedule(expression, (context) => { void this.#launch(name, 'schedule', new Date(Math.floor(context.date.getTime() / 1000) * 1000)); },
-        { name: `mailops-${name}`, logger: cronLogger(this.#logger) }));
+      this.#follow(name, expression, now);
     }
     for (const alert of openAlerts<{ nextRetryAt?: string }>(database, 'renewal-failed:')) {
       if (alert.state.nextRetryAt !== undefined) this.#retryAt('cert-watch', new Date(alert.state.nextRetryAt));
@@ -150,7 +158,47 @@ export class Scheduler implements BotService {
     const channel = this.#runtime.config.ALERT_CHANNEL_ID;
     if (running.reportedSlow || channel === undefined) return;
     running.reportedSlow = true;
-    enqueueMessage(database, { channelId: channel, kind: 'notice', body: noticeMessage(`Slow job: ${text}`), createdAt: now });
+    enqueueMessage(database, { channelId: channel, kind: 'notice', body: { type: 'notice', text: `Slow job: ${text}` }, createdAt: now });
+    this.#delivery?.kick();
+  }
+
+  /** Waits for the first slot after `after`, runs the job for it, and goes on from there. */
+  #follow(name: JobName, expression: string, after: Date): void {
+    let due: Date;
+    try {
+      due = nextSlot(expression, after);
+    } catch (error) {
+      this.#scheduleFailed(name, expression, error);
+      return;
+    }
+    const wait = () => {
+      if (this.#stopping) return;
+      const now = this.#runtime.now();
+      if (now < due) {
+        this.#timers.set(name, setTimeout(wait, Math.min(due.getTime() - now.getTime(), maxTimerMs)));
+        return;
+      }
+      // Woken late (the machine slept through several slots): one run, for the latest slot passed.
+      let slot: Date;
+      try {
+        slot = latestSlot(expression, now);
+      } catch (error) {
+        this.#scheduleFailed(name, expression, error);
+        return;
+      }
+      void this.#launch(name, 'schedule', slot);
+      this.#follow(name, expression, now);
+    };
+    wait();
+  }
+
+  /** A schedule whose slots cannot be computed: the job is not run on it, and an operator is told. */
+  #scheduleFailed(name: JobName, expression: string, error: unknown): void {
+    const text = `${name} no longer runs on its schedule: ${(error as Error).message} Fix its setting and restart mailops; \`mailops run-job ${name}\` runs it now.`;
+    this.#logger.error({ err: error, job: name, expression }, text);
+    const channel = this.#runtime.config.ALERT_CHANNEL_ID;
+    if (channel === undefined) return;
+    enqueueMessage(this.#runtime.database(), { channelId: channel, kind: 'notice', body: { type: 'notice', text }, createdAt: this.#runtime.now() });
     this.#delivery?.kick();
   }
 
@@ -166,7 +214,8 @@ export class Scheduler implements BotService {
 
   async stop(): Promise<void> {
     this.#stopping = true;
-    for (const task of this.#tasks) await task.destroy();
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
     for (const timer of this.#retries.values()) clearTimeout(timer);
     this.#retries.clear();
     const running = [...this.#running.values()].map((entry) => entry.done);

@@ -1,7 +1,8 @@
-// The outbox: every message for Discord (alerts, health reports) is first written here, then delivered by the one
-// process holding the delivery lease (schedule/delivery.ts). A message stays until Discord has it, survives restarts,
-// and goes out in the order it was queued, per channel. Each carries a nonce made when it was queued and sent with
-// `enforce_nonce`, so that a retry after a lost answer is recognised by Discord instead of posted twice.
+// The outbox: every message for Discord (alerts, health reports, notices) is first written here, as the scheduler's
+// plain outcome (schedule/outcome.ts), then rendered and delivered by the one process holding the delivery lease
+// (schedule/delivery.ts, with the bot's poster). A message stays until Discord has it, survives restarts, and goes out
+// in the order it was queued, per channel. Each carries a nonce made when it was queued and sent with `enforce_nonce`,
+// so that a retry after a lost answer is recognised by Discord instead of posted twice.
 
 import { randomBytes } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
@@ -12,7 +13,7 @@ export interface OutboxMessage {
   nonce: string;
   /** What it is (an alert kind, `health`, `notice`); for logs and counts. */
   kind: string;
-  /** The message body for POST /channels/{id}/messages (without the nonce). */
+  /** What to post, as JSON: the outcome the scheduler queued (rendered when delivered). */
   body: Record<string, unknown>;
   createdAt: string;
   attempts: number;

@@ -135,4 +135,11 @@ export const migrations: Migration[] = [
       );
       CREATE INDEX operations_open ON operations (ended_at);`,
   },
+  {
+    // The outbox holds outcomes (schedule/outcome.ts), rendered into a Discord message only when delivered. A body
+    // stored before is a message already rendered: it is kept, marked as such, and posted as it is.
+    name: 'outbox-outcomes',
+    sql: `
+      UPDATE outbox SET body = json_object('type', 'rendered', 'body', json(body));`,
+  },
 ];

@@ -50,7 +50,7 @@ export interface HarnessOptions {
   /** The longest wait for a button offered during a command (the bot's default: what Discord's token allows). */
   pressTimeoutMs?: number;
   env?: Record<string, string>;
-  /** The services that run beside the bot (none by default; `botServices` for the scheduler). */
+  /** The services that run beside the bot (none by default; a `Scheduler` for the jobs). */
   services?: (runtime: Runtime) => BotService[];
   /** The runtime's clock. */
   now?: () => Date;

@@ -14,7 +14,8 @@ import { asMailopsError } from '../../errors.ts';
 import { certRenew } from '../../ops/cert-renew.ts';
 import { certStatus, type InstalledCertificate, type ListenerStatus } from '../../ops/cert-status.ts';
 import { saveCertificateExpiries } from '../../store/latest-results.ts';
-import type { Job, JobAlert, JobEnvironment } from '../job.ts';
+import type { Job, JobEnvironment } from '../job.ts';
+import type { JobAlert } from '../outcome.ts';
 
 interface RenewalFailure {
   attempts: number;
@@ -57,14 +58,14 @@ function watchMismatch(environment: JobEnvironment, hostname: string, own: Insta
     // Only a listener seen serving the installed certificate ends a mismatch; one that cannot be reached tells nothing.
     if (open === undefined || listeners.some((listener) => listener.served === undefined)) return [];
     alerts.close(key);
-    return [{ kind: 'recovery', page: false, title: `${hostname}: every listener serves the installed certificate again`, message: `Every TLS listener of ${hostname} serves the installed certificate again.` }];
+    return [{ kind: 'recovery', severity: 'resolved', subject: `${hostname}: every listener serves the installed certificate again`, message: `Every TLS listener of ${hostname} serves the installed certificate again.` }];
   }
   const fingerprint = wrong.map((listener) => `${listener.port}=${listener.served?.fingerprint}`).sort().join(',');
   if (open?.fingerprint === fingerprint) return [];
   alerts.save({ key, kind: 'cert-mismatch', fingerprint, updatedAt: environment.context.now().toISOString(), state: {} });
   const ports = wrong.map((listener) => `${listener.port} (${listener.service}) serves ${listener.served?.names.join(', ')}, expiring ${listener.served?.notAfter.slice(0, 10)}`).join('; ');
   return [{
-    kind: 'cert-mismatch', page: true, title: `${hostname}: a listener serves another certificate than the one installed`,
+    kind: 'cert-mismatch', severity: 'critical', subject: `${hostname}: a listener serves another certificate than the one installed`,
     message: `${hostname}: ${ports} — not the certificate installed in certs/${hostname}/ (expiring ${own.notAfter?.slice(0, 10)}). chasquid loads certificates when it starts: restart it (${environment.context.config.CHASQUID_RESTART.join(' ')}).`,
   }];
 }
@@ -84,7 +85,7 @@ async function watchRenewal(environment: JobEnvironment, hostname: string, own: 
   if (own !== undefined && !own.renewDue) {
     if (open === undefined) return { alerts: [], renewed: false, failed: undefined };
     alerts.close(key);
-    return { alerts: [{ kind: 'renewed', page: false, title: `${hostname}: the certificate is no longer due`, message: `The certificate of ${hostname} is no longer due for renewal (${daysText(own)}); it was renewed outside this job.` }], renewed: false, failed: undefined };
+    return { alerts: [{ kind: 'renewed', severity: 'resolved', subject: `${hostname}: the certificate is no longer due`, message: `The certificate of ${hostname} is no longer due for renewal (${daysText(own)}); it was renewed outside this job.` }], renewed: false, failed: undefined };
   }
 
   let error: string;
@@ -99,7 +100,7 @@ async function watchRenewal(environment: JobEnvironment, hostname: string, own: 
       alerts.close(key);
       const after = open === undefined ? '' : ` after ${open.state.attempts} failed attempt${open.state.attempts === 1 ? '' : 's'} since ${open.state.firstFailedAt}`;
       return {
-        alerts: [{ kind: 'renewed', page: false, title: `${hostname}: certificate renewed`,
+        alerts: [{ kind: 'renewed', severity: 'resolved', subject: `${hostname}: certificate renewed`,
           message: `Renewed the certificate of ${hostname}${after}: ${result.names.join(', ')} from ${result.issuer ?? 'the CA'}, valid until ${result.notAfter}, served on ports ${result.served.join(', ') || 'none'}.` }],
         renewed: true, failed: undefined,
       };
@@ -118,11 +119,11 @@ async function watchRenewal(environment: JobEnvironment, hostname: string, own: 
   };
   const messages: JobAlert[] = [];
   if (open === undefined) {
-    messages.push({ kind: 'renewal-failed', page: true, title: `${hostname}: certificate renewal failed`,
+    messages.push({ kind: 'renewal-failed', severity: 'critical', subject: `${hostname}: certificate renewal failed`,
       message: `Renewing the certificate of ${hostname} failed: ${error}. ${capitalised(daysText(own))}; ${next}.` });
   } else if (level > open.state.level) {
     state.level = level;
-    messages.push({ kind: 'renewal-failed', page: true, escalated: true, title: `${hostname}: certificate renewal STILL FAILING`,
+    messages.push({ kind: 'renewal-failed', severity: 'critical', escalated: true, subject: `${hostname}: certificate renewal STILL FAILING`,
       message: `ESCALATION: renewing the certificate of ${hostname} still fails after ${attempts} attempts, and ${level === 2 ? 'less than 7 days are' : 'less than a third of its lifetime is'} left — ${daysText(own)}. Last error: ${error}. ${capitalised(next)}.` });
   } else {
     context.logger.warn({ certificate: hostname, attempts, error }, 'certificate renewal failed again');

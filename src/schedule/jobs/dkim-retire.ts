@@ -4,14 +4,15 @@
 
 import { dkimRecordName } from '../../chasquid/dkim-key.ts';
 import { dkimRetireJob as retire } from '../../ops/dkim-retire.ts';
-import type { Job, JobAlert } from '../job.ts';
+import type { Job } from '../job.ts';
+import type { JobAlert } from '../outcome.ts';
 
 export const dkimRetireJob: Job = async (environment) => {
   const result = await retire(environment.context, { publishing: environment.publishing });
   const alerts: JobAlert[] = result.retired.map(({ domain, selector }) => {
     const step = environment.manualSteps.find((entry) => entry.record.name === dkimRecordName(selector, domain));
     const record = step === undefined ? 'and its DNS record is removed.' : `Remove its DNS record by hand: ${step.zoneLine}`;
-    return { kind: 'dkim-retired', page: false, title: `${domain}: DKIM key ${selector} retired`, message: `Retired the old DKIM key s=${selector} of ${domain}: it no longer signs ${record}` };
+    return { kind: 'dkim-retired', severity: 'info', subject: `${domain}: DKIM key ${selector} retired`, message: `Retired the old DKIM key s=${selector} of ${domain}: it no longer signs ${record}` };
   });
   const { job: _job, ok, alerts: _alerts, ...details } = result;
   const summary = [

@@ -7,14 +7,14 @@
 // Each drifting record is an open alert `drift:<domain>:<name> <type>` whose fingerprint is its expected and actual
 // values. A record that could not be looked up keeps its state until it can.
 
-import { driftFields } from '../../bot/drift-embed.ts';
 import { DnsResolver } from '../../dns/caching-resolver.ts';
 import { driftAdvice, driftFingerprint, presentValues, recordKey, type DriftEntry } from '../../dns/drift.ts';
 import { asMailopsError } from '../../errors.ts';
 import { managedDomains } from '../../ops/context.ts';
 import { dnsDiff, type DnsDiffResult } from '../../ops/dns-diff.ts';
-import type { Job, JobAlert, JobEnvironment } from '../job.ts';
+import type { Job, JobEnvironment } from '../job.ts';
 import { mapLimited } from '../limited.ts';
+import type { AlertFact, JobAlert } from '../outcome.ts';
 import { displayDomain } from '../../validation/domain.ts';
 
 interface DriftState {
@@ -25,6 +25,15 @@ const prefix = (domain: string) => `drift:${domain}:`;
 
 function describe(entries: readonly DriftEntry[]): string {
   return entries.map((entry) => `${entry.name} ${entry.type} (expected ${presentValues(entry.type, entry.expected)}, actual ${presentValues(entry.type, entry.actual)})`).join('; ');
+}
+
+/** Each record as a fact of the alert: why it drifts, and what was expected against what DNS answers. */
+function facts(entries: readonly DriftEntry[]): AlertFact[] {
+  return entries.map((entry) => ({
+    label: `${entry.name} ${entry.type}`,
+    text: entry.reason,
+    detail: `expected: ${presentValues(entry.type, entry.expected)}\nactual:   ${presentValues(entry.type, entry.actual)}`,
+  }));
 }
 
 /** Updates the open drift alerts of one domain and says what changed. */
@@ -50,17 +59,17 @@ function follow(environment: JobEnvironment, result: DnsDiffResult): JobAlert[] 
   const messages: JobAlert[] = [];
   if (fresh.length > 0) {
     messages.push({
-      kind: 'drift', page: true,
-      title: `DNS drift in ${displayDomain(result.domain)}: ${fresh.length} record${fresh.length === 1 ? '' : 's'}`,
+      kind: 'drift', severity: 'critical',
+      subject: `DNS drift in ${displayDomain(result.domain)}: ${fresh.length} record${fresh.length === 1 ? '' : 's'}`,
       message: `DNS drift in ${displayDomain(result.domain)}: ${describe(fresh)}. ${driftAdvice(result.domain, fresh)}`,
-      fields: driftFields(fresh),
+      facts: facts(fresh),
     });
   }
   if (recovered.length > 0) {
     const names = recovered.map((entry) => `${entry.name} ${entry.type}`).join(', ');
     messages.push({
-      kind: 'recovery', page: false,
-      title: `DNS of ${displayDomain(result.domain)} matches again`,
+      kind: 'recovery', severity: 'resolved',
+      subject: `DNS of ${displayDomain(result.domain)} matches again`,
       message: `DNS of ${displayDomain(result.domain)} matches what is expected again: ${names}.`,
     });
   }

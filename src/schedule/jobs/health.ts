@@ -1,12 +1,10 @@
 // The health job: the deliverability report of every domain in MAIL_DOMAINS (the same checks as `check`, the host's
-// facts read once for all of them, a few domains at a time) and the host's status, posted as one embed per domain to
-// HEALTH_CHANNEL_ID — worst status as the colour, failing checks with their fixes first, the host's status in the
-// footer. Informational: nobody is paged. Each domain with a failing check is also listed as a `check-failed` alert
-// in the job's result (what run-job prints), and the latest results are kept for the health endpoint. When the mail
-// host cannot be reached, that is one alert for all domains, not the same error once per check and domain.
+// facts read once for all of them, a few domains at a time) and the host's status, reported as one entry per domain
+// for HEALTH_CHANNEL_ID (the bot posts each as an embed). Informational: nobody is paged. Each domain with a failing
+// check is also listed as a `check-failed` alert in the job's result (what run-job prints), and the latest results are
+// kept for the health endpoint. When the mail host cannot be reached, that is one alert for all domains, not the same
+// error once per check and domain.
 
-import type { APIEmbed } from 'discord.js';
-import { checkEmbed, uncheckedEmbed } from '../../bot/check-embed.ts';
 import { DnsResolver } from '../../dns/caching-resolver.ts';
 import { asMailopsError } from '../../errors.ts';
 import type { CheckResult } from '../../checks/result.ts';
@@ -15,8 +13,9 @@ import { check, hostErrorHeadline, type CheckReport } from '../../ops/check.ts';
 import { managedDomains } from '../../ops/context.ts';
 import { status, type StatusResult } from '../../ops/status.ts';
 import { saveCheckResults } from '../../store/latest-results.ts';
-import type { Job, JobAlert } from '../job.ts';
+import type { Job } from '../job.ts';
 import { mapLimited } from '../limited.ts';
+import type { HealthReport, JobAlert } from '../outcome.ts';
 
 /** The host in one line: chasquid, whether it runs, the queue, certificates and their days left. */
 export function hostLine(result: StatusResult): string {
@@ -68,7 +67,7 @@ export const healthJob: Job = async (environment) => {
       }
     }),
   ]);
-  const embeds: APIEmbed[] = [];
+  const healthReports: HealthReport[] = [];
   const alerts: JobAlert[] = [];
   // The mail host's error is the same for every domain (its facts are shared): said once, in one alert.
   const hostError = reports.map((entry) => entry.report?.hostError).find((error) => error !== undefined);
@@ -78,14 +77,14 @@ export const healthJob: Job = async (environment) => {
   if (hostError !== undefined) {
     const affected = reports.filter((entry) => entry.report?.hostError !== undefined).map((entry) => entry.domain);
     alerts.push({
-      kind: 'check-failed', page: false, title: capitalised(hostErrorHeadline(hostError)),
+      kind: 'check-failed', severity: 'warning', subject: capitalised(hostErrorHeadline(hostError)),
       message: `${hostError.message} ${hostError.hint ?? ''}`.trim() + ` Only the checks that need nothing but DNS ran for ${affected.join(', ')}; the others are unknown.`,
     });
   }
   for (const entry of reports) {
     if (entry.report === undefined) {
-      embeds.push({ ...uncheckedEmbed(entry.domain, entry.error), footer: { text: hostStatus.line } });
-      alerts.push({ kind: 'check-failed', page: false, title: `${entry.domain} could not be checked`, message: `${entry.domain} could not be checked: ${entry.error}` });
+      healthReports.push({ domain: entry.domain, host: hostStatus.line, error: entry.error });
+      alerts.push({ kind: 'check-failed', severity: 'warning', subject: `${entry.domain} could not be checked`, message: `${entry.domain} could not be checked: ${entry.error}` });
       continue;
     }
     const { report } = entry;
@@ -93,7 +92,7 @@ export const healthJob: Job = async (environment) => {
       domain: report.domain, checkedAt: now.toISOString(), worst: report.worst,
       checks: report.checks.map((result) => ({ id: result.id, status: result.status, ...(result.port === undefined ? {} : { port: result.port }) })),
     });
-    embeds.push({ ...checkEmbed(report), footer: { text: hostStatus.line } });
+    healthReports.push({ domain: report.domain, host: hostStatus.line, checks: report });
     const failed = failing(report);
     const dnsUnknown = unknown(report).filter((result) => !result.needsHost);
     if (failed.length > 0 || dnsUnknown.length > 0) {
@@ -102,8 +101,8 @@ export const healthJob: Job = async (environment) => {
         ...(dnsUnknown.length > 0 ? [`${dnsUnknown.length} could not be checked (${dnsUnknown.map(named).join(', ')}): ${dnsUnknown.map((result) => `${named(result)}: ${result.summary}`).join('; ')}`] : []),
       ];
       alerts.push({
-        kind: 'check-failed', page: false,
-        title: failed.length > 0 ? `${displayDomain(report.domain)}: ${failed.length} check${failed.length === 1 ? '' : 's'} failed` : `${displayDomain(report.domain)}: ${dnsUnknown.length} check${dnsUnknown.length === 1 ? '' : 's'} could not be checked`,
+        kind: 'check-failed', severity: 'warning',
+        subject: failed.length > 0 ? `${displayDomain(report.domain)}: ${failed.length} check${failed.length === 1 ? '' : 's'} failed` : `${displayDomain(report.domain)}: ${dnsUnknown.length} check${dnsUnknown.length === 1 ? '' : 's'} could not be checked`,
         message: `${displayDomain(report.domain)}: ${parts.join('. ')}`,
       });
     }
@@ -113,7 +112,7 @@ export const healthJob: Job = async (environment) => {
     job: 'health',
     ok: failedDomains.length === 0,
     alerts,
-    reports: embeds,
+    reports: healthReports,
     summary: `${domains.length} domain${domains.length === 1 ? '' : 's'} checked, ${summaryOf(reports)}; ${hostStatus.line}`,
     details: {
       host: hostStatus.line,
