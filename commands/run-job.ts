@@ -1,8 +1,7 @@
 // run-job <job> — run one scheduled job now, exactly as the scheduler runs it (src/schedule/runner.ts): the same
-// alerts, the same state. With the Discord channels configured its messages are queued in the outbox and, when
-// DISCORD_TOKEN is set and no running bot is delivering, posted right away (a running bot posts them otherwise);
-// without Discord settings the alerts are only printed — what the job would post. Command line only: in Discord the
-// bot's own scheduler runs the jobs.
+// alerts, the same state. With the Discord channels configured its messages are queued in the outbox for the bot to
+// post; without Discord settings the alerts are only printed — what the job would post. Command line only: in
+// Discord the bot's own scheduler runs the jobs.
 
 import { runJobFromTerminal, jobNames } from '../src/cli/run-job.ts';
 import { defineCommand } from '../src/command/definition.ts';
