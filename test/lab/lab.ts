@@ -162,7 +162,7 @@ export async function freePorts(count: number): Promise<number[]> {
 }
 
 /** The first directory enclosing `dir` that other users cannot enter (no search permission for others), if any. */
-function enclosingDirectoryClosedToOthers(dir: string): string | undefined {
+export function enclosingDirectoryClosedToOthers(dir: string): string | undefined {
   for (let parent = path.dirname(dir); ; parent = path.dirname(parent)) {
     if ((statSync(parent).mode & 0o001) === 0) return parent;
     if (parent === path.dirname(parent)) return undefined;
