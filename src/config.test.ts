@@ -29,7 +29,7 @@ describe('configuration', () => {
       HEALTH_CHANNEL_ID: undefined as unknown as string,
       ALERT_CHANNEL_ID: '123456789012345678',
     });
-    expect(config.MAIL_HOST).toEqual({ user: 'mailops', host: '2001:db8::25', port: 2222 });
+    expect(config.MAIL_HOST).toEqual({ transport: 'ssh', user: 'mailops', host: '2001:db8::25', port: 2222 });
     expect(config.MAIL_DOMAINS).toEqual(['example.com', 'xn--bcher-kva.example']);
     expect(config.RFC2136_TSIG?.algorithm).toBe('hmac-sha512');
     expect(config.RFC2136_TSIG?.name).toBe('key.name');
@@ -40,6 +40,9 @@ describe('configuration', () => {
 
   it.each([
     ['MAIL_HOST', 'root@mail.example.com'],
+    ['MAIL_HOST', 'localhost'],
+    ['MAIL_HOST', 'local:usr/local/lib/mailops/mailops-host'],
+    ['MAIL_HOST', 'local:/opt/mailops/../bin/sh'],
     ['MAIL_DOMAINS', 'example.com,../etc'],
     ['CHASQUID_DIR', 'etc/chasquid'],
     ['CHASQUID_RESTART', 'systemctl restart chasquid; rm -rf /'],
@@ -69,6 +72,20 @@ describe('configuration', () => {
     expect(error.exitCode).toBe(2);
     for (const name of ['SSH_KEY_FILE', 'SSH_KNOWN_HOSTS_FILE', 'MAIL_DOMAINS']) expect(error.message).toContain(name);
     expect(error.message).not.toContain('MAIL_HOST is missing');
+  });
+
+  it('takes MAIL_HOST=local for a mailops on the mail host, with the installed mailops-host where host-setup.sh puts it', () => {
+    expect(parseConfig({ MAIL_HOST: 'local' }).MAIL_HOST).toEqual({ transport: 'local', host: '127.0.0.1', program: '/usr/local/lib/mailops/mailops-host' });
+    expect(parseConfig({ MAIL_HOST: 'local:/opt/mailops/mailops-host' }).MAIL_HOST).toEqual({ transport: 'local', host: '127.0.0.1', program: '/opt/mailops/mailops-host' });
+  });
+
+  it('needs no SSH settings when the mail host is local', () => {
+    expect(() => requireSettings(parseConfig({ MAIL_HOST: 'local', MAIL_DOMAINS: 'example.com' }), 'host', 'Talking to the mail host')).not.toThrow();
+    const error = mailopsErrorOf(() => requireSettings(parseConfig({ MAIL_HOST: 'local' }), 'host', 'Talking to the mail host'));
+    expect(error.message).toContain('MAIL_DOMAINS is missing');
+    expect(error.message).not.toContain('SSH_');
+    const overSsh = mailopsErrorOf(() => requireSettings(parseConfig({ MAIL_HOST: 'ssh://root@mail.example.com', MAIL_DOMAINS: 'example.com' }), 'host', 'Talking to the mail host'));
+    expect(overSsh.message).toContain('SSH_KEY_FILE is missing');
   });
 
   it('reads .env from the working directory, and the environment wins over it', () => {

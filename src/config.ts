@@ -17,11 +17,29 @@ import { usageError } from './errors.ts';
 import { cronProblem } from './schedule/slots.ts';
 import { domainProblem, normalizeDomain } from './validation/domain.ts';
 
+/** MAIL_HOST=ssh://user@host:port: mailops runs elsewhere and reaches the mail host over SSH. */
 export interface SshTarget {
+  transport: 'ssh';
   user: string;
   host: string;
   port: number;
 }
+
+/**
+ * MAIL_HOST=local (or local:PATH): mailops runs on the mail host itself and calls mailops-host directly — as root,
+ * or through the sudo rule of deploy/host-setup.sh, which runs the copy installed at `program`.
+ */
+export interface LocalTarget {
+  transport: 'local';
+  /** Where mailops reaches the mail host's own services (the submission port): this machine. */
+  host: '127.0.0.1';
+  program: string;
+}
+
+export type MailHostTarget = SshTarget | LocalTarget;
+
+/** Where deploy/host-setup.sh installs mailops-host by default (its --prefix). */
+export const installedHostProgram = '/usr/local/lib/mailops/mailops-host';
 
 export interface HostPort {
   host: string;
@@ -75,23 +93,37 @@ const domainSchema = z.string().refine((value) => domainProblem(value) === undef
 const certificateNameSchema = z.string().refine((value) => domainProblem(value.startsWith('*.') ? value.slice(2) : value) === undefined,
   'not a valid name').transform((value) => value.startsWith('*.') ? `*.${normalizeDomain(value.slice(2))}` : normalizeDomain(value));
 
-const sshTargetSchema = z.string().transform((text, context): SshTarget => {
+const absolutePathPattern = /^[A-Za-z0-9/._+-]+$/;
+const isAbsolutePath = (value: string) => path.posix.isAbsolute(value) && !value.split('/').includes('..') && absolutePathPattern.test(value);
+
+function parseSshTarget(text: string): SshTarget | undefined {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    context.addIssue({ code: 'custom', message: 'not a URL' });
-    return z.NEVER;
+    return undefined;
   }
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const user = decodeURIComponent(url.username);
   const valid = url.protocol === 'ssh:' && /^[a-z_][a-z0-9_.-]{0,31}$/i.test(user) && host !== '' && url.password === '' &&
     (url.pathname === '' || url.pathname === '/') && url.search === '' && url.hash === '';
-  if (!valid) {
-    context.addIssue({ code: 'custom', message: 'not an ssh:// URL with a user' });
+  return valid ? { transport: 'ssh', user, host, port: url.port === '' ? 22 : Number(url.port) } : undefined;
+}
+
+const mailHostSchema = z.string().transform((text, context): MailHostTarget => {
+  if (text === 'local') return { transport: 'local', host: '127.0.0.1', program: installedHostProgram };
+  if (text.startsWith('local:')) {
+    const program = text.slice('local:'.length);
+    if (isAbsolutePath(program) && !program.endsWith('/')) return { transport: 'local', host: '127.0.0.1', program };
+    context.addIssue({ code: 'custom', message: 'local: must be followed by the absolute path of the installed mailops-host' });
     return z.NEVER;
   }
-  return { user, host, port: url.port === '' ? 22 : Number(url.port) };
+  const target = parseSshTarget(text);
+  if (target === undefined) {
+    context.addIssue({ code: 'custom', message: 'neither local nor an ssh:// URL with a user' });
+    return z.NEVER;
+  }
+  return target;
 });
 
 const tsigSchema = z.string().transform((text, context): TsigKey => {
@@ -107,8 +139,7 @@ const tsigSchema = z.string().transform((text, context): TsigKey => {
   return { algorithm: algorithm.toLowerCase() as TsigKey['algorithm'], name: (name as string).toLowerCase(), secret: decoded };
 });
 
-const absolutePath = z.string().refine((value) => path.posix.isAbsolute(value) && !value.split('/').includes('..') &&
-  /^[A-Za-z0-9/._+-]+$/.test(value), 'not an absolute path').transform((value) => value.length > 1 ? value.replace(/\/+$/, '') : value);
+const absolutePath = z.string().refine(isAbsolutePath, 'not an absolute path').transform((value) => value.length > 1 ? value.replace(/\/+$/, '') : value);
 
 // Valid when the scheduler can follow it: the same library decides both (schedule/slots.ts).
 const cronSchema = z.string().refine((value) => cronProblem(value) === undefined, 'not a cron expression the scheduler can follow');
@@ -123,7 +154,7 @@ interface Variable {
 
 /** Every variable of the interface. The examples are what error messages and .env.example show. */
 export const variables = {
-  MAIL_HOST: { schema: sshTargetSchema, example: 'ssh://root@mail.example.com:22' },
+  MAIL_HOST: { schema: mailHostSchema, example: 'ssh://root@mail.example.com:22 or local' },
   SSH_KEY_FILE: { schema: fileSchema, example: '/etc/mailops/id_ed25519' },
   SSH_KNOWN_HOSTS_FILE: { schema: fileSchema, example: '/etc/mailops/known_hosts' },
   CHASQUID_DIR: { schema: absolutePath.default('/etc/chasquid'), example: '/etc/chasquid' },
@@ -253,10 +284,15 @@ export const settingGroups = {
   registration: ['DISCORD_TOKEN', 'DISCORD_APPLICATION_ID'],
 } satisfies Record<string, VariableName[]>;
 
+/** Variables a group lists that this configuration does without: the SSH settings when the mail host is local. */
+function notNeeded(config: Config, name: VariableName): boolean {
+  return (name === 'SSH_KEY_FILE' || name === 'SSH_KNOWN_HOSTS_FILE') && config.MAIL_HOST?.transport === 'local';
+}
+
 /** Fails with one message naming every missing variable of the group, each with an example value. */
 export function requireSettings(config: Config, group: keyof typeof settingGroups, purpose: string): void {
   const names: VariableName[] = settingGroups[group];
-  const missing = names.filter((name) => config[name] === undefined);
+  const missing = names.filter((name) => config[name] === undefined && !notNeeded(config, name));
   if (missing.length === 0) return;
   const lines = missing.map((name) => `${name} is missing: set it to a value like ${variables[name].example}.`);
   throw usageError('missing-configuration', `${purpose} needs ${missing.join(', ')}.\n${lines.join('\n')}`,

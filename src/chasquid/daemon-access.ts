@@ -18,7 +18,7 @@ export interface DaemonAccount {
 
 /** The account the daemon runs as: the running process's user, else the packaged `chasquid` user. */
 export function daemonAccount(host: MailHost, chasquidDir: string): Promise<DaemonAccount> {
-  return host.connection.once(`daemon-account:${chasquidDir}`, async () => {
+  return host.once(`daemon-account:${chasquidDir}`, async () => {
     const state = await daemonState(host, chasquidDir);
     const user = state.processes[0]?.user ?? 'chasquid';
     const group = await host.verbs.call('group-of', [user]);

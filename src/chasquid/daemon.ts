@@ -6,7 +6,7 @@
 
 import path from 'node:path';
 import type { MailHost } from '../host/mail-host.ts';
-import { RemoteCommandError } from '../host/connection.ts';
+import { RemoteCommandError } from '../host/transport.ts';
 import { lockLostError, noLeaseStatus, notFound } from '../host/verbs.ts';
 import { assertRestartable } from './preflight.ts';
 import { parseChasquidVersion, type ChasquidVersion } from './version.ts';
@@ -60,7 +60,7 @@ export async function daemonState(host: MailHost, configDir: string): Promise<Da
 
 /** The version of the chasquid on the host's PATH, once per connection. */
 export function chasquidVersion(host: MailHost): Promise<ChasquidVersion> {
-  return host.connection.once('chasquid-version', async () => {
+  return host.once('chasquid-version', async () => {
     const result = await host.verbs.callOk('version', [], {}, 'Check that chasquid is installed on the mail host and on the SSH user\'s PATH.');
     return parseChasquidVersion(`${result.stdout.toString('utf8')}\n${result.stderr}`);
   });

@@ -55,7 +55,7 @@ export class DomainFiles {
 
   /** The owner of domains/, which new files take (looked up once per connection). */
   #domainsOwner(): Promise<string> {
-    return this.#host.connection.once(`domains-owner:${this.paths.root}`, async () => (await this.#host.files.stat(this.paths.domainsDir))?.owner ?? 'root');
+    return this.#host.once(`domains-owner:${this.paths.root}`, async () => (await this.#host.files.stat(this.paths.domainsDir))?.owner ?? 'root');
   }
 
   read(file: string): Promise<Buffer | undefined> {

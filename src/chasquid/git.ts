@@ -8,7 +8,7 @@
 // through .git/info/exclude (local, not a tracked file), and runs git with no hooks: nothing in .git can make a commit
 // run a program as root.
 
-import { RemoteCommandError } from '../host/connection.ts';
+import { RemoteCommandError } from '../host/transport.ts';
 import type { MailHost } from '../host/mail-host.ts';
 
 /** The shell's status for a program it cannot find: git is not installed. */
@@ -29,7 +29,7 @@ export class ConfigRepository {
    * uncommitted without anyone knowing.
    */
   isRepository(): Promise<boolean> {
-    return this.#host.connection.once(`git-repository:${this.#dir}`, async () => {
+    return this.#host.once(`git-repository:${this.#dir}`, async () => {
       const result = await this.#host.verbs.call('git', ['toplevel']);
       const answer = result.stdout.toString('utf8').trim();
       if (result.code === 0 && answer === 'none') return false;

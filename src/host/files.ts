@@ -21,7 +21,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { conflictError, failedError } from '../errors.ts';
-import { RemoteCommandError, type ExecResult } from './connection.ts';
+import { RemoteCommandError, type ExecResult } from './transport.ts';
 import { conflictStatus, lockLostError, noLeaseStatus, notFound, type HostVerbs } from './verbs.ts';
 
 /** Backups kept per file; older ones are removed after each write (mailops-host's apply verb). */

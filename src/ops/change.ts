@@ -13,7 +13,7 @@ import path from 'node:path';
 import { chasquidConfProblems } from '../chasquid/config-file.ts';
 import { ConfigRepository } from '../chasquid/git.ts';
 import { asMailopsError, refusedError } from '../errors.ts';
-import { RemoteCommandError } from '../host/connection.ts';
+import { RemoteCommandError } from '../host/transport.ts';
 import type { MailHost } from '../host/mail-host.ts';
 import type { Logger } from '../log.ts';
 import { recordAudit, type AuditOutcome } from '../store/audit.ts';

@@ -15,12 +15,12 @@ import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, rea
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
-import type { ExecResult } from '../../src/host/connection.ts';
+import type { ExecResult } from '../../src/host/transport.ts';
 import { mailHostFromConfig, type MailHost } from '../../src/host/mail-host.ts';
 import { noLeaseStatus, refusedStatus } from '../../src/host/verbs.ts';
 import { createLogger, Redactor } from '../../src/log.ts';
 import { deliver } from '../smtp.ts';
-import { repoRoot, startLab, type Lab } from './lab.ts';
+import { repoRoot, sshConnection, startLab, type Lab } from './lab.ts';
 import { treeFingerprint } from './tree.ts';
 
 const logger = createLogger({ level: 'silent', redactor: new Redactor() });
@@ -118,7 +118,7 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
 
   /** The raw call the key can make: 'mailops-v1' and one base64 word per argument, through the forced command. */
   const raw = (words: readonly string[], stdin?: string | Buffer, timeoutMs?: number) =>
-    attacker.connection.exec(['mailops-v1', ...words.map(encode)], { ...(stdin === undefined ? {} : { stdin }), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+    sshConnection(attacker).exec(['mailops-v1', ...words.map(encode)], { ...(stdin === undefined ? {} : { stdin }), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
   const rawVerb = (words: readonly string[], stdin?: string | Buffer, timeoutMs?: number) => raw(['--chasquid-dir', dir, ...words], stdin, timeoutMs);
 
   /** A lease taken the way the key takes it; released afterwards. */

@@ -8,6 +8,11 @@
 //   - pebble, an ACME CA that validates DNS-01 challenges against that Knot (optional).
 // It writes a `.env` that points mailops at all of it, and stops exactly the processes it started (each is the
 // leader of its own process group). Several labs run side by side: nothing is shared but the binaries.
+//
+// With `transport: 'local'` mailops reaches the lab host as if it ran on it (MAIL_HOST=local, no SSH settings): the
+// test process is then the mail host's user, so the lab puts its own PATH (chasquid of the chosen build first, as sshd
+// gives SSH sessions) in front of this process's PATH until it stops. Tests of operations use it where SSH is not
+// what they test.
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +23,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { MailHost } from '../../src/host/mail-host.ts';
+import type { SshConnection } from '../../src/host/ssh-connection.ts';
+import { SshTransport } from '../../src/host/ssh-transport.ts';
 
 const run = promisify(execFile);
 
@@ -51,6 +59,11 @@ export interface LabOptions {
    * domains/<domain>/dkim:<selector>.pem. Owned by root, group chasquid, mode 0640, as mailops installs them.
    */
   dkimKeys?: Array<{ domain: string; selector: string; privateKeyPem: string }>;
+  /**
+   * How mailops reaches the host: over the lab's sshd as root (`ssh`, the default), or `local` — MAIL_HOST=local, as
+   * when mailops runs on the mail host (see the top of this file). sshd runs either way.
+   */
+  transport?: 'ssh' | 'local';
 }
 
 export interface Lab {
@@ -71,6 +84,12 @@ export interface Lab {
   acmeCaFile: string;
   /** The uid/gid the chasquid daemon runs as. */
   daemon: { uid: number; gid: number };
+  /** How the lab's .env has mailops reach the host (LabOptions.transport). */
+  transport: 'ssh' | 'local';
+  /** The mail host's PATH: what sshd gives SSH sessions, and what a local mailops runs mailops-host with. */
+  hostPath: string;
+  /** The lab's SSH client key (its public half beside it, `.pub`), also when MAIL_HOST is local. */
+  sshKeyFile: string;
   /** Kills every SSH connection sshd is serving (sshd itself keeps listening). */
   dropSshConnections(): Promise<void>;
   /** Runs knotc against the lab's Knot. */
@@ -143,7 +162,7 @@ export async function freePorts(count: number): Promise<number[]> {
 }
 
 /** The first directory enclosing `dir` that other users cannot enter (no search permission for others), if any. */
-function enclosingDirectoryClosedToOthers(dir: string): string | undefined {
+export function enclosingDirectoryClosedToOthers(dir: string): string | undefined {
   for (let parent = path.dirname(dir); ; parent = path.dirname(parent)) {
     if ((statSync(parent).mode & 0o001) === 0) return parent;
     if (parent === path.dirname(parent)) return undefined;
@@ -199,6 +218,12 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   await run('openssl', args, { cwd });
 }
 
+/** The SSH connection of a mail host reached over SSH, for tests that run commands of their own on it. */
+export function sshConnection(host: MailHost): SshConnection {
+  if (!(host.transport instanceof SshTransport)) throw new Error(`lab: ${host.label} is not reached over SSH`);
+  return host.transport.connection;
+}
+
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
   if (process.getuid?.() !== 0) throw new Error('lab: the lab runs sshd and chasquid as their real users and needs root (CI runs as root).');
   const build = options.chasquid ?? '1.15';
@@ -206,6 +231,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const hostname = `mail.${domains[0]}`;
   const withDns = options.dns ?? true;
   const withAcme = options.acme ?? false;
+  const transport = options.transport ?? 'ssh';
   const daemon = packageUser('chasquid');
 
   const chasquidBinary = build === '1.11' ? '/usr/bin/chasquid' : path.join(labCache, 'chasquid-1.15/usr/bin/chasquid');
@@ -252,10 +278,17 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const logOf = (name: string) => (logs.get(name) ?? []).join('').slice(-4000);
 
   let stopped = false;
+  // MAIL_HOST=local: this process's PATH is the host's while the lab runs (see the top of this file).
+  let pathBefore: string | undefined;
+  let pathSet: string | undefined;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     process.off('exit', killAll);
+    if (pathSet !== undefined && process.env.PATH === pathSet) {
+      if (pathBefore === undefined) delete process.env.PATH;
+      else process.env.PATH = pathBefore;
+    }
     writeFileSync(p('run/stop'), '');
     await Promise.all(children.map((child) => new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return resolve();
@@ -434,9 +467,11 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
 
     const caFile = p('pebble/ca.pem');
     const env: Record<string, string> = {
-      MAIL_HOST: `ssh://root@127.0.0.1:${ssh}`,
-      SSH_KEY_FILE: p('ssh/client_ed25519'),
-      SSH_KNOWN_HOSTS_FILE: p('ssh/known_hosts'),
+      ...(transport === 'local' ? { MAIL_HOST: 'local' } : {
+        MAIL_HOST: `ssh://root@127.0.0.1:${ssh}`,
+        SSH_KEY_FILE: p('ssh/client_ed25519'),
+        SSH_KNOWN_HOSTS_FILE: p('ssh/known_hosts'),
+      }),
       CHASQUID_DIR: chasquidDir,
       CHASQUID_RESTART: `${path.join(tools, 'restart-chasquid')} ${p('run')} ${smtp}`,
       MAIL_DOMAINS: domains.join(','),
@@ -480,6 +515,11 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       }), 8000, () => logOf('pebble')));
     }
     await Promise.all(waits);
+    if (transport === 'local') {
+      pathBefore = process.env.PATH;
+      pathSet = `${p('bin')}:${pathBefore ?? hostPath}`;
+      process.env.PATH = pathSet;
+    }
 
     return {
       dir,
@@ -495,6 +535,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       tsigKeys,
       acmeCaFile: caFile,
       daemon,
+      transport,
+      hostPath,
+      sshKeyFile: p('ssh/client_ed25519'),
       async dropSshConnections() {
         const { stdout } = await run('pgrep', ['-P', String(sshd.pid)]).catch(() => ({ stdout: '' }));
         for (const pid of stdout.split('\n').filter((line) => line.trim() !== '')) {

@@ -14,7 +14,7 @@ import { sendProbe } from '../../src/probe/probe.ts';
 import { createRuntime } from '../../src/runtime.ts';
 import { runCli, type CliRun } from '../cli.ts';
 import { deliver, waitForAuthentication, waitForDelivery } from '../smtp.ts';
-import { repoRoot, startLab, type Lab } from './lab.ts';
+import { repoRoot, sshConnection, startLab, type Lab } from './lab.ts';
 import { treeFingerprint } from './tree.ts';
 
 const setupScript = path.join(repoRoot, 'deploy/host-setup.sh');
@@ -163,7 +163,7 @@ describe.each(['1.11', '1.15'] as const)('the restricted host user on chasquid %
   it('refuses a shell, ls /, cat /etc/shadow and anything that is not a mailops call', async () => {
     const host = restrictedHost();
     for (const argv of [['ls', '/'], ['cat', '/etc/shadow'], ['sh', '-c', 'id'], ['mailops-v1', 'not base64!'], ['sudo', '-l']]) {
-      const result = await host.connection.exec(argv);
+      const result = await sshConnection(host).exec(argv);
       expect({ argv, code: result.code }).toEqual({ argv, code: 64 });
       expect(result.stdout.toString()).toBe('');
       expect(result.stderr).toContain('may only run mailops operations');

@@ -1,5 +1,6 @@
 // Senders and aliases end to end, with the real CLI against both chasquid builds, judged by what the mail system
 // does: SMTP AUTH on the submission port, messages delivered by chasquid, files and git history on the host.
+// mailops runs as on the mail host itself (MAIL_HOST=local): SSH is not what this tests (transport.test.ts does).
 
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -24,7 +25,7 @@ describe.each(['1.11', '1.15'] as const)('senders and aliases on chasquid %s', (
   };
 
   beforeAll(async () => {
-    lab = await startLab({ chasquid: build, domains: ['example.test', 'example.org'], dns: false });
+    lab = await startLab({ chasquid: build, domains: ['example.test', 'example.org'], dns: false, transport: 'local' });
     // The seed keeps the configuration directory in git.
     const git = (...args: string[]) => execFileSync('git', ['-C', lab.chasquidDir, ...args], { encoding: 'utf8' });
     git('init', '-q');

@@ -11,7 +11,7 @@ import { backupsKept } from '../../src/host/files.ts';
 import { mailHostFromConfig, type MailHost } from '../../src/host/mail-host.ts';
 import { createLogger, Redactor } from '../../src/log.ts';
 import { hostileArguments } from '../hostile-arguments.ts';
-import { startLab, type Lab } from './lab.ts';
+import { sshConnection, startLab, type Lab } from './lab.ts';
 
 let lab: Lab;
 let config: Config;
@@ -53,7 +53,7 @@ describe('host keys', () => {
     const [type, key] = readFileSync(`${otherKey}.pub`, 'utf8').split(' ');
     const file = path.join(lab.dir, 'ssh/known_hosts_changed');
     writeFileSync(file, `[127.0.0.1]:${lab.ports.ssh} ${type} ${key}\n`);
-    const error = await failure(newHost({ SSH_KNOWN_HOSTS_FILE: file }).connection.exec(['true']));
+    const error = await failure(sshConnection(newHost({ SSH_KNOWN_HOSTS_FILE: file })).exec(['true']));
     expect(error.code).toBe('host-key-changed');
     expect(error.message).toContain(labFingerprint());
     expect(error.hint).toContain('SSH_KNOWN_HOSTS_FILE');
@@ -63,7 +63,7 @@ describe('host keys', () => {
   it('refuses a host that known_hosts does not list', async () => {
     const file = path.join(lab.dir, 'ssh/known_hosts_empty');
     writeFileSync(file, '# nothing here\n');
-    const error = await failure(newHost({ SSH_KNOWN_HOSTS_FILE: file }).connection.exec(['true']));
+    const error = await failure(sshConnection(newHost({ SSH_KNOWN_HOSTS_FILE: file })).exec(['true']));
     expect(error.code).toBe('host-key-unknown');
     expect(error.message).toContain(labFingerprint());
   });
@@ -73,7 +73,7 @@ describe('host keys', () => {
     writeFileSync(file, readFileSync(config.SSH_KNOWN_HOSTS_FILE ?? '', 'utf8'));
     execFileSync('ssh-keygen', ['-H', '-f', file], { stdio: 'ignore' });
     expect(readFileSync(file, 'utf8')).toMatch(/^\|1\|/);
-    const result = await newHost({ SSH_KNOWN_HOSTS_FILE: file }).connection.exec(['echo', 'in']);
+    const result = await sshConnection(newHost({ SSH_KNOWN_HOSTS_FILE: file })).exec(['echo', 'in']);
     expect(result.stdout.toString()).toBe('in\n');
   });
 });
@@ -83,22 +83,22 @@ describe('commands', () => {
     const host = newHost();
     const marker = path.join(lab.dir, 'pwned');
     const args = [...hostileArguments, `$(touch ${marker})`, `;touch ${marker}`, `\`touch ${marker}\``];
-    const result = await host.connection.execOk(['printf', '%s\\0', ...args]);
+    const result = await sshConnection(host).execOk(['printf', '%s\\0', ...args]);
     expect(result.stdout.toString('utf8').split('\0').slice(0, -1)).toEqual(args);
     expect(existsSync(marker)).toBe(false);
   });
 
   it('passes a leading dash as an argument, not an option of the shell', async () => {
-    const result = await newHost().connection.execOk(['printf', '[%s]', '-c', '--help']);
+    const result = await sshConnection(newHost()).execOk(['printf', '[%s]', '-c', '--help']);
     expect(result.stdout.toString()).toBe('[-c][--help]');
   });
 
   it('carries binary standard input and reports exit status and errors', async () => {
     const host = newHost();
     const input = Buffer.from(Array.from({ length: 70_000 }, (_, index) => index % 256));
-    const echoed = await host.connection.exec(['cat'], { stdin: input });
+    const echoed = await sshConnection(host).exec(['cat'], { stdin: input });
     expect(echoed.stdout.equals(input)).toBe(true);
-    const failed = await host.connection.exec(['sh', '-c', 'echo oops >&2; exit 7']);
+    const failed = await sshConnection(host).exec(['sh', '-c', 'echo oops >&2; exit 7']);
     expect(failed.code).toBe(7);
     expect(failed.stderr).toBe('oops\n');
   });
@@ -106,33 +106,33 @@ describe('commands', () => {
   it('stops a command that runs past its timeout', async () => {
     const host = newHost();
     const started = Date.now();
-    const error = await failure(host.connection.exec(['sleep', '30'], { timeoutMs: 300 }));
+    const error = await failure(sshConnection(host).exec(['sleep', '30'], { timeoutMs: 300 }));
     expect(error.code).toBe('host-command-timeout');
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('answers a prompt on a pseudo-terminal without echoing it into the command line', async () => {
-    const result = await newHost().connection.execOk(['sh', '-c', 'printf "Password: "; read -r answer; echo "length=${#answer}"'],
+    const result = await sshConnection(newHost()).execOk(['sh', '-c', 'printf "Password: "; read -r answer; echo "length=${#answer}"'],
       { pty: true, prompts: [{ when: /Password:/, answer: 'correct horse' }] });
     expect(result.stdout.toString()).toContain('length=13');
   });
 
   it('re-establishes a dropped connection for the next command', async () => {
     const host = newHost();
-    await host.connection.execOk(['true']);
-    const before = host.connection.generation;
+    await sshConnection(host).execOk(['true']);
+    const before = sshConnection(host).generation;
     await lab.dropSshConnections();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const result = await host.connection.execOk(['echo', 'back']);
+    const result = await sshConnection(host).execOk(['echo', 'back']);
     expect(result.stdout.toString()).toBe('back\n');
-    expect(host.connection.generation).toBe(before + 1);
+    expect(sshConnection(host).generation).toBe(before + 1);
   });
 
   it('runs many commands at once on one connection (more than sshd allows channels)', async () => {
     const host = newHost();
-    const results = await Promise.all(Array.from({ length: 25 }, (_, index) => host.connection.execOk(['echo', String(index)])));
+    const results = await Promise.all(Array.from({ length: 25 }, (_, index) => sshConnection(host).execOk(['echo', String(index)])));
     expect(results.map((result) => result.stdout.toString().trim())).toEqual(Array.from({ length: 25 }, (_, index) => String(index)));
-    expect(host.connection.generation).toBe(1);
+    expect(sshConnection(host).generation).toBe(1);
   });
 });
 
@@ -320,7 +320,7 @@ describe('files', () => {
 describe('the host lock', () => {
   async function lockedStep(host: MailHost, log: string, name: string): Promise<void> {
     await host.lock.run(async () => {
-      await host.connection.execOk(['sh', '-c', 'echo "start $1" >> "$2"; sleep 0.2; echo "end $1" >> "$2"', 'step', name, log]);
+      await sshConnection(host).execOk(['sh', '-c', 'echo "start $1" >> "$2"; sleep 0.2; echo "end $1" >> "$2"', 'step', name, log]);
     });
   }
 
