@@ -92,7 +92,7 @@ export class Scheduler implements BotService {
       else if (handled === undefined) recordHandledSlot(database, name, slot);
       else if (slot > handled) {
         this.#logger.info({ job: name, slot, handled }, 'its scheduled time passed while mailops was down: running it now');
-        this.#launch(name, 'missed', slot);
+        void this.#launch(name, 'missed', slot);
       }
       this.#tasks.push(cron.schedule(expression, (context) => { void this.#launch(name, 'schedule', new Date(Math.floor(context.date.getTime() / 1000) * 1000)); },
         { name: `mailops-${name}`, logger: cronLogger(this.#logger) }));
