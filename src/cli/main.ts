@@ -5,7 +5,6 @@
 // happened, what to do); with --json, standard output carries only the result or {"ok":false,"error":{...}}.
 
 import os from 'node:os';
-import type { Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { loadConfig } from '../config.ts';
 import { asMailopsError, failedError, MailopsError, usageError } from '../errors.ts';
@@ -73,7 +72,7 @@ async function runCommand(command: CliCommand, args: string[], options: Record<s
     const { config, secrets } = loadConfig({ ...(global.envFile === undefined ? {} : { envFile: global.envFile }), cwd: io.cwd, env: io.env });
     // A person at a terminal gets warnings as plain lines; LOG_LEVEL, when set, gives the JSON log at that level.
     runtime = config.explicitlySet.has('LOG_LEVEL')
-      ? createRuntime({ config, secrets, logDestination: io.stderr as Writable })
+      ? createRuntime({ config, secrets, logDestination: io.stderr })
       : createRuntime({ config, secrets, logLevel: 'warn', logDestination: humanLogStream(io.stderr) });
     if (!command.run) {
       throw failedError('not-available', `"mailops ${command.name}" is not available yet in this version of mailops.`,
