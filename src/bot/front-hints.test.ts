@@ -30,7 +30,7 @@ describe('hints in the reader\'s front', () => {
 
   it('knows the positional arguments of every /mail subcommand, in the CLI\'s order and under the Discord options\' names', async () => {
     const discord = await loadCommands();
-    expect(Object.keys(positionalArguments).sort()).toEqual(discord.filter((command) => command.execute).map((command) => command.name).sort());
+    expect(Object.keys(positionalArguments).sort()).toEqual(discord.filter((command) => command.execute !== undefined).map((command) => command.name).sort());
     for (const command of discord) {
       const cli = cliCommands.find((candidate) => candidate.name === command.name)!;
       const names = cli.arguments.map((argument) => argument.replace(/[<>[\]]/g, ''));
