@@ -58,7 +58,7 @@ describe('configuration', () => {
     expect(error.kind).toBe('usage');
     expect(error.exitCode).toBe(2);
     expect(error.message).toContain(name);
-    expect(error.message).toContain(String(variables[name as keyof typeof variables].example));
+    expect(error.message).toContain(variables[name as keyof typeof variables].example);
   });
 
   it('never repeats the value of a malformed secret', () => {

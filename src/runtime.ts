@@ -6,7 +6,6 @@ import { requireSettings, type Config } from './config.ts';
 import { mailHostFromConfig, type MailHost } from './host/mail-host.ts';
 import { createLogger, Redactor, type Logger } from './log.ts';
 import { openDatabase } from './store/database.ts';
-import type { Writable } from 'node:stream';
 
 export interface Runtime {
   readonly config: Config;
@@ -24,7 +23,8 @@ export interface RuntimeOptions {
   /** Secret values to keep out of every log line (from the configuration). */
   secrets: string[];
   logLevel?: string;
-  logDestination?: Writable;
+  /** Any writable stream: the process's standard error, or a stream of our own. */
+  logDestination?: NodeJS.WritableStream;
   now?: () => Date;
 }
 

@@ -76,7 +76,7 @@ function handshake(options: tls.ConnectionOptions, sockets: net.Socket[]): Promi
       resolve({ ok: true, certificates: chain, authorized: socket.authorized, authorizationError: error === null || error === undefined ? undefined : String(error), protocol: socket.getProtocol() ?? 'unknown' });
       socket.end();
     });
-    socket.once('error', (error) => resolve({ ok: false, stage: 'handshake', error: error.message }));
+    socket.once('error', (error: Error) => resolve({ ok: false, stage: 'handshake', error: error.message }));
   });
 }
 

@@ -342,7 +342,7 @@ export class Router {
     const allowed = command !== undefined && decideAccess(this.#options.runtime.config, command.access, interaction, command.name).allowed;
     let values: string[] = [];
     if (!this.#closing && allowed && source?.kind === 'text' && source.suggest) {
-      values = await this.#options.suggestions.suggest(source.suggest, String(focused.value));
+      values = await this.#options.suggestions.suggest(source.suggest, focused.value);
     }
     try {
       // Discord takes choices of at most 100 characters.

@@ -71,6 +71,10 @@ describe('the aliases file', () => {
     expect(aliasKey('a-b', { dropCharacters: '-', suffixSeparators: '+' })).toBe('ab');
   });
 
+  it('finds the suffix at the right place after a character outside the BMP (two UTF-16 units)', () => {
+    expect(aliasKey('\u{1F600}a.+x', defaultAliasRules)).toBe('\u{1F600}a+x');
+  });
+
   it.each(['no colon here', ': missing left', 'a@b: c', 'two words: c', 'empty:', 'pipe: |'])('treats %j as a line chasquid cannot parse', (line) => {
     expect(AliasesFile.parse(`${line}\n`, 'example.com').invalidLines()).toEqual([line]);
   });

@@ -37,11 +37,12 @@ export const defaultAliasRules: AliasRules = { dropCharacters: '.', suffixSepara
 
 /** The key chasquid looks an alias up by (RemoveDropCharacters, then lower case). */
 export function aliasKey(user: string, rules: AliasRules): string {
-  const lower = user.toLowerCase();
-  const suffixAt = [...lower].findIndex((character) => rules.suffixSeparators.includes(character));
-  const head = suffixAt === -1 ? lower : lower.slice(0, suffixAt);
-  const tail = suffixAt === -1 ? '' : lower.slice(suffixAt);
-  return [...head].filter((character) => !rules.dropCharacters.includes(character)).join('') + tail;
+  // Found and cut in the same list of code points: a string index counts UTF-16 units, which differ after an emoji.
+  const characters = Array.from(user.toLowerCase());
+  const suffixAt = characters.findIndex((character) => rules.suffixSeparators.includes(character));
+  const head = suffixAt === -1 ? characters : characters.slice(0, suffixAt);
+  const tail = suffixAt === -1 ? [] : characters.slice(suffixAt);
+  return [...head.filter((character) => !rules.dropCharacters.includes(character)), ...tail].join('');
 }
 
 function parseLine(text: string, domain: string, rules: AliasRules): Line {

@@ -9,6 +9,10 @@ describe('local addresses', () => {
     expect(cleanLocal('First.Last+news', defaultAliasRules)).toBe('firstlast');
   });
 
+  it('cuts the suffix at the right place after a character outside the BMP (two UTF-16 units)', () => {
+    expect(cleanLocal('\u{1F600}ab+news', defaultAliasRules)).toBe('\u{1F600}ab');
+  });
+
   it('finds senders and aliases the way chasquid resolves them, not the catch-all', () => {
     expect(localAddressExists('alice', addresses, defaultAliasRules)).toBe(true);
     expect(localAddressExists('alice+lists', addresses, defaultAliasRules)).toBe(true);

@@ -16,10 +16,11 @@ export interface DomainAddresses {
 
 /** The local part with the suffix cut off and drop characters removed, in lower case. */
 export function cleanLocal(local: string, rules: AliasRules): string {
-  const lower = local.toLowerCase();
-  const suffixAt = [...lower].findIndex((character) => rules.suffixSeparators.includes(character));
-  const head = suffixAt === -1 ? lower : lower.slice(0, suffixAt);
-  return [...head].filter((character) => !rules.dropCharacters.includes(character)).join('');
+  // Found and cut in the same list of code points: a string index counts UTF-16 units, which differ after an emoji.
+  const characters = Array.from(local.toLowerCase());
+  const suffixAt = characters.findIndex((character) => rules.suffixSeparators.includes(character));
+  const head = suffixAt === -1 ? characters : characters.slice(0, suffixAt);
+  return head.filter((character) => !rules.dropCharacters.includes(character)).join('');
 }
 
 /** Whether mail to `local` is taken by a sender or an alias (the catch-all does not count: it is the fallback). */

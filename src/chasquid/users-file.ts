@@ -44,8 +44,9 @@ export function decodeString(quoted: string): string {
     index += 1;
     const next = quoted[index] ?? '';
     const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v', '\\': '\\', "'": "'", '"': '"', '?': '?' };
-    if (next in simple) {
-      out += simple[next];
+    const escaped = simple[next];
+    if (escaped !== undefined) {
+      out += escaped;
     } else if (next === 'x' || next === 'X') {
       const hex = /^[0-9a-fA-F]{1,2}/.exec(quoted.slice(index + 1, index + 3))?.[0];
       if (hex === undefined) throw new UsersFileError('bad \\x escape');

@@ -232,7 +232,7 @@ export async function expandMacros(value: string, values: MacroValues): Promise<
   let index = 0;
   while (index < value.length) {
     if (value[index] !== '%') {
-      result += value[index];
+      result += value.charAt(index);
       index += 1;
       continue;
     }

@@ -5,7 +5,6 @@
 // happened, what to do); with --json, standard output carries only the result or {"ok":false,"error":{...}}.
 
 import os from 'node:os';
-import type { Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { loadCommands } from '../command/catalogue.ts';
 import type { CommandDefinition } from '../command/definition.ts';
@@ -74,7 +73,7 @@ async function runCommand(command: CommandDefinition, input: Record<string, unkn
     const { config, secrets } = loadConfig({ ...(global.envFile === undefined ? {} : { envFile: global.envFile }), cwd: io.cwd, env: io.env });
     // A person at a terminal gets warnings as plain lines; LOG_LEVEL, when set, gives the JSON log at that level.
     runtime = config.explicitlySet.has('LOG_LEVEL')
-      ? createRuntime({ config, secrets, logDestination: io.stderr as Writable })
+      ? createRuntime({ config, secrets, logDestination: io.stderr })
       : createRuntime({ config, secrets, logLevel: 'warn', logDestination: humanLogStream(io.stderr) });
     const columns = (io.stdout as { columns?: number }).columns ?? 120;
     const output = await runFromTerminal(command, input, given, { runtime, actor, stdin: io.stdin, stderr: io.stderr, columns });

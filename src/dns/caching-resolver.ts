@@ -82,7 +82,7 @@ export function reversedAddress(address: string): string {
   const [head = '', tail = ''] = address.includes('::') ? address.split('::') : [address, ''];
   const headGroups = head === '' ? [] : head.split(':');
   const tailGroups = tail === '' ? [] : tail.split(':');
-  const groups = [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
+  const groups = [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
   return groups.map((group) => group.padStart(4, '0')).join('').split('').reverse().join('.');
 }
 
@@ -154,7 +154,7 @@ export class DnsResolver {
       return records.length === 0 ? { status: 'nodata' } : { status: 'ok', records };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
-      if (code === 'EBADNAME' || code === 'EBADRESP') return this.#queryOurselves(name, type);
+      if (code === 'EBADNAME' || code === 'EBADRESP') return await this.#queryOurselves(name, type);
       if (code === 'ENOTFOUND') return { status: 'nxdomain' };
       if (code === 'ENODATA') return { status: 'nodata' };
       const reason = temporaryCodes[code] ?? code;

@@ -153,7 +153,7 @@ export class CloudflarePublisher implements DnsPublisher {
     const labels = name.split('.');
     for (let start = 0; start < labels.length - 1; start += 1) {
       const candidate = labels.slice(start).join('.');
-      const zones = await this.#call<Array<{ id: string; name: string }>>('GET', `/zones?${new URLSearchParams({ name: candidate })}`);
+      const zones = await this.#call<Array<{ id: string; name: string }>>('GET', `/zones?${new URLSearchParams({ name: candidate }).toString()}`);
       const zone = zones.find((item) => item.name.toLowerCase() === candidate);
       if (zone) return { id: zone.id, name: zone.name };
     }
@@ -162,7 +162,7 @@ export class CloudflarePublisher implements DnsPublisher {
   }
 
   async #records(zoneId: string, name: string): Promise<CloudflareRecord[]> {
-    return this.#call<CloudflareRecord[]>('GET', `/zones/${zoneId}/dns_records?${new URLSearchParams({ type: 'TXT', name, per_page: '100' })}`);
+    return this.#call<CloudflareRecord[]>('GET', `/zones/${zoneId}/dns_records?${new URLSearchParams({ type: 'TXT', name, per_page: '100' }).toString()}`);
   }
 
   async #call<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -120,7 +120,7 @@ export class Rfc2136Publisher implements DnsPublisher {
     const rcode = (answer.flags ?? 0) & 0xf;
     if (rcode !== 0 && rcode !== 3) throw new Error(`it answered ${rcodeNames[rcode] ?? `RCODE ${rcode}`}`);
     return (answer.answers ?? []).flatMap((record) => (record.type === 'TXT' && record.name.toLowerCase() === name.toLowerCase()
-      ? [joinTxt((Array.isArray(record.data) ? record.data : [record.data]).map((part) => (Buffer.isBuffer(part) ? part.toString('utf8') : String(part))))] : []));
+      ? [joinTxt((Array.isArray(record.data) ? record.data : [record.data]).map((part) => (Buffer.isBuffer(part) ? part.toString('utf8') : part)))] : []));
   }
 
   async #settleLostAnswer(change: UpdateChange, zone: string, lost: Error): Promise<void> {

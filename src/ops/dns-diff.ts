@@ -16,7 +16,6 @@ import { dkimRecordName } from '../chasquid/dkim-key.ts';
 import { CheckFacts } from '../checks/facts.ts';
 import { parseDkimRecord } from '../checks/dkim.ts';
 import { dkimRecordValue } from '../chasquid/dkim-key.ts';
-import { parseDmarc } from '../checks/dmarc.ts';
 import { mailHostAddresses, type HostAddress } from '../checks/host-addresses.ts';
 import { recommendedSpf } from '../checks/spf.ts';
 import { checkHost } from '../checks/spf-evaluate.ts';
@@ -68,7 +67,6 @@ export interface DnsDiffResult {
 }
 
 const dmarcText = (value: string) => /^v\s*=\s*DMARC1\s*(;|$)/.test(value.trim());
-const policyOf = (value: string) => parseDmarc(value).tags.get('p')?.toLowerCase();
 
 interface Gathered {
   observed: ObservedRecord[];

@@ -28,7 +28,7 @@ describe('passwords', () => {
     try {
       checkChosenPassword('Password1234', 'alice@example.com');
     } catch (error) {
-      expect(String((error as Error).message)).not.toContain('Password1234');
+      expect((error as Error).message).not.toContain('Password1234');
     }
   });
 });

@@ -23,7 +23,7 @@ const wellKnown = new Set([
 
 export function generatePassword(): string {
   let password = '';
-  for (let index = 0; index < generatedLength; index += 1) password += alphabet[randomInt(alphabet.length)];
+  for (let index = 0; index < generatedLength; index += 1) password += alphabet.charAt(randomInt(alphabet.length));
   return password;
 }
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEntries } from '../../src/store/audit.ts';
 import type { OptionValue } from './emulator.ts';
 import { startHarness, type Harness } from './harness.ts';
-import { isEphemeral, messageFlags } from './payloads.ts';
+import { isEphemeral } from './payloads.ts';
 
 let h: Harness;
 

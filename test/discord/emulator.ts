@@ -127,10 +127,10 @@ export class InteractionRecord {
 /** The text a person sees in a message: content and every embed's title, description, fields and footer. */
 export function messageText(message: EmulatedMessage): string {
   const parts = [message.content];
-  for (const embed of message.embeds as Array<Record<string, unknown>>) {
-    parts.push(String(embed.title ?? ''), String(embed.description ?? ''));
-    for (const field of (embed.fields ?? []) as Array<{ name: string; value: string }>) parts.push(field.name, field.value);
-    parts.push(String((embed.footer as { text?: string } | undefined)?.text ?? ''));
+  for (const embed of message.embeds as Array<{ title?: string; description?: string; fields?: Array<{ name: string; value: string }>; footer?: { text?: string } }>) {
+    parts.push(embed.title ?? '', embed.description ?? '');
+    for (const field of embed.fields ?? []) parts.push(field.name, field.value);
+    parts.push(embed.footer?.text ?? '');
   }
   return parts.filter((part) => part !== '').join('\n');
 }
@@ -452,7 +452,7 @@ export class DiscordEmulator {
       response: undefined,
     };
     this.requests.push(recorded);
-    let status = 200;
+    let status: number;
     let body: unknown;
     try {
       recorded.body = raw === '' ? undefined : parseBody(raw, request.headers['content-type']);

@@ -76,7 +76,8 @@ export class Gateway {
     ws.on('message', (data) => {
       let payload: GatewayPayload;
       try {
-        payload = JSON.parse(String(data)) as GatewayPayload;
+        // With ws's default binaryType a message arrives as one Buffer.
+        payload = JSON.parse((data as Buffer).toString('utf8')) as GatewayPayload;
       } catch {
         ws.close(4002, 'Decode error');
         return;

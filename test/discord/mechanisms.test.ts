@@ -24,7 +24,6 @@ beforeEach(() => {
   probeLog.executed.length = 0;
 });
 
-const ephemeral = (flags: unknown) => ((flags as number) & messageFlags.ephemeral) !== 0;
 const webhookEdits = (token: string) => h.emulator.requests.filter((request) => request.method === 'PATCH' && request.path.includes(`/${token}/messages/@original`));
 
 describe('timing', () => {

@@ -7,7 +7,7 @@ import { auditEntries } from '../../src/store/audit.ts';
 import { deliver, waitForAuthentication, waitForDelivery } from '../smtp.ts';
 import { buttonIds } from './emulator.ts';
 import { startHarness, type Harness } from './harness.ts';
-import { isEphemeral, messageFlags } from './payloads.ts';
+import { isEphemeral } from './payloads.ts';
 
 let h: Harness;
 

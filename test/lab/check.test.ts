@@ -61,7 +61,7 @@ async function scenario(options: LabOptions): Promise<Scenario> {
 }
 
 const databases = new Map<Lab, DatabaseSync>();
-const database = (lab: Lab) => databases.get(lab) ?? databases.set(lab, openDatabase(lab.env.STATE_DB ?? '')).get(lab) as DatabaseSync;
+const database = (lab: Lab): DatabaseSync => databases.get(lab) ?? databases.set(lab, openDatabase(lab.env.STATE_DB ?? '')).get(lab) as DatabaseSync;
 
 async function stop(scenarios: Array<Scenario | undefined>): Promise<void> {
   await Promise.all(scenarios.map(async (entry) => {

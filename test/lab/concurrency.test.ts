@@ -72,7 +72,7 @@ async function underRandomDrops(calls: (writer: string) => Array<{ address: stri
     const done: Call[] = [];
     for (const call of calls(writer)) {
       const run = await runCli([...call.args, '--json', '--actor', `drill-${writer}`, '--env-file', lab.envFile]);
-      let body: Call['body'] = {};
+      let body: Call['body'];
       try {
         body = JSON.parse(run.stdout) as Call['body'];
       } catch {

@@ -39,7 +39,8 @@ interface Drill {
   git(...args: string[]): string;
   domainFile(name: string): string;
   context(actor: string, now?: Date): OperationContext;
-  publishing(): RecordPublishing;
+  /** A function of its own (passed on as the ops' `publishing` option), not a method that needs `this`. */
+  publishing: () => RecordPublishing;
   cli(args: string[], actor: string, env?: Record<string, string>): Promise<CliRun>;
 }
 

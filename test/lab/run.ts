@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { repoRoot, startLab, type ChasquidBuild } from './lab.ts';
+import { repoRoot, startLab } from './lab.ts';
 
 let values: { chasquid: string };
 try {
@@ -23,7 +23,7 @@ if (values.chasquid !== '1.11' && values.chasquid !== '1.15') {
 const prepared = spawnSync(path.join(repoRoot, 'test/lab/packages.sh'), { stdio: 'inherit' });
 if (prepared.status !== 0) process.exit(1);
 
-const lab = await startLab({ chasquid: values.chasquid as ChasquidBuild, acme: true });
+const lab = await startLab({ chasquid: values.chasquid, acme: true });
 const domain = lab.domains[0]!;
 // `--` first: npx runs on Node, which would read a bare `--env-file` itself.
 const mailops = `npx mailops -- --env-file ${lab.envFile}`;
