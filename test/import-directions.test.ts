@@ -63,7 +63,7 @@ function tokenize(source: string): Token[] {
       let value = '';
       while (at < source.length && source[at] !== char) {
         if (source[at] === '\\') { value += source[at + 1] ?? ''; at += 2; continue; }
-        value += source[at];
+        value += source.charAt(at);
         at++;
       }
       advance(at + 1);

@@ -18,7 +18,7 @@
 
 import { MessageFlags, ModalBuilder, TextInputBuilder, TextInputStyle, LabelBuilder, type AutocompleteInteraction, type ButtonInteraction,
   type ChatInputCommandInteraction, type Interaction, type ModalSubmitInteraction } from 'discord.js';
-import { accessFor, type Access, type CommandDefinition, type PressPrompt, type RunContext } from '../command/definition.ts';
+import { accessFor, targetOf, type Access, type CommandDefinition, type PressPrompt, type RunContext } from '../command/definition.ts';
 import type { OptionSpecs, OptionValues } from '../command/options.ts';
 import { asMailopsError, failedError, refusedError, type MailopsError } from '../errors.ts';
 import { recordRefusal } from '../ops/change.ts';
@@ -436,8 +436,7 @@ export class Router {
   }
 
   #target(invocation: Invocation): string {
-    const { target } = invocation.command;
-    return target === undefined ? '' : String(invocation.input[target] ?? '');
+    return targetOf(invocation.command, invocation.input);
   }
 
   #actor(interaction: Interaction): string {

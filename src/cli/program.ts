@@ -5,7 +5,7 @@
 // for one that takes a password, `--wait` for one that may publish DNS records by hand.
 
 import { Command } from 'commander';
-import { inFront, type CommandDefinition, type RunContext } from '../command/definition.ts';
+import { inFront, targetOf, type CommandDefinition, type RunContext } from '../command/definition.ts';
 import { positionalNames, type OptionSpecs } from '../command/options.ts';
 import { refuseUnconfirmed } from '../ops/change.ts';
 import { operationContext } from '../ops/context.ts';
@@ -92,7 +92,7 @@ export async function runFromTerminal(command: CommandDefinition, input: Record<
     const operation = operationContext(runtime, actor);
     const question = await command.confirm(input as never, { operation, show: (value) => value });
     if (question !== undefined) {
-      refuseUnconfirmed(operation, { operation: command.name, target: command.target === undefined ? '' : String(input[command.target] ?? '') }, question);
+      refuseUnconfirmed(operation, { operation: command.name, target: targetOf(command, input) }, question);
     }
   }
   const secret = command.secret && given.passwordStdin === true ? await readFirstLine(run.stdin) : undefined;

@@ -131,3 +131,9 @@ export function inFront(command: CommandDefinition, front: Front): boolean {
 export function accessFor(command: CommandDefinition, input: Record<string, unknown>): Access {
   return command.changes?.(input as never) ? 'change' : command.access;
 }
+
+/** What a change is about, for the audit trail: the value of the command's `target` option, or ''. */
+export function targetOf(command: CommandDefinition, input: Record<string, unknown>): string {
+  const value = command.target === undefined ? undefined : input[command.target];
+  return typeof value === 'string' ? value : '';
+}

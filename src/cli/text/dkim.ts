@@ -1,6 +1,6 @@
 // DKIM results in a terminal: dkim-rotate, dkim-show, dkim-retire.
 
-import { dkimAlgorithms, dkimRecordName } from '../../chasquid/dkim-key.ts';
+import { dkimRecordName } from '../../chasquid/dkim-key.ts';
 import type { DkimRotateResult } from '../../ops/dkim-rotate.ts';
 import type { DkimShowResult } from '../../ops/dkim-show.ts';
 import type { DkimRetireCommandResult } from '../../ops/dkim-retire.ts';
