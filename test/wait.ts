@@ -3,10 +3,11 @@
 // A test that sleeps "long enough" is slow where the machine is fast and flaky where it is slow, and when it fails it
 // says nothing about what it was waiting for. `waitFor` polls the condition the test needs until a deadline and, if
 // the condition never holds, fails naming it ("timed out after 8000 ms waiting for chasquid to accept …").
+// `withDeadline` does the same for a promise the test already holds (a process's exit).
 //
-// A few waits are about time itself: a lease that must run out, a command that must take a while, a window in which
-// something must NOT happen. Those use `elapse`, named for what the time stands for, with a comment saying why no
-// condition can replace it.
+// A few waits are about time itself: a command that must take a while, a pause nothing outside the code under test
+// can show the end of, a window in which something must NOT happen. Those use `elapse` and `happensWithin`, named for
+// what the time stands for, with a comment saying why no condition can replace it.
 
 export interface WaitOptions {
   /** How long to keep trying (default 10 s). */
