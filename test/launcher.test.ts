@@ -11,6 +11,7 @@ import semver from 'semver';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './cli.ts';
 import { repoRoot } from './lab/lab.ts';
+import { waitFor } from './wait.ts';
 
 const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>; optionalDependencies: Record<string, string>; devDependencies: Record<string, string>;
@@ -137,7 +138,11 @@ describe('the Node.js that npm ci installs', () => {
 describe('the launcher started by an older Node.js', () => {
   it.each([['SIGKILL', 137], ['SIGTERM', 143]] as const)('exits 128 + the signal when Node.js 24 is killed by %s (%i)', async (signal, expected) => {
     // A host that accepts the TCP connection and never speaks SSH: `mailops status` waits for it.
-    const silent = net.createServer((socket) => socket.on('error', () => undefined));
+    let connections = 0;
+    const silent = net.createServer((socket) => {
+      connections += 1;
+      socket.on('error', () => undefined);
+    });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mailops-launcher-'));
     spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'key')]);
@@ -149,15 +154,13 @@ describe('the launcher started by an older Node.js', () => {
       { cwd: dir, env: { PATH: '/usr/bin:/bin', HOME: dir }, stdio: 'ignore' });
     try {
       const exited = new Promise<number | null>((resolve) => launcher.on('exit', (code) => resolve(code)));
-      let node: number | undefined;
-      for (let tries = 0; node === undefined && tries < 200; tries++) {
-        await new Promise((resolve) => setTimeout(resolve, 25));
+      const node = await waitFor('the launcher to start Node.js 24', () => {
         const children = spawnSync('pgrep', ['-P', String(launcher.pid)], { encoding: 'utf8' }).stdout.trim();
-        if (children !== '') node = Number(children.split('\n')[0]);
-      }
-      expect(node).toBeDefined();
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      process.kill(node!, signal);
+        return children === '' ? undefined : Number(children.split('\n')[0]);
+      }, { intervalMs: 25 });
+      // Killed while it runs `mailops status`, not while Node.js starts: once it has connected to the silent host.
+      await waitFor('mailops (on Node.js 24) to connect to the host', () => connections > 0);
+      process.kill(node, signal);
       expect(await exited).toBe(expected);
     } finally {
       launcher.kill('SIGKILL');

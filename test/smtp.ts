@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { Lab } from './lab/lab.ts';
+import { waitFor } from './wait.ts';
 
 function connection(lab: Lab, port: number): SMTPConnection {
   return new SMTPConnection({
@@ -42,14 +43,13 @@ export async function canAuthenticate(lab: Lab, user: string, password: string):
   }
 }
 
-/** Polls until AUTH gives `expected` (chasquid reloads users every second in the lab); returns the last answer. */
-export async function waitForAuthentication(lab: Lab, user: string, password: string, expected: boolean, timeoutMs = 8000): Promise<boolean> {
-  const started = Date.now();
-  for (;;) {
-    const result = await canAuthenticate(lab, user, password);
-    if (result === expected || Date.now() - started > timeoutMs) return result;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+/**
+ * Waits until AUTH gives `expected` — until chasquid has reloaded its users file (every second in the lab); fails
+ * naming the address if it never does.
+ */
+export async function waitForAuthentication(lab: Lab, user: string, password: string, expected: boolean, timeoutMs = 8000): Promise<void> {
+  await waitFor(`chasquid to ${expected ? 'accept' : 'refuse'} AUTH as ${user} (after reloading its users file)`,
+    async () => (await canAuthenticate(lab, user, password)) === expected, { timeoutMs, intervalMs: 200 });
 }
 
 /** Sends a message to chasquid's SMTP port, as another mail server would. */
@@ -64,6 +64,18 @@ export async function deliver(lab: Lab, from: string, to: string, subject: strin
   }
 }
 
+/**
+ * Sends a message as `deliver` does, once chasquid accepts the recipient: a new alias (or sender) is live only after
+ * chasquid reloaded its aliases (and users) file, every second in the lab; until then it refuses the recipient.
+ */
+export async function deliverOnceAccepted(lab: Lab, from: string, to: string, subject: string, timeoutMs = 8000): Promise<void> {
+  let refusal = '';
+  await waitFor(`chasquid to accept mail to ${to} (after reloading its aliases file)`, () => deliver(lab, from, to, subject).then(() => true, (error: Error) => {
+    refusal = error.message;
+    return false;
+  }), { timeoutMs, intervalMs: 200, diagnostics: () => `last refusal: ${refusal}` });
+}
+
 /** Messages the lab's MDA delivered to `recipient` so far, as text. */
 export function delivered(lab: Lab, recipient: string): string[] {
   const dir = path.join(lab.mailDir, recipient);
@@ -71,13 +83,8 @@ export function delivered(lab: Lab, recipient: string): string[] {
   return readdirSync(dir).filter((name) => name.endsWith('.eml')).sort().map((name) => readFileSync(path.join(dir, name), 'utf8'));
 }
 
-/** Waits until a message whose text contains `marker` reaches `recipient`. */
-export async function waitForDelivery(lab: Lab, recipient: string, marker: string, timeoutMs = 10_000): Promise<string | undefined> {
-  const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    const found = delivered(lab, recipient).find((message) => message.includes(marker));
-    if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return undefined;
+/** Waits until a message whose text contains `marker` reaches `recipient`, and returns it. */
+export async function waitForDelivery(lab: Lab, recipient: string, marker: string, timeoutMs = 10_000): Promise<string> {
+  return waitFor(`a message with "${marker}" delivered to ${recipient}`,
+    () => delivered(lab, recipient).find((message) => message.includes(marker)), { timeoutMs, intervalMs: 100 });
 }

@@ -1,4 +1,5 @@
-// The result of one deliverability check, as `check --json` prints it (interface.md) and the Discord embed shows it.
+// The result of one deliverability check, as `check --json` prints it (README.md, "JSON results") and the Discord
+// embed shows it.
 //
 // `fix` is present on warn and fail and says exactly what to change: the full DNS record to publish (zone-file
 // syntax, TXT values already split into strings of at most 255 bytes), or the command to run.

@@ -1,8 +1,9 @@
 // The mailops command line: `mailops [--env-file F] [--json] [--actor NAME] <command> [arguments]`.
 //
-// Exit codes (interface.md): 0 done; 1 the operation failed (or check/dns-diff found a problem); 2 invalid input,
-// usage or configuration, with nothing changed; 3 refused. Errors go to standard error in one or two lines (what
-// happened, what to do); with --json, standard output carries only the result or {"ok":false,"error":{...}}.
+// Exit codes (README.md, "Commands"): 0 done; 1 the operation failed (or check/dns-diff found a problem); 2 invalid
+// input, usage or configuration, with nothing changed; 3 refused; 4 conflict (the host's files kept changing while we
+// changed them). Errors go to standard error in one or two lines (what happened, what to do); with --json, standard
+// output carries only the result or {"ok":false,"error":{...}}.
 
 import os from 'node:os';
 import { Command, CommanderError } from 'commander';

@@ -21,6 +21,7 @@ beforeAll(async () => {
       type: 'response', id: query.id, flags: dnsPacket.AUTHORITATIVE_ANSWER | (known ? 0 : 3), questions: [question],
       answers: known ? [{ type: 'TXT', name: 'x.test', ttl: 60, data: ['v=spf1 ', '-all'] }] : [],
     });
+    // Answered 20 ms later, as by a server across a network: questions asked at the same time overlap in flight.
     setTimeout(() => server.send(answer, client.port, client.address), 20);
   });
   silent = dgram.createSocket('udp4');

@@ -1,4 +1,4 @@
-// How every operation that changes the mail host runs (style.md, "One operation, one shape"):
+// How every operation that changes the mail host runs (docs/architecture.md, "Operations"):
 //   validate (before calling this; pure) → record that it starts (state database and audit) → take the host lock →
 //   commit stray edits in a git-kept CHASQUID_DIR → do the work → commit our files with the operation and actor →
 //   record how it ended (`ok`, `failed`, `rolled back`; and log it) → result.

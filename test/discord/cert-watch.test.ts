@@ -44,9 +44,13 @@ const mentions = (message: EmulatedMessage) => message.content.includes(`<@&${h.
 const certWatchRuns = () => jobRuns(h.runtime.database(), 'cert-watch', 50);
 const installedLeaf = () => new X509Certificate(readFileSync(path.join(h.lab.chasquidDir, 'certs', h.lab.hostname, 'fullchain.pem')));
 
+/**
+ * Waits until `count` alerts were posted and the outbox is empty. A job queues its messages in the transaction that
+ * ends its run (schedule/runner.ts), and delivery marks a message delivered only after Discord took it: once the
+ * outbox is empty, every alert of the runs that ended has been posted, so a count taken now is final.
+ */
 async function delivered(count: number): Promise<void> {
-  await h.emulator.until(() => alerts().length >= count && outboxLength(h.runtime.database()) === 0, 20_000, `${count} alert(s)`);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await h.emulator.until(() => alerts().length >= count && outboxLength(h.runtime.database()) === 0, 20_000, `${count} alert(s) and an empty outbox`);
 }
 
 describe('cert-watch', () => {

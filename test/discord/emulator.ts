@@ -25,6 +25,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { waitFor } from '../wait.ts';
 import { Gateway } from './gateway.ts';
 import {
   guildCreatePayload, interactionTypes, memberPayload, messageFlags, newMessage, snowflake, userPayload,
@@ -317,7 +318,7 @@ export class DiscordEmulator {
     if (!sub || !focusedOption?.autocomplete) throw new Error(`emulator: /mail ${subcommand} ${focused} is not an autocomplete option`);
     const options = [...this.#commandOptions(sub, others, false), { type: focusedOption.type, name: focused, value: typed, focused: true }];
     const record = this.#send(interactionTypes.autocomplete, user, { id: registered.id, name: 'mail', type: 1, options: [{ type: 1, name: subcommand, options }] });
-    await this.until(() => record.callback !== undefined || Date.now() - record.createdAt > this.callbackWindowMs + 200, this.callbackWindowMs + 1000);
+    await this.until(() => record.callback !== undefined || Date.now() - record.createdAt > this.callbackWindowMs + 200, this.callbackWindowMs + 1000, 'the answer to the autocomplete (or the end of its window)');
     return record;
   }
 
@@ -357,11 +358,7 @@ export class DiscordEmulator {
 
   /** Waits until `condition` holds; fails with `what` after `timeoutMs`. */
   async until(condition: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-    const started = Date.now();
-    while (!condition()) {
-      if (Date.now() - started > timeoutMs) throw new Error(`emulator: timed out after ${timeoutMs} ms waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await waitFor(`emulator: ${what}`, condition, { timeoutMs, intervalMs: 10 });
   }
 
   /** Requests whose body (as JSON) contains `text`. */

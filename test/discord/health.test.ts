@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts, repoRoot, startLab, type Lab } from '../lab/lab.ts';
+import { waitFor } from '../wait.ts';
 import { DiscordEmulator } from './emulator.ts';
 import { snowflake } from './payloads.ts';
 
@@ -78,11 +79,10 @@ describe('the health endpoint', () => {
 
   it('turns unhealthy when Discord is gone, and the bot still stops cleanly', async () => {
     await emulator.stop();
-    let response = await fetch(`${base}/healthz`);
-    for (let attempt = 0; attempt < 50 && response.status === 200; attempt += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      response = await fetch(`${base}/healthz`);
-    }
+    const response = await waitFor('/healthz to turn unhealthy', async () => {
+      const answer = await fetch(`${base}/healthz`);
+      return answer.status === 200 ? undefined : answer;
+    }, { intervalMs: 200 });
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ healthy: false, discord: { connected: false } });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -2,7 +2,6 @@
 // deferring and progress, Confirm/Cancel buttons, the password modal, secrets only in ephemeral messages,
 // autocomplete with its cache, and errors as private messages.
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buttonIds, messageText } from './emulator.ts';
 import { startHarness, type Harness } from './harness.ts';
@@ -162,6 +161,7 @@ describe('autocomplete', () => {
   it('answers in time while a slow source is looked up, shares the lookup, caches it, and forgets it after a change', async () => {
     slowSource.delayMs = 2400;
     const calls = probeLog.suggestionCalls;
+    const returned = probeLog.suggestionReturns;
     const [first, second] = await Promise.all([
       h.emulator.autocomplete(h.viewer, 'probe-suggest', 'address', 'alpha'),
       h.emulator.autocomplete(h.viewer, 'probe-suggest', 'address', 'alp'),
@@ -171,7 +171,7 @@ describe('autocomplete', () => {
       expect((record.callback?.at ?? Infinity) - record.createdAt).toBeLessThan(h.emulator.callbackWindowMs);
     }
     expect(probeLog.suggestionCalls).toBe(calls + 1);
-    await sleep(1200);
+    await h.emulator.until(() => probeLog.suggestionReturns > returned, 5000, 'the shared slow lookup to return (and be cached)');
     slowSource.delayMs = 0;
     const cached = await h.emulator.autocomplete(h.viewer, 'probe-suggest', 'address', 'alpha');
     expect(cached.choices?.map((choice) => choice.value)).toEqual(['alpha@example.test', 'alphabet@example.org']);

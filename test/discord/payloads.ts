@@ -1,5 +1,6 @@
 // The Discord objects the emulator hands to the client: snowflakes, users, members, the guild, messages and
-// interactions, shaped as Discord's API v10 sends them (the fields discord.js 14 reads; see design.md §5).
+// interactions, shaped as Discord's API v10 sends them (the fields discord.js 14 reads; docs/design.md, "Discord
+// without Discord").
 
 const discordEpoch = 1_420_070_400_000n;
 let increment = 0n;

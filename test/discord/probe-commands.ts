@@ -2,10 +2,10 @@
 // replies, progress, failures, autocomplete) end to end, independently of which operations exist yet.
 
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { defineCommand, type CommandDefinition, type Reply } from '../../src/command/definition.ts';
 import { option } from '../../src/command/options.ts';
 import type { SuggestionSource } from '../../src/command/suggestions.ts';
+import { elapse } from '../wait.ts';
 
 /** What the probes did, for the tests to look at. */
 export const probeLog = {
@@ -14,16 +14,19 @@ export const probeLog = {
   /** What probe-press did, in order: "started", "pressed", "put back". */
   pressSteps: [] as string[],
   suggestionCalls: 0,
+  /** How many of those lookups have returned. */
+  suggestionReturns: 0,
 };
 
-/** An autocomplete source that counts its lookups and takes `delayMs` (tests change it). */
+/** An autocomplete source that counts its lookups and takes `delayMs` (tests change it: a slow source is the point). */
 export const slowSource: SuggestionSource & { delayMs: number } = {
   name: 'probe',
   ttlMs: 60_000,
   delayMs: 0,
   async list() {
     probeLog.suggestionCalls += 1;
-    await sleep(this.delayMs);
+    await elapse('a slow suggestion source', this.delayMs);
+    probeLog.suggestionReturns += 1;
     return ['alpha@example.test', 'beta@example.test', 'alphabet@example.org'];
   },
 };
@@ -104,7 +107,8 @@ export const probeCommands: CommandDefinition[] = [
     working: 'Starting…',
     async run(context, input) {
       for (let step = 1; step <= Number(input.steps); step += 1) {
-        await sleep(Number(input['step-ms'] ?? '10'));
+        // Work that takes time is what this probe is for: 1100 ms steps carry it past Discord's 3-second window.
+        await elapse('one step of long work', Number(input['step-ms'] ?? '10'));
         await context.progress(`Step ${step} of ${input.steps}`);
       }
       return { embeds: [{ title: 'Done', description: `${input.steps} steps` }] };

@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEntries } from '../../src/store/audit.ts';
-import { deliver, waitForAuthentication, waitForDelivery } from '../smtp.ts';
+import { deliverOnceAccepted, waitForAuthentication, waitForDelivery } from '../smtp.ts';
 import { buttonIds } from './emulator.ts';
 import { startHarness, type Harness } from './harness.ts';
 import { isEphemeral } from './payloads.ts';
@@ -48,7 +48,7 @@ describe('/mail user-add', () => {
     expect((record.original?.embeds[0] as { title: string }).title).toBe('Added sender ann@example.test');
     const password = passwordIn(record.original?.content ?? '');
     expect(password).toMatch(/^[A-Za-z2-9]{24}$/);
-    expect(await waitForAuthentication(h.lab, 'ann@example.test', password, true)).toBe(true);
+    await waitForAuthentication(h.lab, 'ann@example.test', password, true);
 
     const carrying = h.emulator.requestsContaining(password);
     expect(carrying.length).toBeGreaterThan(0);
@@ -65,7 +65,7 @@ describe('/mail user-add', () => {
     const record = await h.finished(h.emulator.submitModal(h.admin, shown, { secret: typed }));
     expect(isEphemeral(record.original?.flags)).toBe(true);
     expect(record.text).toContain('Added sender bob@example.test\nWith the password you typed.');
-    expect(await waitForAuthentication(h.lab, 'bob@example.test', typed, true)).toBe(true);
+    await waitForAuthentication(h.lab, 'bob@example.test', typed, true);
     expect(h.emulator.requestsContaining(typed)).toEqual([]);
     await h.emulator.until(() => h.auditPosts().some((post) => post.includes('bob@example.test')));
     expect(elsewhere()).not.toContain(typed);
@@ -95,8 +95,8 @@ describe('/mail passwd', () => {
     const record = await h.finished(h.emulator.command(h.admin, 'passwd', { address: 'carol@example.test' }));
     const password = passwordIn(record.original?.content ?? '');
     expect(password).not.toBe(old);
-    expect(await waitForAuthentication(h.lab, 'carol@example.test', password, true)).toBe(true);
-    expect(await waitForAuthentication(h.lab, 'carol@example.test', old, false)).toBe(false);
+    await waitForAuthentication(h.lab, 'carol@example.test', password, true);
+    await waitForAuthentication(h.lab, 'carol@example.test', old, false);
     for (const request of h.emulator.requestsContaining(password)) expect(request.message?.ephemeral).toBe(true);
     expect(elsewhere()).not.toContain(password);
   });
@@ -123,12 +123,12 @@ describe('/mail users and /mail user-remove', () => {
     expect(isEphemeral(intruder.callback?.data?.flags)).toBe(true);
     expect(intruder.text).toBe(`Only <@${h.admin.id}>, who ran the command, can answer this.`);
     expect(record.original).toEqual(question);
-    expect(await waitForAuthentication(h.lab, 'erin@example.test', password, true)).toBe(true);
+    await waitForAuthentication(h.lab, 'erin@example.test', password, true);
     expect((await h.finished(h.emulator.command(h.viewer, 'users', {}))).text).toContain('erin@example.test');
 
     await confirmAs(h.admin, record);
     expect(record.original?.embeds[0]).toMatchObject({ title: 'Removed sender erin@example.test' });
-    expect(await waitForAuthentication(h.lab, 'erin@example.test', password, false)).toBe(false);
+    await waitForAuthentication(h.lab, 'erin@example.test', password, false);
     expect((await h.finished(h.emulator.command(h.viewer, 'users', {}))).text).not.toContain('erin@example.test');
     await h.emulator.until(() => h.auditPosts().includes(`✅ <@${h.admin.id}> \`/mail user-remove\` \`erin@example.test\`: ok`));
   });
@@ -146,9 +146,8 @@ describe('/mail alias-set, aliases and alias-remove', () => {
     const record = await h.finished(h.emulator.command(h.admin, 'alias-set', { address: 'sales@example.test', targets: 'ann@example.test' }));
     expect(record.original?.embeds[0]).toMatchObject({ title: 'sales@example.test → ann@example.test' });
     const marker = `through-the-alias-${Date.now()}`;
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    await deliver(h.lab, 'someone@elsewhere.test', 'sales@example.test', marker);
-    expect(await waitForDelivery(h.lab, 'ann@example.test', marker)).toContain(marker);
+    await deliverOnceAccepted(h.lab, 'someone@elsewhere.test', 'sales@example.test', marker);
+    await waitForDelivery(h.lab, 'ann@example.test', marker);
   });
 
   it('creates a catch-all without asking, and asks before replacing it', async () => {

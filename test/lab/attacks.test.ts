@@ -20,6 +20,7 @@ import { mailHostFromConfig, type MailHost } from '../../src/host/mail-host.ts';
 import { noLeaseStatus, refusedStatus } from '../../src/host/verbs.ts';
 import { createLogger, Redactor } from '../../src/log.ts';
 import { deliver } from '../smtp.ts';
+import { elapse, happensWithin, waitFor, withDeadline } from '../wait.ts';
 import { repoRoot, sshConnection, startLab, type Lab } from './lab.ts';
 import { treeFingerprint } from './tree.ts';
 
@@ -54,7 +55,6 @@ function listing(dir: string, content: boolean): string[] {
   });
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** An aliases file with one harmless alias and `extra` lines. */
 const aliasesWith = (...extra: string[]) => `postmaster: root@example.test\n${extra.join('\n')}\n`;
@@ -156,15 +156,16 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
   const commitPending = (token: string, message = 'attack') => rawVerb(['--lease', token, 'git', 'commit-pending', message]);
   const git = (...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'safe.directory=*', '-c', 'core.hooksPath=/dev/null', ...args], { encoding: 'utf8' });
 
-  /** Waits for chasquid to reload its aliases, sends a message to `address`, and says whether the marker appeared. */
+  /**
+   * Sends a message to `address` after chasquid has had time to load the aliases file, and says whether the marker
+   * appeared. These are windows, not waits for a condition: the change was refused, so there is nothing new for
+   * chasquid to load and no event to wait for, and chasquid logs no reload. A pipe alias that got through would be
+   * loaded within the lab's reload period (1 s) and run within seconds of the delivery.
+   */
   async function markerAfterDelivery(address: string): Promise<boolean> {
-    await sleep(1500);
+    await elapse('a reload of the aliases files by chasquid (every second in the lab)', 1500);
     await deliver(lab, 'someone@sender.invalid', address, `attack ${build}`).catch(() => undefined);
-    for (let waited = 0; waited < 4000; waited += 200) {
-      if (existsSync(marker)) return true;
-      await sleep(200);
-    }
-    return existsSync(marker);
+    return happensWithin('a pipe alias to touch the marker', () => existsSync(marker), 4000, 200);
   }
 
   beforeAll(async () => {
@@ -845,16 +846,19 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
       const ssh = spawn('ssh', ['-i', lab.env.SSH_KEY_FILE ?? '', '-o', `UserKnownHostsFile=${lab.env.SSH_KNOWN_HOSTS_FILE}`, '-o', 'BatchMode=yes',
         '-p', String(lab.ports.ssh), `${user}@127.0.0.1`, ['mailops-v1', ...words.map(encode)].map((word) => `'${word}'`).join(' ')], { stdio: ['pipe', 'ignore', 'ignore'] });
       const ended = new Promise<number | null>((resolve) => ssh.once('exit', (code) => resolve(code)));
+      const stagedBefore = readdirSync(domainDir);
       try {
         ssh.stdin.write('a: b\n');
-        await sleep(5000);
+        // The host stages the upload in a temporary file beside its target, under its state lock, and waits for the rest.
+        await waitFor('the host to stage the stalled upload', () => readdirSync(domainDir).some((name) => name.startsWith('.mailops-write.') && !stagedBefore.includes(name)),
+          { timeoutMs: 30_000 });
         const started = Date.now();
         const other = await rawVerb(['lease', 'acquire', '0', 'another-mailops'], undefined, 150_000);
         const waited = Date.now() - started;
         expect({ code: other.code, stderr: other.stderr, withinAMinute: waited < 60_000 }).toEqual({ code: 0, stderr: '', withinAMinute: true });
         await rawVerb(['lease', 'release', other.stdout.toString().trim()]);
         // The stalled upload itself was given up ("incomplete upload", status 1), not left holding the lock.
-        expect(await Promise.race([ended, sleep(10_000).then(() => 'still running')])).toBe(1);
+        expect(await withDeadline('the stalled upload to end', ended, 10_000)).toBe(1);
       } finally {
         ssh.kill('SIGKILL');
       }

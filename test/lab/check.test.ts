@@ -15,6 +15,7 @@ import { check, type CheckReport } from '../../src/ops/check.ts';
 import type { OperationContext } from '../../src/ops/context.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { runCli } from '../cli.ts';
+import { processGone, waitFor } from '../wait.ts';
 import { dkimKey, mailZone, txt, zone } from './check-zones.ts';
 import { startLab, type Lab, type LabOptions } from './lab.ts';
 
@@ -510,8 +511,9 @@ describe('check of the certificate chasquid serves', () => {
 
   it('fails when nothing listens', async () => {
     writeFileSync(path.join(entry.lab.dir, 'run/stop'), '');
-    process.kill(entry.lab.chasquidPid(), 'SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const pid = entry.lab.chasquidPid();
+    process.kill(pid, 'SIGTERM');
+    await waitFor('chasquid to exit', () => processGone(pid));
     const results = await tlsResults(entry.certificate);
     expect(results.map((result) => result.status)).toEqual(['fail', 'fail', 'fail']);
     expect(results[0]?.summary).toContain('cannot connect');

@@ -8,6 +8,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSyn
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../wait.ts';
 import { repoRoot } from './lab.ts';
 
 /** Copies the checkout's files (as they are now, tracked or new, not ignored) to `target`. */
@@ -49,12 +50,10 @@ describe('the lab started from a checkout that only root can enter', () => {
     lab.stdout!.on('data', (chunk: Buffer) => { printed += chunk.toString('utf8'); });
     lab.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
     exited = new Promise((resolve) => lab.on('exit', (code) => resolve(code)));
-    const started = Date.now();
-    while (!printed.includes('Press Ctrl-C')) {
+    await waitFor('npm run lab to print its commands', () => {
       if (lab.exitCode !== null) throw new Error(`npm run lab exited ${lab.exitCode}:\n${stderr}`);
-      if (Date.now() - started > 30_000) throw new Error(`npm run lab did not start within 30 s:\n${printed}\n${stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+      return printed.includes('Press Ctrl-C');
+    }, { timeoutMs: 30_000, intervalMs: 50, diagnostics: () => `${printed}\n${stderr}` });
   }, 40_000);
 
   afterAll(async () => {
@@ -82,22 +81,20 @@ describe('the lab started from a checkout that only root can enter', () => {
     expect(JSON.parse(status.stdout).service.running).toBe(true);
     const added = runPrinted(printedLine(/^npx mailops -- .* user-add alice@example\.test$/), checkout);
     expect(added.code).toBe(0);
-    // chasquid reads its users file again every second in the lab.
-    let delivered = runPrinted(`${printedLine(/^swaks /)} --header 'Subject: from a closed home' --silent 2`, checkout);
-    for (let tries = 0; delivered.code !== 0 && tries < 20; tries++) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      delivered = runPrinted(`${printedLine(/^swaks /)} --header 'Subject: from a closed home' --silent 2`, checkout);
-    }
+    // chasquid reads its users file again every second in the lab: until then it refuses the new sender as recipient.
+    const swaks = `${printedLine(/^swaks /)} --header 'Subject: from a closed home' --silent 2`;
+    let refusal = '';
+    const delivered = await waitFor('chasquid to accept mail to alice@example.test (after reloading its users file)', () => {
+      const attempt = runPrinted(swaks, checkout);
+      refusal = attempt.stderr;
+      return attempt.code === 0 ? attempt : undefined;
+    }, { timeoutMs: 8000, intervalMs: 250, diagnostics: () => refusal });
     expect(delivered.stderr).toBe('');
     expect(delivered.code).toBe(0);
     const mailDir = /^Delivered mail: (\S+)\/<recipient>\/<time>\.eml/m.exec(printed)?.[1];
     expect(mailDir).toBeDefined();
     const inbox = path.join(mailDir!, 'alice@example.test');
-    const started = Date.now();
-    while (!existsSync(inbox) || readdirSync(inbox).every((file) => !file.endsWith('.eml'))) {
-      if (Date.now() - started > 10_000) throw new Error(`nothing was delivered to ${inbox}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitFor(`a message delivered to ${inbox}`, () => existsSync(inbox) && readdirSync(inbox).some((file) => file.endsWith('.eml')), { intervalMs: 50 });
     const messages = readdirSync(inbox).filter((file) => file.endsWith('.eml'));
     expect(messages.map((file) => readFileSync(path.join(inbox, file), 'utf8')).join('')).toContain('Subject: from a closed home');
   });

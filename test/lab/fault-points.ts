@@ -13,6 +13,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import os from 'node:os';
 import path from 'node:path';
 import type { CliRun } from '../cli.ts';
+import { waitFor } from '../wait.ts';
 import { repoRoot, type Lab } from './lab.ts';
 
 export interface FaultPoint {
@@ -97,11 +98,7 @@ export function armFault(lab: Lab, point: FaultPoint): ArmedPoint {
   return {
     wasReached: () => existsSync(`${name}.reached`),
     async reached(timeoutMs = 120_000) {
-      const started = Date.now();
-      while (!existsSync(`${name}.reached`)) {
-        if (Date.now() - started > timeoutMs) throw new Error(`fault point ${point.program} in mailops-host ${point.verb} was not reached within ${timeoutMs} ms`);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await waitFor(`mailops-host ${point.verb} to reach the fault point ${point.program}`, () => existsSync(`${name}.reached`), { timeoutMs, intervalMs: 10 });
       const hostPid = Number(readFileSync(`${name}.reached`, 'utf8').trim());
       return {
         hostPid,
@@ -150,13 +147,4 @@ export async function reachedBy(point: ArmedPoint, cli: RunningCli, timeoutMs = 
   });
   ended.catch(() => undefined);
   return Promise.race([point.reached(timeoutMs), ended]);
-}
-
-/** Waits until `check` holds (polling), or fails saying what was awaited. */
-export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }

@@ -24,7 +24,8 @@ import { createRuntime, type Runtime } from '../../src/runtime.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { runCli, type CliRun } from '../cli.ts';
 import { waitForAuthentication } from '../smtp.ts';
-import { armFault, reachedBy, startCli, until } from './fault-points.ts';
+import { processGone, waitFor } from '../wait.ts';
+import { armFault, reachedBy, startCli } from './fault-points.ts';
 import { startLab, type ChasquidBuild, type Lab } from './lab.ts';
 import { servedEverywhere } from './served-chain.ts';
 
@@ -153,7 +154,7 @@ async function expectTruthfulUserAdd(drill: Drill, run: CliRun, address: string)
   if (run.code === 0) {
     expect(body.password).toMatch(/^\S{24}$/);
     expect(isSender, `${address}: reported added, but it is not in the users file`).toBe(true);
-    expect(await waitForAuthentication(drill.lab, address, body.password, true)).toBe(true);
+    await waitForAuthentication(drill.lab, address, body.password, true);
     return 'added';
   }
   expect(isSender, `${address}: reported "${body.error?.code}: ${body.error?.message}", but the sender exists (with a password nobody saw)`).toBe(false);
@@ -204,14 +205,7 @@ describe('faults with chasquid 1.15', () => {
       const resent = await again.reached();
       // now the first call goes on and finishes, and only then the second one.
       late.release();
-      await until('the late call to finish', () => {
-        try {
-          process.kill(late.hostPid, 0);
-          return false;
-        } catch {
-          return true;
-        }
-      });
+      await waitFor('the late call to finish', () => processGone(late.hostPid), { timeoutMs: 60_000 });
       resent.release();
       const run = await cli.done;
       await expectTruthfulUserAdd(drill, run, address);
@@ -318,7 +312,7 @@ describe('faults with chasquid 1.15', () => {
 
       await killAtSecondFile('drill-3-cert-killed', false);
       // mailops-host finishes the switch on its own once the change was under way.
-      await until('the certificate pair to match', () => pairMatches(lab), 10_000);
+      await waitFor('the certificate pair to match', () => pairMatches(lab), { timeoutMs: 10_000 });
       restartChasquid(lab);
       const installed = () => new X509Certificate(readFileSync(path.join(certDir, 'fullchain.pem'))).fingerprint256;
       for (const chain of await servedEverywhere(lab)) expect(chain[0]?.fingerprint256).toBe(installed());
@@ -362,7 +356,7 @@ describe('faults with chasquid 1.15', () => {
       // 1. Killed while it waits for the record it asked a person to publish (the manual provider's waiting point);
       //    the person publishes it anyway.
       const waiting = startCli(['dkim-rotate', domain, '--yes', '--wait', '--json', '--actor', 'drill-3-dkim-published', '--env-file', lab.envFile], { DNS_PROVIDER: 'manual' });
-      await until('the manual provider to wait for the record', () => waiting.stderr().includes('Waiting until every authoritative name server shows it'), afterAKill);
+      await waitFor('the manual provider to wait for the record', () => waiting.stderr().includes('Waiting until every authoritative name server shows it'), { timeoutMs: afterAKill });
       waiting.kill();
       await waiting.done;
       const published = journal(lab, 'drill-3-dkim-published').find((step) => step.step === 'publish') as { selector: string; record: TxtRecord };
@@ -382,7 +376,7 @@ describe('faults with chasquid 1.15', () => {
       expect(await dkimRecord(lab, published.selector)).not.toBe(published.record.value);
       expect(journal(lab, 'drill-3-dkim-published').at(-1)).toMatchObject({ step: 'recovered', how: expect.stringMatching(/^undone/) });
       const activated = journal(lab, 'drill-3-dkim-activated').find((step) => step.step === 'activate') as { selector: string };
-      await until('the key file on the host', () => readdirSync(path.dirname(drill.domainFile('users'))).includes(`dkim:${activated.selector}.pem`), 10_000);
+      await waitFor('the key file on the host', () => readdirSync(path.dirname(drill.domainFile('users'))).includes(`dkim:${activated.selector}.pem`), { timeoutMs: 10_000 });
 
       // 3. The same command again: it finishes the interrupted rotation and makes its own; mail signs and verifies.
       const again = await drill.cli(['dkim-rotate', domain, '--yes'], 'drill-3-dkim-again');

@@ -26,6 +26,7 @@ import { promisify } from 'node:util';
 import type { MailHost } from '../../src/host/mail-host.ts';
 import type { SshConnection } from '../../src/host/ssh-connection.ts';
 import { SshTransport } from '../../src/host/ssh-transport.ts';
+import { waitFor } from '../wait.ts';
 
 const run = promisify(execFile);
 
@@ -169,17 +170,9 @@ export function enclosingDirectoryClosedToOthers(dir: string): string | undefine
   }
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, diagnostics: () => string): Promise<void> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() - started > timeoutMs) throw new Error(`lab: ${what} did not start within ${timeoutMs} ms.\n${diagnostics()}`);
-    await new Promise((resolve) => setTimeout(resolve, 15));
-  }
+/** Waits until a lab server answers; fails with its log. A check that throws counts as "not yet". */
+async function waitUntilUp(what: string, check: () => Promise<boolean>, timeoutMs: number, diagnostics: () => string): Promise<void> {
+  await waitFor(`lab: ${what}`, () => check().catch(() => false), { timeoutMs, intervalMs: 15, diagnostics });
 }
 
 function tcpOpen(port: number): Promise<boolean> {
@@ -494,22 +487,22 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
 
     // Wait until every server answers.
     const waits: Promise<void>[] = [
-      waitFor('sshd', () => tcpOpen(ssh), 5000, () => logOf('sshd')),
-      waitFor(`chasquid ${build}`, () => tcpOpen(smtp), 5000, () => logOf('chasquid')),
+      waitUntilUp('sshd', () => tcpOpen(ssh), 5000, () => logOf('sshd')),
+      waitUntilUp(`chasquid ${build}`, () => tcpOpen(smtp), 5000, () => logOf('chasquid')),
     ];
     if (withDns) {
       const resolver = new Resolver({ timeout: 200, tries: 1 });
       resolver.setServers([`127.0.0.1:${dns}`]);
       // Each zone is asked until it has answered once (hundreds of zones are not all answered within one try's timeout).
       const unanswered = new Set(zoneNames);
-      waits.push(waitFor('Knot DNS', async () => {
+      waits.push(waitUntilUp('Knot DNS', async () => {
         await Promise.all([...unanswered].map((zone) => resolver.resolveSoa(zone).then(() => unanswered.delete(zone), () => undefined)));
         return unanswered.size === 0;
       }, 5000, () => `${unanswered.size} zones did not answer\n${logOf('knot')}`));
     }
     if (withAcme) {
       const ca = readFileSync(caFile);
-      waits.push(waitFor('pebble', () => new Promise<boolean>((resolve) => {
+      waits.push(waitUntilUp('pebble', () => new Promise<boolean>((resolve) => {
         https.get(`https://127.0.0.1:${acme}/dir`, { ca }, (response) => { response.resume(); resolve(response.statusCode === 200); })
           .on('error', () => resolve(false));
       }), 8000, () => logOf('pebble')));
@@ -556,11 +549,11 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
           process.kill(-chasquidSupervisor.pid, 'SIGTERM');
         });
         rmSync(p('run/stop'), { force: true });
-        await waitFor('chasquid to stop', async () => !(await tcpOpen(smtp)), 5000, () => logOf('chasquid'));
+        await waitUntilUp('chasquid to stop', async () => !(await tcpOpen(smtp)), 5000, () => logOf('chasquid'));
       },
       async startChasquid() {
         chasquidSupervisor = superviseChasquid();
-        await waitFor(`chasquid ${build}`, () => tcpOpen(smtp), 5000, () => logOf('chasquid'));
+        await waitUntilUp(`chasquid ${build}`, () => tcpOpen(smtp), 5000, () => logOf('chasquid'));
       },
       chasquidPid() {
         return Number(readFileSync(p('run/chasquid.pid'), 'utf8').trim());

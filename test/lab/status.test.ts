@@ -4,7 +4,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli.ts';
-import { deliver } from '../smtp.ts';
+import { deliverOnceAccepted } from '../smtp.ts';
+import { processGone, waitFor } from '../wait.ts';
 import { startLab, type ChasquidBuild, type Lab } from './lab.ts';
 
 const expectations: Record<ChasquidBuild, { version: RegExp; dkimLayout: string }> = {
@@ -52,8 +53,7 @@ describe.each(['1.11', '1.15'] as const)('mailops status against chasquid %s', (
   it('counts the messages waiting in chasquid\'s queue', async () => {
     expect((await runCli(['user-add', 'alice@example.test', '--env-file', lab.envFile])).code).toBe(0);
     expect((await runCli(['alias-set', 'forward@example.test', 'someone@unreachable.invalid', '--env-file', lab.envFile])).code).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    await deliver(lab, 'sender@elsewhere.invalid', 'forward@example.test', 'stuck in the queue');
+    await deliverOnceAccepted(lab, 'sender@elsewhere.invalid', 'forward@example.test', 'stuck in the queue');
     const run = await runCli(['status', '--json', '--env-file', lab.envFile]);
     expect(JSON.parse(run.stdout).queue).toEqual({ messages: 1 });
   });
@@ -69,8 +69,9 @@ describe.each(['1.11', '1.15'] as const)('mailops status against chasquid %s', (
 
   it('reports a stopped daemon as not running', async () => {
     writeFileSync(path.join(lab.dir, 'run/stop'), '');
-    process.kill(lab.chasquidPid(), 'SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const pid = lab.chasquidPid();
+    process.kill(pid, 'SIGTERM');
+    await waitFor('chasquid to exit', () => processGone(pid));
     const run = await runCli(['status', '--json', '--env-file', lab.envFile]);
     expect(JSON.parse(run.stdout).service.running).toBe(false);
   });

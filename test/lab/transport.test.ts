@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { chownSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../../src/config.ts';
 import { MailopsError } from '../../src/errors.ts';
@@ -11,6 +12,7 @@ import { backupsKept } from '../../src/host/files.ts';
 import { mailHostFromConfig, type MailHost } from '../../src/host/mail-host.ts';
 import { createLogger, Redactor } from '../../src/log.ts';
 import { hostileArguments } from '../hostile-arguments.ts';
+import { waitFor } from '../wait.ts';
 import { sshConnection, startLab, type Lab } from './lab.ts';
 
 let lab: Lab;
@@ -18,10 +20,36 @@ let config: Config;
 const hosts: MailHost[] = [];
 const logger = createLogger({ level: 'silent', redactor: new Redactor() });
 
-function newHost(overrides: Record<string, string> = {}): MailHost {
-  const host = mailHostFromConfig(parseConfig({ ...lab.env, ...overrides }), logger);
+function newHost(overrides: Record<string, string> = {}, hostLogger = logger): MailHost {
+  const host = mailHostFromConfig(parseConfig({ ...lab.env, ...overrides }), hostLogger);
   hosts.push(host);
   return host;
+}
+
+/** A logger at info level whose lines the test reads. */
+function recordingLogger(): { logger: typeof logger; lines: string[] } {
+  const lines: string[] = [];
+  const destination = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(chunk.toString('utf8')); done(); } });
+  return { logger: createLogger({ level: 'info', redactor: new Redactor(), destination }), lines };
+}
+
+/**
+ * How many `mailops-host … lease acquire` calls for this lab run on the host right now. As root, mailops sends the
+ * script with `sh -c` and its words as arguments, so they show in the process's command line.
+ */
+function leaseAcquiresRunning(): number {
+  let count = 0;
+  for (const pid of readdirSync('/proc').filter((name) => /^[0-9]+$/.test(name))) {
+    let words: string[];
+    try {
+      words = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    const at = words.indexOf('mailops-host');
+    if (at >= 0 && words[at + 1] === '--chasquid-dir' && words[at + 2] === lab.chasquidDir && words[at + 3] === 'lease' && words[at + 4] === 'acquire') count += 1;
+  }
+  return count;
 }
 
 async function failure(promise: Promise<unknown>): Promise<MailopsError> {
@@ -118,11 +146,12 @@ describe('commands', () => {
   });
 
   it('re-establishes a dropped connection for the next command', async () => {
-    const host = newHost();
+    const { logger: hostLogger, lines } = recordingLogger();
+    const host = newHost({}, hostLogger);
     await sshConnection(host).execOk(['true']);
     const before = sshConnection(host).generation;
     await lab.dropSshConnections();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor('the client to notice the dropped connection', () => lines.some((line) => line.includes('SSH connection closed')));
     const result = await sshConnection(host).execOk(['echo', 'back']);
     expect(result.stdout.toString()).toBe('back\n');
     expect(sshConnection(host).generation).toBe(before + 1);
@@ -205,13 +234,14 @@ describe('files', () => {
     // Drop the connection while a large upload is in flight: once its temporary file has appeared on the host.
     const upload = locked(host, () => host.files.writeAtomic(file, Buffer.alloc(12 * 1024 * 1024, 'x')));
     const settled = upload.then(() => 'written', () => 'failed');
-    while (readdirSync(dir).every((name) => !name.startsWith('.mailops-write')) && await Promise.race([settled, Promise.resolve('pending')]) === 'pending') {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await waitFor('the upload\'s temporary file on the host (or the end of the upload)', async () =>
+      readdirSync(dir).some((name) => name.startsWith('.mailops-write')) || await Promise.race([settled, Promise.resolve('pending')]) !== 'pending',
+    { intervalMs: 5 });
     await lab.dropSshConnections();
     // Either the upload was sent again on a new connection and completed, or it failed; never a mix.
     const outcome = await settled;
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The host side of a cut-short upload removes its temporary file as it ends, which may be after the client gave up.
+    await waitFor('the host to remove the upload\'s temporary file', () => readdirSync(dir).every((name) => !name.startsWith('.mailops-write')));
     const content = readFileSync(file);
     expect(outcome === 'written' ? content.length : content.toString()).toBe(outcome === 'written' ? 12 * 1024 * 1024 : 'old: x\n');
     expect(readdirSync(dir).filter((name) => name.startsWith('.mailops-write'))).toEqual([]);
@@ -344,20 +374,20 @@ describe('the host lock', () => {
     writeFileSync(file, '');
     const holder = newHost();
     const waiter = newHost();
-    let release: () => void = () => undefined;
+    let release: (() => void) | undefined;
     const held = holder.lock.run(async () => {
       await holder.files.read(file);
       await new Promise<void>((resolve) => { release = resolve; });
       await holder.files.writeAtomic(file, 'holder: x\n');
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const releaseHolder = await waitFor('the holder to take the lock and read the file', () => release);
     await lab.dropSshConnections();
     const waited = waiter.lock.run(async () => {
       const seen = (await waiter.files.read(file))?.toString();
       await waiter.files.writeAtomic(file, `${seen}waiter: x\n`);
     });
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    release();
+    await waitFor('the waiter to ask the host for the lock', () => leaseAcquiresRunning() > 0);
+    releaseHolder();
     await held;
     await waited;
     expect(readFileSync(file, 'utf8')).toBe('holder: x\nwaiter: x\n');
