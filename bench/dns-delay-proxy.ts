@@ -32,9 +32,15 @@ export async function startDelayProxy(upstream: { host: string; port: number }, 
   const port = server.address().port;
   const tcp = net.createServer((client) => {
     const upstreamSocket = net.connect(upstream.port, upstream.host);
-    client.on('data', (chunk) => { count += 1; upstreamSocket.write(chunk); });
+    client.on('data', (chunk) => {
+      count += 1;
+      upstreamSocket.write(chunk);
+    });
     upstreamSocket.on('data', (chunk) => setTimeout(() => client.write(chunk), delayMs));
-    const end = () => { client.destroy(); upstreamSocket.destroy(); };
+    const end = () => {
+      client.destroy();
+      upstreamSocket.destroy();
+    };
     client.on('error', end).on('close', end);
     upstreamSocket.on('error', end).on('close', () => setTimeout(end, delayMs + 10));
   });
@@ -43,7 +49,10 @@ export async function startDelayProxy(upstream: { host: string; port: number }, 
     port,
     queries: () => count,
     close: async () => {
-      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), new Promise<void>((resolve) => tcp.close(() => resolve()))]);
+      await Promise.all([
+        new Promise<void>((resolve) => server.close(() => resolve())),
+        new Promise<void>((resolve) => tcp.close(() => resolve())),
+      ]);
     },
   };
 }
@@ -52,9 +61,14 @@ export async function startDelayProxy(upstream: { host: string; port: number }, 
  * The proxy in a process of its own, so that the work of the program measured cannot hold its answers back (and the
  * proxy's timers cannot slow the program down). Resolves once it listens.
  */
-export async function startDelayProxyProcess(upstream: { host: string; port: number }, delayMs: number): Promise<{ port: number; close(): Promise<void> }> {
+export async function startDelayProxyProcess(
+  upstream: { host: string; port: number },
+  delayMs: number
+): Promise<{ port: number; close(): Promise<void> }> {
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [import.meta.filename, upstream.host, String(upstream.port), String(delayMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [import.meta.filename, upstream.host, String(upstream.port), String(delayMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`the DNS delay proxy exited (${code})`)));
@@ -63,10 +77,11 @@ export async function startDelayProxyProcess(upstream: { host: string; port: num
   child.removeAllListeners('exit');
   return {
     port,
-    close: () => new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -75,5 +90,7 @@ if (process.argv[1] === import.meta.filename) {
   const [host = '127.0.0.1', port = '53', delay = '50'] = process.argv.slice(2);
   const proxy = await startDelayProxy({ host, port: Number(port) }, Number(delay));
   process.stdout.write(`${proxy.port}\n`);
-  process.on('SIGTERM', () => { void proxy.close().then(() => process.exit(0)); });
+  process.on('SIGTERM', () => {
+    void proxy.close().then(() => process.exit(0));
+  });
 }

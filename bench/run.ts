@@ -7,7 +7,9 @@ import path from 'node:path';
 
 const directory = import.meta.dirname;
 const only = process.argv[2];
-const files = readdirSync(directory).filter((file) => file.endsWith('.bench.ts') && (only === undefined || file.includes(only))).sort();
+const files = readdirSync(directory)
+  .filter((file) => file.endsWith('.bench.ts') && (only === undefined || file.includes(only)))
+  .sort();
 let failed = 0;
 for (const file of files) {
   process.stdout.write(`\n== ${file}\n`);

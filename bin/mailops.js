@@ -15,7 +15,9 @@ const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
   const pinned = fileURLToPath(new URL(`../node_modules/node-${process.platform}-${process.arch}/bin/node`, import.meta.url));
   if (!existsSync(pinned)) {
-    process.stderr.write(`mailops needs Node.js 24 or newer, and this is ${process.version}.\nRun "npm ci" in the mailops checkout: it installs Node.js 24 for mailops.\n`);
+    process.stderr.write(
+      `mailops needs Node.js 24 or newer, and this is ${process.version}.\nRun "npm ci" in the mailops checkout: it installs Node.js 24 for mailops.\n`
+    );
     process.exit(2);
   }
   const child = spawn(pinned, ['--', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });

@@ -3,9 +3,9 @@
 import { colours } from '../src/bot/render.ts';
 import { defineCommand } from '../src/command/definition.ts';
 import { option } from '../src/command/options.ts';
-import { confirmationQuestion } from '../src/ops/confirmation.ts';
 import { aliasSuggestions } from '../src/command/suggestions.ts';
 import { removeAlias } from '../src/ops/aliases.ts';
+import { confirmationQuestion } from '../src/ops/confirmation.ts';
 
 export default defineCommand({
   name: 'alias-remove',
@@ -19,6 +19,10 @@ export default defineCommand({
   run: (context, { address }) => removeAlias(context.operation(), { address, confirmed: context.confirmed }),
   render: {
     text: (result) => `Removed alias ${result.address}.`,
-    discord: (result) => ({ embeds: [{ title: `Removed alias ${result.address}`, color: colours.ok, description: 'chasquid picks up the change within 30 seconds.' }] }),
+    discord: (result) => ({
+      embeds: [
+        { title: `Removed alias ${result.address}`, color: colours.ok, description: 'chasquid picks up the change within 30 seconds.' },
+      ],
+    }),
   },
 });

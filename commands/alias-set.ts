@@ -4,9 +4,9 @@
 import { changeNotes, colours } from '../src/bot/render.ts';
 import { defineCommand } from '../src/command/definition.ts';
 import { option } from '../src/command/options.ts';
-import { confirmationQuestion } from '../src/ops/confirmation.ts';
 import { aliasSuggestions } from '../src/command/suggestions.ts';
 import { setAlias } from '../src/ops/aliases.ts';
+import { confirmationQuestion } from '../src/ops/confirmation.ts';
 
 export default defineCommand({
   name: 'alias-set',
@@ -17,7 +17,8 @@ export default defineCommand({
     targets: option.text('Where mail goes: addresses, comma-separated'),
   },
   target: 'address',
-  confirm: ({ address, targets }, { operation, show }) => confirmationQuestion(operation, { operation: 'alias-set', address, targets }, show),
+  confirm: ({ address, targets }, { operation, show }) =>
+    confirmationQuestion(operation, { operation: 'alias-set', address, targets }, show),
   run: (context, { address, targets }) => setAlias(context.operation(), { address, targets }),
   render: {
     text(result) {
@@ -31,7 +32,13 @@ export default defineCommand({
     discord(result) {
       const previous = result.previous === undefined ? '' : `Was: ${result.previous.join(', ')}\n`;
       return {
-        embeds: [{ title: `${result.address} → ${result.targets.join(', ')}`, color: result.warnings.length > 0 ? colours.warn : colours.ok, description: `${previous}${changeNotes(result)}` }],
+        embeds: [
+          {
+            title: `${result.address} → ${result.targets.join(', ')}`,
+            color: result.warnings.length > 0 ? colours.warn : colours.ok,
+            description: `${previous}${changeNotes(result)}`,
+          },
+        ],
       };
     },
   },

@@ -13,21 +13,27 @@ export default defineCommand({
   options: {
     domain: option.optionalDomain('Only this domain', domainSuggestions),
   },
-  run: async (context, { domain }) => ({ domain, ...await listAliases(context.operation(), domain === undefined ? {} : { domain }) }),
+  run: async (context, { domain }) => ({ domain, ...(await listAliases(context.operation(), domain === undefined ? {} : { domain })) }),
   render: {
     json: ({ aliases }) => ({ aliases }),
     text({ aliases }) {
       const width = Math.max(0, ...aliases.map((alias) => alias.address.length));
-      return aliases.length === 0 ? 'No aliases.' : aliases.map((alias) =>
-        `${alias.address.padEnd(width)}  → ${alias.targets.join(', ')}${alias.mailopsOwned ? '  (mailops probe)' : ''}`).join('\n');
+      return aliases.length === 0
+        ? 'No aliases.'
+        : aliases
+            .map((alias) => `${alias.address.padEnd(width)}  → ${alias.targets.join(', ')}${alias.mailopsOwned ? '  (mailops probe)' : ''}`)
+            .join('\n');
     },
     discord: ({ domain, aliases }) => ({
-      embeds: [{
-        title: domain === undefined ? 'Aliases' : `Aliases of ${domain}`,
-        color: colours.info,
-        description: aliases.length === 0 ? 'No aliases.' : aliases.map((alias) => `${alias.address} → ${alias.targets.join(', ')}`).join('\n'),
-        footer: { text: `${aliases.length} alias(es)` },
-      }],
+      embeds: [
+        {
+          title: domain === undefined ? 'Aliases' : `Aliases of ${domain}`,
+          color: colours.info,
+          description:
+            aliases.length === 0 ? 'No aliases.' : aliases.map((alias) => `${alias.address} → ${alias.targets.join(', ')}`).join('\n'),
+          footer: { text: `${aliases.length} alias(es)` },
+        },
+      ],
     }),
   },
 });

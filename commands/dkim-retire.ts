@@ -5,12 +5,14 @@ import { colours, inlineCode } from '../src/bot/render.ts';
 import { renderRetire } from '../src/cli/text/dkim.ts';
 import { defineCommand } from '../src/command/definition.ts';
 import { option } from '../src/command/options.ts';
-import { confirmationQuestion } from '../src/ops/confirmation.ts';
 import { domainSuggestions } from '../src/command/suggestions.ts';
+import { confirmationQuestion } from '../src/ops/confirmation.ts';
 import type { DkimRetireCommandResult } from '../src/ops/dkim-retire.ts';
 
-const failures = (result: DkimRetireCommandResult) =>
-  [...result.failed.map((entry) => `${entry.selector}: ${entry.error}`), ...(result.pruned?.failed ?? []).map((entry) => `${entry.name}: ${entry.error}`)];
+const failures = (result: DkimRetireCommandResult) => [
+  ...result.failed.map((entry) => `${entry.selector}: ${entry.error}`),
+  ...(result.pruned?.failed ?? []).map((entry) => `${entry.name}: ${entry.error}`),
+];
 
 export default defineCommand({
   name: 'dkim-retire',
@@ -35,10 +37,20 @@ export default defineCommand({
       const failed = failures(result);
       const lines = [
         `Retired: ${result.retired.map((entry) => entry.selector).join(', ') || 'nothing due'}`,
-        ...(result.pruned ? [`Pruned: ${result.pruned.removed.map((orphan) => inlineCode(orphan.name)).join(', ') || 'no orphan records were found'}`] : []),
+        ...(result.pruned
+          ? [`Pruned: ${result.pruned.removed.map((orphan) => inlineCode(orphan.name)).join(', ') || 'no orphan records were found'}`]
+          : []),
         ...failed.map((line) => `Failed: ${line}`),
       ];
-      return { embeds: [{ title: `DKIM retirement of ${result.domain}`, color: failed.length > 0 ? colours.fail : colours.ok, description: lines.join('\n') }] };
+      return {
+        embeds: [
+          {
+            title: `DKIM retirement of ${result.domain}`,
+            color: failed.length > 0 ? colours.fail : colours.ok,
+            description: lines.join('\n'),
+          },
+        ],
+      };
     },
   },
 });

@@ -2,12 +2,12 @@
 // confirmation. With DNS_PROVIDER=manual the record to publish is shown (Discord: with a "Published" button; command
 // line: Enter, or --wait to poll DNS).
 
-import { renderRotation } from '../src/cli/text/dkim.ts';
 import { dkimAlgorithms } from '../src/chasquid/dkim-key.ts';
+import { renderRotation } from '../src/cli/text/dkim.ts';
 import { defineCommand } from '../src/command/definition.ts';
 import { option } from '../src/command/options.ts';
-import { confirmationQuestion } from '../src/ops/confirmation.ts';
 import { domainSuggestions } from '../src/command/suggestions.ts';
+import { confirmationQuestion } from '../src/ops/confirmation.ts';
 
 export default defineCommand({
   name: 'dkim-rotate',

@@ -18,7 +18,8 @@ export default defineCommand({
   target: 'address',
   visibility: 'private',
   secret: { title: 'New password', label: 'Password', minLength: 12, maxLength: 256 },
-  run: (context, { address }) => changeSenderPassword(context.operation(), context.secret === undefined ? { address } : { address, password: context.secret }),
+  run: (context, { address }) =>
+    changeSenderPassword(context.operation(), context.secret === undefined ? { address } : { address, password: context.secret }),
   render: {
     text: (result) => renderPassword(result, 'Changed the password of'),
     discord: (result) => passwordReply(result, `New password for ${result.address}`),

@@ -1,8 +1,8 @@
 // status — the mail host at a glance: chasquid version, service state, domains, certificates, queue, last job runs.
 
-import { defineCommand } from '../src/command/definition.ts';
 import { statusEmbed } from '../src/bot/status-embed.ts';
 import { renderStatus } from '../src/cli/text/status.ts';
+import { defineCommand } from '../src/command/definition.ts';
 import { status } from '../src/ops/status.ts';
 
 export default defineCommand({

@@ -17,7 +17,8 @@ export default defineCommand({
   target: 'address',
   visibility: 'private',
   secret: { title: 'Password for the new sender', label: 'Password', minLength: 12, maxLength: 256 },
-  run: (context, { address }) => addSender(context.operation(), context.secret === undefined ? { address } : { address, password: context.secret }),
+  run: (context, { address }) =>
+    addSender(context.operation(), context.secret === undefined ? { address } : { address, password: context.secret }),
   render: {
     text: (result) => renderPassword(result, 'Added sender'),
     discord: (result) => passwordReply(result, `Added sender ${result.address}`),

@@ -3,8 +3,8 @@
 import { colours } from '../src/bot/render.ts';
 import { defineCommand } from '../src/command/definition.ts';
 import { option } from '../src/command/options.ts';
-import { confirmationQuestion } from '../src/ops/confirmation.ts';
 import { senderSuggestions } from '../src/command/suggestions.ts';
+import { confirmationQuestion } from '../src/ops/confirmation.ts';
 import { removeSender } from '../src/ops/senders.ts';
 
 export default defineCommand({
@@ -19,6 +19,14 @@ export default defineCommand({
   run: (context, { address }) => removeSender(context.operation(), { address, confirmed: context.confirmed }),
   render: {
     text: (result) => `Removed sender ${result.address}; it can no longer log in once chasquid reloads (within 30 seconds).`,
-    discord: (result) => ({ embeds: [{ title: `Removed sender ${result.address}`, color: colours.ok, description: 'It can no longer log in once chasquid reloads (within 30 seconds).' }] }),
+    discord: (result) => ({
+      embeds: [
+        {
+          title: `Removed sender ${result.address}`,
+          color: colours.ok,
+          description: 'It can no longer log in once chasquid reloads (within 30 seconds).',
+        },
+      ],
+    }),
   },
 });

@@ -13,20 +13,24 @@ export default defineCommand({
   options: {
     domain: option.optionalDomain('Only this domain', domainSuggestions),
   },
-  run: async (context, { domain }) => ({ domain, ...await listSenders(context.operation(), domain === undefined ? {} : { domain }) }),
+  run: async (context, { domain }) => ({ domain, ...(await listSenders(context.operation(), domain === undefined ? {} : { domain })) }),
   render: {
     json: ({ domain: _domain, ...result }) => result,
     text(result) {
       const owned = new Set(result.mailopsOwned);
-      return result.users.length === 0 ? 'No senders.' : result.users.map((user) => (owned.has(user) ? `${user}  (mailops probe)` : user)).join('\n');
+      return result.users.length === 0
+        ? 'No senders.'
+        : result.users.map((user) => (owned.has(user) ? `${user}  (mailops probe)` : user)).join('\n');
     },
     discord: ({ domain, users }) => ({
-      embeds: [{
-        title: domain === undefined ? 'Senders' : `Senders of ${domain}`,
-        color: colours.info,
-        description: users.length === 0 ? 'No senders.' : users.join('\n'),
-        footer: { text: `${users.length} sender(s)` },
-      }],
+      embeds: [
+        {
+          title: domain === undefined ? 'Senders' : `Senders of ${domain}`,
+          color: colours.info,
+          description: users.length === 0 ? 'No senders.' : users.join('\n'),
+          footer: { text: `${users.length} sender(s)` },
+        },
+      ],
     }),
   },
 });

@@ -3,8 +3,8 @@
 // Exit codes as the CLI's: 0 done, 1 Discord refused, 2 configuration missing or invalid.
 
 import { parseArgs } from 'node:util';
-import { loadCommands } from '../src/command/catalogue.ts';
 import { registerCommands } from '../src/bot/registration.ts';
+import { loadCommands } from '../src/command/catalogue.ts';
 import { loadConfig } from '../src/config.ts';
 import { asMailopsError, usageError } from '../src/errors.ts';
 
@@ -16,7 +16,11 @@ async function main(): Promise<number> {
     } catch (error) {
       throw usageError('usage', (error as Error).message, 'Usage: npm run register [-- --env-file <path>]');
     }
-    const { config } = loadConfig({ ...(values['env-file'] === undefined ? {} : { envFile: values['env-file'] }), cwd: process.cwd(), env: process.env });
+    const { config } = loadConfig({
+      ...(values['env-file'] === undefined ? {} : { envFile: values['env-file'] }),
+      cwd: process.cwd(),
+      env: process.env,
+    });
     const result = await registerCommands(config, await loadCommands());
     const where = result.scope === 'guild' ? `in the server ${result.guildId}` : 'globally (Discord may take up to an hour to show them)';
     process.stdout.write(`Registered /mail with ${result.subcommands.length} subcommands ${where}: ${result.subcommands.join(', ')}\n`);

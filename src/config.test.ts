@@ -68,23 +68,41 @@ describe('configuration', () => {
   });
 
   it('names every missing variable of a group at once', () => {
-    const error = mailopsErrorOf(() => requireSettings(parseConfig({ MAIL_HOST: 'ssh://root@mail.example.com' }), 'host', 'Talking to the mail host'));
+    const error = mailopsErrorOf(() =>
+      requireSettings(parseConfig({ MAIL_HOST: 'ssh://root@mail.example.com' }), 'host', 'Talking to the mail host')
+    );
     expect(error.exitCode).toBe(2);
     for (const name of ['SSH_KEY_FILE', 'SSH_KNOWN_HOSTS_FILE', 'MAIL_DOMAINS']) expect(error.message).toContain(name);
     expect(error.message).not.toContain('MAIL_HOST is missing');
   });
 
   it('takes MAIL_HOST=local for a mailops on the mail host, with the installed mailops-host where host-setup.sh puts it', () => {
-    expect(parseConfig({ MAIL_HOST: 'local' }).MAIL_HOST).toEqual({ transport: 'local', host: '127.0.0.1', program: '/usr/local/lib/mailops/mailops-host' });
-    expect(parseConfig({ MAIL_HOST: 'local:/opt/mailops/mailops-host' }).MAIL_HOST).toEqual({ transport: 'local', host: '127.0.0.1', program: '/opt/mailops/mailops-host' });
+    expect(parseConfig({ MAIL_HOST: 'local' }).MAIL_HOST).toEqual({
+      transport: 'local',
+      host: '127.0.0.1',
+      program: '/usr/local/lib/mailops/mailops-host',
+    });
+    expect(parseConfig({ MAIL_HOST: 'local:/opt/mailops/mailops-host' }).MAIL_HOST).toEqual({
+      transport: 'local',
+      host: '127.0.0.1',
+      program: '/opt/mailops/mailops-host',
+    });
   });
 
   it('needs no SSH settings when the mail host is local', () => {
-    expect(() => requireSettings(parseConfig({ MAIL_HOST: 'local', MAIL_DOMAINS: 'example.com' }), 'host', 'Talking to the mail host')).not.toThrow();
+    expect(() =>
+      requireSettings(parseConfig({ MAIL_HOST: 'local', MAIL_DOMAINS: 'example.com' }), 'host', 'Talking to the mail host')
+    ).not.toThrow();
     const error = mailopsErrorOf(() => requireSettings(parseConfig({ MAIL_HOST: 'local' }), 'host', 'Talking to the mail host'));
     expect(error.message).toContain('MAIL_DOMAINS is missing');
     expect(error.message).not.toContain('SSH_');
-    const overSsh = mailopsErrorOf(() => requireSettings(parseConfig({ MAIL_HOST: 'ssh://root@mail.example.com', MAIL_DOMAINS: 'example.com' }), 'host', 'Talking to the mail host'));
+    const overSsh = mailopsErrorOf(() =>
+      requireSettings(
+        parseConfig({ MAIL_HOST: 'ssh://root@mail.example.com', MAIL_DOMAINS: 'example.com' }),
+        'host',
+        'Talking to the mail host'
+      )
+    );
     expect(overSsh.message).toContain('SSH_KEY_FILE is missing');
   });
 

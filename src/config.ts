@@ -85,16 +85,30 @@ function hostPort(defaultPort?: number, ipOnly = false) {
 }
 
 function list<T extends z.ZodType<unknown, string>>(item: T) {
-  return z.string().transform((text) => text.split(',').map((part) => part.trim()).filter((part) => part !== '')).pipe(z.array(item));
+  return z
+    .string()
+    .transform((text) =>
+      text
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== '')
+    )
+    .pipe(z.array(item));
 }
 
-const domainSchema = z.string().refine((value) => domainProblem(value) === undefined, 'not a valid domain').transform((value) => normalizeDomain(value));
+const domainSchema = z
+  .string()
+  .refine((value) => domainProblem(value) === undefined, 'not a valid domain')
+  .transform((value) => normalizeDomain(value));
 
-const certificateNameSchema = z.string().refine((value) => domainProblem(value.startsWith('*.') ? value.slice(2) : value) === undefined,
-  'not a valid name').transform((value) => value.startsWith('*.') ? `*.${normalizeDomain(value.slice(2))}` : normalizeDomain(value));
+const certificateNameSchema = z
+  .string()
+  .refine((value) => domainProblem(value.startsWith('*.') ? value.slice(2) : value) === undefined, 'not a valid name')
+  .transform((value) => (value.startsWith('*.') ? `*.${normalizeDomain(value.slice(2))}` : normalizeDomain(value)));
 
 const absolutePathPattern = /^[A-Za-z0-9/._+-]+$/;
-const isAbsolutePath = (value: string) => path.posix.isAbsolute(value) && !value.split('/').includes('..') && absolutePathPattern.test(value);
+const isAbsolutePath = (value: string) =>
+  path.posix.isAbsolute(value) && !value.split('/').includes('..') && absolutePathPattern.test(value);
 
 function parseSshTarget(text: string): SshTarget | undefined {
   let url: URL;
@@ -105,8 +119,14 @@ function parseSshTarget(text: string): SshTarget | undefined {
   }
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const user = decodeURIComponent(url.username);
-  const valid = url.protocol === 'ssh:' && /^[a-z_][a-z0-9_.-]{0,31}$/i.test(user) && host !== '' && url.password === '' &&
-    (url.pathname === '' || url.pathname === '/') && url.search === '' && url.hash === '';
+  const valid =
+    url.protocol === 'ssh:' &&
+    /^[a-z_][a-z0-9_.-]{0,31}$/i.test(user) &&
+    host !== '' &&
+    url.password === '' &&
+    (url.pathname === '' || url.pathname === '/') &&
+    url.search === '' &&
+    url.hash === '';
   return valid ? { transport: 'ssh', user, host, port: url.port === '' ? 22 : Number(url.port) } : undefined;
 }
 
@@ -131,15 +151,25 @@ const tsigSchema = z.string().transform((text, context): TsigKey => {
   const algorithms = ['hmac-sha256', 'hmac-sha384', 'hmac-sha512'];
   const decoded = secret === undefined ? Buffer.alloc(0) : Buffer.from(secret, 'base64');
   const nameOk = name !== undefined && /^[a-z0-9][a-z0-9._-]*\.?$/i.test(name);
-  if (rest.length > 0 || algorithm === undefined || !algorithms.includes(algorithm.toLowerCase()) || !nameOk ||
-    secret === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(secret) || decoded.length < 16) {
+  if (
+    rest.length > 0 ||
+    algorithm === undefined ||
+    !algorithms.includes(algorithm.toLowerCase()) ||
+    !nameOk ||
+    secret === undefined ||
+    !/^[A-Za-z0-9+/]+={0,2}$/.test(secret) ||
+    decoded.length < 16
+  ) {
     context.addIssue({ code: 'custom', message: 'not a TSIG key' });
     return z.NEVER;
   }
-  return { algorithm: algorithm.toLowerCase() as TsigKey['algorithm'], name: (name as string).toLowerCase(), secret: decoded };
+  return { algorithm: algorithm.toLowerCase() as TsigKey['algorithm'], name: name.toLowerCase(), secret: decoded };
 });
 
-const absolutePath = z.string().refine(isAbsolutePath, 'not an absolute path').transform((value) => value.length > 1 ? value.replace(/\/+$/, '') : value);
+const absolutePath = z
+  .string()
+  .refine(isAbsolutePath, 'not an absolute path')
+  .transform((value) => (value.length > 1 ? value.replace(/\/+$/, '') : value));
 
 // Valid when the scheduler can follow it: the same library decides both (schedule/slots.ts).
 const cronSchema = z.string().refine((value) => cronProblem(value) === undefined, 'not a cron expression the scheduler can follow');
@@ -159,8 +189,11 @@ export const variables = {
   SSH_KNOWN_HOSTS_FILE: { schema: fileSchema, example: '/etc/mailops/known_hosts' },
   CHASQUID_DIR: { schema: absolutePath.default('/etc/chasquid'), example: '/etc/chasquid' },
   CHASQUID_RESTART: {
-    schema: z.string().transform((text) => text.split(' ').filter((part) => part !== ''))
-      .pipe(z.array(z.string().regex(/^[A-Za-z0-9@%+=:,./_-]+$/)).min(1)).default(['systemctl', 'restart', 'chasquid']),
+    schema: z
+      .string()
+      .transform((text) => text.split(' ').filter((part) => part !== ''))
+      .pipe(z.array(z.string().regex(/^[A-Za-z0-9@%+=:,./_-]+$/)).min(1))
+      .default(['systemctl', 'restart', 'chasquid']),
     example: 'systemctl restart chasquid',
   },
   MAIL_DOMAINS: { schema: list(domainSchema).pipe(z.array(z.string()).min(1)), example: 'example.com,example.org' },
@@ -169,20 +202,40 @@ export const variables = {
   DNS_PROVIDER: { schema: z.enum(['rfc2136', 'cloudflare', 'manual']).default('manual'), example: 'rfc2136' },
   RFC2136_SERVER: { schema: hostPort(53, true), example: '192.0.2.53:53' },
   RFC2136_TSIG: { schema: tsigSchema, example: 'hmac-sha256:mailops-key:<base64 secret of at least 16 bytes>', secret: true },
-  CLOUDFLARE_API_TOKEN: { schema: z.string().regex(/^[A-Za-z0-9_-]{20,}$/), example: '<API token with Zone.DNS edit rights>', secret: true },
-  ACME_DIRECTORY: { schema: urlSchema.default('https://acme-v02.api.letsencrypt.org/directory'), example: 'https://acme-v02.api.letsencrypt.org/directory' },
+  CLOUDFLARE_API_TOKEN: {
+    schema: z.string().regex(/^[A-Za-z0-9_-]{20,}$/),
+    example: '<API token with Zone.DNS edit rights>',
+    secret: true,
+  },
+  ACME_DIRECTORY: {
+    schema: urlSchema.default('https://acme-v02.api.letsencrypt.org/directory'),
+    example: 'https://acme-v02.api.letsencrypt.org/directory',
+  },
   ACME_EMAIL: { schema: z.email(), example: 'postmaster@example.com' },
   CERT_EXTRA_NAMES: { schema: list(certificateNameSchema), example: '*.example.com,example.com' },
   ACME_CA_FILE: { schema: fileSchema, example: '/etc/mailops/test-ca.pem' },
   DKIM_GRACE_DAYS: { schema: z.coerce.number().min(0).max(365).default(7), example: '7' },
-  DNSBL_IP_ZONES: { schema: list(domainSchema).default(['zen.spamhaus.org', 'bl.spamcop.net', 'psbl.surriel.com']), example: 'zen.spamhaus.org,bl.spamcop.net' },
+  DNSBL_IP_ZONES: {
+    schema: list(domainSchema).default(['zen.spamhaus.org', 'bl.spamcop.net', 'psbl.surriel.com']),
+    example: 'zen.spamhaus.org,bl.spamcop.net',
+  },
   DNSBL_DOMAIN_ZONES: { schema: list(domainSchema).default(['dbl.spamhaus.org', 'multi.surbl.org']), example: 'dbl.spamhaus.org' },
   STATE_DB: { schema: fileSchema.default('./data/mailops.db'), example: './data/mailops.db' },
-  DISCORD_TOKEN: { schema: z.string().regex(/^[A-Za-z0-9._-]{20,}$/), example: '<bot token from the Discord developer portal>', secret: true },
+  DISCORD_TOKEN: {
+    schema: z.string().regex(/^[A-Za-z0-9._-]{20,}$/),
+    example: '<bot token from the Discord developer portal>',
+    secret: true,
+  },
   DISCORD_APPLICATION_ID: { schema: z.string().regex(snowflake), example: '123456789012345678' },
   DISCORD_GUILD_ID: { schema: z.string().regex(snowflake), example: '123456789012345678' },
-  DISCORD_API_URL: { schema: urlSchema.transform((url) => url.replace(/\/+$/, '')).default('https://discord.com/api'), example: 'https://discord.com/api' },
-  DISCORD_ADMIN_ROLE_IDS: { schema: list(z.string().regex(snowflake)).pipe(z.array(z.string()).min(1)), example: '123456789012345678,234567890123456789' },
+  DISCORD_API_URL: {
+    schema: urlSchema.transform((url) => url.replace(/\/+$/, '')).default('https://discord.com/api'),
+    example: 'https://discord.com/api',
+  },
+  DISCORD_ADMIN_ROLE_IDS: {
+    schema: list(z.string().regex(snowflake)).pipe(z.array(z.string()).min(1)),
+    example: '123456789012345678,234567890123456789',
+  },
   DISCORD_VIEWER_ROLE_IDS: { schema: list(z.string().regex(snowflake)).default([]), example: '345678901234567890' },
   ALERT_CHANNEL_ID: { schema: z.string().regex(snowflake), example: '123456789012345678' },
   HEALTH_CHANNEL_ID: { schema: z.string().regex(snowflake), example: '123456789012345678' },
@@ -197,10 +250,18 @@ export const variables = {
 
 export type VariableName = keyof typeof variables;
 
-const configSchema = z.object(Object.fromEntries(Object.entries(variables).map(([name, variable]) => {
-  const schema = variable.schema as z.ZodType;
-  return [name, schema instanceof z.ZodDefault ? schema : schema.optional()];
-})) as { [K in VariableName]: (typeof variables)[K]['schema'] extends z.ZodDefault<z.ZodType> ? (typeof variables)[K]['schema'] : z.ZodOptional<(typeof variables)[K]['schema']> });
+const configSchema = z.object(
+  Object.fromEntries(
+    Object.entries(variables).map(([name, variable]) => {
+      const schema = variable.schema as z.ZodType;
+      return [name, schema instanceof z.ZodDefault ? schema : schema.optional()];
+    })
+  ) as {
+    [K in VariableName]: (typeof variables)[K]['schema'] extends z.ZodDefault<z.ZodType>
+      ? (typeof variables)[K]['schema']
+      : z.ZodOptional<(typeof variables)[K]['schema']>;
+  }
+);
 
 export type Config = z.output<typeof configSchema> & {
   /** Variables that were set explicitly (environment or file), as opposed to defaults. */
@@ -237,9 +298,19 @@ export function loadEnvironment(options: { envFile?: string; cwd: string; env: N
       text = readFileSync(file, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : code ?? String(error);
-      throw usageError('env-file-unreadable', `Cannot read the settings file ${file}: ${why}.`,
-        'Check the path given to --env-file, or create the file from .env.example.');
+      const why =
+        code === 'ENOENT'
+          ? 'it does not exist'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : code === 'EISDIR'
+              ? 'it is a directory'
+              : (code ?? String(error));
+      throw usageError(
+        'env-file-unreadable',
+        `Cannot read the settings file ${file}: ${why}.`,
+        'Check the path given to --env-file, or create the file from .env.example.'
+      );
     }
     fromFile = parseEnv(text);
     used = file;
@@ -273,7 +344,11 @@ export function parseConfig(values: Record<string, string>): Config {
 
 function describeProblem(name: VariableName, value: string | undefined): string {
   const variable: Variable = variables[name];
-  const shown = variable.secret ? '(value hidden: it is a secret)' : `"${JSON.stringify(value ?? '').slice(1, -1).slice(0, 80)}"`;
+  const shown = variable.secret
+    ? '(value hidden: it is a secret)'
+    : `"${JSON.stringify(value ?? '')
+        .slice(1, -1)
+        .slice(0, 80)}"`;
   return `${name} is not valid ${shown}: expected a value like ${variable.example}.`;
 }
 
@@ -295,8 +370,11 @@ export function requireSettings(config: Config, group: keyof typeof settingGroup
   const missing = names.filter((name) => config[name] === undefined && !notNeeded(config, name));
   if (missing.length === 0) return;
   const lines = missing.map((name) => `${name} is missing: set it to a value like ${variables[name].example}.`);
-  throw usageError('missing-configuration', `${purpose} needs ${missing.join(', ')}.\n${lines.join('\n')}`,
-    'Set the variables in the environment or the .env file (see .env.example).');
+  throw usageError(
+    'missing-configuration',
+    `${purpose} needs ${missing.join(', ')}.\n${lines.join('\n')}`,
+    'Set the variables in the environment or the .env file (see .env.example).'
+  );
 }
 
 /** Reads and validates the configuration in one step. */

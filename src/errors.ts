@@ -54,15 +54,21 @@ export function conflictError(code: string, message: string, options: { hint?: s
 /** SQLITE_BUSY or SQLITE_LOCKED (any extended code) from node:sqlite: another connection held the lock too long. */
 export function isStateDatabaseBusy(error: unknown): boolean {
   const errcode = (error as { code?: unknown; errcode?: unknown } | null)?.errcode;
-  return (error as { code?: unknown } | null)?.code === 'ERR_SQLITE_ERROR' && typeof errcode === 'number' && [5, 6].includes(errcode & 0xff);
+  return (
+    (error as { code?: unknown } | null)?.code === 'ERR_SQLITE_ERROR' && typeof errcode === 'number' && [5, 6].includes(errcode & 0xff)
+  );
 }
 
 /** The state database stayed locked: an operational failure (exit 1) that goes away by itself, not bad input. */
 export function stateDatabaseBusy(file: string | undefined, cause: unknown): MailopsError {
-  return failedError('state-db-busy', `The state database${file === undefined ? '' : ` ${file}`} is locked: another mailops process (the bot or a command) kept it busy for longer than mailops waits.`, {
-    hint: 'Run the command again in a moment. If it stays locked, look for a mailops process that hangs and stop it.',
-    cause,
-  });
+  return failedError(
+    'state-db-busy',
+    `The state database${file === undefined ? '' : ` ${file}`} is locked: another mailops process (the bot or a command) kept it busy for longer than mailops waits.`,
+    {
+      hint: 'Run the command again in a moment. If it stays locked, look for a mailops process that hangs and stop it.',
+      cause,
+    }
+  );
 }
 
 /** Any thrown value as a MailopsError: our own pass through, anything else is an unexpected failure. */

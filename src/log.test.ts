@@ -7,7 +7,12 @@ import { createLogger, Redactor } from './log.ts';
 
 function capture(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];
-  const stream = new Writable({ write(chunk, _encoding, callback) { chunks.push(String(chunk)); callback(); } });
+  const stream = new Writable({
+    write(chunk, _encoding, callback) {
+      chunks.push(String(chunk));
+      callback();
+    },
+  });
   return { stream, text: () => chunks.join('') };
 }
 
@@ -32,7 +37,10 @@ describe('logging', () => {
     logger.info({ password: 'Field-Password-Planted-1' }, 'a password field');
     logger.info({ user: { password: 'Nested-Password-Planted-2', token: 'Nested-Token-Planted-3' } }, 'nested');
     logger.info({ request: { headers: { authorization: 'Bot planted.header.token.0123456789abcdef' } } }, 'deep header');
-    logger.error({ err: failedError('x', `DNS update refused for key ${tsigSecret}`, { cause: new Error(`discord said ${env.DISCORD_TOKEN}`) }) }, 'error with secrets inside');
+    logger.error(
+      { err: failedError('x', `DNS update refused for key ${tsigSecret}`, { cause: new Error(`discord said ${env.DISCORD_TOKEN}`) }) },
+      'error with secrets inside'
+    );
     logger.warn({ err: Object.assign(new Error('boom'), { config, privateKey }) }, 'error object carrying the config');
     logger.info(`chasquid-util user-add a@example.com --password=${generatedPassword}`);
     logger.info({ detail: `key material:\n${privateKey}` }, 'a private key in free text');
@@ -40,8 +48,18 @@ describe('logging', () => {
 
     const text = output.text();
     expect(text.split('\n').filter(Boolean)).toHaveLength(8);
-    for (const planted of ['Field-Password-Planted-1', 'Nested-Password-Planted-2', 'Nested-Token-Planted-3', 'planted.header.token',
-      tsigSecret, env.DISCORD_TOKEN, env.CLOUDFLARE_API_TOKEN, generatedPassword, 'PRIVATE KEY-----\\nMC4C', privateKey.split('\n')[1] ?? 'x']) {
+    for (const planted of [
+      'Field-Password-Planted-1',
+      'Nested-Password-Planted-2',
+      'Nested-Token-Planted-3',
+      'planted.header.token',
+      tsigSecret,
+      env.DISCORD_TOKEN,
+      env.CLOUDFLARE_API_TOKEN,
+      generatedPassword,
+      'PRIVATE KEY-----\\nMC4C',
+      privateKey.split('\n')[1] ?? 'x',
+    ]) {
       expect(text).not.toContain(planted);
     }
     expect(text).toContain('[REDACTED]');

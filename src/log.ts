@@ -16,8 +16,22 @@ export type { Logger } from 'pino';
 
 const redactedWord = '[REDACTED]';
 
-const secretFieldNames = ['password', 'newPassword', 'token', 'secret', 'privateKey', 'private_key', 'authorization',
-  'Authorization', 'DISCORD_TOKEN', 'RFC2136_TSIG', 'CLOUDFLARE_API_TOKEN', 'tsig', 'accountKey', 'key'];
+const secretFieldNames = [
+  'password',
+  'newPassword',
+  'token',
+  'secret',
+  'privateKey',
+  'private_key',
+  'authorization',
+  'Authorization',
+  'DISCORD_TOKEN',
+  'RFC2136_TSIG',
+  'CLOUDFLARE_API_TOKEN',
+  'tsig',
+  'accountKey',
+  'key',
+];
 
 const redactPaths = secretFieldNames.flatMap((name) => [name, `*.${name}`, `*.*.${name}`]);
 
@@ -75,13 +89,16 @@ export interface LoggerOptions {
 
 export function createLogger(options: LoggerOptions): Logger {
   const destination = options.destination ?? pino.destination({ dest: 2, sync: true });
-  return pino({
-    level: options.level,
-    base: { app: 'mailops' },
-    redact: { paths: redactPaths, censor: redactedWord },
-    serializers: { err: serializeError, error: serializeError },
-    hooks: {
-      streamWrite: (line: string) => options.redactor.scrub(line),
+  return pino(
+    {
+      level: options.level,
+      base: { app: 'mailops' },
+      redact: { paths: redactPaths, censor: redactedWord },
+      serializers: { err: serializeError, error: serializeError },
+      hooks: {
+        streamWrite: (line: string) => options.redactor.scrub(line),
+      },
     },
-  }, destination as DestinationStream);
+    destination
+  );
 }

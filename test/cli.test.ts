@@ -7,8 +7,25 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from './cli.ts';
 
 // The commands of interface.md, in its order.
-const interfaceCommands = ['user-add', 'passwd', 'user-remove', 'users', 'alias-set', 'alias-remove', 'aliases', 'dkim-rotate',
-  'dkim-show', 'dkim-retire', 'cert-renew', 'cert-status', 'check', 'dns-diff', 'status', 'run-job', 'start'];
+const interfaceCommands = [
+  'user-add',
+  'passwd',
+  'user-remove',
+  'users',
+  'alias-set',
+  'alias-remove',
+  'aliases',
+  'dkim-rotate',
+  'dkim-show',
+  'dkim-retire',
+  'cert-renew',
+  'cert-status',
+  'check',
+  'dns-diff',
+  'status',
+  'run-job',
+  'start',
+];
 
 describe('mailops', () => {
   it('lists every command of the interface in --help', async () => {
@@ -102,10 +119,13 @@ describe('what the command line loads', () => {
       return next(specifier, context);
     } });`)}`;
 
-  it.each([['--help'], ['check', '--help'], ['run-job', '--help'], ['dkim-rotate', '--help']])('mailops %s loads neither discord.js nor mailauth nor acme-client', async (...args) => {
-    const run = await runCli(args, { nodeOptions: ['--import', hook] });
-    expect(run.code).toBe(0);
-    expect(run.stdout).toContain('Usage: mailops');
-    expect(run.stderr).not.toContain('resolved');
-  });
+  it.each([['--help'], ['check', '--help'], ['run-job', '--help'], ['dkim-rotate', '--help']])(
+    'mailops %s loads neither discord.js nor mailauth nor acme-client',
+    async (...args) => {
+      const run = await runCli(args, { nodeOptions: ['--import', hook] });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('Usage: mailops');
+      expect(run.stderr).not.toContain('resolved');
+    }
+  );
 });

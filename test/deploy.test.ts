@@ -33,7 +33,14 @@ describe('deploy/mailops.service', () => {
 
   it('keeps the hardening the README promises', () => {
     const unit = readFileSync(path.join(repoRoot, 'deploy/mailops.service'), 'utf8');
-    for (const line of ['NoNewPrivileges=yes', 'ProtectSystem=strict', 'StateDirectory=mailops', 'EnvironmentFile=/etc/mailops/mailops.env', 'Restart=on-failure', 'DynamicUser=yes']) {
+    for (const line of [
+      'NoNewPrivileges=yes',
+      'ProtectSystem=strict',
+      'StateDirectory=mailops',
+      'EnvironmentFile=/etc/mailops/mailops.env',
+      'Restart=on-failure',
+      'DynamicUser=yes',
+    ]) {
       expect(unit).toContain(line);
     }
   });

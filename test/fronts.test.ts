@@ -15,13 +15,21 @@ import { defineCommand, inFront, type CommandDefinition } from '../src/command/d
 import { option, positionalNames } from '../src/command/options.ts';
 import { confirmableOperations } from '../src/ops/confirmation.ts';
 
-async function cli(argv: string[], commands?: readonly CommandDefinition[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  argv: string[],
+  commands?: readonly CommandDefinition[],
+  env: NodeJS.ProcessEnv = {}
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
-  stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
-  stderr.on('data', (chunk: Buffer) => { err += chunk.toString(); });
+  stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
   const code = await main(argv, { stdout, stderr, stdin: new PassThrough(), env, cwd: os.tmpdir() }, commands);
   return { code, stdout: out, stderr: err };
 }
@@ -33,7 +41,9 @@ function subcommand(commands: readonly CommandDefinition[], name: string): APIAp
 /** What the two fronts must show of a definition: every option under its name, as an argument or a --flag. */
 async function expectBothFronts(command: CommandDefinition, all: readonly CommandDefinition[]): Promise<void> {
   const list = await cli(['--help'], all);
-  expect(list.stdout).toMatch(new RegExp(`^  ${command.name}\\b.*${command.description.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'));
+  expect(list.stdout).toMatch(
+    new RegExp(`^  ${command.name}\\b.*${command.description.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm')
+  );
   const help = (await cli([command.name, '--help'], all)).stdout;
   const usage = help.split('\n')[0] ?? '';
   for (const name of positionalNames(command.options)) {
@@ -68,17 +78,40 @@ describe('every command, generated into both fronts from its definition', async 
   const commands = await loadCommands();
 
   it('the commands folder holds the commands of the interface, each in its fronts', () => {
-    expect(commands.map((command) => command.name)).toEqual(['alias-remove', 'alias-set', 'aliases', 'cert-renew', 'cert-status', 'check', 'dkim-retire',
-      'dkim-rotate', 'dkim-show', 'dns-diff', 'passwd', 'run-job', 'start', 'status', 'user-add', 'user-remove', 'users']);
+    expect(commands.map((command) => command.name)).toEqual([
+      'alias-remove',
+      'alias-set',
+      'aliases',
+      'cert-renew',
+      'cert-status',
+      'check',
+      'dkim-retire',
+      'dkim-rotate',
+      'dkim-show',
+      'dns-diff',
+      'passwd',
+      'run-job',
+      'start',
+      'status',
+      'user-add',
+      'user-remove',
+      'users',
+    ]);
     expect(commands.filter((command) => !inFront(command, 'discord')).map((command) => command.name)).toEqual(['run-job', 'start']);
   });
 
-  it.each(commands.map((command) => [command.name, command] as const))('%s: the same options in mailops --help and in /mail', async (_name, command) => {
-    await expectBothFronts(command, commands);
-  });
+  it.each(commands.map((command) => [command.name, command] as const))(
+    '%s: the same options in mailops --help and in /mail',
+    async (_name, command) => {
+      await expectBothFronts(command, commands);
+    }
+  );
 
   it('the commands that ask in Discord are exactly those that take --yes on the command line', async () => {
-    const asking = commands.filter((command) => command.confirm !== undefined).map((command) => command.name).sort();
+    const asking = commands
+      .filter((command) => command.confirm !== undefined)
+      .map((command) => command.name)
+      .sort();
     expect(asking).toEqual([...confirmableOperations].sort());
     expect(asking).toEqual(['alias-remove', 'alias-set', 'dkim-retire', 'dkim-rotate', 'user-remove']);
   });
@@ -104,17 +137,22 @@ describe('a command added as one definition', () => {
   });
 
   it('appears in mailops --help, in mailops widget-set --help and in /mail, with the same options', async () => {
-    const commands = [...await loadCommands(), widget];
+    const commands = [...(await loadCommands()), widget];
     await expectBothFronts(widget, commands);
-    expect((await cli(['widget-set', '--help'], commands)).stdout.split('\n')[0]).toBe('Usage: mailops widget-set [options] <address> [domain]');
+    expect((await cli(['widget-set', '--help'], commands)).stdout.split('\n')[0]).toBe(
+      'Usage: mailops widget-set [options] <address> [domain]'
+    );
   });
 
   it('asks on the command line as it does in Discord: refused (exit 3, audited) without --yes, run with it', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mailops-fronts-'));
     for (const file of ['key', 'known_hosts']) writeFileSync(path.join(dir, file), '', { mode: 0o600 });
     const env = {
-      MAIL_HOST: 'ssh://root@127.0.0.1:1', SSH_KEY_FILE: path.join(dir, 'key'), SSH_KNOWN_HOSTS_FILE: path.join(dir, 'known_hosts'),
-      MAIL_DOMAINS: 'example.com', STATE_DB: path.join(dir, 'state.db'),
+      MAIL_HOST: 'ssh://root@127.0.0.1:1',
+      SSH_KEY_FILE: path.join(dir, 'key'),
+      SSH_KNOWN_HOSTS_FILE: path.join(dir, 'known_hosts'),
+      MAIL_DOMAINS: 'example.com',
+      STATE_DB: path.join(dir, 'state.db'),
     };
     const refused = await cli(['widget-set', 'w@example.com', '--json', '--actor', 'tester'], [widget], env);
     expect(refused.code).toBe(3);

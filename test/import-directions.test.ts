@@ -27,7 +27,22 @@ interface ImportStatement {
 type Token = { kind: 'word' | 'string' | 'punct'; value: string; line: number };
 
 /** Words after which a `/` starts a regular expression rather than a division. */
-const beforeExpression = new Set(['return', 'typeof', 'instanceof', 'in', 'of', 'new', 'delete', 'void', 'throw', 'case', 'do', 'else', 'yield', 'await']);
+const beforeExpression = new Set([
+  'return',
+  'typeof',
+  'instanceof',
+  'in',
+  'of',
+  'new',
+  'delete',
+  'void',
+  'throw',
+  'case',
+  'do',
+  'else',
+  'yield',
+  'await',
+]);
 
 /** The tokens of a TypeScript source that matter here: words, string literals and punctuation, with their lines. */
 function tokenize(source: string): Token[] {
@@ -45,24 +60,49 @@ function tokenize(source: string): Token[] {
     // At the character after ` or after the } that closes a substitution.
     while (index < source.length) {
       const char = source[index];
-      if (char === '\\') { advance(index + 2); continue; }
-      if (char === '`') { advance(index + 1); return; }
-      if (char === '$' && source[index + 1] === '{') { advance(index + 2); braces.push('template'); return; }
+      if (char === '\\') {
+        advance(index + 2);
+        continue;
+      }
+      if (char === '`') {
+        advance(index + 1);
+        return;
+      }
+      if (char === '$' && source[index + 1] === '{') {
+        advance(index + 2);
+        braces.push('template');
+        return;
+      }
       advance(index + 1);
     }
   };
   while (index < source.length) {
     const char = source[index] as string;
     const next = source[index + 1];
-    if (char === '\n' || char === ' ' || char === '\t' || char === '\r') { advance(index + 1); continue; }
-    if (char === '/' && next === '/') { const end = source.indexOf('\n', index); advance(end === -1 ? source.length : end); continue; }
-    if (char === '/' && next === '*') { const end = source.indexOf('*/', index + 2); advance(end === -1 ? source.length : end + 2); continue; }
-    if (char === '\'' || char === '"') {
+    if (char === '\n' || char === ' ' || char === '\t' || char === '\r') {
+      advance(index + 1);
+      continue;
+    }
+    if (char === '/' && next === '/') {
+      const end = source.indexOf('\n', index);
+      advance(end === -1 ? source.length : end);
+      continue;
+    }
+    if (char === '/' && next === '*') {
+      const end = source.indexOf('*/', index + 2);
+      advance(end === -1 ? source.length : end + 2);
+      continue;
+    }
+    if (char === "'" || char === '"') {
       const start = line;
       let at = index + 1;
       let value = '';
       while (at < source.length && source[at] !== char) {
-        if (source[at] === '\\') { value += source[at + 1] ?? ''; at += 2; continue; }
+        if (source[at] === '\\') {
+          value += source[at + 1] ?? '';
+          at += 2;
+          continue;
+        }
         value += source.charAt(at);
         at++;
       }
@@ -79,13 +119,19 @@ function tokenize(source: string): Token[] {
     }
     if (char === '/') {
       const before = previous();
-      const regex = before === undefined || (before.kind === 'punct' && !')]}'.includes(before.value)) || (before.kind === 'word' && beforeExpression.has(before.value));
+      const regex =
+        before === undefined ||
+        (before.kind === 'punct' && !')]}'.includes(before.value)) ||
+        (before.kind === 'word' && beforeExpression.has(before.value));
       if (regex) {
         let at = index + 1;
         let inClass = false;
         while (at < source.length && source[at] !== '\n') {
           const c = source[at];
-          if (c === '\\') { at += 2; continue; }
+          if (c === '\\') {
+            at += 2;
+            continue;
+          }
           if (c === '[') inClass = true;
           else if (c === ']') inClass = false;
           else if (c === '/' && !inClass) break;
@@ -111,7 +157,11 @@ function tokenize(source: string): Token[] {
     }
     if (char === '{') braces.push('code');
     if (char === '}') {
-      if (braces.pop() === 'template') { advance(index + 1); readTemplate(); continue; }
+      if (braces.pop() === 'template') {
+        advance(index + 1);
+        readTemplate();
+        continue;
+      }
     }
     tokens.push({ kind: 'punct', value: char, line });
     advance(index + 1);
@@ -133,7 +183,8 @@ export function importsOf(source: string): ImportStatement[] {
       else if (token.kind === 'punct' && token.value === '}') depth--;
       else if (depth === 0 && token.kind === 'punct' && token.value === ';') return undefined;
       else if (depth === 0 && token.kind === 'word' && token.value === 'from' && tokens[at + 1]?.kind === 'string') return tokens[at + 1];
-      else if (depth === 0 && token.kind === 'word' && (token.value === 'import' || token.value === 'export') && at > start) return undefined;
+      else if (depth === 0 && token.kind === 'word' && (token.value === 'import' || token.value === 'export') && at > start)
+        return undefined;
     }
     return undefined;
   };
@@ -144,15 +195,20 @@ export function importsOf(source: string): ImportStatement[] {
     if (token.value === 'import') {
       if (isPunct(next, '(')) {
         const argument = tokens[at + 2];
-        if (argument?.kind === 'string' && argument.value !== '`' && argument.value !== '/regex/') found.push({ specifier: argument.value, line: argument.line });
+        if (argument?.kind === 'string' && argument.value !== '`' && argument.value !== '/regex/')
+          found.push({ specifier: argument.value, line: argument.line });
         else found.push({ specifier: '(computed)', line: token.line });
         continue;
       }
       if (isPunct(next, '.')) continue; // import.meta
-      if (next?.kind === 'string') { found.push({ specifier: next.value, line: next.line }); continue; }
+      if (next?.kind === 'string') {
+        found.push({ specifier: next.value, line: next.line });
+        continue;
+      }
       const from = fromClause(at + 1);
       // `import type X from` and `import type { X } from`, but not `import type from 'x'` (a default import named type).
-      const typeOnly = next?.kind === 'word' && next.value === 'type' && !(tokens[at + 2]?.kind === 'word' && tokens[at + 2]?.value === 'from');
+      const typeOnly =
+        next?.kind === 'word' && next.value === 'type' && !(tokens[at + 2]?.kind === 'word' && tokens[at + 2]?.value === 'from');
       if (from) found.push({ specifier: from.value, line: from.line, ...(typeOnly ? { typeOnly } : {}) });
     } else if (token.value === 'export') {
       const typeOnly = next?.kind === 'word' && next.value === 'type';
@@ -188,9 +244,11 @@ interface Offence {
 }
 
 const offences = (files: readonly string[], refused: (target: string, file: string) => boolean): Offence[] =>
-  files.flatMap((file) => importsOf(readFileSync(path.join(root, file), 'utf8'))
-    .filter((statement) => refused(target(file, statement.specifier), file))
-    .map((statement) => ({ file, line: statement.line, specifier: statement.specifier })));
+  files.flatMap((file) =>
+    importsOf(readFileSync(path.join(root, file), 'utf8'))
+      .filter((statement) => refused(target(file, statement.specifier), file))
+      .map((statement) => ({ file, line: statement.line, specifier: statement.specifier }))
+  );
 
 const listed = (found: readonly Offence[]) => found.map((offence) => `${offence.file}:${offence.line} imports ${offence.specifier}`);
 
@@ -232,7 +290,7 @@ const runJobDefinition = 'commands/run-job.ts';
 describe('reading imports', () => {
   it('finds static, type-only, re-exported, side-effect and dynamic imports, on their lines, and none in comments, strings or regular expressions', () => {
     const source = [
-      "import { a,", // 1
+      'import { a,', // 1
       "  b } from './one.ts';", // 2
       "import type { C } from 'two';", // 3
       "export { d } from './three.ts';", // 4
@@ -241,21 +299,30 @@ describe('reading imports', () => {
       "const six = await import('./six.ts');", // 7
       "// import { e } from 'not-a-comment';", // 8
       "/* export * from 'not-a-block'; */", // 9
-      "const text = \"import x from 'not-a-string'\";", // 10
+      'const text = "import x from \'not-a-string\'";', // 10
       "const pattern = /import('not-a-regex')/;", // 11
       "const template = `${import.meta.url} import('not-a-template')`;", // 12
-      "export const seven = 7;", // 13
+      'export const seven = 7;', // 13
       "export type { F } from './eight.ts';", // 14
     ].join('\n');
     expect(importsOf(source)).toEqual([
-      { specifier: './one.ts', line: 2 }, { specifier: 'two', line: 3, typeOnly: true }, { specifier: './three.ts', line: 4 }, { specifier: 'four', line: 5 },
-      { specifier: 'five', line: 6 }, { specifier: './six.ts', line: 7 }, { specifier: './eight.ts', line: 14, typeOnly: true },
+      { specifier: './one.ts', line: 2 },
+      { specifier: 'two', line: 3, typeOnly: true },
+      { specifier: './three.ts', line: 4 },
+      { specifier: 'four', line: 5 },
+      { specifier: 'five', line: 6 },
+      { specifier: './six.ts', line: 7 },
+      { specifier: './eight.ts', line: 14, typeOnly: true },
     ]);
   });
 
   it('reads the whole tree: every module of src/schedule is found, and run-job reaches the runner', () => {
-    expect(sourceFiles('src/schedule')).toEqual(expect.arrayContaining(['src/schedule/scheduler.ts', 'src/schedule/jobs/health.ts', 'src/schedule/outcome.ts']));
-    expect([...moduleGraph(runJobDefinition).reached.keys()]).toEqual(expect.arrayContaining(['src/cli/run-job.ts', 'src/schedule/runner.ts', 'src/schedule/jobs/health.ts', 'src/ops/check.ts']));
+    expect(sourceFiles('src/schedule')).toEqual(
+      expect.arrayContaining(['src/schedule/scheduler.ts', 'src/schedule/jobs/health.ts', 'src/schedule/outcome.ts'])
+    );
+    expect([...moduleGraph(runJobDefinition).reached.keys()]).toEqual(
+      expect.arrayContaining(['src/cli/run-job.ts', 'src/schedule/runner.ts', 'src/schedule/jobs/health.ts', 'src/ops/check.ts'])
+    );
   });
 });
 
@@ -265,11 +332,14 @@ describe('import directions', () => {
   });
 
   it('src/bot reaches src/schedule only through src/schedule/outcome.ts', () => {
-    expect(listed(offences(sourceFiles('src/bot'), (module) => inside('src/schedule', module) && module !== 'src/schedule/outcome.ts'))).toEqual([]);
+    expect(
+      listed(offences(sourceFiles('src/bot'), (module) => inside('src/schedule', module) && module !== 'src/schedule/outcome.ts'))
+    ).toEqual([]);
   });
 
   it('src/ops imports nothing from src/bot or src/cli, nor discord.js or ssh2', () => {
-    const refused = (module: string) => inside('src/bot', module) || inside('src/cli', module) || discord(module) || isPackage('ssh2', module);
+    const refused = (module: string) =>
+      inside('src/bot', module) || inside('src/cli', module) || discord(module) || isPackage('ssh2', module);
     expect(listed(offences(sourceFiles('src/ops'), refused))).toEqual([]);
   });
 
@@ -277,7 +347,10 @@ describe('import directions', () => {
     const graph = moduleGraph(runJobDefinition);
     const offending = graph.edges.filter((edge) => discord(edge.module) || edge.module === '(computed)');
     // Each offending import, and how run-job reaches the file that holds it.
-    expect(offending.map((edge) => `${edge.file}:${edge.line} imports ${edge.specifier} (reached: ${chain(graph, edge.file) || 'run-job itself'})`)).toEqual([]);
+    expect(
+      offending.map(
+        (edge) => `${edge.file}:${edge.line} imports ${edge.specifier} (reached: ${chain(graph, edge.file) || 'run-job itself'})`
+      )
+    ).toEqual([]);
   });
-
 });

@@ -34,8 +34,12 @@ describe('README.md', () => {
         expect(shown, `${command.name}: ${placeholder}`).toContain(spec.required ? placeholder : `[${placeholder}]`);
       }
       const flags = [
-        ...Object.entries(command.options).filter(([, spec]) => spec.cli === 'option').map(([name]) => `--${name}`),
-        ...(command.confirm ? ['--yes'] : []), ...(command.secret ? ['--password-stdin'] : []), ...(command.publishesDns ? ['--wait'] : []),
+        ...Object.entries(command.options)
+          .filter(([, spec]) => spec.cli === 'option')
+          .map(([name]) => `--${name}`),
+        ...(command.confirm ? ['--yes'] : []),
+        ...(command.secret ? ['--password-stdin'] : []),
+        ...(command.publishesDns ? ['--wait'] : []),
       ];
       for (const flag of flags) expect(shown, `${command.name}: ${flag}`).toMatch(new RegExp(`${flag}\\b`));
       for (const given of shown.match(/--[a-z-]+/g) ?? []) expect(flags, `${command.name}: ${given}`).toContain(given);

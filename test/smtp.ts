@@ -48,8 +48,11 @@ export async function canAuthenticate(lab: Lab, user: string, password: string):
  * naming the address if it never does.
  */
 export async function waitForAuthentication(lab: Lab, user: string, password: string, expected: boolean, timeoutMs = 8000): Promise<void> {
-  await waitFor(`chasquid to ${expected ? 'accept' : 'refuse'} AUTH as ${user} (after reloading its users file)`,
-    async () => (await canAuthenticate(lab, user, password)) === expected, { timeoutMs, intervalMs: 200 });
+  await waitFor(
+    `chasquid to ${expected ? 'accept' : 'refuse'} AUTH as ${user} (after reloading its users file)`,
+    async () => (await canAuthenticate(lab, user, password)) === expected,
+    { timeoutMs, intervalMs: 200 }
+  );
 }
 
 /** Sends a message to chasquid's SMTP port, as another mail server would. */
@@ -70,21 +73,35 @@ export async function deliver(lab: Lab, from: string, to: string, subject: strin
  */
 export async function deliverOnceAccepted(lab: Lab, from: string, to: string, subject: string, timeoutMs = 8000): Promise<void> {
   let refusal = '';
-  await waitFor(`chasquid to accept mail to ${to} (after reloading its aliases file)`, () => deliver(lab, from, to, subject).then(() => true, (error: Error) => {
-    refusal = error.message;
-    return false;
-  }), { timeoutMs, intervalMs: 200, diagnostics: () => `last refusal: ${refusal}` });
+  await waitFor(
+    `chasquid to accept mail to ${to} (after reloading its aliases file)`,
+    () =>
+      deliver(lab, from, to, subject).then(
+        () => true,
+        (error: unknown) => {
+          refusal = error instanceof Error ? error.message : String(error);
+          return false;
+        }
+      ),
+    { timeoutMs, intervalMs: 200, diagnostics: () => `last refusal: ${refusal}` }
+  );
 }
 
 /** Messages the lab's MDA delivered to `recipient` so far, as text. */
 export function delivered(lab: Lab, recipient: string): string[] {
   const dir = path.join(lab.mailDir, recipient);
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((name) => name.endsWith('.eml')).sort().map((name) => readFileSync(path.join(dir, name), 'utf8'));
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.eml'))
+    .sort()
+    .map((name) => readFileSync(path.join(dir, name), 'utf8'));
 }
 
 /** Waits until a message whose text contains `marker` reaches `recipient`, and returns it. */
 export async function waitForDelivery(lab: Lab, recipient: string, marker: string, timeoutMs = 10_000): Promise<string> {
-  return waitFor(`a message with "${marker}" delivered to ${recipient}`,
-    () => delivered(lab, recipient).find((message) => message.includes(marker)), { timeoutMs, intervalMs: 100 });
+  return waitFor(
+    `a message with "${marker}" delivered to ${recipient}`,
+    () => delivered(lab, recipient).find((message) => message.includes(marker)),
+    { timeoutMs, intervalMs: 100 }
+  );
 }

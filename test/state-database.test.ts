@@ -4,9 +4,9 @@
 
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { DatabaseSync } from 'node:sqlite';
 import os from 'node:os';
 import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountKeyFile, loadOrCreateAccountKey } from '../src/acme/account.ts';
 import { MailopsError } from '../src/errors.ts';
@@ -35,12 +35,18 @@ function withUmask<T>(umask: number, work: () => T): T {
 }
 
 describe('the state database and its directory are private whatever the umask', () => {
-  it.each([['000', 0o000], ['022', 0o022], ['277', 0o277]] as const)('umask %s: new directories 0700, the database and its -wal and -shm files 0600', (_label, umask) => {
+  it.each([
+    ['000', 0o000],
+    ['022', 0o022],
+    ['277', 0o277],
+  ] as const)('umask %s: new directories 0700, the database and its -wal and -shm files 0600', (_label, umask) => {
     const stateDb = path.join(dir, `umask-${umask.toString(8)}`, 'state', 'mailops.db');
     withUmask(umask, () => {
       const database = openDatabase(stateDb);
       try {
-        database.exec("INSERT INTO audit (at, actor, operation, target, outcome) VALUES ('2026-12-01T00:00:00Z', 'test', 'probe', '', 'ok')");
+        database.exec(
+          "INSERT INTO audit (at, actor, operation, target, outcome) VALUES ('2026-12-01T00:00:00Z', 'test', 'probe', '', 'ok')"
+        );
         expect({
           top: mode(path.dirname(path.dirname(stateDb))),
           directory: mode(path.dirname(stateDb)),
@@ -64,7 +70,10 @@ describe('the state database and its directory are private whatever the umask', 
     expect({ directory: mode(shared), database: mode(stateDb) }).toEqual({ directory: '0755', database: '0600' });
   });
 
-  it.each([['000', 0o000], ['022', 0o022]] as const)('umask %s: the ACME account key beside it is 0600 in a 0700 directory', async (_label, umask) => {
+  it.each([
+    ['000', 0o000],
+    ['022', 0o022],
+  ] as const)('umask %s: the ACME account key beside it is 0600 in a 0700 directory', async (_label, umask) => {
     const keyFile = accountKeyFile(path.join(dir, `acme-${umask.toString(8)}`, 'state', 'mailops.db'));
     const previous = process.umask(umask);
     try {
@@ -103,14 +112,23 @@ describe('a state database kept locked by another process', () => {
     openDatabase(stateDb).close();
   });
 
-  it('a command whose write meets another connection\'s write transaction exits 1 with state-db-busy, and works once it ends', async () => {
+  it("a command whose write meets another connection's write transaction exits 1 with state-db-busy, and works once it ends", async () => {
     const work = mkdtempSync(path.join(dir, 'cli-'));
     const stateDb = path.join(work, 'state', 'mailops.db');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(work, 'key')]);
     writeFileSync(path.join(work, 'known_hosts'), '');
     // run-job dkim-retire with nothing due writes only the state database: the mail host is never contacted.
-    writeFileSync(path.join(work, '.env'), [`STATE_DB=${stateDb}`, 'MAIL_DOMAINS=example.test', 'MAIL_HOST=ssh://root@127.0.0.1:9',
-      `SSH_KEY_FILE=${path.join(work, 'key')}`, `SSH_KNOWN_HOSTS_FILE=${path.join(work, 'known_hosts')}`, ''].join('\n'));
+    writeFileSync(
+      path.join(work, '.env'),
+      [
+        `STATE_DB=${stateDb}`,
+        'MAIL_DOMAINS=example.test',
+        'MAIL_HOST=ssh://root@127.0.0.1:9',
+        `SSH_KEY_FILE=${path.join(work, 'key')}`,
+        `SSH_KNOWN_HOSTS_FILE=${path.join(work, 'known_hosts')}`,
+        '',
+      ].join('\n')
+    );
     openDatabase(stateDb).close();
 
     const other = new DatabaseSync(stateDb);

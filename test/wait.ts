@@ -30,7 +30,7 @@ export async function waitFor<T>(what: string, condition: () => T | Promise<T>, 
   const started = Date.now();
   for (;;) {
     const value = await condition();
-    if (value) return value as NonNullable<T>;
+    if (value) return value;
     if (Date.now() - started > timeoutMs) {
       const details = diagnostics?.();
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${details ? `\n${details}` : ''}`);
@@ -56,8 +56,12 @@ export async function withDeadline<T>(what: string, promise: Promise<T>, timeout
  * Whether `condition` comes true within `windowMs` (polling). For checks that something does NOT happen: the window
  * is the point, and `what` names what would have happened, e.g. `happensWithin('the pipe alias to run', …)`.
  */
-export async function happensWithin(what: string, condition: () => boolean | Promise<boolean>, windowMs: number, intervalMs = 50): Promise<boolean> {
-  void what;
+export async function happensWithin(
+  _what: string,
+  condition: () => boolean | Promise<boolean>,
+  windowMs: number,
+  intervalMs = 50
+): Promise<boolean> {
   const started = Date.now();
   for (;;) {
     if (await condition()) return true;
@@ -70,8 +74,7 @@ export async function happensWithin(what: string, condition: () => boolean | Pro
  * Lets `ms` pass, on purpose: for waits whose point is the time itself (see the top of this file). `what` names it
  * for the reader, e.g. `await elapse('a slow suggestion source', 2400)`.
  */
-export async function elapse(what: string, ms: number): Promise<void> {
-  void what;
+export async function elapse(_what: string, ms: number): Promise<void> {
   await pause(ms);
 }
 

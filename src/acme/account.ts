@@ -19,8 +19,11 @@ export async function loadOrCreateAccountKey(file: string): Promise<Buffer> {
     return readFileSync(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw usageError('acme-account-key-unreadable', `The ACME account key ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
-        'Check the permissions of the state directory (beside STATE_DB).');
+      throw usageError(
+        'acme-account-key-unreadable',
+        `The ACME account key ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
+        'Check the permissions of the state directory (beside STATE_DB).'
+      );
     }
   }
   const key = await acme.crypto.createPrivateEcdsaKey('P-256');
@@ -30,8 +33,11 @@ export async function loadOrCreateAccountKey(file: string): Promise<Buffer> {
     writeFileSync(file, key, { mode: 0o600, flag: 'wx' });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file);
-    throw usageError('acme-account-key-unwritable', `The ACME account key cannot be stored in ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
-      'Make the state directory (beside STATE_DB) writable for mailops.');
+    throw usageError(
+      'acme-account-key-unwritable',
+      `The ACME account key cannot be stored in ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
+      'Make the state directory (beside STATE_DB) writable for mailops.'
+    );
   }
   chmodSync(file, 0o600);
   return key;

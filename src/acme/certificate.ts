@@ -35,7 +35,10 @@ export function parseChain(pem: string): X509Certificate[] {
 }
 
 function dnsNames(certificate: X509Certificate): string[] {
-  return (certificate.subjectAltName ?? '').split(', ').filter((entry) => entry.startsWith('DNS:')).map((entry) => entry.slice(4).toLowerCase());
+  return (certificate.subjectAltName ?? '')
+    .split(', ')
+    .filter((entry) => entry.startsWith('DNS:'))
+    .map((entry) => entry.slice(4).toLowerCase());
 }
 
 function issuerName(certificate: X509Certificate): string {
@@ -89,7 +92,9 @@ export function pairMismatch(pair: CertificatePair, wanted: readonly string[] = 
 
 function nameProblems(facts: CertificateFacts, wanted: readonly string[]): string[] {
   const missing = missingNames(facts.names, wanted);
-  return missing.length > 0 ? [`the certificate does not cover ${missing.join(', ')} (it has ${facts.names.join(', ') || 'no DNS names'})`] : [];
+  return missing.length > 0
+    ? [`the certificate does not cover ${missing.join(', ')} (it has ${facts.names.join(', ') || 'no DNS names'})`]
+    : [];
 }
 
 function keyAndChainProblems(pair: CertificatePair): PairCheck {
@@ -139,15 +144,24 @@ export function installedPairProblems(dir: string, files: InstalledPairFiles, wa
     } catch {
       leaf = undefined;
     }
-    return { facts: leaf ? certificateFacts(leaf) : undefined, problems: [`${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} missing`], ...(leaf ? { leaf } : {}) };
+    return {
+      facts: leaf ? certificateFacts(leaf) : undefined,
+      problems: [`${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} missing`],
+      ...(leaf ? { leaf } : {}),
+    };
   }
   const { facts, problems, leaf } = pairMismatch({ fullchain: files.fullchain, privkey: files.privkey }, wanted);
-  const named = problems.map((problem) => problem
-    .replace('the private key does not belong to the certificate', `${dir}/privkey.pem does not belong to the certificate in ${dir}/fullchain.pem`)
-    .replace(/^the private key /, `${dir}/privkey.pem: the private key `)
-    .replace(/^the certificate (chain|file) /, `${dir}/fullchain.pem: the certificate $1 `)
-    .replace(/^certificate ([0-9]+) of the chain /, `${dir}/fullchain.pem: certificate $1 of the chain `)
-    .replace(/^the certificate does not cover /, `${dir}/fullchain.pem does not cover `));
+  const named = problems.map((problem) =>
+    problem
+      .replace(
+        'the private key does not belong to the certificate',
+        `${dir}/privkey.pem does not belong to the certificate in ${dir}/fullchain.pem`
+      )
+      .replace(/^the private key /, `${dir}/privkey.pem: the private key `)
+      .replace(/^the certificate (chain|file) /, `${dir}/fullchain.pem: the certificate $1 `)
+      .replace(/^certificate ([0-9]+) of the chain /, `${dir}/fullchain.pem: certificate $1 of the chain `)
+      .replace(/^the certificate does not cover /, `${dir}/fullchain.pem does not cover `)
+  );
   return { facts, problems: named, ...(leaf ? { leaf } : {}) };
 }
 

@@ -15,10 +15,10 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import tls from 'node:tls';
 import * as acme from 'acme-client';
-import { failedError, MailopsError, usageError } from '../errors.ts';
-import type { Logger } from '../log.ts';
 import type { RecordPublishing } from '../dns/publisher.ts';
 import type { TxtRecord } from '../dns/txt.ts';
+import { failedError, MailopsError, usageError } from '../errors.ts';
+import type { Logger } from '../log.ts';
 import { loadOrCreateAccountKey } from './account.ts';
 import type { CertificatePair } from './certificate.ts';
 import { ariCertificateId, parseRenewalInfo, type RenewalWindow } from './renewal.ts';
@@ -41,8 +41,11 @@ function agentFor(caFile: string | undefined): https.Agent | undefined {
   try {
     ca = readFileSync(caFile, 'utf8');
   } catch (error) {
-    throw usageError('acme-ca-file-unreadable', `ACME_CA_FILE (${caFile}) cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
-      'Point ACME_CA_FILE at a PEM file with the CA certificate(s) of your ACME server, or unset it.');
+    throw usageError(
+      'acme-ca-file-unreadable',
+      `ACME_CA_FILE (${caFile}) cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
+      'Point ACME_CA_FILE at a PEM file with the CA certificate(s) of your ACME server, or unset it.'
+    );
   }
   return new https.Agent({ ca: [...tls.rootCertificates, ca] });
 }
@@ -56,23 +59,28 @@ function trust(caFile: string | undefined): void {
 /** One GET of a JSON document, without acme-client's retries: renewal information is optional, a failure is not worth a minute. */
 function getJson(url: string, agent: https.Agent | undefined, timeoutMs: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const request = https.get(url, { ...(agent ? { agent } : {}), timeout: timeoutMs, headers: { accept: 'application/json' } }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => { body += chunk; });
-      response.on('end', () => {
-        if ((response.statusCode ?? 0) < 200 || (response.statusCode ?? 0) >= 300) {
-          reject(Object.assign(new Error(`${url} answered HTTP ${response.statusCode}`), { status: response.statusCode }));
-        }
-        else {
-          try {
-            resolve(JSON.parse(body));
-          } catch {
-            reject(new Error(`${url} did not answer JSON`));
+    const request = https.get(
+      url,
+      { ...(agent ? { agent } : {}), timeout: timeoutMs, headers: { accept: 'application/json' } },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        response.on('end', () => {
+          if ((response.statusCode ?? 0) < 200 || (response.statusCode ?? 0) >= 300) {
+            reject(Object.assign(new Error(`${url} answered HTTP ${response.statusCode}`), { status: response.statusCode }));
+          } else {
+            try {
+              resolve(JSON.parse(body));
+            } catch {
+              reject(new Error(`${url} did not answer JSON`));
+            }
           }
-        }
-      });
-    });
+        });
+      }
+    );
     request.on('timeout', () => request.destroy(new Error(`${url} did not answer within ${timeoutMs / 1000} s`)));
     request.on('error', reject);
   });
@@ -81,8 +89,14 @@ function getJson(url: string, agent: https.Agent | undefined, timeoutMs: number)
 function acmeFailure(settings: AcmeSettings, names: readonly string[], error: unknown): MailopsError {
   if (error instanceof MailopsError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return failedError('acme-failed', `The ACME CA (${settings.directoryUrl}) did not issue a certificate for ${names.join(', ')}: ${message}.`,
-    { hint: 'Check ACME_DIRECTORY, ACME_EMAIL and that the CA can reach the DNS of these names; the CA\'s message above says more.', cause: error });
+  return failedError(
+    'acme-failed',
+    `The ACME CA (${settings.directoryUrl}) did not issue a certificate for ${names.join(', ')}: ${message}.`,
+    {
+      hint: "Check ACME_DIRECTORY, ACME_EMAIL and that the CA can reach the DNS of these names; the CA's message above says more.",
+      cause: error,
+    }
+  );
 }
 
 async function client(settings: AcmeSettings, logger: Logger): Promise<acme.Client> {
@@ -93,8 +107,13 @@ async function client(settings: AcmeSettings, logger: Logger): Promise<acme.Clie
 }
 
 /** Obtains a certificate for `names` (the first is the subject) through DNS-01; `progress` hears of each challenge. */
-export async function issueCertificate(settings: AcmeSettings, names: readonly string[], publishing: RecordPublishing, logger: Logger,
-  progress?: (text: string) => Promise<void> | void): Promise<CertificatePair> {
+export async function issueCertificate(
+  settings: AcmeSettings,
+  names: readonly string[],
+  publishing: RecordPublishing,
+  logger: Logger,
+  progress?: (text: string) => Promise<void> | void
+): Promise<CertificatePair> {
   const records = new Map<string, TxtRecord>();
   try {
     const acmeClient = await client(settings, logger);
@@ -132,7 +151,11 @@ export async function issueCertificate(settings: AcmeSettings, names: readonly s
 }
 
 /** The CA's suggested renewal window for this certificate, when the CA offers ARI; undefined otherwise. */
-export async function renewalWindow(settings: Pick<AcmeSettings, 'directoryUrl' | 'caFile'>, leafPem: string, logger: Logger): Promise<RenewalWindow | undefined> {
+export async function renewalWindow(
+  settings: Pick<AcmeSettings, 'directoryUrl' | 'caFile'>,
+  leafPem: string,
+  logger: Logger
+): Promise<RenewalWindow | undefined> {
   const id = ariCertificateId(leafPem);
   if (!id) return undefined;
   const agent = agentFor(settings.caFile);
@@ -144,7 +167,7 @@ export async function renewalWindow(settings: Pick<AcmeSettings, 'directoryUrl' 
   } catch (error) {
     // 404: the CA does not know this certificate (another CA issued it) — nothing to warn about.
     const level = (error as { status?: number }).status === 404 ? 'debug' : 'warn';
-    logger[level]({ err: error }, 'the CA\'s renewal information (ARI) could not be read; falling back to the certificate\'s lifetime');
+    logger[level]({ err: error }, "the CA's renewal information (ARI) could not be read; falling back to the certificate's lifetime");
     return undefined;
   }
 }

@@ -11,8 +11,8 @@
 //      that the previous certificate is served, and report the failure.
 
 import path from 'node:path';
-import { restartDaemon } from '../chasquid/daemon.ts';
 import { daemonAccount } from '../chasquid/daemon-access.ts';
+import { restartDaemon } from '../chasquid/daemon.ts';
 import { describeListener, type Listener } from '../chasquid/listeners.ts';
 import type { ChasquidPaths } from '../chasquid/paths.ts';
 import { failedError, MailopsError } from '../errors.ts';
@@ -48,8 +48,13 @@ export interface InstallResult {
 export function assertInstallable(pair: CertificatePair, names: readonly string[], now: Date): CertificateFacts {
   const { facts, problems } = checkPair(pair, names, now);
   if (!facts || problems.length > 0) {
-    throw failedError('certificate-unfit', `The certificate was not installed, because ${problems.join('; ')}. Nothing on the mail host was changed.`,
-      { hint: 'The CA (or whatever produced the pair) gave something unusable; run cert-renew --force again, and check CERT_EXTRA_NAMES and the hostname in chasquid.conf.' });
+    throw failedError(
+      'certificate-unfit',
+      `The certificate was not installed, because ${problems.join('; ')}. Nothing on the mail host was changed.`,
+      {
+        hint: 'The CA (or whatever produced the pair) gave something unusable; run cert-renew --force again, and check CERT_EXTRA_NAMES and the hostname in chasquid.conf.',
+      }
+    );
   }
   return facts;
 }
@@ -81,13 +86,15 @@ async function writePair(context: InstallContext, pair: CertificatePair, previou
   const { group } = await daemonAccount(host, paths.root);
   const keep = previousPairDir(paths, name);
   await host.files.apply([
-    ...(previous === undefined ? [] : [
-      { kind: 'directory', directory: paths.backupRoot, mode: 0o700 },
-      { kind: 'directory', directory: path.posix.join(paths.backupRoot, 'cert-previous'), mode: 0o700 },
-      { kind: 'directory', directory: keep, mode: 0o700 },
-      { kind: 'write', file: path.posix.join(keep, 'privkey.pem'), content: previous.privkey, options: { createMode: 0o600 } },
-      { kind: 'write', file: path.posix.join(keep, 'fullchain.pem'), content: previous.fullchain, options: { createMode: 0o600 } },
-    ] as const),
+    ...(previous === undefined
+      ? []
+      : ([
+          { kind: 'directory', directory: paths.backupRoot, mode: 0o700 },
+          { kind: 'directory', directory: path.posix.join(paths.backupRoot, 'cert-previous'), mode: 0o700 },
+          { kind: 'directory', directory: keep, mode: 0o700 },
+          { kind: 'write', file: path.posix.join(keep, 'privkey.pem'), content: previous.privkey, options: { createMode: 0o600 } },
+          { kind: 'write', file: path.posix.join(keep, 'fullchain.pem'), content: previous.fullchain, options: { createMode: 0o600 } },
+        ] as const)),
     { kind: 'directory', directory: paths.certsDir, mode: 0o755 },
     { kind: 'directory', directory: paths.certificateDir(name), mode: 0o755 },
     { kind: 'write', file: files.privkey, content: pair.privkey, options: { createOwner: `root:${group}`, createMode: 0o640 } },
@@ -104,15 +111,28 @@ async function waitUntilServed(context: InstallContext, fingerprint: string): Pr
   const deadline = Date.now() + (context.serveTimeoutMs ?? 10_000);
   let pause = 100;
   for (;;) {
-    const results = await Promise.all(context.listeners.map(async (listener) => {
-      try {
-        const served = await servedCertificate(listener, context.name, 5000);
-        const leaf = served.chain[0];
-        return leaf?.fingerprint256 === fingerprint ? { listener } : { listener, problem: `${describeListener(listener)} serves another certificate (${leaf?.subject.replaceAll('\n', ', ')}, valid until ${leaf?.validTo})` };
-      } catch (error) {
-        return { listener, problem: error instanceof MailopsError ? error.message.replace(/^Could not read the certificate served by /, 'no certificate from ') : String(error) };
-      }
-    }));
+    const results = await Promise.all(
+      context.listeners.map(async (listener) => {
+        try {
+          const served = await servedCertificate(listener, context.name, 5000);
+          const leaf = served.chain[0];
+          return leaf?.fingerprint256 === fingerprint
+            ? { listener }
+            : {
+                listener,
+                problem: `${describeListener(listener)} serves another certificate (${leaf?.subject.replaceAll('\n', ', ')}, valid until ${leaf?.validTo})`,
+              };
+        } catch (error) {
+          return {
+            listener,
+            problem:
+              error instanceof MailopsError
+                ? error.message.replace(/^Could not read the certificate served by /, 'no certificate from ')
+                : String(error),
+          };
+        }
+      })
+    );
     const problems = results.flatMap((result) => ('problem' in result && result.problem !== undefined ? [result.problem] : []));
     const served = results.filter((result) => !('problem' in result)).map((result) => result.listener);
     if (problems.length === 0 || Date.now() + pause > deadline) return { served, problems };
@@ -151,21 +171,38 @@ export async function installCertificate(context: InstallContext, pair: Certific
 
   logger.error({ name, failure }, 'the new certificate is not served; putting the previous one back');
   try {
-    await host.files.apply(previous
-      ? [{ kind: 'write', file: files.privkey, content: previous.privkey }, { kind: 'write', file: files.fullchain, content: previous.fullchain }]
-      : [{ kind: 'remove', file: files.fullchain }, { kind: 'remove', file: files.privkey }]);
+    await host.files.apply(
+      previous
+        ? [
+            { kind: 'write', file: files.privkey, content: previous.privkey },
+            { kind: 'write', file: files.fullchain, content: previous.fullchain },
+          ]
+        : [
+            { kind: 'remove', file: files.fullchain },
+            { kind: 'remove', file: files.privkey },
+          ]
+    );
     await restart(context);
   } catch (error) {
-    throw failedError('certificate-rollback-failed',
+    throw failedError(
+      'certificate-rollback-failed',
       `The new certificate for ${name} was installed, but ${failure}; putting the previous certificate back failed too: ${error instanceof Error ? error.message : String(error)}.`,
-      { hint: `chasquid may be down. On the host, copy ${previousPairDir(paths, name)}/*.pem into ${paths.certificateDir(name)}/ and restart chasquid.`, cause: error });
+      {
+        hint: `chasquid may be down. On the host, copy ${previousPairDir(paths, name)}/*.pem into ${paths.certificateDir(name)}/ and restart chasquid.`,
+        cause: error,
+      }
+    );
   }
   const previousFingerprint = previous ? leafFingerprint(previous) : undefined;
   const check = previousFingerprint ? await waitUntilServed(context, previousFingerprint) : { served: [], problems: [] };
-  const after = !previous ? 'there was no previous certificate, so the new files were removed'
-    : check.problems.length === 0 ? `chasquid serves the previous certificate again on ${check.served.map(describeListener).join(', ')}`
+  const after = !previous
+    ? 'there was no previous certificate, so the new files were removed'
+    : check.problems.length === 0
+      ? `chasquid serves the previous certificate again on ${check.served.map(describeListener).join(', ')}`
       : `but the previous certificate is not served everywhere either: ${check.problems.join('; ')}`;
-  throw failedError('certificate-install-rolled-back',
+  throw failedError(
+    'certificate-install-rolled-back',
     `The new certificate for ${name} was installed, but ${failure}. The previous certificate was put back and chasquid restarted; ${after}.`,
-    { hint: 'Look at chasquid\'s log on the host for why it did not serve the new certificate, fix that, and run cert-renew --force again.' });
+    { hint: "Look at chasquid's log on the host for why it did not serve the new certificate, fix that, and run cert-renew --force again." }
+  );
 }

@@ -23,7 +23,15 @@ export async function readInstalledPair(host: MailHost, paths: ChasquidPaths, na
 }
 
 /** The installed pair's facts and what is wrong with it (missing file, key not matching, chain, `wanted` names). */
-export async function inspectInstalledPair(host: MailHost, paths: ChasquidPaths, name: string, wanted: readonly string[] = []): Promise<PairCheck & { files: { fullchain: boolean; privkey: boolean } }> {
+export async function inspectInstalledPair(
+  host: MailHost,
+  paths: ChasquidPaths,
+  name: string,
+  wanted: readonly string[] = []
+): Promise<PairCheck & { files: { fullchain: boolean; privkey: boolean } }> {
   const files = await readInstalledPair(host, paths, name);
-  return { ...installedPairProblems(pairDirLabel(name), files, wanted), files: { fullchain: files.fullchain !== undefined, privkey: files.privkey !== undefined } };
+  return {
+    ...installedPairProblems(pairDirLabel(name), files, wanted),
+    files: { fullchain: files.fullchain !== undefined, privkey: files.privkey !== undefined },
+  };
 }

@@ -52,7 +52,9 @@ export function decideRenewal(facts: CertificateFacts, now: Date, window?: Renew
     const dueAt = pointInWindow(window, facts.serialNumber);
     const due = now >= dueAt;
     return {
-      due, dueAt, source: 'ari',
+      due,
+      dueAt,
+      source: 'ari',
       reason: due
         ? `the CA's renewal window (ARI) opened on ${window.start.toISOString()}`
         : `the CA's renewal window (ARI) suggests renewing from ${dueAt.toISOString()}`,
@@ -61,7 +63,9 @@ export function decideRenewal(facts: CertificateFacts, now: Date, window?: Renew
   const dueAt = thirdOfLifetimeLeft(facts);
   const due = now >= dueAt;
   return {
-    due, dueAt, source: 'lifetime',
+    due,
+    dueAt,
+    source: 'lifetime',
     reason: due
       ? `less than a third of its lifetime is left (expires ${facts.notAfter.toISOString()})`
       : `more than a third of its lifetime is left; renewal is due from ${dueAt.toISOString()}`,

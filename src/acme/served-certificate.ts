@@ -43,7 +43,10 @@ function replyReader(socket: net.Socket): () => Promise<string> {
       while (replies.length > 0 && waiting.length > 0) waiting.shift()?.resolve(replies.shift() ?? '');
     }
   };
-  const onData = (chunk: Buffer) => { buffer += chunk.toString('latin1'); flush(); };
+  const onData = (chunk: Buffer) => {
+    buffer += chunk.toString('latin1');
+    flush();
+  };
   const onEnd = (error?: Error) => {
     failure = error ?? new Error('the server closed the connection');
     while (waiting.length > 0) waiting.shift()?.reject(failure);
@@ -51,12 +54,13 @@ function replyReader(socket: net.Socket): () => Promise<string> {
   socket.on('data', onData);
   socket.once('error', onEnd);
   socket.once('close', () => onEnd());
-  return () => new Promise<string>((resolve, reject) => {
-    const reply = replies.shift();
-    if (reply !== undefined) return resolve(reply);
-    if (failure) return reject(failure);
-    waiting.push({ resolve, reject });
-  });
+  return () =>
+    new Promise<string>((resolve, reject) => {
+      const reply = replies.shift();
+      if (reply !== undefined) return resolve(reply);
+      if (failure) return reject(failure);
+      waiting.push({ resolve, reject });
+    });
 }
 
 function trustStore(extraCa: string[] | undefined): string[] | undefined {
@@ -73,7 +77,13 @@ function handshake(options: tls.ConnectionOptions, sockets: net.Socket[]): Promi
     socket.once('secureConnect', () => {
       const chain = chainOf(socket);
       const error = socket.authorizationError;
-      resolve({ ok: true, certificates: chain, authorized: socket.authorized, authorizationError: error === null || error === undefined ? undefined : String(error), protocol: socket.getProtocol() ?? 'unknown' });
+      resolve({
+        ok: true,
+        certificates: chain,
+        authorized: socket.authorized,
+        authorizationError: error === null || error === undefined ? undefined : String(error),
+        protocol: socket.getProtocol() ?? 'unknown',
+      });
       socket.end();
     });
     socket.once('error', (error: Error) => resolve({ ok: false, stage: 'handshake', error: error.message }));
@@ -84,7 +94,10 @@ export async function probeTls(options: TlsProbeOptions): Promise<TlsProbe> {
   const timeoutMs = options.timeoutMs ?? 8000;
   const ca = trustStore(options.extraCa);
   // SNI carries names only (RFC 6066); an address is not sent.
-  const tlsOptions: tls.ConnectionOptions = { ...(net.isIP(options.servername) === 0 ? { servername: options.servername } : {}), ...(ca ? { ca } : {}) };
+  const tlsOptions: tls.ConnectionOptions = {
+    ...(net.isIP(options.servername) === 0 ? { servername: options.servername } : {}),
+    ...(ca ? { ca } : {}),
+  };
   const sockets: net.Socket[] = [];
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<TlsProbe>((resolve) => {
@@ -148,11 +161,15 @@ export interface ServedCertificate {
 /** The chain `listener` serves for `servername`; fails with the reason when it cannot be had. */
 export async function servedCertificate(listener: Listener, servername: string, timeoutMs = 10_000): Promise<ServedCertificate> {
   const probe = await probeTls({ address: listener.host, port: listener.port, mode: listener.mode, servername, timeoutMs });
-  const reason = !probe.ok ? `${probe.stage === 'handshake' ? 'TLS handshake failed' : probe.stage}: ${probe.error}`
-    : probe.certificates.length === 0 ? 'it sent no certificate' : undefined;
+  const reason = !probe.ok
+    ? `${probe.stage === 'handshake' ? 'TLS handshake failed' : probe.stage}: ${probe.error}`
+    : probe.certificates.length === 0
+      ? 'it sent no certificate'
+      : undefined;
   if (reason !== undefined || !probe.ok) {
-    throw failedError('tls-probe-failed', `Could not read the certificate served by ${describeListener(listener)} (${reason}).`,
-      { hint: 'Check that chasquid runs and that this machine can reach that address.' });
+    throw failedError('tls-probe-failed', `Could not read the certificate served by ${describeListener(listener)} (${reason}).`, {
+      hint: 'Check that chasquid runs and that this machine can reach that address.',
+    });
   }
   return { listener, chain: probe.certificates };
 }

@@ -5,15 +5,34 @@
 // role of a critical alert; nothing else can ping anyone. Hints are rewritten into slash commands (front-hints.ts).
 
 import type { APIEmbed, REST } from 'discord.js';
-import { pages, type AlertKind, type HealthReport, type JobAlert, type MessagePoster, type OutboxItem, type Severity } from '../schedule/outcome.ts';
+import {
+  pages,
+  type AlertKind,
+  type HealthReport,
+  type JobAlert,
+  type MessagePoster,
+  type OutboxItem,
+  type Severity,
+} from '../schedule/outcome.ts';
 import { checkEmbed, uncheckedEmbed } from './check-embed.ts';
 import { embedInDiscordTerms, inDiscordTerms } from './front-hints.ts';
 import { colours, factField, fitEmbeds } from './render.ts';
 
 const icons: Record<AlertKind, string> = {
-  drift: '🔀', recovery: '✅', 'renewal-failed': '❌', renewed: '✅', 'cert-mismatch': '⚠️', 'check-failed': '❌', 'dkim-retired': '🔑',
+  drift: '🔀',
+  recovery: '✅',
+  'renewal-failed': '❌',
+  renewed: '✅',
+  'cert-mismatch': '⚠️',
+  'check-failed': '❌',
+  'dkim-retired': '🔑',
 };
-const severityColours: Record<Severity, number> = { critical: colours.fail, warning: colours.warn, info: colours.info, resolved: colours.ok };
+const severityColours: Record<Severity, number> = {
+  critical: colours.fail,
+  warning: colours.warn,
+  info: colours.info,
+  resolved: colours.ok,
+};
 
 const noMentions = { parse: [] as string[] };
 
@@ -21,7 +40,9 @@ export function alertMessage(alert: JobAlert, oncallRoleId: string | undefined):
   const mention = pages(alert) && oncallRoleId !== undefined ? `<@&${oncallRoleId}> ` : '';
   const subject = alert.escalated ? `🚨🚨 **ESCALATION — ${alert.subject}** 🚨🚨` : `**${alert.subject}**`;
   const embed: APIEmbed = {
-    title: alert.subject, description: alert.message, color: severityColours[alert.severity],
+    title: alert.subject,
+    description: alert.message,
+    color: severityColours[alert.severity],
     ...(alert.facts ? { fields: alert.facts.map(factField) } : {}),
   };
   return {
@@ -43,10 +64,14 @@ export function noticeMessage(text: string): Record<string, unknown> {
 /** The body of POST /channels/{id}/messages for one outbox item (without the nonce). */
 export function outboxMessage(item: OutboxItem, oncallRoleId: string | undefined): Record<string, unknown> {
   switch (item.type) {
-    case 'alert': return alertMessage(item.alert, oncallRoleId);
-    case 'report': return reportMessage(item.report);
-    case 'notice': return noticeMessage(item.text);
-    case 'rendered': return item.body;
+    case 'alert':
+      return alertMessage(item.alert, oncallRoleId);
+    case 'report':
+      return reportMessage(item.report);
+    case 'notice':
+      return noticeMessage(item.text);
+    case 'rendered':
+      return item.body;
   }
 }
 
@@ -58,7 +83,7 @@ export function discordPoster(rest: Pick<REST, 'post'>, oncallRoleId: string | u
   return {
     async post({ channelId, nonce, item }) {
       const body = { ...outboxMessage(item, oncallRoleId), nonce, enforce_nonce: true };
-      const posted = await rest.post(`/channels/${channelId}/messages`, { body }) as { id?: string };
+      const posted = (await rest.post(`/channels/${channelId}/messages`, { body })) as { id?: string };
       return posted.id ?? '';
     },
   };

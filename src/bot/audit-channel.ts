@@ -37,7 +37,9 @@ export class AuditChannel {
   async post(post: AuditPost): Promise<void> {
     if (this.#channelId === undefined) return;
     try {
-      await this.#rest.post(Routes.channelMessages(this.#channelId), { body: { content: auditText(post), allowed_mentions: { parse: [] } } });
+      await this.#rest.post(Routes.channelMessages(this.#channelId), {
+        body: { content: auditText(post), allowed_mentions: { parse: [] } },
+      });
     } catch (error) {
       this.#logger.warn({ err: error, channel: this.#channelId }, 'could not post to the audit channel');
     }

@@ -8,6 +8,7 @@
 
 import { once } from 'node:events';
 import { Client, Events, GatewayIntentBits, type Interaction } from 'discord.js';
+import type { CommandDefinition } from '../command/definition.ts';
 import { requireSettings } from '../config.ts';
 import { failedError } from '../errors.ts';
 import type { BotMetrics } from '../health/metrics.ts';
@@ -16,7 +17,6 @@ import type { MessagePoster } from '../schedule/outcome.ts';
 import { discordPoster } from './alert-messages.ts';
 import { AuditChannel } from './audit-channel.ts';
 import { guardInteractions } from './packet-guard.ts';
-import type { CommandDefinition } from '../command/definition.ts';
 import { Router } from './router.ts';
 import { SuggestionCache } from './suggestions.ts';
 
@@ -89,7 +89,9 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   try {
     await Promise.race([
       client.login(config.DISCORD_TOKEN).then(() => ready),
-      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no READY within ${timeoutMs} ms`)), timeoutMs); }),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no READY within ${timeoutMs} ms`)), timeoutMs);
+      }),
     ]);
   } catch (error) {
     await client.destroy();
@@ -124,7 +126,10 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
           }
         }
         // With Discord unreachable, discord.js can hang in a reconnect while destroying; do not let that hold the exit.
-        const destroyed = await Promise.race([client.destroy().then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 5000).unref())]);
+        const destroyed = await Promise.race([
+          client.destroy().then(() => true),
+          new Promise<false>((resolve) => setTimeout(() => resolve(false), 5000).unref()),
+        ]);
         if (destroyed) logger.info('disconnected from Discord');
         else logger.warn('gave up waiting for the Discord client to close');
       })();
@@ -136,7 +141,10 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
       await service.start(bot);
     } catch (error) {
       await bot.stop();
-      throw failedError('service-start-failed', `${service.name} could not start: ${(error as Error).message}.`, { hint: 'The log has the details.', cause: error });
+      throw failedError('service-start-failed', `${service.name} could not start: ${(error as Error).message}.`, {
+        hint: 'The log has the details.',
+        cause: error,
+      });
     }
     started.push(service);
   }

@@ -7,7 +7,8 @@ import type { CertRenewResult } from '../ops/cert-renew.ts';
 import type { CertStatusResult, InstalledCertificate, ListenerStatus } from '../ops/cert-status.ts';
 import { colours, discordTime } from './render.ts';
 
-const ports = (served: readonly number[]) => (served.length === 0 ? '**no port**' : `port${served.length === 1 ? '' : 's'} ${served.join(', ')}`);
+const ports = (served: readonly number[]) =>
+  served.length === 0 ? '**no port**' : `port${served.length === 1 ? '' : 's'} ${served.join(', ')}`;
 
 function expiry(notAfter: string | undefined): string {
   return notAfter === undefined ? 'unknown' : `${discordTime(notAfter)} (${discordTime(notAfter, 'relative')})`;
@@ -41,7 +42,12 @@ const findingColours: Record<Finding, number> = { ok: colours.ok, warn: colours.
 
 function certificateFinding(certificate: InstalledCertificate): Finding {
   // A pair whose key does not match: chasquid will not start with it on its next restart.
-  if (certificate.notAfter === undefined || (certificate.daysLeft ?? 0) <= 0 || certificate.pairProblems.some((problem) => !/ does not cover /.test(problem))) return 'fail';
+  if (
+    certificate.notAfter === undefined ||
+    (certificate.daysLeft ?? 0) <= 0 ||
+    certificate.pairProblems.some((problem) => !/ does not cover /.test(problem))
+  )
+    return 'fail';
   return certificate.renewDue ? 'warn' : 'ok';
 }
 
@@ -78,9 +84,10 @@ export function certificatesEmbed(result: CertStatusResult): APIEmbed {
   return {
     title: `${marks[worst]} Certificates of ${result.hostname}`,
     color: findingColours[worst],
-    description: result.certificates.length === 0
-      ? 'No certificate is installed. Get one with `/mail cert-renew`.'
-      : `Installed in the certificates directory, then what each TLS listener serves for ${result.hostname}.`,
+    description:
+      result.certificates.length === 0
+        ? 'No certificate is installed. Get one with `/mail cert-renew`.'
+        : `Installed in the certificates directory, then what each TLS listener serves for ${result.hostname}.`,
     fields: [...result.certificates.map(certificateField), ...result.listeners.map(listenerField)],
   };
 }

@@ -9,7 +9,11 @@ const report: CheckReport = {
   worst: 'fail',
   hostname: 'mail.example.com',
   summary: 'Gmail: no (SPF fails) · Yahoo: no · Outlook: no',
-  requirements: { gmail: { status: 'not-met', met: false, missing: ['SPF'], unknown: [] }, yahoo: { status: 'not-met', met: false, missing: ['SPF'], unknown: [] }, outlook: { status: 'not-met', met: false, missing: ['SPF'], unknown: [] } },
+  requirements: {
+    gmail: { status: 'not-met', met: false, missing: ['SPF'], unknown: [] },
+    yahoo: { status: 'not-met', met: false, missing: ['SPF'], unknown: [] },
+    outlook: { status: 'not-met', met: false, missing: ['SPF'], unknown: [] },
+  },
   checks: [
     { id: 'mx', status: 'pass', summary: 'MX 10 mail.example.com.' },
     { id: 'spf', status: 'fail', summary: 'no SPF record', fix: 'example.com. 3600 IN TXT "v=spf1 mx -all"' },
@@ -22,7 +26,18 @@ const report: CheckReport = {
 
 describe('the check embed', () => {
   it('marks a check that could not look something up as such (⏳), not as a failure of the domain', () => {
-    const embed = checkEmbed({ ...report, checks: [{ id: 'spf', status: 'fail', temperror: true, summary: 'could not be checked (temperror): DNS timed out', fix: 'Make sure the name servers answer.' }] });
+    const embed = checkEmbed({
+      ...report,
+      checks: [
+        {
+          id: 'spf',
+          status: 'fail',
+          temperror: true,
+          summary: 'could not be checked (temperror): DNS timed out',
+          fix: 'Make sure the name servers answer.',
+        },
+      ],
+    });
     expect(embed.fields?.map((field) => field.name)).toEqual(['⏳ spf']);
   });
 
@@ -35,7 +50,7 @@ describe('the check embed', () => {
     expect(embed.description).toContain('Gmail: no');
   });
 
-  it('keeps every field within Discord\'s limits, code blocks closed', () => {
+  it("keeps every field within Discord's limits, code blocks closed", () => {
     const [embed] = fitEmbeds([checkEmbed(report)]);
     const long = embed?.fields?.find((field) => field.name === '❌ e2e');
     expect(long?.value.length).toBeLessThanOrEqual(1024);
@@ -49,9 +64,23 @@ describe('the check embed', () => {
   });
 
   it('says once that the mail host could not be reached, and lists the checks that need it in one field', () => {
-    const hostChecks = (['mx', 'spf', 'dkim', 'e2e'] as const).map((id) => ({ id, status: 'fail' as const, temperror: true, needsHost: true, summary: 'could not be checked (temperror): it needs the mail host, which could not be reached', fix: 'Make the mail host reachable.' }));
+    const hostChecks = (['mx', 'spf', 'dkim', 'e2e'] as const).map((id) => ({
+      id,
+      status: 'fail' as const,
+      temperror: true,
+      needsHost: true,
+      summary: 'could not be checked (temperror): it needs the mail host, which could not be reached',
+      fix: 'Make the mail host reachable.',
+    }));
     const embed = checkEmbed({
-      ...report, hostname: undefined, hostError: { code: 'host-unreachable', message: 'Cannot connect to the mail host 127.0.0.1:1: ECONNREFUSED.', hint: 'Is sshd running?', reachable: false },
+      ...report,
+      hostname: undefined,
+      hostError: {
+        code: 'host-unreachable',
+        message: 'Cannot connect to the mail host 127.0.0.1:1: ECONNREFUSED.',
+        hint: 'Is sshd running?',
+        reachable: false,
+      },
       checks: [{ id: 'dmarc', status: 'pass', summary: 'p=reject' }, ...hostChecks],
     });
     expect(embed.title).toBe('❌ example.com: the mail host could not be reached');
@@ -61,11 +90,25 @@ describe('the check embed', () => {
   });
 
   it('counts a check that could not be completed as unknown in the title, not as failed', () => {
-    const embed = checkEmbed({ ...report, checks: [{ id: 'mx', status: 'pass', summary: 'fine' }, { id: 'spf', status: 'fail', temperror: true, summary: 'could not be checked (temperror): DNS timed out', fix: 'Make sure the name servers answer.' }] });
+    const embed = checkEmbed({
+      ...report,
+      checks: [
+        { id: 'mx', status: 'pass', summary: 'fine' },
+        {
+          id: 'spf',
+          status: 'fail',
+          temperror: true,
+          summary: 'could not be checked (temperror): DNS timed out',
+          fix: 'Make sure the name servers answer.',
+        },
+      ],
+    });
     expect(embed.title).toBe('❌ example.com: no failures, 1 unknown, 0 warnings');
   });
 
   it('names an internationalised domain in both forms', () => {
-    expect(checkEmbed({ ...report, domain: 'xn--bcher-kva.example' }).title).toBe('❌ bücher.example (xn--bcher-kva.example): 2 failed, 1 warning');
+    expect(checkEmbed({ ...report, domain: 'xn--bcher-kva.example' }).title).toBe(
+      '❌ bücher.example (xn--bcher-kva.example): 2 failed, 1 warning'
+    );
   });
 });

@@ -6,8 +6,8 @@
 import type { APIEmbed, APIEmbedField } from 'discord.js';
 import type { CheckResult, CheckStatus } from '../checks/result.ts';
 import { hostErrorHeadline, type CheckReport } from '../ops/check.ts';
-import { colours } from './render.ts';
 import { displayDomain } from '../validation/domain.ts';
+import { colours } from './render.ts';
 
 const marks: Record<CheckStatus, string> = { fail: '❌', warn: '⚠️', pass: '✅', skip: '➖' };
 const order: Record<CheckStatus, number> = { fail: 0, warn: 1, pass: 2, skip: 3 };
@@ -25,7 +25,8 @@ function fieldValue(result: CheckResult): string {
 
 function verdict(report: CheckReport): string {
   if (report.hostError !== undefined) return hostErrorHeadline(report.hostError);
-  const count = (kind: CheckStatus | 'unknown') => report.checks.filter((result) => (result.temperror ? 'unknown' : result.status) === kind).length;
+  const count = (kind: CheckStatus | 'unknown') =>
+    report.checks.filter((result) => (result.temperror ? 'unknown' : result.status) === kind).length;
   const warnings = `${count('warn')} warning${count('warn') === 1 ? '' : 's'}`;
   const unknown = count('unknown') > 0 ? `${count('unknown')} unknown, ` : '';
   if (count('fail') > 0) return `${count('fail')} failed, ${unknown}${warnings}`;
@@ -44,9 +45,16 @@ export function checkEmbed(report: CheckReport): APIEmbed {
   // The checks that need the mail host: one field, not the same error once per check.
   const unknownForHost = report.checks.filter((result) => result.needsHost);
   if (unknownForHost.length > 0) {
-    fields.push({ name: `⏳ unknown: ${[...new Set(unknownForHost.map(checkName))].join(', ')}`, value: report.hostError?.reachable === true ? 'They need the mail host, whose chasquid.conf could not be read (above).' : 'They need the mail host, which could not be reached (above).' });
+    fields.push({
+      name: `⏳ unknown: ${[...new Set(unknownForHost.map(checkName))].join(', ')}`,
+      value:
+        report.hostError?.reachable === true
+          ? 'They need the mail host, whose chasquid.conf could not be read (above).'
+          : 'They need the mail host, which could not be reached (above).',
+    });
   }
-  const hostError = report.hostError === undefined ? '' : `\n${report.hostError.message}${report.hostError.hint ? `\n${report.hostError.hint}` : ''}`;
+  const hostError =
+    report.hostError === undefined ? '' : `\n${report.hostError.message}${report.hostError.hint ? `\n${report.hostError.hint}` : ''}`;
   return {
     title: `${marks[report.worst]} ${displayDomain(report.domain)}: ${verdict(report)}`,
     color: statusColour[report.worst],

@@ -4,10 +4,10 @@
 // authoritative server, as with the other providers. When nobody presses in time, the operation fails and puts back
 // what it did, as on any failure.
 
+import type { PressPrompt, RunContext } from '../command/definition.ts';
 import type { ManualConfirm, ManualDnsStep } from '../dns/manual.ts';
 import { RecordPublishing, createPublisher } from '../dns/publisher.ts';
 import { failedError, MailopsError } from '../errors.ts';
-import type { PressPrompt, RunContext } from '../command/definition.ts';
 import { codeBlock } from './render.ts';
 
 /**
@@ -25,7 +25,8 @@ export function manualPrompt(step: ManualDnsStep): PressPrompt {
       codeBlock(step.zoneLine),
       `In a DNS panel: name \`${step.record.name}\`, type \`TXT\`, value:`,
       codeBlock(step.panelValue),
-      add ? 'Press **Published** once it is there; mailops then waits until every authoritative name server shows it.'
+      add
+        ? 'Press **Published** once it is there; mailops then waits until every authoritative name server shows it.'
         : 'Press **Removed** once it is gone.',
     ].join('\n'),
     button: add ? 'Published' : 'Removed',
@@ -39,11 +40,15 @@ function manualConfirm(context: Pick<RunContext, 'waitForPress'>): ManualConfirm
       await context.waitForPress(manualPrompt(step));
     } catch (error) {
       if (!(error instanceof MailopsError) || error.code !== 'no-answer') throw error;
-      const hint = step.action === 'add'
-        ? 'If you published it meanwhile, remove it again. Run the command again when you can publish the record in time, or set DNS_PROVIDER=rfc2136 or cloudflare so that mailops publishes by itself.'
-        : `Remove it by hand: ${step.zoneLine}`;
-      throw failedError('manual-dns-not-confirmed', `The TXT record at ${step.record.name} was not confirmed ${step.action === 'add' ? 'published' : 'removed'}: ${error.message}`,
-        { hint, cause: error });
+      const hint =
+        step.action === 'add'
+          ? 'If you published it meanwhile, remove it again. Run the command again when you can publish the record in time, or set DNS_PROVIDER=rfc2136 or cloudflare so that mailops publishes by itself.'
+          : `Remove it by hand: ${step.zoneLine}`;
+      throw failedError(
+        'manual-dns-not-confirmed',
+        `The TXT record at ${step.record.name} was not confirmed ${step.action === 'add' ? 'published' : 'removed'}: ${error.message}`,
+        { hint, cause: error }
+      );
     }
   };
 }
@@ -52,5 +57,10 @@ function manualConfirm(context: Pick<RunContext, 'waitForPress'>): ManualConfirm
 export function publishingFor(context: Pick<RunContext, 'runtime' | 'waitForPress'>): RecordPublishing {
   const { runtime } = context;
   const publisher = createPublisher(runtime.config, runtime.logger, () => runtime.now(), { manualConfirm: manualConfirm(context) });
-  return new RecordPublishing(publisher, runtime.config, runtime.logger, publisher.kind === 'manual' ? manualPropagationTimeoutMs : undefined);
+  return new RecordPublishing(
+    publisher,
+    runtime.config,
+    runtime.logger,
+    publisher.kind === 'manual' ? manualPropagationTimeoutMs : undefined
+  );
 }

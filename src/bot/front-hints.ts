@@ -24,12 +24,17 @@ export function learnCommands(commands: readonly CommandDefinition[]): void {
 }
 
 /** CLI options that Discord answers with a button or a form, not an option. */
-const buttonOptions: Readonly<Record<string, string | undefined>> = { yes: undefined, wait: undefined, json: undefined, 'password-stdin': 'type-password:true' };
+const buttonOptions: Readonly<Record<string, string | undefined>> = {
+  yes: undefined,
+  wait: undefined,
+  json: undefined,
+  'password-stdin': 'type-password:true',
+};
 
 const hint = /\bmailops ([a-z]+(?:-[a-z]+)*)((?: [^\s()`,;]+)*)/g;
 
 function rewrite(name: string, words: string[]): { command: string; rest: string[] } {
-  const positional = [...positionalArguments.get(name) ?? []];
+  const positional = [...(positionalArguments.get(name) ?? [])];
   const parts = [`/mail ${name}`];
   let index = 0;
   for (; index < words.length; index++) {
@@ -60,7 +65,10 @@ function rewrite(name: string, words: string[]): { command: string; rest: string
 export function inDiscordTerms(text: string): string {
   return text.replace(hint, (whole, name: string, tail: string) => {
     if (!positionalArguments.has(name)) return whole;
-    const { command, rest } = rewrite(name, tail.split(' ').filter((word) => word !== ''));
+    const { command, rest } = rewrite(
+      name,
+      tail.split(' ').filter((word) => word !== '')
+    );
     return [command, ...rest].join(' ');
   });
 }
@@ -70,7 +78,8 @@ export function embedInDiscordTerms(embed: APIEmbed): APIEmbed {
   const copy: APIEmbed = { ...embed };
   if (copy.title !== undefined) copy.title = inDiscordTerms(copy.title);
   if (copy.description !== undefined) copy.description = inDiscordTerms(copy.description);
-  if (copy.fields !== undefined) copy.fields = copy.fields.map((field) => ({ ...field, name: inDiscordTerms(field.name), value: inDiscordTerms(field.value) }));
+  if (copy.fields !== undefined)
+    copy.fields = copy.fields.map((field) => ({ ...field, name: inDiscordTerms(field.name), value: inDiscordTerms(field.value) }));
   if (copy.footer !== undefined) copy.footer = { ...copy.footer, text: inDiscordTerms(copy.footer.text) };
   return copy;
 }

@@ -26,7 +26,9 @@ export function addOptions(builder: SlashCommandSubcommandBuilder, command: Comm
     });
   }
   if (command.secret) {
-    builder.addBooleanOption((built) => built.setName(typePasswordOption).setDescription('Type the password in a private form instead of generating one').setRequired(false));
+    builder.addBooleanOption((built) =>
+      built.setName(typePasswordOption).setDescription('Type the password in a private form instead of generating one').setRequired(false)
+    );
   }
   return builder;
 }
@@ -41,7 +43,7 @@ export interface OptionSource {
 export function readOptions<Options extends OptionSpecs>(options: Options, source: OptionSource): OptionValues<Options> {
   const values: Record<string, string | boolean | undefined> = {};
   for (const [name, spec] of Object.entries(options)) {
-    values[name] = spec.kind === 'flag' ? source.getBoolean(name) ?? false : source.getString(name) ?? undefined;
+    values[name] = spec.kind === 'flag' ? (source.getBoolean(name) ?? false) : (source.getString(name) ?? undefined);
     // Discord's client enforces required options; a hand-made interaction might not.
     if (spec.required && values[name] === undefined) {
       throw usageError('missing-option', `The option "${name}" is required.`, 'Run the command again and fill in every required option.');

@@ -9,7 +9,9 @@ describe('interactionProblem', () => {
     expect(interactionProblem({ ...base, type: 2, data: { id: '3', name: 'mail', options: [] } })).toBeUndefined();
     expect(interactionProblem({ ...base, type: 4, data: { id: '3', name: 'mail' } })).toBeUndefined();
     expect(interactionProblem({ ...base, type: 3, data: { custom_id: 'x', component_type: 2 }, message: { id: '5' } })).toBeUndefined();
-    expect(interactionProblem({ id: '10', token: 't', application_id: '20', user, type: 5, data: { custom_id: 'x', components: [] } })).toBeUndefined();
+    expect(
+      interactionProblem({ id: '10', token: 't', application_id: '20', user, type: 5, data: { custom_id: 'x', components: [] } })
+    ).toBeUndefined();
   });
 
   it('names what discord.js would trip over', () => {

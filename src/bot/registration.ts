@@ -3,9 +3,9 @@
 // scope, so a removed subcommand disappears too. The bot itself never registers anything (`npm run register` does).
 
 import { DiscordAPIError, HTTPError, REST, Routes } from 'discord.js';
+import type { CommandDefinition } from '../command/definition.ts';
 import { requireSettings, type Config } from '../config.ts';
 import { failedError, type MailopsError } from '../errors.ts';
-import type { CommandDefinition } from '../command/definition.ts';
 import { buildMailCommand, discordCommands } from './tree.ts';
 
 export interface RegistrationResult {
@@ -27,7 +27,13 @@ export async function registerCommands(config: Config, commands: readonly Comman
   } catch (error) {
     throw registrationError(error, config.DISCORD_API_URL);
   }
-  return { scope: guildId === undefined ? 'global' : 'guild', guildId, subcommands: discordCommands(commands).map((command) => command.name).sort() };
+  return {
+    scope: guildId === undefined ? 'global' : 'guild',
+    guildId,
+    subcommands: discordCommands(commands)
+      .map((command) => command.name)
+      .sort(),
+  };
 }
 
 /**
@@ -37,16 +43,24 @@ export async function registerCommands(config: Config, commands: readonly Comman
  */
 function registrationError(error: unknown, apiUrl: string): MailopsError {
   if (error instanceof DiscordAPIError) {
-    return failedError('discord-registration-failed', `Discord did not accept the /mail command: ${error.message} (HTTP ${error.status}, code ${error.code}).`, {
-      hint: error.status === 401
-        ? 'Check DISCORD_TOKEN: it must be the bot token of the application DISCORD_APPLICATION_ID.'
-        : 'Check DISCORD_APPLICATION_ID and DISCORD_GUILD_ID (the bot must be in that server).',
-      cause: error,
-    });
+    return failedError(
+      'discord-registration-failed',
+      `Discord did not accept the /mail command: ${error.message} (HTTP ${error.status}, code ${error.code}).`,
+      {
+        hint:
+          error.status === 401
+            ? 'Check DISCORD_TOKEN: it must be the bot token of the application DISCORD_APPLICATION_ID.'
+            : 'Check DISCORD_APPLICATION_ID and DISCORD_GUILD_ID (the bot must be in that server).',
+        cause: error,
+      }
+    );
   }
   if (error instanceof HTTPError) {
-    return failedError('discord-unavailable', `Discord could not take the /mail command right now (HTTP ${error.status}). Nothing was registered.`,
-      { hint: 'Run npm run register again in a few minutes.', cause: error });
+    return failedError(
+      'discord-unavailable',
+      `Discord could not take the /mail command right now (HTTP ${error.status}). Nothing was registered.`,
+      { hint: 'Run npm run register again in a few minutes.', cause: error }
+    );
   }
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   const detail = cause?.code ?? cause?.message ?? (error as Error).message;

@@ -13,7 +13,10 @@ describe('fitEmbeds', () => {
     expect(embed?.title).toHaveLength(256);
     expect(embed?.title?.endsWith('…')).toBe(true);
     expect(embed?.fields?.every((field) => field.value.length === 1024)).toBe(true);
-    const total = (embed?.title?.length ?? 0) + (embed?.description?.length ?? 0) + (embed?.fields ?? []).reduce((sum, field) => sum + field.name.length + field.value.length, 0);
+    const total =
+      (embed?.title?.length ?? 0) +
+      (embed?.description?.length ?? 0) +
+      (embed?.fields ?? []).reduce((sum, field) => sum + field.name.length + field.value.length, 0);
     expect(total).toBeLessThanOrEqual(6000);
     expect(embed?.fields?.length).toBeLessThan(25);
   });
@@ -27,8 +30,16 @@ describe('fitEmbeds', () => {
 describe('changeNotes', () => {
   it('says when the change is live, and what else happened', () => {
     expect(changeNotes({ restarted: false, repaired: [] })).toBe('chasquid picks up the change within 30 seconds.');
-    expect(changeNotes({ restarted: true, restartReason: 'to load the new domain', repaired: ['users file owner'], warnings: ['x is also a sender'] }))
-      .toBe('chasquid was restarted (to load the new domain).\nRepaired so that chasquid can read it: users file owner\n⚠️ x is also a sender\nchasquid picks up the change within 30 seconds.');
+    expect(
+      changeNotes({
+        restarted: true,
+        restartReason: 'to load the new domain',
+        repaired: ['users file owner'],
+        warnings: ['x is also a sender'],
+      })
+    ).toBe(
+      'chasquid was restarted (to load the new domain).\nRepaired so that chasquid can read it: users file owner\n⚠️ x is also a sender\nchasquid picks up the change within 30 seconds.'
+    );
   });
 });
 

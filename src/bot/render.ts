@@ -2,10 +2,10 @@
 // (a long list of senders must shorten, not make Discord reject the whole reply).
 
 import type { APIEmbed, APIEmbedField } from 'discord.js';
+import type { Reply } from '../command/definition.ts';
 import type { PasswordResult } from '../ops/senders.ts';
 import type { AlertFact } from '../schedule/outcome.ts';
 import { printable } from '../validation/domain.ts';
-import type { Reply } from '../command/definition.ts';
 
 export const colours = { ok: 0x2e7d32, warn: 0xf9a825, fail: 0xc62828, info: 0x1565c0 } as const;
 
@@ -22,15 +22,21 @@ function fitEmbed(embed: APIEmbed): APIEmbed {
   if (fitted.footer) fitted.footer = { ...fitted.footer, text: cut(fitted.footer.text, limits.footer) };
   if (fitted.fields) {
     fitted.fields = fitted.fields.slice(0, limits.fields).map((field): APIEmbedField => ({
-      ...field, name: cut(field.name || '\u200b', limits.fieldName), value: cut(field.value || '\u200b', limits.fieldValue),
+      ...field,
+      name: cut(field.name || '\u200b', limits.fieldName),
+      value: cut(field.value || '\u200b', limits.fieldValue),
     }));
   }
   return fitted;
 }
 
 function size(embed: APIEmbed): number {
-  return (embed.title?.length ?? 0) + (embed.description?.length ?? 0) + (embed.footer?.text.length ?? 0) +
-    (embed.fields ?? []).reduce((sum, field) => sum + field.name.length + field.value.length, 0);
+  return (
+    (embed.title?.length ?? 0) +
+    (embed.description?.length ?? 0) +
+    (embed.footer?.text.length ?? 0) +
+    (embed.fields ?? []).reduce((sum, field) => sum + field.name.length + field.value.length, 0)
+  );
 }
 
 /** The embeds cut to Discord's limits: per field, per embed, and 6000 characters over all of them. */
@@ -43,7 +49,10 @@ export function fitEmbeds(embeds: readonly APIEmbed[]): APIEmbed[] {
       current = { ...current, fields: current.fields?.slice(0, -1) };
     }
     if (total + size(current) > limits.total && current.description !== undefined) {
-      current = { ...current, description: cut(current.description, Math.max(1, limits.total - total - size({ ...current, description: '' }))) };
+      current = {
+        ...current,
+        description: cut(current.description, Math.max(1, limits.total - total - size({ ...current, description: '' }))),
+      };
     }
     if (total + size(current) > limits.total) break;
     total += size(current);

@@ -10,11 +10,19 @@
 // Sending can fail (the token expired, Discord answered an error): that is logged and never thrown, because there is
 // nobody left to tell.
 
-import { ActionRowBuilder, ButtonBuilder, ButtonStyle, MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction,
-  type InteractionEditReplyOptions, type ModalSubmitInteraction } from 'discord.js';
+import {
+  ActionRowBuilder,
+  ButtonBuilder,
+  ButtonStyle,
+  MessageFlags,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type InteractionEditReplyOptions,
+  type ModalSubmitInteraction,
+} from 'discord.js';
+import type { Reply } from '../command/definition.ts';
 import type { MailopsError } from '../errors.ts';
 import type { Logger, Redactor } from '../log.ts';
-import type { Reply } from '../command/definition.ts';
 import { embedInDiscordTerms, inDiscordTerms } from './front-hints.ts';
 import { fitEmbeds } from './render.ts';
 
@@ -79,17 +87,28 @@ export class Response {
 
   /** Shows the question with Confirm/Cancel buttons whose custom ids carry `key`. */
   async ask(question: string, key: string, expiresAt: Date, invokerId: string): Promise<void> {
-    await this.#prompt('confirmation', question, [
-      new ButtonBuilder().setCustomId(`${confirmPrefix}${key}`).setLabel('Confirm').setStyle(ButtonStyle.Danger),
-      new ButtonBuilder().setCustomId(`${cancelPrefix}${key}`).setLabel('Cancel').setStyle(ButtonStyle.Secondary),
-    ], expiresAt, invokerId);
+    await this.#prompt(
+      'confirmation',
+      question,
+      [
+        new ButtonBuilder().setCustomId(`${confirmPrefix}${key}`).setLabel('Confirm').setStyle(ButtonStyle.Danger),
+        new ButtonBuilder().setCustomId(`${cancelPrefix}${key}`).setLabel('Cancel').setStyle(ButtonStyle.Secondary),
+      ],
+      expiresAt,
+      invokerId
+    );
   }
 
   /** Shows `text` with one button labelled `label`, whose custom id carries `key`, while the work waits for it. */
   async offer(text: string, key: string, label: string, expiresAt: Date, invokerId: string): Promise<boolean> {
     this.#offering = true;
-    return this.#prompt('offered button', text, [new ButtonBuilder().setCustomId(`${pressPrefix}${key}`).setLabel(label).setStyle(ButtonStyle.Primary)],
-      expiresAt, invokerId);
+    return this.#prompt(
+      'offered button',
+      text,
+      [new ButtonBuilder().setCustomId(`${pressPrefix}${key}`).setLabel(label).setStyle(ButtonStyle.Primary)],
+      expiresAt,
+      invokerId
+    );
   }
 
   /** The offered button will not be pressed (it expired): progress lines show again. */
@@ -110,7 +129,9 @@ export class Response {
   async #prompt(what: string, text: string, buttons: ButtonBuilder[], expiresAt: Date, invokerId: string): Promise<boolean> {
     const footer = `-# Only <@${invokerId}> can answer. Expires <t:${Math.ceil(expiresAt.getTime() / 1000)}:R>.`;
     const row = new ActionRowBuilder<ButtonBuilder>().addComponents(...buttons);
-    return this.#send(what, () => this.#interaction.editReply({ content: `${text}\n${footer}`, embeds: [], components: [row.toJSON()], allowedMentions: { parse: [] } }));
+    return this.#send(what, () =>
+      this.#interaction.editReply({ content: `${text}\n${footer}`, embeds: [], components: [row.toJSON()], allowedMentions: { parse: [] } })
+    );
   }
 
   /** Replaces the question (or anything else) with a closing line and no buttons. */
@@ -121,10 +142,19 @@ export class Response {
   async finish(reply: Reply): Promise<void> {
     const { secret } = reply;
     if (secret) this.#redactor.add(secret.value);
-    const content = [inDiscordTerms(reply.content ?? ''), secret && this.ephemeral ? secretLine(secret) : ''].filter((part) => part !== '').join('\n');
-    await this.#edit('result', { content, embeds: fitEmbeds((reply.embeds ?? []).map(embedInDiscordTerms)), components: [], allowedMentions: { parse: [] } });
+    const content = [inDiscordTerms(reply.content ?? ''), secret && this.ephemeral ? secretLine(secret) : '']
+      .filter((part) => part !== '')
+      .join('\n');
+    await this.#edit('result', {
+      content,
+      embeds: fitEmbeds((reply.embeds ?? []).map(embedInDiscordTerms)),
+      components: [],
+      allowedMentions: { parse: [] },
+    });
     if (secret && !this.ephemeral) {
-      await this.#send('secret follow-up', () => this.#interaction.followUp({ content: secretLine(secret), flags: MessageFlags.Ephemeral }));
+      await this.#send('secret follow-up', () =>
+        this.#interaction.followUp({ content: secretLine(secret), flags: MessageFlags.Ephemeral })
+      );
     }
   }
 
@@ -132,12 +162,16 @@ export class Response {
   async tell(said: string): Promise<void> {
     const text = inDiscordTerms(said);
     if (!this.acknowledged) {
-      await this.#send('ephemeral reply', () => this.#interaction.reply({ content: text, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } }));
+      await this.#send('ephemeral reply', () =>
+        this.#interaction.reply({ content: text, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } })
+      );
     } else if (this.ephemeral) {
       await this.#edit('ephemeral message', { content: text, embeds: [], components: [] });
     } else {
       await this.#send('delete public reply', () => this.#interaction.deleteReply());
-      await this.#send('ephemeral follow-up', () => this.#interaction.followUp({ content: text, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } }));
+      await this.#send('ephemeral follow-up', () =>
+        this.#interaction.followUp({ content: text, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } })
+      );
     }
   }
 

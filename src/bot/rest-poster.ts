@@ -2,8 +2,8 @@
 // delivering, with Node's fetch against Discord's REST API (the same route, body, nonce and token the bot's REST uses),
 // so that the command line never loads discord.js. Rendering is the bot's, as for every delivery (alert-messages.ts).
 
-import { discordPoster } from './alert-messages.ts';
 import type { MessagePoster } from '../schedule/outcome.ts';
+import { discordPoster } from './alert-messages.ts';
 
 /** An HTTP refusal, with its status for delivery.ts (4xx other than 408 and 429 is permanent). */
 class DiscordHttpError extends Error {
@@ -28,5 +28,5 @@ export function fetchPoster(apiUrl: string, token: string, oncallRoleId: string 
       return response.json();
     },
   };
-  return discordPoster(rest as Parameters<typeof discordPoster>[0], oncallRoleId);
+  return discordPoster(rest, oncallRoleId);
 }

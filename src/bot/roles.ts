@@ -5,8 +5,8 @@
 //   outside a server (a DM) nothing is allowed.
 
 import type { Interaction } from 'discord.js';
-import type { Config } from '../config.ts';
 import type { Access } from '../command/definition.ts';
+import type { Config } from '../config.ts';
 
 /** The role ids of the member behind an interaction (cached member or the raw member of the payload). */
 export function memberRoleIds(interaction: Interaction): string[] {
@@ -25,10 +25,18 @@ export function decideAccess(config: Config, access: Access, interaction: Intera
   const admin = (config.DISCORD_ADMIN_ROLE_IDS ?? []).some((id) => roles.has(id));
   const viewer = config.DISCORD_VIEWER_ROLE_IDS.some((id) => roles.has(id));
   if (access === 'change' && !admin) {
-    return { allowed: false, reason: 'no admin role', message: `${commandLabel} changes the mail server and needs a mailops admin role. Ask a server admin for it.` };
+    return {
+      allowed: false,
+      reason: 'no admin role',
+      message: `${commandLabel} changes the mail server and needs a mailops admin role. Ask a server admin for it.`,
+    };
   }
   if (access === 'read' && !admin && !viewer) {
-    return { allowed: false, reason: 'no viewer or admin role', message: `${commandLabel} needs a mailops viewer or admin role. Ask a server admin for one.` };
+    return {
+      allowed: false,
+      reason: 'no viewer or admin role',
+      message: `${commandLabel} needs a mailops viewer or admin role. Ask a server admin for one.`,
+    };
   }
   return { allowed: true };
 }

@@ -6,7 +6,7 @@ describe('how long a button offered during a command waits', () => {
   const created = Date.parse('2025-06-01T12:00:00Z');
   const expires = created + interactionTokenLifetimeMs;
 
-  it('is the token\'s 15 minutes less two for putting things back and saying so', () => {
+  it("is the token's 15 minutes less two for putting things back and saying so", () => {
     expect(pressWaitMs(expires, created)).toBe(13 * 60_000);
     expect(pressWaitMs(expires, created + 10 * 60_000)).toBe(3 * 60_000);
   });

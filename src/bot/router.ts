@@ -16,25 +16,35 @@
 // A button waited for during execute is offered for as long as Discord lets the bot answer after it: the current
 // interaction token's 15 minutes, less a reserve for putting things back and saying so when nobody presses.
 
-import { MessageFlags, ModalBuilder, TextInputBuilder, TextInputStyle, LabelBuilder, type AutocompleteInteraction, type ButtonInteraction,
-  type ChatInputCommandInteraction, type Interaction, type ModalSubmitInteraction } from 'discord.js';
+import {
+  MessageFlags,
+  ModalBuilder,
+  TextInputBuilder,
+  TextInputStyle,
+  LabelBuilder,
+  type AutocompleteInteraction,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type Interaction,
+  type ModalSubmitInteraction,
+} from 'discord.js';
 import { accessFor, targetOf, type Access, type CommandDefinition, type PressPrompt, type RunContext } from '../command/definition.ts';
 import type { OptionSpecs, OptionValues } from '../command/options.ts';
 import { asMailopsError, failedError, refusedError, type MailopsError } from '../errors.ts';
+import type { CommandOutcome } from '../health/metrics.ts';
 import { recordRefusal } from '../ops/change.ts';
 import { operationContext } from '../ops/context.ts';
 import type { Runtime } from '../runtime.ts';
-import { decideAccess } from './roles.ts';
 import type { AuditChannel } from './audit-channel.ts';
 import { publishingFor } from './dns-publishing.ts';
 import { learnCommands } from './front-hints.ts';
 import { readOptions, wantsTypedSecret } from './options.ts';
-import { inlineCode } from './render.ts';
-import { discordCommands, rootCommandName } from './tree.ts';
 import { PendingStore } from './pending.ts';
+import { inlineCode } from './render.ts';
 import { cancelPrefix, confirmPrefix, interactionTokenLifetimeMs, pressPrefix, Response, type AnswerableInteraction } from './response.ts';
+import { decideAccess } from './roles.ts';
 import type { SuggestionCache } from './suggestions.ts';
-import type { CommandOutcome } from '../health/metrics.ts';
+import { discordCommands, rootCommandName } from './tree.ts';
 
 const secretPrefix = 'mail:secret:';
 const secretField = 'secret';
@@ -118,8 +128,11 @@ export class Router {
     this.#secretPrompts = new PendingStore(options.secretTimeoutMs);
     this.#presses = new PendingStore(interactionTokenLifetimeMs, (waiting) => {
       waiting.response.withdrawOffer();
-      waiting.notPressed(failedError('no-answer', `Nobody pressed "${waiting.prompt.button}" within ${duration(waiting.waitedMs)}.`,
-        { hint: 'Run the command again when you can answer.' }));
+      waiting.notPressed(
+        failedError('no-answer', `Nobody pressed "${waiting.prompt.button}" within ${duration(waiting.waitedMs)}.`, {
+          hint: 'Run the command again when you can answer.',
+        })
+      );
     });
   }
 
@@ -133,7 +146,11 @@ export class Router {
     this.#secretPrompts.clear();
     for (const waiting of this.#presses.takeAll()) {
       waiting.response.withdrawOffer();
-      waiting.notPressed(failedError('no-answer', `mailops is stopping, so it stopped waiting for "${waiting.prompt.button}".`, { hint: 'Run the command again once mailops is back.' }));
+      waiting.notPressed(
+        failedError('no-answer', `mailops is stopping, so it stopped waiting for "${waiting.prompt.button}".`, {
+          hint: 'Run the command again once mailops is back.',
+        })
+      );
     }
   }
 
@@ -143,7 +160,8 @@ export class Router {
       else if (interaction.isChatInputCommand()) await this.#command(interaction);
       else if (interaction.isButton()) await this.#button(interaction);
       else if (interaction.isModalSubmit()) await this.#modalSubmit(interaction);
-      else if (interaction.isRepliable()) await interaction.reply({ content: 'mailops does not handle this kind of interaction.', flags: MessageFlags.Ephemeral });
+      else if (interaction.isRepliable())
+        await interaction.reply({ content: 'mailops does not handle this kind of interaction.', flags: MessageFlags.Ephemeral });
     } catch (error) {
       // A bug of ours; the person still hears about it when that is possible.
       this.#logger.error({ err: error, interaction: interaction.id }, 'interaction failed unexpectedly');
@@ -168,7 +186,9 @@ export class Router {
     if (!command) {
       const shown = `/${interaction.commandName}${name === null ? '' : ` ${name}`}`;
       this.#logger.warn({ command: shown }, 'unknown command');
-      await answer.tell(`❌ mailops does not know ${shown}. The registered commands do not match this version of the bot: run \`npm run register\`.`);
+      await answer.tell(
+        `❌ mailops does not know ${shown}. The registered commands do not match this version of the bot: run \`npm run register\`.`
+      );
       return;
     }
     if (this.#closing) {
@@ -187,7 +207,7 @@ export class Router {
     const access = input === undefined ? (command.changes ? 'change' : command.access) : accessFor(command, input);
     const decision = decideAccess(this.#options.runtime.config, access, interaction, label);
     if (!decision.allowed) {
-      const target = command.target === undefined ? '' : interaction.options.getString(command.target) ?? '';
+      const target = command.target === undefined ? '' : (interaction.options.getString(command.target) ?? '');
       await this.#refuse(interaction.user.id, this.#actor(interaction), command, target, decision.reason);
       await answer.tell(`⛔ ${decision.message}`);
       return;
@@ -197,8 +217,14 @@ export class Router {
       return;
     }
     const invocation: Invocation = {
-      command, input, access, userId: interaction.user.id, actor: this.#actor(interaction), ephemeral: command.visibility === 'private',
-      confirmed: false, startedAt: performance.now(),
+      command,
+      input,
+      access,
+      userId: interaction.user.id,
+      actor: this.#actor(interaction),
+      ephemeral: command.visibility === 'private',
+      confirmed: false,
+      startedAt: performance.now(),
     };
     if (wantsTypedSecret(command, interaction.options)) {
       await this.#showSecretPrompt(interaction, invocation);
@@ -211,10 +237,21 @@ export class Router {
     const prompt = invocation.command.secret;
     if (!prompt) return;
     const key = this.#secretPrompts.add(invocation);
-    const modal = new ModalBuilder().setCustomId(`${secretPrefix}${key}`).setTitle(prompt.title).addLabelComponents(
-      new LabelBuilder().setLabel(prompt.label).setTextInputComponent(new TextInputBuilder().setCustomId(secretField)
-        .setStyle(TextInputStyle.Short).setMinLength(prompt.minLength).setMaxLength(prompt.maxLength).setRequired(true)),
-    );
+    const modal = new ModalBuilder()
+      .setCustomId(`${secretPrefix}${key}`)
+      .setTitle(prompt.title)
+      .addLabelComponents(
+        new LabelBuilder()
+          .setLabel(prompt.label)
+          .setTextInputComponent(
+            new TextInputBuilder()
+              .setCustomId(secretField)
+              .setStyle(TextInputStyle.Short)
+              .setMinLength(prompt.minLength)
+              .setMaxLength(prompt.maxLength)
+              .setRequired(true)
+          )
+      );
     try {
       await interaction.showModal(modal);
     } catch (error) {
@@ -225,7 +262,9 @@ export class Router {
 
   async #modalSubmit(interaction: ModalSubmitInteraction): Promise<void> {
     const answer = this.#response(interaction, true);
-    const invocation = interaction.customId.startsWith(secretPrefix) ? this.#secretPrompts.take(interaction.customId.slice(secretPrefix.length)) : undefined;
+    const invocation = interaction.customId.startsWith(secretPrefix)
+      ? this.#secretPrompts.take(interaction.customId.slice(secretPrefix.length))
+      : undefined;
     if (!invocation || invocation.userId !== interaction.user.id || this.#closing) {
       await answer.tell('⌛ This form has expired (or mailops restarted): nothing was changed. Run the command again.');
       return;
@@ -275,7 +314,7 @@ export class Router {
       await response.acknowledge(`${waiting.question}\n✖️ Cancelled: nothing was changed.`);
       return;
     }
-    if (!await response.acknowledge(`⏳ ${waiting.invocation.command.working ?? 'Working…'}`)) return;
+    if (!(await response.acknowledge(`⏳ ${waiting.invocation.command.working ?? 'Working…'}`))) return;
     await this.#run({ ...waiting.invocation, confirmed: true }, response);
   }
 
@@ -295,8 +334,13 @@ export class Router {
     if (refusal !== undefined) {
       await answer.tell(`⛔ ${refusal}`);
       waiting.response.withdrawOffer();
-      waiting.notPressed(refusedError('no-role-at-press', `"${waiting.prompt.button}" was pressed by a member who may no longer run /mail ${waiting.invocation.command.name}.`,
-        'Ask a server admin for the mailops admin role, then run the command again.'));
+      waiting.notPressed(
+        refusedError(
+          'no-role-at-press',
+          `"${waiting.prompt.button}" was pressed by a member who may no longer run /mail ${waiting.invocation.command.name}.`,
+          'Ask a server admin for the mailops admin role, then run the command again.'
+        )
+      );
       return;
     }
     await waiting.response.continueWith(interaction, waiting.prompt.working);
@@ -306,20 +350,32 @@ export class Router {
   /** Offers the prompt's button on the run's reply and waits for the invoker to press it (see CommandContext). */
   async #waitForPress(invocation: Invocation, response: Response, prompt: PressPrompt): Promise<void> {
     const waitMs = pressWaitMs(response.tokenExpiresAt, Date.now(), this.#options.pressTimeoutMs);
-    if (this.#closing) throw failedError('no-answer', `mailops is stopping, so it cannot wait for "${prompt.button}".`, { hint: 'Run the command again once mailops is back.' });
+    if (this.#closing)
+      throw failedError('no-answer', `mailops is stopping, so it cannot wait for "${prompt.button}".`, {
+        hint: 'Run the command again once mailops is back.',
+      });
     if (waitMs < shortestPressWaitMs) {
-      throw failedError('no-answer', `Discord leaves too little time to wait for "${prompt.button}" in this reply.`,
-        { hint: `An answer can wait at most ${duration(interactionTokenLifetimeMs - pressReserveMs)}; run the command again and answer within that time.` });
+      throw failedError('no-answer', `Discord leaves too little time to wait for "${prompt.button}" in this reply.`, {
+        hint: `An answer can wait at most ${duration(interactionTokenLifetimeMs - pressReserveMs)}; run the command again and answer within that time.`,
+      });
     }
     let key = '';
     const pressed = new Promise<void>((resolve, reject) => {
-      key = this.#presses.add({ invocation, userId: invocation.userId, response, prompt, waitedMs: waitMs, pressed: resolve, notPressed: reject }, waitMs);
+      key = this.#presses.add(
+        { invocation, userId: invocation.userId, response, prompt, waitedMs: waitMs, pressed: resolve, notPressed: reject },
+        waitMs
+      );
     });
     // Settled maybe before it is awaited below (mailops stopping while the button is being shown): never unhandled.
     pressed.catch(() => undefined);
-    if (!await response.offer(prompt.text, key, prompt.button, new Date(Date.now() + waitMs), invocation.userId) && this.#presses.take(key)) {
+    if (
+      !(await response.offer(prompt.text, key, prompt.button, new Date(Date.now() + waitMs), invocation.userId)) &&
+      this.#presses.take(key)
+    ) {
       response.withdrawOffer();
-      throw failedError('no-answer', `The "${prompt.button}" button could not be shown on Discord.`, { hint: 'The log says why; run the command again.' });
+      throw failedError('no-answer', `The "${prompt.button}" button could not be shown on Discord.`, {
+        hint: 'The log says why; run the command again.',
+      });
     }
     await pressed;
   }
@@ -331,12 +387,19 @@ export class Router {
   async #refusedAtPress(invocation: Invocation, interaction: ButtonInteraction): Promise<string | undefined> {
     const decision = decideAccess(this.#options.runtime.config, invocation.access, interaction, `/mail ${invocation.command.name}`);
     if (decision.allowed) return undefined;
-    await this.#refuse(interaction.user.id, invocation.actor, invocation.command, this.#target(invocation), `${decision.reason} at press time`);
+    await this.#refuse(
+      interaction.user.id,
+      invocation.actor,
+      invocation.command,
+      this.#target(invocation),
+      `${decision.reason} at press time`
+    );
     return decision.message;
   }
 
   async #autocomplete(interaction: AutocompleteInteraction): Promise<void> {
-    const command = interaction.commandName === rootCommandName ? this.#commands.get(interaction.options.getSubcommand(false) ?? '') : undefined;
+    const command =
+      interaction.commandName === rootCommandName ? this.#commands.get(interaction.options.getSubcommand(false) ?? '') : undefined;
     const focused = interaction.options.getFocused(true);
     const source = command?.options[focused.name];
     const allowed = command !== undefined && decideAccess(this.#options.runtime.config, command.access, interaction, command.name).allowed;
@@ -354,12 +417,15 @@ export class Router {
 
   /** Acknowledges, then asks the command's question (if any) or runs it. */
   async #start(invocation: Invocation, response: Response): Promise<void> {
-    if (!await response.acknowledge()) return;
+    if (!(await response.acknowledge())) return;
     const { command } = invocation;
     if (command.confirm) {
       let question: string | undefined;
       try {
-        question = await command.confirm(invocation.input, { operation: operationContext(this.#options.runtime, invocation.actor), show: inlineCode });
+        question = await command.confirm(invocation.input, {
+          operation: operationContext(this.#options.runtime, invocation.actor),
+          show: inlineCode,
+        });
       } catch (error) {
         await this.#failed(invocation, response, asMailopsError(error));
         return;
@@ -387,18 +453,30 @@ export class Router {
     this.#options.observe?.(command.name, 'ok', (performance.now() - invocation.startedAt) / 1000);
     if (invocation.access === 'change') {
       this.#options.suggestions.clear();
-      await this.#options.audit.post({ userId: invocation.userId, operation: command.name, target: this.#target(invocation), outcome: 'ok' });
+      await this.#options.audit.post({
+        userId: invocation.userId,
+        operation: command.name,
+        target: this.#target(invocation),
+        outcome: 'ok',
+      });
     }
   }
 
   async #failed(invocation: Invocation, response: Response, failure: MailopsError): Promise<void> {
     const { command } = invocation;
-    if (failure.code === 'internal') this.#logger.error({ err: failure.cause ?? failure, command: command.name }, 'command failed unexpectedly');
+    if (failure.code === 'internal')
+      this.#logger.error({ err: failure.cause ?? failure, command: command.name }, 'command failed unexpectedly');
     else this.#logger.info({ command: command.name, actor: invocation.actor, code: failure.code }, 'command failed');
     await response.fail(failure);
     this.#options.observe?.(command.name, 'failed', (performance.now() - invocation.startedAt) / 1000);
     if (invocation.access === 'change') {
-      await this.#options.audit.post({ userId: invocation.userId, operation: command.name, target: this.#target(invocation), outcome: 'failed', detail: failure.code });
+      await this.#options.audit.post({
+        userId: invocation.userId,
+        operation: command.name,
+        target: this.#target(invocation),
+        outcome: 'failed',
+        detail: failure.code,
+      });
     }
   }
 
@@ -406,7 +484,11 @@ export class Router {
     const { runtime } = this.#options;
     this.#options.observe?.(command.name, 'refused', 0);
     try {
-      recordRefusal({ database: runtime.database(), logger: runtime.logger, actor, now: () => runtime.now() }, { operation: command.name, target }, reason);
+      recordRefusal(
+        { database: runtime.database(), logger: runtime.logger, actor, now: () => runtime.now() },
+        { operation: command.name, target },
+        reason
+      );
     } catch (error) {
       this.#logger.warn({ err: error }, 'could not record a refusal in the audit trail');
     }

@@ -45,16 +45,20 @@ export class SuggestionCache {
     const entry = this.#entries.get(source) ?? { values: undefined, fetchedAt: Number.NEGATIVE_INFINITY, pending: undefined };
     this.#entries.set(source, entry);
     if (entry.values && Date.now() - entry.fetchedAt < source.ttlMs) return entry.values;
-    entry.pending ??= source.list(this.#runtime).then((values) => {
-      entry.values = values;
-      entry.fetchedAt = Date.now();
-      return values;
-    }).catch((error: unknown) => {
-      this.#runtime.logger.warn({ err: error, source: source.name }, 'autocomplete: could not list suggestions');
-      return entry.values ?? [];
-    }).finally(() => {
-      entry.pending = undefined;
-    });
+    entry.pending ??= source
+      .list(this.#runtime)
+      .then((values) => {
+        entry.values = values;
+        entry.fetchedAt = Date.now();
+        return values;
+      })
+      .catch((error: unknown) => {
+        this.#runtime.logger.warn({ err: error, source: source.name }, 'autocomplete: could not list suggestions');
+        return entry.values ?? [];
+      })
+      .finally(() => {
+        entry.pending = undefined;
+      });
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<string[]>((resolve) => {
       timer = setTimeout(() => resolve(entry.values ?? []), this.#waitMs);

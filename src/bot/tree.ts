@@ -2,8 +2,13 @@
 // subcommand per definition that exists in Discord, in name order. discord.js's builders check every name,
 // description and option against Discord's limits.
 
-import { ApplicationIntegrationType, InteractionContextType, SlashCommandBuilder, SlashCommandSubcommandBuilder,
-  type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
+import {
+  ApplicationIntegrationType,
+  InteractionContextType,
+  SlashCommandBuilder,
+  SlashCommandSubcommandBuilder,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from 'discord.js';
 import { inFront, type CommandDefinition } from '../command/definition.ts';
 import { addOptions } from './options.ts';
 

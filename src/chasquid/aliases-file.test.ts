@@ -54,7 +54,12 @@ describe('the aliases file', () => {
   it('removes every line of an alias and nothing else', () => {
     const file = AliasesFile.parse(`${seed}\n`, 'example.com');
     expect(file.remove('postmaster')).toBe(true);
-    expect(file.toString()).toBe(`${seed.split('\n').filter((line) => !line.startsWith('postmaster')).join('\n')}\n`);
+    expect(file.toString()).toBe(
+      `${seed
+        .split('\n')
+        .filter((line) => !line.startsWith('postmaster'))
+        .join('\n')}\n`
+    );
     expect(file.remove('nobody')).toBe(false);
   });
 
@@ -75,7 +80,10 @@ describe('the aliases file', () => {
     expect(aliasKey('\u{1F600}a.+x', defaultAliasRules)).toBe('\u{1F600}a+x');
   });
 
-  it.each(['no colon here', ': missing left', 'a@b: c', 'two words: c', 'empty:', 'pipe: |'])('treats %j as a line chasquid cannot parse', (line) => {
-    expect(AliasesFile.parse(`${line}\n`, 'example.com').invalidLines()).toEqual([line]);
-  });
+  it.each(['no colon here', ': missing left', 'a@b: c', 'two words: c', 'empty:', 'pipe: |'])(
+    'treats %j as a line chasquid cannot parse',
+    (line) => {
+      expect(AliasesFile.parse(`${line}\n`, 'example.com').invalidLines()).toEqual([line]);
+    }
+  );
 });

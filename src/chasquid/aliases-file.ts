@@ -57,7 +57,10 @@ function parseLine(text: string, domain: string, rules: AliasRules): Line {
     if (pipe === '') return { kind: 'text', text, invalid: true };
     return { kind: 'alias', text, entry: { user, key: aliasKey(user, rules), targets: [], pipe } };
   }
-  const targets = right.split(',').map((target) => target.trim()).filter((target) => target !== '')
+  const targets = right
+    .split(',')
+    .map((target) => target.trim())
+    .filter((target) => target !== '')
     .map((target) => (target.includes('@') ? target : `${target}@${domain}`));
   return { kind: 'alias', text, entry: { user, key: aliasKey(user, rules), targets, pipe: undefined } };
 }
@@ -159,8 +162,11 @@ export class AliasesFile {
   #refusePipe(key: string, user: string): void {
     const current = this.entries().find((entry) => entry.key === key);
     if (current?.pipe !== undefined) {
-      throw usageError('pipe-alias-refused', `${user}@${this.#domain} is a pipe alias ("| ${current.pipe}"); mailops does not change pipe aliases.`,
-        `Edit domains/${this.#domain}/aliases on the host by hand to change or remove it.`);
+      throw usageError(
+        'pipe-alias-refused',
+        `${user}@${this.#domain} is a pipe alias ("| ${current.pipe}"); mailops does not change pipe aliases.`,
+        `Edit domains/${this.#domain}/aliases on the host by hand to change or remove it.`
+      );
     }
   }
 }

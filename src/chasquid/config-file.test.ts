@@ -24,7 +24,9 @@ describe('whether chasquid will start with a chasquid.conf', () => {
 
   it('does not judge unknown names for a chasquid newer than the known ones, but still the syntax', () => {
     expect(chasquidConfProblems('max_queue_items: 200\n', { knowsAllFields: false })).toEqual([]);
-    expect(chasquidConfProblems('max_queue_items 200\n', { knowsAllFields: false })).toEqual(['line 1: "max_queue_items" must be followed by ":" and a value']);
+    expect(chasquidConfProblems('max_queue_items 200\n', { knowsAllFields: false })).toEqual([
+      'line 1: "max_queue_items" must be followed by ":" and a value',
+    ]);
   });
 
   it('reads the settings mailops uses from a file that parses', () => {

@@ -91,9 +91,19 @@ function tokenize(text: string): Token[] | { line: number; problem: string } {
   let index = 0;
   while (index < text.length) {
     const char = text[index] as string;
-    if (char === '\n') { line += 1; index += 1; continue; }
-    if (/\s/.test(char)) { index += 1; continue; }
-    if (char === '#') { while (index < text.length && text[index] !== '\n') index += 1; continue; }
+    if (char === '\n') {
+      line += 1;
+      index += 1;
+      continue;
+    }
+    if (/\s/.test(char)) {
+      index += 1;
+      continue;
+    }
+    if (char === '#') {
+      while (index < text.length && text[index] !== '\n') index += 1;
+      continue;
+    }
     if (char === '"' || char === "'") {
       let end = index + 1;
       while (end < text.length && text[end] !== char && text[end] !== '\n') end += text[end] === '\\' ? 2 : 1;
@@ -103,10 +113,22 @@ function tokenize(text: string): Token[] | { line: number; problem: string } {
       continue;
     }
     const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(index, index + 200));
-    if (word) { tokens.push({ kind: 'name', text: word[0], line }); index += word[0].length; continue; }
+    if (word) {
+      tokens.push({ kind: 'name', text: word[0], line });
+      index += word[0].length;
+      continue;
+    }
     const number = /^[-+]?(0[xX][0-9a-fA-F]+|[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?)/.exec(text.slice(index, index + 100));
-    if (number) { tokens.push({ kind: 'number', text: number[0], line }); index += number[0].length; continue; }
-    if (':,;[]{}<>'.includes(char)) { tokens.push({ kind: 'punct', text: char, line }); index += 1; continue; }
+    if (number) {
+      tokens.push({ kind: 'number', text: number[0], line });
+      index += number[0].length;
+      continue;
+    }
+    if (':,;[]{}<>'.includes(char)) {
+      tokens.push({ kind: 'punct', text: char, line });
+      index += 1;
+      continue;
+    }
     return { line, problem: `unexpected character ${JSON.stringify(char)}` };
   }
   return tokens;
@@ -115,8 +137,13 @@ function tokenize(text: string): Token[] | { line: number; problem: string } {
 function valueProblem(token: Token | undefined, type: FieldType): string | undefined {
   if (token === undefined) return 'the value is missing at the end of the file';
   if (type === 'string') return token.kind === 'string' ? undefined : `expects a quoted string, not ${token.text}`;
-  if (type === 'int') return token.kind === 'number' && /^[-+]?(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(token.text) ? undefined : `expects a whole number, not ${token.text}`;
-  return /^(true|false|True|False|t|f|1|0)$/.test(token.text) && token.kind !== 'string' ? undefined : `expects true or false, not ${token.text}`;
+  if (type === 'int')
+    return token.kind === 'number' && /^[-+]?(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(token.text)
+      ? undefined
+      : `expects a whole number, not ${token.text}`;
+  return /^(true|false|True|False|t|f|1|0)$/.test(token.text) && token.kind !== 'string'
+    ? undefined
+    : `expects true or false, not ${token.text}`;
 }
 
 /**

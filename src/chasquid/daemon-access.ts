@@ -7,8 +7,8 @@
 // group with group read permission — never world permissions for the users file, which holds password hashes.
 
 import path from 'node:path';
-import type { MailHost } from '../host/mail-host.ts';
 import type { RemoteStat } from '../host/files.ts';
+import type { MailHost } from '../host/mail-host.ts';
 import { daemonState } from './daemon.ts';
 
 export interface DaemonAccount {
@@ -38,13 +38,21 @@ export function canRead(stat: RemoteStat, account: DaemonAccount): boolean {
  * Fixes `file` (and its directory) so that the daemon can read it. Returns what was changed, for the audit.
  * `known` spares the round trips when the caller has just seen both (a write returns them).
  */
-export async function ensureDaemonCanRead(host: MailHost, file: string, account: DaemonAccount, known?: { file: RemoteStat; directory: RemoteStat }): Promise<string[]> {
+export async function ensureDaemonCanRead(
+  host: MailHost,
+  file: string,
+  account: DaemonAccount,
+  known?: { file: RemoteStat; directory: RemoteStat }
+): Promise<string[]> {
   const fixed: string[] = [];
-  for (const [target, seen] of [[path.posix.dirname(file), known?.directory], [file, known?.file]] as const) {
-    const stat = seen ?? await host.files.stat(target);
+  for (const [target, seen] of [
+    [path.posix.dirname(file), known?.directory],
+    [file, known?.file],
+  ] as const) {
+    const stat = seen ?? (await host.files.stat(target));
     if (stat === undefined || canRead(stat, account)) continue;
     // Group read (and search) added, write for others taken away: mailops-host accepts only modes from its set.
-    const mode = stat.type === 'directory' ? (stat.mode & 0o005 ? 0o755 : 0o750) : (stat.mode & 0o004 ? 0o644 : 0o640);
+    const mode = stat.type === 'directory' ? (stat.mode & 0o005 ? 0o755 : 0o750) : stat.mode & 0o004 ? 0o644 : 0o640;
     await host.files.setOwnership(target, { group: account.group, mode });
     fixed.push(`${target}: group ${account.group}, mode ${mode.toString(8).padStart(4, '0')}`);
   }

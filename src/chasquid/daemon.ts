@@ -61,7 +61,12 @@ export async function daemonState(host: MailHost, configDir: string): Promise<Da
 /** The version of the chasquid on the host's PATH, once per connection. */
 export function chasquidVersion(host: MailHost): Promise<ChasquidVersion> {
   return host.once('chasquid-version', async () => {
-    const result = await host.verbs.callOk('version', [], {}, 'Check that chasquid is installed on the mail host and on the SSH user\'s PATH.');
+    const result = await host.verbs.callOk(
+      'version',
+      [],
+      {},
+      "Check that chasquid is installed on the mail host and on the SSH user's PATH."
+    );
     return parseChasquidVersion(`${result.stdout.toString('utf8')}\n${result.stderr}`);
   });
 }

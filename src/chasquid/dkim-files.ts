@@ -47,18 +47,28 @@ export function hookSelectorFile(paths: ChasquidPaths, domain: string): string {
 export async function readDkimFiles(host: MailHost, paths: ChasquidPaths, domain: string, layout: DkimLayout): Promise<DkimFiles> {
   if (layout === 'builtin') {
     const entries = (await host.files.list(paths.domainDir(domain))) ?? [];
-    const keys = await Promise.all(entries.filter((entry) => entry.type === 'file' && builtinKeyName.test(entry.name)).map(async (entry) => {
-      const file = path.posix.join(paths.domainDir(domain), entry.name);
-      const content = await host.files.read(file);
-      return { selector: (builtinKeyName.exec(entry.name) as RegExpExecArray)[1] as string, file, privatePem: content?.toString('utf8') ?? '', active: true };
-    }));
+    const keys = await Promise.all(
+      entries
+        .filter((entry) => entry.type === 'file' && builtinKeyName.test(entry.name))
+        .map(async (entry) => {
+          const file = path.posix.join(paths.domainDir(domain), entry.name);
+          const content = await host.files.read(file);
+          return {
+            selector: (builtinKeyName.exec(entry.name) as RegExpExecArray)[1] as string,
+            file,
+            privatePem: content?.toString('utf8') ?? '',
+            active: true,
+          };
+        })
+    );
     return { layout, keys };
   }
   const selectorFile = hookSelectorFile(paths, domain);
   const keyFile = hookKeyFile(paths, domain);
   const [selectorText, key] = await Promise.all([host.files.read(selectorFile), host.files.read(keyFile)]);
   const selector = selectorText?.toString('utf8').trim() || undefined;
-  const keys = selector !== undefined && key !== undefined ? [{ selector, file: keyFile, privatePem: key.toString('utf8'), active: true }] : [];
+  const keys =
+    selector !== undefined && key !== undefined ? [{ selector, file: keyFile, privatePem: key.toString('utf8'), active: true }] : [];
   return { layout, keys, selectorFile, ...(selector === undefined ? {} : { selector }) };
 }
 
@@ -66,14 +76,14 @@ export async function readDkimFiles(host: MailHost, paths: ChasquidPaths, domain
 export async function hookProblems(host: MailHost, paths: ChasquidPaths): Promise<string[]> {
   const hook = path.posix.join(paths.root, 'hooks', 'post-data');
   const problems: string[] = [];
-  const [stat, text, dkimsign] = await Promise.all([
-    host.files.stat(hook),
-    host.files.read(hook),
-    host.verbs.call('which', ['dkimsign']),
-  ]);
-  if (stat === undefined) problems.push(`${hook} does not exist: install chasquid's example hook there (Debian: /usr/share/doc/chasquid/examples/hooks/post-data) and make it executable`);
+  const [stat, text, dkimsign] = await Promise.all([host.files.stat(hook), host.files.read(hook), host.verbs.call('which', ['dkimsign'])]);
+  if (stat === undefined)
+    problems.push(
+      `${hook} does not exist: install chasquid's example hook there (Debian: /usr/share/doc/chasquid/examples/hooks/post-data) and make it executable`
+    );
   else if ((stat.mode & 0o111) === 0) problems.push(`${hook} is not executable: chmod 755 ${hook}`);
-  if (text !== undefined && !text.toString('utf8').includes('dkimsign')) problems.push(`${hook} does not call dkimsign: add the DKIM section of chasquid's example hook to it`);
+  if (text !== undefined && !text.toString('utf8').includes('dkimsign'))
+    problems.push(`${hook} does not call dkimsign: add the DKIM section of chasquid's example hook to it`);
   if (dkimsign.code !== 0) problems.push('dkimsign is not installed on the mail host: apt install python3-dkim (dkimpy)');
   return problems;
 }

@@ -52,12 +52,14 @@ export function dkimRecordFor(privatePem: string): string {
 }
 
 export function generateDkimKey(algorithm: DkimAlgorithm, layout: DkimLayout): DkimKey {
-  const { privateKey } = algorithm === 'ed25519'
-    ? generateKeyPairSync('ed25519')
-    : generateKeyPairSync('rsa', { modulusLength: algorithm === 'rsa3072' ? 3072 : 2048 });
-  const privatePem = layout === 'hook' && algorithm !== 'ed25519'
-    ? privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()
-    : privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const { privateKey } =
+    algorithm === 'ed25519'
+      ? generateKeyPairSync('ed25519')
+      : generateKeyPairSync('rsa', { modulusLength: algorithm === 'rsa3072' ? 3072 : 2048 });
+  const privatePem =
+    layout === 'hook' && algorithm !== 'ed25519'
+      ? privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()
+      : privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   return { algorithm, privatePem, record: dkimRecordFor(privatePem) };
 }
 

@@ -5,8 +5,8 @@
 
 import { createPrivateKey } from 'node:crypto';
 import type { MailHost } from '../host/mail-host.ts';
-import { dkimPublicKey, type DkimPublicKey } from './dkim-key.ts';
 import { hookProblems, readDkimFiles } from './dkim-files.ts';
+import { dkimPublicKey, type DkimPublicKey } from './dkim-key.ts';
 import type { ChasquidPaths } from './paths.ts';
 import type { DkimLayout } from './version.ts';
 
@@ -35,12 +35,20 @@ export async function dkimSetup(host: MailHost, paths: ChasquidPaths, domain: st
     try {
       return { selector: key.selector, file: key.file, publicKey: dkimPublicKey(createPrivateKey(key.privatePem)) };
     } catch (error) {
-      return { selector: key.selector, file: key.file, problem: `${key.file} cannot be read as a private key: ${(error as Error).message.split('\n')[0]}` };
+      return {
+        selector: key.selector,
+        file: key.file,
+        problem: `${key.file} cannot be read as a private key: ${(error as Error).message.split('\n')[0]}`,
+      };
     }
   });
   // The hook layout names a selector whose key file is missing: chasquid signs nothing.
   if (layout === 'hook' && files.selector !== undefined && keys.length === 0) {
-    keys.push({ selector: files.selector, file: paths.certificateDir(domain), problem: `domains/${domain}/dkim_selector names ${files.selector}, but certs/${domain}/dkim_privkey.pem is missing` });
+    keys.push({
+      selector: files.selector,
+      file: paths.certificateDir(domain),
+      problem: `domains/${domain}/dkim_selector names ${files.selector}, but certs/${domain}/dkim_privkey.pem is missing`,
+    });
   }
   return { layout, keys, hookProblems: problems };
 }

@@ -6,9 +6,9 @@
 // copies them) unless the daemon could not read them, which ensureDaemonCanRead repairs.
 
 import type { MailHost } from '../host/mail-host.ts';
-import { daemonAccount, ensureDaemonCanRead } from './daemon-access.ts';
 import { AliasesFile, type AliasRules } from './aliases-file.ts';
 import { parseChasquidConf } from './config-file.ts';
+import { daemonAccount, ensureDaemonCanRead } from './daemon-access.ts';
 import { danglingTargets, describeDangling, type DanglingTarget, type DomainState } from './local-addresses.ts';
 import { ChasquidPaths } from './paths.ts';
 import { readUsersFile, type UsersFile } from './users-file.ts';
@@ -55,7 +55,10 @@ export class DomainFiles {
 
   /** The owner of domains/, which new files take (looked up once per connection). */
   #domainsOwner(): Promise<string> {
-    return this.#host.once(`domains-owner:${this.paths.root}`, async () => (await this.#host.files.stat(this.paths.domainsDir))?.owner ?? 'root');
+    return this.#host.once(
+      `domains-owner:${this.paths.root}`,
+      async () => (await this.#host.files.stat(this.paths.domainsDir))?.owner ?? 'root'
+    );
   }
 
   read(file: string): Promise<Buffer | undefined> {
@@ -70,7 +73,9 @@ export class DomainFiles {
 
   /** The domains that have a directory on the host (chasquid serves them). */
   async localDomains(): Promise<string[]> {
-    return ((await this.#host.files.list(this.paths.domainsDir)) ?? []).filter((entry) => entry.type === 'directory').map((entry) => entry.name);
+    return ((await this.#host.files.list(this.paths.domainsDir)) ?? [])
+      .filter((entry) => entry.type === 'directory')
+      .map((entry) => entry.name);
   }
 
   /** A domain's senders and aliases, parsed (missing files are empty). */
@@ -99,7 +104,11 @@ export class DomainFiles {
    * Applies `change` (which edits `loaded` and says whether it found something to change) and returns the alias
    * targets, anywhere on the host, that it leaves with no sender or alias to take their mail.
    */
-  async strandedBy(rules: AliasRules, loaded: LoadedDomain, change: () => boolean): Promise<{ changed: boolean; stranded: DanglingTarget[] }> {
+  async strandedBy(
+    rules: AliasRules,
+    loaded: LoadedDomain,
+    change: () => boolean
+  ): Promise<{ changed: boolean; stranded: DanglingTarget[] }> {
     const others = (await this.states(rules, loaded)).filter((state) => state.domain !== loaded.domain);
     const before = new Set(danglingTargets([...others, stateOf(loaded)], rules).map(describeDangling));
     const changed = change();

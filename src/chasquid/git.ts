@@ -8,8 +8,8 @@
 // through .git/info/exclude (local, not a tracked file), and runs git with no hooks: nothing in .git can make a commit
 // run a program as root.
 
-import { RemoteCommandError } from '../host/transport.ts';
 import type { MailHost } from '../host/mail-host.ts';
+import { RemoteCommandError } from '../host/transport.ts';
 
 /** The shell's status for a program it cannot find: git is not installed. */
 const gitMissing = 127;
@@ -35,8 +35,11 @@ export class ConfigRepository {
       if (result.code === 0 && answer === 'none') return false;
       if (result.code === gitMissing) return false;
       if (result.code !== 0) {
-        throw new RemoteCommandError('git in CHASQUID_DIR', result,
-          `${this.#dir}/.git exists but cannot be used; fix it (or remove it if CHASQUID_DIR should not be kept in git), then try again.`);
+        throw new RemoteCommandError(
+          'git in CHASQUID_DIR',
+          result,
+          `${this.#dir}/.git exists but cannot be used; fix it (or remove it if CHASQUID_DIR should not be kept in git), then try again.`
+        );
       }
       return answer === this.#dir;
     });

@@ -12,10 +12,15 @@ describe('chasquid TLS listeners', () => {
   });
 
   it('follow explicit addresses; a wildcard host is reached at the hostname', () => {
-    const settings = parseChasquidConf([
-      'smtp_address: ":25"', 'smtp_address: "[2001:db8::1]:25"', 'submission_address: "0.0.0.0:2587"',
-      'submission_over_tls_address: "192.0.2.7:465"', 'submission_over_tls_address: "192.0.2.7:465"',
-    ].join('\n'));
+    const settings = parseChasquidConf(
+      [
+        'smtp_address: ":25"',
+        'smtp_address: "[2001:db8::1]:25"',
+        'submission_address: "0.0.0.0:2587"',
+        'submission_over_tls_address: "192.0.2.7:465"',
+        'submission_over_tls_address: "192.0.2.7:465"',
+      ].join('\n')
+    );
     expect(tlsListeners(settings, 'mx.example.org')).toEqual([
       { service: 'smtp', mode: 'starttls', host: 'mx.example.org', port: 25 },
       { service: 'smtp', mode: 'starttls', host: '2001:db8::1', port: 25 },

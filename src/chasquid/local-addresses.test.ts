@@ -24,10 +24,13 @@ describe('local addresses', () => {
 
   it('names alias targets that nothing on the host takes, in any served domain, and ignores remote ones', () => {
     const aliases = AliasesFile.parse('*: alice, bob\nsales: carol@other.org, someone@gmail.com\n', 'example.com').entries();
-    const dangling = danglingTargets([
-      { domain: 'example.com', senders: new Set(['alice']), aliases },
-      { domain: 'other.org', senders: new Set(), aliases: [] },
-    ], defaultAliasRules);
+    const dangling = danglingTargets(
+      [
+        { domain: 'example.com', senders: new Set(['alice']), aliases },
+        { domain: 'other.org', senders: new Set(), aliases: [] },
+      ],
+      defaultAliasRules
+    );
     expect(dangling).toEqual([
       { alias: '*@example.com', target: 'bob@example.com' },
       { alias: 'sales@example.com', target: 'carol@other.org' },

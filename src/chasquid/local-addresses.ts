@@ -43,10 +43,15 @@ export interface DanglingTarget {
 
 /** Alias targets in a domain served here that no sender or alias takes. */
 export function danglingTargets(states: readonly DomainState[], rules: AliasRules): DanglingTarget[] {
-  const byDomain = new Map(states.map((state) => [state.domain, {
-    senders: state.senders,
-    aliases: new Set(state.aliases.map((entry) => entry.key)),
-  } satisfies DomainAddresses]));
+  const byDomain = new Map(
+    states.map((state) => [
+      state.domain,
+      {
+        senders: state.senders,
+        aliases: new Set(state.aliases.map((entry) => entry.key)),
+      } satisfies DomainAddresses,
+    ])
+  );
   const dangling: DanglingTarget[] = [];
   for (const state of states) {
     for (const entry of state.aliases) {

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { scryptSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { scryptSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { labCache } from '../../test/lab/lab.ts';
 import { decodeString, encodeString, hashedUserEntry, UsersFile, UsersFileError } from './users-file.ts';
@@ -18,7 +18,9 @@ function chasquidUsersFile(build: keyof typeof utilities, users: Array<[string, 
   mkdirSync(path.join(dir, 'domains/example.com'), { recursive: true });
   writeFileSync(path.join(dir, 'chasquid.conf'), '');
   for (const [user, password] of users) {
-    execFileSync('script', ['-qc', `${utilities[build]} -C=${dir} user-add ${user}@example.com`, '/dev/null'], { input: `${password}\n${password}\n` });
+    execFileSync('script', ['-qc', `${utilities[build]} -C=${dir} user-add ${user}@example.com`, '/dev/null'], {
+      input: `${password}\n${password}\n`,
+    });
   }
   return readFileSync(path.join(dir, 'domains/example.com/users'));
 }
@@ -35,13 +37,23 @@ function matches(file: Buffer, user: string, password: string): boolean {
 
 describe.each(['1.11', '1.15'] as const)('users files written by chasquid-util %s', (build) => {
   // Six random salts and hashes per build: enough to meet raw bytes, \x, octal and \u escapes.
-  const file = chasquidUsersFile(build, [['alice', 'alice-password-1'], ['bob', 'bob-password-22'], ['carol', 'carol-password-333'],
-    ['dan', 'dan-password-4444'], ['eve', 'eve-password-55555'], ['fay', 'fay-password-666666']]);
+  const file = chasquidUsersFile(build, [
+    ['alice', 'alice-password-1'],
+    ['bob', 'bob-password-22'],
+    ['carol', 'carol-password-333'],
+    ['dan', 'dan-password-4444'],
+    ['eve', 'eve-password-55555'],
+    ['fay', 'fay-password-666666'],
+  ]);
 
   it('are read: every sender, and every salt and hash byte for byte', () => {
     const users = UsersFile.parse(file);
     expect(users.keys()).toEqual(['alice', 'bob', 'carol', 'dan', 'eve', 'fay']);
-    for (const [user, password] of [['dan', 'dan-password-4444'], ['eve', 'eve-password-55555'], ['fay', 'fay-password-666666']] as const) {
+    for (const [user, password] of [
+      ['dan', 'dan-password-4444'],
+      ['eve', 'eve-password-55555'],
+      ['fay', 'fay-password-666666'],
+    ] as const) {
       expect(matches(file, user, password)).toBe(true);
     }
     expect(matches(file, 'alice', 'alice-password-1')).toBe(true);
@@ -69,7 +81,7 @@ describe.each(['1.11', '1.15'] as const)('users files written by chasquid-util %
 });
 
 describe('our users entries', () => {
-  it('hash with chasquid\'s scrypt parameters and a fresh salt each time', async () => {
+  it("hash with chasquid's scrypt parameters and a fresh salt each time", async () => {
     const first = await hashedUserEntry('dave', 'password-for-dave');
     const second = await hashedUserEntry('dave', 'password-for-dave');
     expect(first).not.toBe(second);
@@ -98,12 +110,15 @@ describe('the text format', () => {
   });
 
   it('reads hex, octal, Unicode, simple escapes and raw bytes', () => {
-    expect(Buffer.from(decodeString('"\\x04\\xd0B\\303\\n\\"q\\\\"'), 'latin1')).toEqual(Buffer.from([0x04, 0xd0, 0x42, 0xc3, 0x0a, 0x22, 0x71, 0x5c]));
+    expect(Buffer.from(decodeString('"\\x04\\xd0B\\303\\n\\"q\\\\"'), 'latin1')).toEqual(
+      Buffer.from([0x04, 0xd0, 0x42, 0xc3, 0x0a, 0x22, 0x71, 0x5c])
+    );
     expect(Buffer.from(decodeString('"\\u02b1\\U0001F600"'), 'latin1')).toEqual(Buffer.from('\u02b1\u{1F600}', 'utf8'));
   });
 
   it('keeps comments, unknown fields and odd spacing between entries', async () => {
-    const text = '# senders of example.com\nusers {\n  key: "a"\n  value < plain: { password: "x" } >\n}\n\n# receive only\nusers: { key: \'r\' value: { denied: {} } }\nfuture_field: 7\n';
+    const text =
+      '# senders of example.com\nusers {\n  key: "a"\n  value < plain: { password: "x" } >\n}\n\n# receive only\nusers: { key: \'r\' value: { denied: {} } }\nfuture_field: 7\n';
     const users = UsersFile.parse(Buffer.from(text, 'latin1'));
     expect(users.keys()).toEqual(['a', 'r']);
     users.set('b', await hashedUserEntry('b', 'password-of-b'));
@@ -113,7 +128,9 @@ describe('the text format', () => {
   });
 
   it('replaces a duplicated sender once, where it first stood', async () => {
-    const users = UsersFile.parse(Buffer.from('users: { key: "a" value: {} }\nusers: { key: "b" value: {} }\nusers: { key: "a" value: {} }\n', 'latin1'));
+    const users = UsersFile.parse(
+      Buffer.from('users: { key: "a" value: {} }\nusers: { key: "b" value: {} }\nusers: { key: "a" value: {} }\n', 'latin1')
+    );
     users.set('a', 'users: { key: "a" value: { new: 1 } }');
     expect(users.toBuffer().toString('latin1')).toBe('users: { key: "a" value: { new: 1 } }\nusers: { key: "b" value: {} }\n');
   });

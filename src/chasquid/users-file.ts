@@ -22,7 +22,12 @@ import { randomBytes, scrypt as scryptCallback } from 'node:crypto';
 import { promisify } from 'node:util';
 import { failedError } from '../errors.ts';
 
-const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, keyLength: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
+const scrypt = promisify(scryptCallback) as (
+  password: string,
+  salt: Buffer,
+  keyLength: number,
+  options: { N: number; r: number; p: number; maxmem: number }
+) => Promise<Buffer>;
 
 /** chasquid's parameters (userdb.go): N = 2^14, r = 8, p = 1, 32-byte key, 16-byte salt. */
 export const scryptParameters = { logN: 14, r: 8, p: 1, keyLength: 32, saltLength: 16 } as const;
@@ -43,7 +48,19 @@ export function decodeString(quoted: string): string {
     }
     index += 1;
     const next = quoted[index] ?? '';
-    const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v', '\\': '\\', "'": "'", '"': '"', '?': '?' };
+    const simple: Record<string, string> = {
+      n: '\n',
+      t: '\t',
+      r: '\r',
+      a: '\x07',
+      b: '\b',
+      f: '\f',
+      v: '\v',
+      '\\': '\\',
+      "'": "'",
+      '"': '"',
+      '?': '?',
+    };
     const escaped = simple[next];
     if (escaped !== undefined) {
       out += escaped;
@@ -262,7 +279,12 @@ export function readUsersFile(content: Buffer | undefined, file: string): UsersF
   try {
     return UsersFile.parse(content);
   } catch (error) {
-    throw failedError('users-file-unreadable', `The users file ${file} cannot be read safely (${(error as Error).message}); mailops left it unchanged.`,
-      { hint: 'Check it with "chasquid-util check-userdb <domain>" on the host and repair it by hand (a backup may be in .mailops-backup/).' });
+    throw failedError(
+      'users-file-unreadable',
+      `The users file ${file} cannot be read safely (${(error as Error).message}); mailops left it unchanged.`,
+      {
+        hint: 'Check it with "chasquid-util check-userdb <domain>" on the host and repair it by hand (a backup may be in .mailops-backup/).',
+      }
+    );
   }
 }

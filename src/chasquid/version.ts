@@ -22,8 +22,9 @@ export type DkimLayout = 'hook' | 'builtin';
 export function parseChasquidVersion(output: string): ChasquidVersion {
   const match = /chasquid\s+v?(([0-9]+)\.([0-9]+)(?:\.([0-9]+))?[^\s]*)/.exec(output);
   if (!match) {
-    throw failedError('chasquid-version-unknown', `Could not read the chasquid version from "${output.trim().slice(0, 120)}".`,
-      { hint: 'Check that chasquid is installed on the mail host and that "chasquid -version" works there.' });
+    throw failedError('chasquid-version-unknown', `Could not read the chasquid version from "${output.trim().slice(0, 120)}".`, {
+      hint: 'Check that chasquid is installed on the mail host and that "chasquid -version" works there.',
+    });
   }
   return { full: match[1] ?? '', major: Number(match[2]), minor: Number(match[3]), patch: Number(match[4] ?? 0) };
 }

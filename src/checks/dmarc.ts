@@ -54,7 +54,10 @@ function mailtoAddress(uri: string): string | undefined {
 export function parseDmarc(text: string): DmarcRecord {
   const tags = new Map<string, string>();
   const errors: string[] = [];
-  const parts = text.split(';').map((part) => part.trim()).filter((part) => part !== '');
+  const parts = text
+    .split(';')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
   parts.forEach((part, index) => {
     const match = /^([A-Za-z]+)\s*=\s*(.*)$/.exec(part);
     if (!match) {
@@ -76,10 +79,14 @@ export function parseDmarc(text: string): DmarcRecord {
   for (const tag of ['rua', 'ruf']) {
     const value = tags.get(tag);
     if (value === undefined) continue;
-    for (const uri of value.split(',').map((item) => item.trim()).filter((item) => item !== '')) {
+    for (const uri of value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '')) {
       const address = mailtoAddress(uri);
       if (address !== undefined) reportAddresses.push(address);
-      else if (/^mailto:/i.test(uri) || !/^[A-Za-z][A-Za-z0-9+.-]*:[^\s!]+(?:![0-9]+[kmgt]?)?$/.test(uri)) errors.push(`${tag}: "${uri}" is not a valid report URI (mailto:address@domain)`);
+      else if (/^mailto:/i.test(uri) || !/^[A-Za-z][A-Za-z0-9+.-]*:[^\s!]+(?:![0-9]+[kmgt]?)?$/.test(uri))
+        errors.push(`${tag}: "${uri}" is not a valid report URI (mailto:address@domain)`);
       else otherReportUris.push(`${tag}=${uri}`);
     }
   }
@@ -98,7 +105,11 @@ export function externalReportDomains(domain: string, record: DmarcRecord): Arra
   return result;
 }
 
-const partsOf = (text: string) => text.split(';').map((part) => part.trim()).filter((part) => part !== '');
+const partsOf = (text: string) =>
+  text
+    .split(';')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
 const isTag = (part: string, tag: string) => new RegExp(`^${tag}\\s*=`, 'i').test(part);
 
 /** The record with `tag` set to `value` (replaced where it is, else after p=). */
@@ -111,7 +122,9 @@ function withTagIn(text: string, tag: string, value: string): string {
 }
 
 function withoutTag(text: string, tag: string): string {
-  return partsOf(text).filter((part) => !isTag(part, tag)).join('; ');
+  return partsOf(text)
+    .filter((part) => !isTag(part, tag))
+    .join('; ');
 }
 
 export interface DmarcInput {
@@ -130,11 +143,24 @@ export function evaluateDmarc({ domain, txt, authorisations }: DmarcInput): Chec
   const name = `_dmarc.${domain}`;
   if (txt.status === 'temperror') return temperrorResult(id, txt, name, 'TXT');
   const records = txt.status === 'ok' ? txt.records.map(joinTxt).filter(isDmarc) : [];
-  if (records.length === 0) return { id, status: 'fail', summary: `${domain} publishes no DMARC record`, fix: `Publish: ${recommendedDmarc(domain)}` };
-  if (records.length > 1) return { id, status: 'fail', summary: `${name} holds ${records.length} DMARC records (receivers then ignore DMARC)`, fix: `Keep exactly one, for example: ${recommendedDmarc(domain)}` };
+  if (records.length === 0)
+    return { id, status: 'fail', summary: `${domain} publishes no DMARC record`, fix: `Publish: ${recommendedDmarc(domain)}` };
+  if (records.length > 1)
+    return {
+      id,
+      status: 'fail',
+      summary: `${name} holds ${records.length} DMARC records (receivers then ignore DMARC)`,
+      fix: `Keep exactly one, for example: ${recommendedDmarc(domain)}`,
+    };
   const text = records[0] ?? '';
   const record = parseDmarc(text);
-  if (record.errors.length > 0) return { id, status: 'fail', summary: `"${text}" is invalid: ${record.errors.join('; ')}`, fix: `Correct it, for example: ${recommendedDmarc(domain)}` };
+  if (record.errors.length > 0)
+    return {
+      id,
+      status: 'fail',
+      summary: `"${text}" is invalid: ${record.errors.join('; ')}`,
+      fix: `Correct it, for example: ${recommendedDmarc(domain)}`,
+    };
   const policy = (record.tags.get('p') ?? '').toLowerCase();
   const pct = Number(record.tags.get('pct') ?? '100');
   const notes: string[] = [];
@@ -150,8 +176,14 @@ export function evaluateDmarc({ domain, txt, authorisations }: DmarcInput): Chec
   }
   const policyChanged = improved !== text;
   if (record.otherReportUris.length > 0) {
-    notes.push(`${record.otherReportUris.join(', ')} ${record.otherReportUris.length === 1 ? 'is not a mailto: address' : 'are not mailto: addresses'}; receivers send reports only by mail, so none arrive there`);
-    const kept = (tag: string) => (record.tags.get(tag) ?? '').split(',').map((item) => item.trim()).filter((uri) => uri !== '' && mailtoAddress(uri) !== undefined);
+    notes.push(
+      `${record.otherReportUris.join(', ')} ${record.otherReportUris.length === 1 ? 'is not a mailto: address' : 'are not mailto: addresses'}; receivers send reports only by mail, so none arrive there`
+    );
+    const kept = (tag: string) =>
+      (record.tags.get(tag) ?? '')
+        .split(',')
+        .map((item) => item.trim())
+        .filter((uri) => uri !== '' && mailtoAddress(uri) !== undefined);
     const rua = kept('rua').length > 0 ? kept('rua').join(',') : `mailto:postmaster@${domain}`;
     improved = withTag('rua', rua);
     if (record.tags.has('ruf')) {
@@ -159,7 +191,8 @@ export function evaluateDmarc({ domain, txt, authorisations }: DmarcInput): Chec
       improved = ruf.length > 0 ? withTagIn(improved, 'ruf', ruf.join(',')) : withoutTag(improved, 'ruf');
     }
   }
-  if (improved !== text) fixes.push(`${policyChanged ? 'Once reports show your mail passes, publish' : 'Publish'}: ${zoneLine(name, 'TXT', improved)}`);
+  if (improved !== text)
+    fixes.push(`${policyChanged ? 'Once reports show your mail passes, publish' : 'Publish'}: ${zoneLine(name, 'TXT', improved)}`);
   for (const { address, authorisationName } of externalReportDomains(domain, record)) {
     const answer = authorisations[authorisationName];
     if (answer?.status === 'temperror') return temperrorResult(id, answer, authorisationName, 'TXT');
@@ -169,6 +202,9 @@ export function evaluateDmarc({ domain, txt, authorisations }: DmarcInput): Chec
       fixes.push(`In the zone of ${address.split('@').pop()}, publish: ${zoneLine(authorisationName, 'TXT', 'v=DMARC1')}`);
     }
   }
-  const summary = sentence([`p=${policy}${record.tags.has('rua') ? `, reports to ${record.reportAddresses.join(', ')}` : ', no aggregate reports (rua)'}`, ...notes]);
+  const summary = sentence([
+    `p=${policy}${record.tags.has('rua') ? `, reports to ${record.reportAddresses.join(', ')}` : ', no aggregate reports (rua)'}`,
+    ...notes,
+  ]);
   return fixes.length === 0 ? { id, status: 'pass', summary } : { id, status: 'warn', summary, fix: fixes.join('; ') };
 }

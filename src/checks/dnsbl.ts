@@ -6,8 +6,7 @@
 // could not tell — and never a pass or a listing.
 // Hand-written: a DNSBL query is one A lookup; what matters is reading the answers right and asking our resolver.
 
-import type { DnsAnswer } from '../dns/caching-resolver.ts';
-import { reversedAddress } from '../dns/caching-resolver.ts';
+import { type DnsAnswer, reversedAddress } from '../dns/caching-resolver.ts';
 import { sentence, temperrorOf, type CheckResult } from './result.ts';
 
 export interface DnsblQuery {
@@ -53,33 +52,62 @@ export interface DnsblInput {
 
 export function evaluateDnsbl({ queries, subjects, zones }: DnsblInput): CheckResult {
   const id = 'dnsbl';
-  if (zones.ip.length + zones.domain.length === 0) return { id, status: 'skip', summary: 'no blocklists configured', hint: 'Set DNSBL_IP_ZONES and DNSBL_DOMAIN_ZONES.' };
+  if (zones.ip.length + zones.domain.length === 0)
+    return { id, status: 'skip', summary: 'no blocklists configured', hint: 'Set DNSBL_IP_ZONES and DNSBL_DOMAIN_ZONES.' };
   const judged = queries.map((query) => ({ ...query, verdict: dnsblVerdict(query.zone, query.answer) }));
   const listed = judged.filter((query) => query.verdict === 'listed');
   const refused = judged.filter((query) => query.verdict === 'refused');
   const failed = judged.filter((query) => query.verdict === 'temperror' || query.verdict === 'unexpected');
   const lists = [...zones.ip, ...zones.domain].length;
   if (listed.length > 0) {
-    return { id, status: 'fail',
-      summary: sentence([listed.map((query) => `${query.subject} is listed on ${query.zone} (${query.answer.status === 'ok' ? query.answer.records.join(', ') : ''})`).join('; '),
-        refused.length > 0 ? `${refused.map((query) => query.zone).join(', ')} refused the query` : '']),
-      fix: listed.map((query) => `Find and stop what sent spam from ${query.subject}, then request removal from ${query.zone}${removalPages[query.zone] ? ` at ${removalPages[query.zone]}` : ''}`).join('; ') };
+    return {
+      id,
+      status: 'fail',
+      summary: sentence([
+        listed
+          .map(
+            (query) =>
+              `${query.subject} is listed on ${query.zone} (${query.answer.status === 'ok' ? query.answer.records.join(', ') : ''})`
+          )
+          .join('; '),
+        refused.length > 0 ? `${refused.map((query) => query.zone).join(', ')} refused the query` : '',
+      ]),
+      fix: listed
+        .map(
+          (query) =>
+            `Find and stop what sent spam from ${query.subject}, then request removal from ${query.zone}${removalPages[query.zone] ? ` at ${removalPages[query.zone]}` : ''}`
+        )
+        .join('; '),
+    };
   }
   const problems: string[] = [];
   const fixes: string[] = [];
   if (refused.length > 0) {
     const zonesRefusing = [...new Set(refused.map((query) => query.zone))];
-    problems.push(`${zonesRefusing.join(', ')} refused the quer${refused.length === 1 ? 'y' : 'ies'} (answer ${refused.map((query) => query.answer.status === 'ok' ? query.answer.records.join(',') : '').join(' ')})`);
-    fixes.push('Query the blocklists through a resolver of your own, not a public one (set DNS_RESOLVER), or use the list\'s query service for registered users');
+    problems.push(
+      `${zonesRefusing.join(', ')} refused the quer${refused.length === 1 ? 'y' : 'ies'} (answer ${refused.map((query) => (query.answer.status === 'ok' ? query.answer.records.join(',') : '')).join(' ')})`
+    );
+    fixes.push(
+      "Query the blocklists through a resolver of your own, not a public one (set DNS_RESOLVER), or use the list's query service for registered users"
+    );
   }
   const unanswered = failed.filter((query) => query.answer.status === 'temperror');
   if (unanswered.length > 0) {
     const first = unanswered[0]?.answer;
-    problems.push(`could not query ${[...new Set(unanswered.map((query) => query.zone))].join(', ')} (${first?.status === 'temperror' ? first.message : ''}${unanswered.length > 1 ? ', and others alike' : ''})`);
+    problems.push(
+      `could not query ${[...new Set(unanswered.map((query) => query.zone))].join(', ')} (${first?.status === 'temperror' ? first.message : ''}${unanswered.length > 1 ? ', and others alike' : ''})`
+    );
   }
   const unexpected = failed.filter((query) => query.answer.status === 'ok');
   if (unexpected.length > 0) {
-    problems.push(unexpected.map((query) => `${query.zone} gave an answer that is not a listing code (${query.answer.status === 'ok' ? query.answer.records.join(', ') : ''})`).join('; '));
+    problems.push(
+      unexpected
+        .map(
+          (query) =>
+            `${query.zone} gave an answer that is not a listing code (${query.answer.status === 'ok' ? query.answer.records.join(', ') : ''})`
+        )
+        .join('; ')
+    );
   }
   if (failed.length > 0) {
     fixes.push('Run the check again; if it persists, make sure DNS_RESOLVER answers for the blocklist zones without rewriting NXDOMAIN');
@@ -91,6 +119,12 @@ export function evaluateDnsbl({ queries, subjects, zones }: DnsblInput): CheckRe
     return temperrorOf(id, `no blocklist answered: ${problems.join('; ')}`, fixes.join('; '));
   }
   const clean = answered === 0 ? '' : `${subjects.join(', ')} not listed on ${answered} of ${lists} list${lists === 1 ? '' : 's'}`;
-  if (problems.length > 0) return { id, status: 'warn', summary: sentence([answered === 0 ? 'no blocklist gave a usable answer' : clean, ...problems]), fix: fixes.join('; ') };
+  if (problems.length > 0)
+    return {
+      id,
+      status: 'warn',
+      summary: sentence([answered === 0 ? 'no blocklist gave a usable answer' : clean, ...problems]),
+      fix: fixes.join('; '),
+    };
   return { id, status: 'pass', summary: `${clean} (${[...zones.ip, ...zones.domain].join(', ')})` };
 }

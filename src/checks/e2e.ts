@@ -41,16 +41,24 @@ export function evaluateE2e({ domain, sender, ip, outcome }: E2eInput): CheckRes
   const { dkim, spf, dmarc } = outcome.verdicts;
   const aligned = dkim.filter((signature) => signature.domain === domain || signature.domain.endsWith(`.${domain}`));
   // A verifier that could not look something up has no verdict: the message may be fine.
-  const unsure = [...aligned.map((signature) => ({ what: `DKIM (s=${signature.selector})`, ...signature })), { what: 'SPF', ...spf }, { what: 'DMARC', ...dmarc }]
-    .filter((verdict) => verdict.result === 'temperror');
+  const unsure = [
+    ...aligned.map((signature) => ({ what: `DKIM (s=${signature.selector})`, ...signature })),
+    { what: 'SPF', ...spf },
+    { what: 'DMARC', ...dmarc },
+  ].filter((verdict) => verdict.result === 'temperror');
   if (unsure.length > 0) {
-    return temperrorOf(id, `the message from ${sender} was sent, but its ${unsure.map((verdict) => `${verdict.what}${verdict.comment ? ` (${verdict.comment})` : ''}`).join(', ')} could not be verified`,
-      'Make sure the name servers answer for the domain, then run the check again.');
+    return temperrorOf(
+      id,
+      `the message from ${sender} was sent, but its ${unsure.map((verdict) => `${verdict.what}${verdict.comment ? ` (${verdict.comment})` : ''}`).join(', ')} could not be verified`,
+      'Make sure the name servers answer for the domain, then run the check again.'
+    );
   }
   const dkimPass = aligned.find((signature) => signature.result === 'pass');
   const parts = [
-    dkimPass ? `DKIM pass (d=${dkimPass.domain}, s=${dkimPass.selector})`
-      : aligned.length === 0 ? 'DKIM: the message was not signed for the domain'
+    dkimPass
+      ? `DKIM pass (d=${dkimPass.domain}, s=${dkimPass.selector})`
+      : aligned.length === 0
+        ? 'DKIM: the message was not signed for the domain'
         : `DKIM ${aligned.map((signature) => `${signature.result} (s=${signature.selector}${signature.comment ? `: ${signature.comment}` : ''})`).join(', ')}`,
     `SPF ${spf.result} (${ip})`,
     `DMARC ${dmarc.result}`,
@@ -58,9 +66,11 @@ export function evaluateE2e({ domain, sender, ip, outcome }: E2eInput): CheckRes
   const summary = `message from ${sender}: ${parts.join(', ')}`;
   const fixes: string[] = [];
   if (!dkimPass) {
-    fixes.push(aligned.length === 0
-      ? `Make chasquid sign mail of ${domain}: mailops dkim-rotate ${domain} (see the dkim check)`
-      : `Publish the host's DKIM key as the dkim check says, then run the check again`);
+    fixes.push(
+      aligned.length === 0
+        ? `Make chasquid sign mail of ${domain}: mailops dkim-rotate ${domain} (see the dkim check)`
+        : `Publish the host's DKIM key as the dkim check says, then run the check again`
+    );
   }
   if (spf.result !== 'pass') fixes.push(`Authorise ${ip} in the SPF record of ${domain} (see the spf check)`);
   if (dmarc.result !== 'pass' && fixes.length === 0) fixes.push(`Publish a DMARC record for ${domain} (see the dmarc check)`);

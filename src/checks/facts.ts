@@ -4,8 +4,8 @@
 import { inspectInstalledPair } from '../acme/installed-pair.ts';
 import { parseChasquidConf, type ChasquidSettings } from '../chasquid/config-file.ts';
 import { chasquidVersion } from '../chasquid/daemon.ts';
-import { chasquidHostname } from '../chasquid/hostname.ts';
 import { dkimSetup, type DkimSetup } from '../chasquid/dkim-signing-keys.ts';
+import { chasquidHostname } from '../chasquid/hostname.ts';
 import { ChasquidPaths } from '../chasquid/paths.ts';
 import { dkimLayout } from '../chasquid/version.ts';
 import type { DnsResolver, DnsAnswer } from '../dns/caching-resolver.ts';
@@ -93,17 +93,23 @@ export class CheckFacts {
 
   /** chasquid.conf and the hostname chasquid uses (its `hostname`, else the system's). */
   settings(): Promise<{ settings: ChasquidSettings; hostname: string }> {
-    return this.#once('settings', async () => {
-      const text = await this.env.host.files.read(this.paths.configFile);
-      if (text === undefined) {
-        throw failedError('chasquid-config-missing', `${this.paths.configFile} does not exist on the mail host.`, { hint: 'Check CHASQUID_DIR.' });
-      }
-      const settings = parseChasquidConf(text.toString('utf8'));
-      const hostname = await chasquidHostname(this.env.host, settings);
-      const normalized = hostname.toLowerCase().replace(/\.$/, '');
-      lastHostnames.set(this.env.host, normalized);
-      return { settings, hostname: normalized };
-    }, 'host');
+    return this.#once(
+      'settings',
+      async () => {
+        const text = await this.env.host.files.read(this.paths.configFile);
+        if (text === undefined) {
+          throw failedError('chasquid-config-missing', `${this.paths.configFile} does not exist on the mail host.`, {
+            hint: 'Check CHASQUID_DIR.',
+          });
+        }
+        const settings = parseChasquidConf(text.toString('utf8'));
+        const hostname = await chasquidHostname(this.env.host, settings);
+        const normalized = hostname.toLowerCase().replace(/\.$/, '');
+        lastHostnames.set(this.env.host, normalized);
+        return { settings, hostname: normalized };
+      },
+      'host'
+    );
   }
 
   /**
@@ -111,24 +117,35 @@ export class CheckFacts {
    * or undefined when they can. Every check that needs the host fails with this same error; the report says it once.
    */
   async hostFailure(): Promise<MailopsError | undefined> {
-    return this.settings().then(() => undefined, (error: unknown) => asMailopsError(error));
+    return this.settings().then(
+      () => undefined,
+      (error: unknown) => asMailopsError(error)
+    );
   }
 
   /** The host's interface addresses; undefined when they cannot be read (no `ip`, or an older mailops-host). */
   interfaces(): Promise<InterfaceAddress[] | undefined> {
-    return this.#once('interfaces', async () => {
-      const result = await this.env.host.verbs.call('addresses');
-      return result.code === 0 ? parseInterfaceAddresses(result.stdout.toString('utf8')) : undefined;
-    }, 'host');
+    return this.#once(
+      'interfaces',
+      async () => {
+        const result = await this.env.host.verbs.call('addresses');
+        return result.code === 0 ? parseInterfaceAddresses(result.stdout.toString('utf8')) : undefined;
+      },
+      'host'
+    );
   }
 
   /** The hostname's A and AAAA answers. */
   hostnameAddresses(): Promise<{ hostname: string; a: DnsAnswer<string>; aaaa: DnsAnswer<string> }> {
-    return this.#once('hostname-addresses', async () => {
-      const { hostname } = await this.settings();
-      const [a, aaaa] = await Promise.all([this.lookup(hostname, 'A'), this.lookup(hostname, 'AAAA')]);
-      return { hostname, a, aaaa };
-    }, 'host');
+    return this.#once(
+      'hostname-addresses',
+      async () => {
+        const { hostname } = await this.settings();
+        const [a, aaaa] = await Promise.all([this.lookup(hostname, 'A'), this.lookup(hostname, 'AAAA')]);
+        return { hostname, a, aaaa };
+      },
+      'host'
+    );
   }
 
   /**
@@ -144,11 +161,15 @@ export class CheckFacts {
 
   /** Every address of the host (host-addresses.ts), including DNS addresses found not to be the host's. */
   hostAddresses(): Promise<HostAddress[]> {
-    return this.#once('host-addresses', async () => {
-      const [{ a, aaaa }, interfaces] = await Promise.all([this.hostnameAddresses(), this.interfaces()]);
-      const inDns = [...(a.status === 'ok' ? a.records : []), ...(aaaa.status === 'ok' ? aaaa.records : [])];
-      return mailHostAddresses(inDns, interfaces);
-    }, 'host');
+    return this.#once(
+      'host-addresses',
+      async () => {
+        const [{ a, aaaa }, interfaces] = await Promise.all([this.hostnameAddresses(), this.interfaces()]);
+        const inDns = [...(a.status === 'ok' ? a.records : []), ...(aaaa.status === 'ok' ? aaaa.records : [])];
+        return mailHostAddresses(inDns, interfaces);
+      },
+      'host'
+    );
   }
 
   /** The addresses mail comes from: the host's, without DNS addresses that are certainly elsewhere. */
@@ -173,15 +194,19 @@ export class CheckFacts {
    * host, and the common case needs one).
    */
   installedCertificates(): Promise<InstalledCertificate[]> {
-    return this.#once('certificates', async () => {
-      const { hostname } = await this.settings();
-      const own = await this.#certificate(hostname);
-      if (own !== undefined) return [own];
-      const entries = await this.env.host.files.list(this.paths.certsDir) ?? [];
-      const names = entries.filter((entry) => entry.type === 'directory' || entry.type === 'symlink').map((entry) => entry.name);
-      const found = await Promise.all(names.map((name) => this.#certificate(name)));
-      return found.filter((entry): entry is InstalledCertificate => entry !== undefined);
-    }, 'host');
+    return this.#once(
+      'certificates',
+      async () => {
+        const { hostname } = await this.settings();
+        const own = await this.#certificate(hostname);
+        if (own !== undefined) return [own];
+        const entries = (await this.env.host.files.list(this.paths.certsDir)) ?? [];
+        const names = entries.filter((entry) => entry.type === 'directory' || entry.type === 'symlink').map((entry) => entry.name);
+        const found = await Promise.all(names.map((name) => this.#certificate(name)));
+        return found.filter((entry): entry is InstalledCertificate => entry !== undefined);
+      },
+      'host'
+    );
   }
 
   async #certificate(name: string): Promise<InstalledCertificate | undefined> {
@@ -189,5 +214,4 @@ export class CheckFacts {
     if (pair?.leaf === undefined) return undefined;
     return { name, certificate: pair.leaf, pairProblems: pair.problems };
   }
-
 }

@@ -29,10 +29,15 @@ export function evaluateMxAddress({ hostname, a, aaaa, addresses, interfaces }: 
   if (inDns.length === 0) {
     const address = suggestedAddress(interfaces, 4) ?? suggestedAddress(interfaces, 6);
     const type = address !== undefined && address.includes(':') ? 'AAAA' : 'A';
-    return { id, status: 'fail', summary: `${hostname} has no A or AAAA record: nobody can connect to it`,
-      fix: `Publish: ${zoneLine(hostname, type, address ?? '<public IPv4 address of the mail host>')}` };
+    return {
+      id,
+      status: 'fail',
+      summary: `${hostname} has no A or AAAA record: nobody can connect to it`,
+      fix: `Publish: ${zoneLine(hostname, type, address ?? '<public IPv4 address of the mail host>')}`,
+    };
   }
-  const describe = (address: HostAddress) => `${address.address} (${address.onHost === true ? 'on the mail host' : address.onHost === false ? 'NOT on the mail host' : 'public, behind NAT: not cross-checked'})`;
+  const describe = (address: HostAddress) =>
+    `${address.address} (${address.onHost === true ? 'on the mail host' : address.onHost === false ? 'NOT on the mail host' : 'public, behind NAT: not cross-checked'})`;
   const summary = `${hostname} has ${inDns.map(describe).join(', ')}`;
   const foreign = inDns.filter((address) => address.onHost === false);
   if (foreign.length > 0) {
@@ -47,8 +52,12 @@ export function evaluateMxAddress({ hostname, a, aaaa, addresses, interfaces }: 
   }
   const missing = addresses.filter((address) => !address.inDns);
   if (missing.length > 0) {
-    return { id, status: 'warn', summary: sentence([summary, `the host also has ${missing.map((address) => address.address).join(', ')}, which DNS does not list`]),
-      fix: `Publish ${missing.map((address) => zoneLine(hostname, address.family === 6 ? 'AAAA' : 'A', address.address)).join(' and ')} (receivers check the address mail comes from)` };
+    return {
+      id,
+      status: 'warn',
+      summary: sentence([summary, `the host also has ${missing.map((address) => address.address).join(', ')}, which DNS does not list`]),
+      fix: `Publish ${missing.map((address) => zoneLine(hostname, address.family === 6 ? 'AAAA' : 'A', address.address)).join(' and ')} (receivers check the address mail comes from)`,
+    };
   }
   return { id, status: 'pass', summary };
 }

@@ -2,8 +2,7 @@
 // resolves forward to the same address (forward-confirmed reverse DNS, which Gmail, Yahoo and Outlook expect).
 // A PTR naming another host fails already, so the forward check only ever needs the hostname's own A/AAAA.
 
-import type { DnsAnswer } from '../dns/caching-resolver.ts';
-import { reverseName } from '../dns/caching-resolver.ts';
+import { type DnsAnswer, reverseName } from '../dns/caching-resolver.ts';
 import { zoneLine } from '../dns/txt.ts';
 import { sameAddress, type HostAddress } from './host-addresses.ts';
 import { temperrorResult, type CheckResult } from './result.ts';
@@ -19,8 +18,12 @@ export interface PtrInput {
 export function evaluatePtr({ hostname, addresses, forward }: PtrInput): CheckResult {
   const id = 'ptr';
   if (addresses.length === 0) {
-    return { id, status: 'fail', summary: `no address of the mail host is known (${hostname} has no A or AAAA record)`,
-      fix: `Publish ${zoneLine(hostname, 'A', '<public IPv4 address of the mail host>')}, then set its reverse DNS to ${hostname}` };
+    return {
+      id,
+      status: 'fail',
+      summary: `no address of the mail host is known (${hostname} has no A or AAAA record)`,
+      fix: `Publish ${zoneLine(hostname, 'A', '<public IPv4 address of the mail host>')}, then set its reverse DNS to ${hostname}`,
+    };
   }
   const good: string[] = [];
   const problems: string[] = [];
@@ -33,7 +36,9 @@ export function evaluatePtr({ hostname, addresses, forward }: PtrInput): CheckRe
     if (ptr.status !== 'ok') {
       failed = true;
       problems.push(`${ip} has no PTR record`);
-      fixes.push(`set the reverse DNS of ${ip} to ${hostname} at whoever runs the address (usually in the hosting provider's panel): ${ptrRecord}`);
+      fixes.push(
+        `set the reverse DNS of ${ip} to ${hostname} at whoever runs the address (usually in the hosting provider's panel): ${ptrRecord}`
+      );
       continue;
     }
     const names = ptr.records.map((name) => name.toLowerCase().replace(/\.$/, ''));
@@ -61,6 +66,6 @@ export function evaluatePtr({ hostname, addresses, forward }: PtrInput): CheckRe
   }
   const summary = [...problems, ...good].join('; ');
   if (problems.length === 0) return { id, status: 'pass', summary: `${summary} (forward-confirmed)` };
-  const fix = fixes.map((text, index) => index === 0 ? text.charAt(0).toUpperCase() + text.slice(1) : text).join('; ');
+  const fix = fixes.map((text, index) => (index === 0 ? text.charAt(0).toUpperCase() + text.slice(1) : text)).join('; ');
   return { id, status: failed ? 'fail' : 'warn', summary, fix };
 }

@@ -41,7 +41,9 @@ type RequirementState = 'met' | 'not-met' | 'unknown';
 function requirementState(requirement: Requirement, results: readonly CheckResult[]): RequirementState {
   // TLS matters between servers: the service on port 25 (the smtp service), whichever port the lab gives it. A tls
   // result without a service is one that could not learn the listeners (the mail host could not be reached).
-  const relevant = results.filter((result) => result.id === requirement && (requirement !== 'tls' || result.service === 'smtp' || result.service === undefined));
+  const relevant = results.filter(
+    (result) => result.id === requirement && (requirement !== 'tls' || result.service === 'smtp' || result.service === undefined)
+  );
   if (relevant.length === 0) return 'not-met';
   if (relevant.some((result) => result.status === 'fail' && !result.temperror)) return 'not-met';
   if (relevant.some((result) => result.temperror)) return 'unknown';
@@ -57,12 +59,16 @@ function verdictLine(name: string, verdict: ProviderVerdict): string {
 export function providerRequirements(results: readonly CheckResult[]): RequirementsSummary {
   const providers = {} as Record<Provider, ProviderVerdict>;
   for (const provider of Object.keys(requirementsOf) as Provider[]) {
-    const states = requirementsOf[provider].map((requirement) => [requirementNames[requirement], requirementState(requirement, results)] as const);
+    const states = requirementsOf[provider].map(
+      (requirement) => [requirementNames[requirement], requirementState(requirement, results)] as const
+    );
     const missing = states.filter(([, state]) => state === 'not-met').map(([name]) => name);
     const unknown = states.filter(([, state]) => state === 'unknown').map(([name]) => name);
     const status = missing.length > 0 ? 'not-met' : unknown.length > 0 ? 'unknown' : 'met';
     providers[provider] = { status, met: status === 'met', missing, unknown };
   }
-  const line = (Object.keys(providers) as Provider[]).map((provider) => verdictLine(providerNames[provider], providers[provider])).join(' · ');
+  const line = (Object.keys(providers) as Provider[])
+    .map((provider) => verdictLine(providerNames[provider], providers[provider]))
+    .join(' · ');
   return { providers, line };
 }

@@ -43,7 +43,7 @@ const severity: Record<CheckStatus, number> = { skip: 0, pass: 1, warn: 2, fail:
 
 /** The most severe status of a report (`pass` for an empty one): the colour of the Discord embed. */
 export function worstStatus(results: readonly Pick<CheckResult, 'status'>[]): CheckStatus {
-  return results.reduce<CheckStatus>((worst, result) => severity[result.status] > severity[worst] ? result.status : worst, 'pass');
+  return results.reduce<CheckStatus>((worst, result) => (severity[result.status] > severity[worst] ? result.status : worst), 'pass');
 }
 
 /** The worse of two statuses. */
@@ -66,11 +66,19 @@ export function temperrorOf(id: CheckId, reason: string, fix: string): CheckResu
 
 /** A check that could not run because the mail host could not be reached (or its configuration read). */
 export function needsHostResult(id: CheckId): CheckResult {
-  return { ...temperrorOf(id, 'it needs the mail host (see the error above)', 'Fix what the error above names, then run the check again.'), needsHost: true };
+  return {
+    ...temperrorOf(id, 'it needs the mail host (see the error above)', 'Fix what the error above names, then run the check again.'),
+    needsHost: true,
+  };
 }
 
 /** A failed lookup, as a check result. */
-export function temperrorResult(id: CheckId, answer: Extract<DnsAnswer<unknown>, { status: 'temperror' }>, name: string, type: string): CheckResult {
+export function temperrorResult(
+  id: CheckId,
+  answer: Extract<DnsAnswer<unknown>, { status: 'temperror' }>,
+  name: string,
+  type: string
+): CheckResult {
   return temperrorOf(id, answer.message, `Make sure the name servers answer for ${name} (dig ${type} ${name}), then run the check again.`);
 }
 

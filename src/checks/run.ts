@@ -2,27 +2,27 @@
 // of its module. Every check starts at once; what one check needs from another's lookups it gets from the shared
 // facts and the resolver's cache, so the run takes as long as its deepest chain of dependent lookups.
 
-import { dkimRecordName } from '../chasquid/dkim-key.ts';
 import { isIP } from 'node:net';
 import { authenticate } from 'mailauth';
 import { fetchPolicy } from 'mailauth/lib/mta-sts.js';
+import { probeTls } from '../acme/served-certificate.ts';
+import { dkimRecordName } from '../chasquid/dkim-key.ts';
+import { tlsListeners, type Listener } from '../chasquid/listeners.ts';
 import { joinTxt } from '../dns/txt.ts';
 import { asMailopsError } from '../errors.ts';
 import { probeSenderLocal } from '../probe/names.ts';
 import { sendProbe, type CapturedMessage } from '../probe/probe.ts';
 import { evaluateDkim } from './dkim.ts';
-import { evaluateE2e, verdictsOf } from './e2e.ts';
 import { evaluateDmarc, externalReportDomains, isDmarcRecord, parseDmarc } from './dmarc.ts';
 import { dnsblQueryName, evaluateDnsbl } from './dnsbl.ts';
+import { evaluateE2e, verdictsOf } from './e2e.ts';
 import type { CheckFacts } from './facts.ts';
 import { evaluateMtaSts, evaluateTlsRpt, type MtaStsInput } from './mta-sts.ts';
-import { evaluateMx } from './mx.ts';
 import { evaluateMxAddress } from './mx-address.ts';
+import { evaluateMx } from './mx.ts';
 import { evaluatePtr } from './ptr.ts';
 import { couldNotCheck, needsHostResult, temperrorResult, type CheckId, type CheckResult } from './result.ts';
 import { spfResult, type SpfPolicyInput } from './spf-policy.ts';
-import { probeTls } from '../acme/served-certificate.ts';
-import { tlsListeners, type Listener } from '../chasquid/listeners.ts';
 import { evaluateTls } from './tls.ts';
 
 type Runner = (facts: CheckFacts) => Promise<CheckResult | CheckResult[]>;
@@ -33,12 +33,20 @@ async function mx(facts: CheckFacts): Promise<CheckResult> {
 }
 
 async function mxAddress(facts: CheckFacts): Promise<CheckResult> {
-  const [{ hostname, a, aaaa }, addresses, interfaces] = await Promise.all([facts.hostnameAddresses(), facts.hostAddresses(), facts.interfaces()]);
+  const [{ hostname, a, aaaa }, addresses, interfaces] = await Promise.all([
+    facts.hostnameAddresses(),
+    facts.hostAddresses(),
+    facts.interfaces(),
+  ]);
   return evaluateMxAddress({ hostname, a, aaaa, addresses, interfaces });
 }
 
 async function ptr(facts: CheckFacts): Promise<CheckResult> {
-  const [{ hostname, a, aaaa }, addresses, unknown] = await Promise.all([facts.hostnameAddresses(), facts.sendingAddresses(), facts.addressesUnknown('ptr')]);
+  const [{ hostname, a, aaaa }, addresses, unknown] = await Promise.all([
+    facts.hostnameAddresses(),
+    facts.sendingAddresses(),
+    facts.addressesUnknown('ptr'),
+  ]);
   if (unknown) return unknown;
   const answers = await Promise.all(addresses.map(async (address) => ({ address, ptr: await facts.env.dns.reverse(address.address) })));
   return evaluatePtr({ hostname, addresses: answers, forward: { 4: a, 6: aaaa } });
@@ -48,15 +56,24 @@ async function spfCheck(facts: CheckFacts): Promise<CheckResult> {
   const { dns } = facts.env;
   const domain = facts.domain;
   const lookup: SpfPolicyInput['lookup'] = (name, type) => dns.lookup(name, type);
-  const [txt, { hostname }, addresses, mxAnswer, unknown] = await Promise.all([dns.lookup(domain, 'TXT'), facts.settings(), facts.sendingAddresses(), facts.mx(), facts.addressesUnknown('spf')]);
+  const [txt, { hostname }, addresses, mxAnswer, unknown] = await Promise.all([
+    dns.lookup(domain, 'TXT'),
+    facts.settings(),
+    facts.sendingAddresses(),
+    facts.mx(),
+    facts.addressesUnknown('spf'),
+  ]);
   if (unknown && txt.status !== 'temperror') return unknown;
-  const mxIsHost = mxAnswer.status === 'ok' && mxAnswer.records.some((record) => record.exchange.toLowerCase().replace(/\.$/, '') === hostname);
+  const mxIsHost =
+    mxAnswer.status === 'ok' && mxAnswer.records.some((record) => record.exchange.toLowerCase().replace(/\.$/, '') === hostname);
   return spfResult({ domain, hostname, txt, addresses, mxIsHost }, lookup);
 }
 
 async function dkim(facts: CheckFacts): Promise<CheckResult> {
   const setup = await facts.dkimSetup();
-  const answers = await Promise.all(setup.keys.map(async (key) => [key.selector, await facts.lookup(dkimRecordName(key.selector, facts.domain), 'TXT')] as const));
+  const answers = await Promise.all(
+    setup.keys.map(async (key) => [key.selector, await facts.lookup(dkimRecordName(key.selector, facts.domain), 'TXT')] as const)
+  );
   return evaluateDkim({ domain: facts.domain, setup, records: Object.fromEntries(answers) });
 }
 
@@ -65,7 +82,9 @@ async function dmarc(facts: CheckFacts): Promise<CheckResult> {
   const txt = await facts.lookup(`_dmarc.${domain}`, 'TXT');
   const texts = txt.status === 'ok' ? txt.records.map(joinTxt).filter(isDmarcRecord) : [];
   const external = texts.length === 1 ? externalReportDomains(domain, parseDmarc(texts[0] ?? '')) : [];
-  const authorisations = await Promise.all(external.map(async ({ authorisationName }) => [authorisationName, await facts.lookup(authorisationName, 'TXT')] as const));
+  const authorisations = await Promise.all(
+    external.map(async ({ authorisationName }) => [authorisationName, await facts.lookup(authorisationName, 'TXT')] as const)
+  );
   return evaluateDmarc({ domain, txt, authorisations: Object.fromEntries(authorisations) });
 }
 
@@ -95,7 +114,10 @@ async function tlsRpt(facts: CheckFacts): Promise<CheckResult> {
 async function addressesOf(facts: CheckFacts, endpoint: Listener, hostname: string): Promise<string[] | CheckResult> {
   if (isIP(endpoint.host) !== 0) return [endpoint.host];
   if (endpoint.host === hostname) {
-    return await facts.addressesUnknown('tls') ?? (await facts.hostAddresses()).filter((address) => address.inDns).map((address) => address.address);
+    return (
+      (await facts.addressesUnknown('tls')) ??
+      (await facts.hostAddresses()).filter((address) => address.inDns).map((address) => address.address)
+    );
   }
   const [a, aaaa] = await Promise.all([facts.lookup(endpoint.host, 'A'), facts.lookup(endpoint.host, 'AAAA')]);
   if (a.status === 'temperror') return temperrorResult('tls', a, endpoint.host, 'A');
@@ -106,15 +128,25 @@ async function addressesOf(facts: CheckFacts, endpoint: Listener, hostname: stri
 async function tls(facts: CheckFacts): Promise<CheckResult[]> {
   const { settings, hostname } = await facts.settings();
   const endpoints = tlsListeners(settings, hostname);
-  return Promise.all(endpoints.map(async (endpoint) => {
-    const [addresses, installed] = await Promise.all([addressesOf(facts, endpoint, hostname), facts.installedCertificates()]);
-    if (!Array.isArray(addresses)) return { ...addresses, port: endpoint.port, service: endpoint.service };
-    const probes = await Promise.all(addresses.map(async (address) => ({
-      address,
-      probe: await probeTls({ address, port: endpoint.port, mode: endpoint.mode, servername: hostname, ...(facts.env.extraCa ? { extraCa: facts.env.extraCa } : {}) }),
-    })));
-    return evaluateTls({ endpoint, hostname, probes, installed, now: facts.env.now, restartCommand: facts.env.restartCommand });
-  }));
+  return Promise.all(
+    endpoints.map(async (endpoint) => {
+      const [addresses, installed] = await Promise.all([addressesOf(facts, endpoint, hostname), facts.installedCertificates()]);
+      if (!Array.isArray(addresses)) return { ...addresses, port: endpoint.port, service: endpoint.service };
+      const probes = await Promise.all(
+        addresses.map(async (address) => ({
+          address,
+          probe: await probeTls({
+            address,
+            port: endpoint.port,
+            mode: endpoint.mode,
+            servername: hostname,
+            ...(facts.env.extraCa ? { extraCa: facts.env.extraCa } : {}),
+          }),
+        }))
+      );
+      return evaluateTls({ endpoint, hostname, probes, installed, now: facts.env.now, restartCommand: facts.env.restartCommand });
+    })
+  );
 }
 
 async function dnsbl(facts: CheckFacts): Promise<CheckResult> {
@@ -124,30 +156,56 @@ async function dnsbl(facts: CheckFacts): Promise<CheckResult> {
   if (unknown) return unknown;
   const addresses = (await facts.sendingAddresses()).map((address) => address.address);
   const ipQueries = addresses.flatMap((address) => zones.ip.map((zone) => ({ subject: address, zone })));
-  const queries = await Promise.all([...domainQueries, ...ipQueries].map(async (query) => ({ ...query, answer: await facts.lookup(dnsblQueryName(query.subject, query.zone), 'A') })));
+  const queries = await Promise.all(
+    [...domainQueries, ...ipQueries].map(async (query) => ({
+      ...query,
+      answer: await facts.lookup(dnsblQueryName(query.subject, query.zone), 'A'),
+    }))
+  );
   return evaluateDnsbl({ queries, subjects: [...addresses, facts.domain], zones });
 }
 
 async function e2e(facts: CheckFacts): Promise<CheckResult> {
   const { probe } = facts.env;
   if (probe === undefined) {
-    return { id: 'e2e', status: 'skip', summary: 'no test message sent (this caller gave no state database for the probe sender)', hint: `Run mailops check ${facts.domain}` };
+    return {
+      id: 'e2e',
+      status: 'skip',
+      summary: 'no test message sent (this caller gave no state database for the probe sender)',
+      hint: `Run mailops check ${facts.domain}`,
+    };
   }
   const [{ hostname }, addresses, unknown] = await Promise.all([facts.settings(), facts.sendingAddresses(), facts.addressesUnknown('e2e')]);
   if (unknown) return unknown;
   const ip = (addresses.find((address) => address.family === 4) ?? addresses[0])?.address;
   const sender = `${probeSenderLocal}@${facts.domain}`;
   if (ip === undefined) {
-    return { id: 'e2e', status: 'fail', summary: 'no address of the mail host is known, so SPF cannot be evaluated', fix: 'Fix the mx-address check first' };
+    return {
+      id: 'e2e',
+      status: 'fail',
+      summary: 'no address of the mail host is known, so SPF cannot be evaluated',
+      fix: 'Fix the mx-address check first',
+    };
   }
   let captured: CapturedMessage;
   try {
     captured = await sendProbe(probe.context, facts.domain);
   } catch (error) {
     const failure = asMailopsError(error);
-    return evaluateE2e({ domain: facts.domain, sender, ip, outcome: { failed: failure.message, fix: failure.hint ?? 'Run the check again; the log has the details.' } });
+    return evaluateE2e({
+      domain: facts.domain,
+      sender,
+      ip,
+      outcome: { failed: failure.message, fix: failure.hint ?? 'Run the check again; the log has the details.' },
+    });
   }
-  const result = await authenticate(captured.raw, { ip, helo: captured.helo, sender: captured.sender, mta: hostname, resolver: facts.env.dns.forMailauth });
+  const result = await authenticate(captured.raw, {
+    ip,
+    helo: captured.helo,
+    sender: captured.sender,
+    mta: hostname,
+    resolver: facts.env.dns.forMailauth,
+  });
   return evaluateE2e({ domain: facts.domain, sender: captured.sender, ip, outcome: { verdicts: verdictsOf(result) } });
 }
 
@@ -179,6 +237,14 @@ export async function runCheck(id: CheckId, run: Runner, facts: CheckFacts): Pro
     const failure = asMailopsError(error);
     const hostFailure = await facts.hostFailure();
     if (hostFailure !== undefined && hostFailure.code === failure.code) return [needsHostResult(id)];
-    return [{ id, status: 'fail', temperror: true, summary: couldNotCheck(failure.message), fix: failure.hint ?? 'Run the check again; the log has the details.' }];
+    return [
+      {
+        id,
+        status: 'fail',
+        temperror: true,
+        summary: couldNotCheck(failure.message),
+        fix: failure.hint ?? 'Run the check again; the log has the details.',
+      },
+    ];
   }
 }

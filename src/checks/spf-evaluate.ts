@@ -16,9 +16,17 @@
 // (spf-policy.ts) and for messages.
 
 import ipaddr from 'ipaddr.js';
-import type { DnsAnswer, DnsResolver } from '../dns/caching-resolver.ts';
-import { reverseName } from '../dns/caching-resolver.ts';
-import { expandMacros, hasMacro, parseSpf, spfRecords, truncateDomain, type Mechanism, type Modifier, type Qualifier } from './spf-record.ts';
+import { type DnsAnswer, type DnsResolver, reverseName } from '../dns/caching-resolver.ts';
+import {
+  expandMacros,
+  hasMacro,
+  parseSpf,
+  spfRecords,
+  truncateDomain,
+  type Mechanism,
+  type Modifier,
+  type Qualifier,
+} from './spf-record.ts';
 
 export type SpfResult = 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'permerror' | 'temperror';
 
@@ -98,7 +106,11 @@ export async function checkHost(input: CheckHostInput, lookup: Lookup): Promise<
   const count = (domain: string, term: string) => {
     evaluation.lookups += 1;
     evaluation.counted.push(`${domain}: ${term}`);
-    if (evaluation.lookups > maxLookups) throw new Stop('permerror', `more than ${maxLookups} DNS lookups (the ${ordinal(evaluation.lookups)} is ${term} in the record of ${domain})`);
+    if (evaluation.lookups > maxLookups)
+      throw new Stop(
+        'permerror',
+        `more than ${maxLookups} DNS lookups (the ${ordinal(evaluation.lookups)} is ${term} in the record of ${domain})`
+      );
   };
   /** The records of a lookup; nothing found is a void lookup, a failure a temperror (unless `tolerant`). */
   const query = async <T extends 'A' | 'AAAA' | 'MX' | 'TXT' | 'PTR'>(name: string, type: T, term: string, tolerant = false) => {
@@ -106,7 +118,7 @@ export async function checkHost(input: CheckHostInput, lookup: Lookup): Promise<
       // Not a name DNS can hold (an empty or over-long label, after macro expansion): nothing is found.
       return addVoid(type, name, term);
     }
-    const answer = await lookup(name, type) as DnsAnswer<unknown>;
+    const answer = (await lookup(name, type)) as DnsAnswer<unknown>;
     if (answer.status === 'temperror') {
       if (tolerant) return [];
       throw new Stop('temperror', answer.message);
@@ -129,7 +141,7 @@ export async function checkHost(input: CheckHostInput, lookup: Lookup): Promise<
     const network = parser.parse(address);
     const bits = length ?? (family === 6 ? 128 : 32);
     evaluation.networks.push({ address: network.toString(), length: bits });
-    return (client as typeof network).match(network, bits);
+    return client.match(network, bits);
   };
 
   let validatedNames: Promise<string[]> | undefined;
@@ -140,7 +152,8 @@ export async function checkHost(input: CheckHostInput, lookup: Lookup): Promise<
       const confirmed: string[] = [];
       for (const name of names.slice(0, 10)) {
         const addresses = await query(name.replace(/\.$/, ''), addressType, term, true);
-        if (addresses.some((address) => ipaddr.isValid(address) && ipaddr.process(address).toString() === client.toString())) confirmed.push(name.replace(/\.$/, '').toLowerCase());
+        if (addresses.some((address) => ipaddr.isValid(address) && ipaddr.process(address).toString() === client.toString()))
+          confirmed.push(name.replace(/\.$/, '').toLowerCase());
       }
       return confirmed;
     })();
@@ -149,7 +162,12 @@ export async function checkHost(input: CheckHostInput, lookup: Lookup): Promise<
   const within = (name: string, domain: string) => name === domain.toLowerCase() || name.endsWith(`.${domain.toLowerCase()}`);
 
   /** Evaluates the record of `domain`; `path` is how we got here. Returns the result and what decided it. */
-  const evaluate = async (domain: string, record: string | undefined, path: string[], depthVariable: boolean): Promise<{ result: SpfResult; match: SpfMatch }> => {
+  const evaluate = async (
+    domain: string,
+    record: string | undefined,
+    path: string[],
+    depthVariable: boolean
+  ): Promise<{ result: SpfResult; match: SpfMatch }> => {
     let text = record;
     if (text === undefined) {
       const found = await recordOf(domain, path.at(-1) ?? 'the top record');
@@ -160,7 +178,10 @@ export async function checkHost(input: CheckHostInput, lookup: Lookup): Promise<
     const parsed = parseSpf(text);
     if (parsed.errors.length > 0) throw new Stop('permerror', `the record of ${domain} is invalid: ${parsed.errors.join('; ')}`);
     const macros = {
-      sender, domain, ip: client.toString(), helo: input.helo,
+      sender,
+      domain,
+      ip: client.toString(),
+      helo: input.helo,
       validatedName: async () => {
         const names = await validated('%{p}');
         return names.find((name) => within(name, domain)) ?? names[0] ?? 'unknown';
@@ -184,7 +205,8 @@ export async function checkHost(input: CheckHostInput, lookup: Lookup): Promise<
           return matched();
         case 'ip4':
         case 'ip6':
-          if ((term.name === 'ip6') === (family === 6) && matches(term.network ?? '', term.name === 'ip4' ? term.cidr4 : term.cidr6)) return matched();
+          if ((term.name === 'ip6') === (family === 6) && matches(term.network ?? '', term.name === 'ip4' ? term.cidr4 : term.cidr6))
+            return matched();
           break;
         case 'a': {
           count(domain, term.text);
@@ -196,7 +218,8 @@ export async function checkHost(input: CheckHostInput, lookup: Lookup): Promise<
           count(domain, term.text);
           const name = await target(term.domainSpec);
           const exchanges = await query(name, 'MX', term.text);
-          if (exchanges.length > 10) throw new Stop('permerror', `${name} has ${exchanges.length} MX records; the "${term.text}" term allows at most 10`);
+          if (exchanges.length > 10)
+            throw new Stop('permerror', `${name} has ${exchanges.length} MX records; the "${term.text}" term allows at most 10`);
           const sorted = [...exchanges].sort((a, b) => a.priority - b.priority).map((entry) => entry.exchange.replace(/\.$/, ''));
           let found = false;
           for (const exchange of sorted) {
@@ -222,7 +245,8 @@ export async function checkHost(input: CheckHostInput, lookup: Lookup): Promise<
           count(domain, term.text);
           const name = await target(term.domainSpec);
           const inner = await evaluate(name, undefined, [...path, term.text], variable);
-          if (inner.result === 'pass') return { result: results[term.qualifier], match: { ...inner.match, variable: inner.match.variable || variable } };
+          if (inner.result === 'pass')
+            return { result: results[term.qualifier], match: { ...inner.match, variable: inner.match.variable || variable } };
           if (inner.result === 'temperror' || inner.result === 'permerror') return inner;
           if (inner.result === 'none') throw new Stop('permerror', `${term.text} (in the record of ${domain}): ${name} has no SPF record`);
           break;
@@ -255,12 +279,16 @@ export async function checkHost(input: CheckHostInput, lookup: Lookup): Promise<
   };
 
   const domain = input.domain.replace(/\.$/, '').toLowerCase();
-  if (!isValidSpfDomain(domain)) return { ...evaluation, result: 'none', reason: `${domain || 'the empty name'} is not a domain name SPF can check` };
+  if (!isValidSpfDomain(domain))
+    return { ...evaluation, result: 'none', reason: `${domain || 'the empty name'} is not a domain name SPF can check` };
   try {
     const { result, match } = await evaluate(domain, input.record, [], false);
-    const reason = result === 'none' ? `${domain} publishes no SPF record`
-      : match.term === undefined ? `no term of the record of ${match.domain} matches and it has no "all", so the result is neutral`
-        : `${[...match.path, match.term.text].join(' → ')}`;
+    const reason =
+      result === 'none'
+        ? `${domain} publishes no SPF record`
+        : match.term === undefined
+          ? `no term of the record of ${match.domain} matches and it has no "all", so the result is neutral`
+          : [...match.path, match.term.text].join(' → ');
     return { ...evaluation, result, reason, match };
   } catch (error) {
     if (error instanceof Stop) return { ...evaluation, result: error.result, reason: error.message };

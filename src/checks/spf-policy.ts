@@ -15,9 +15,9 @@
 import ipaddr from 'ipaddr.js';
 import type { DnsResolver } from '../dns/caching-resolver.ts';
 import type { CheckResult } from './result.ts';
-import { evaluateSpf, spfFixCandidates, type SpfInput } from './spf.ts';
 import { checkHost, type SpfEvaluation } from './spf-evaluate.ts';
 import { spfRecords } from './spf-record.ts';
+import { evaluateSpf, spfFixCandidates, type SpfInput } from './spf.ts';
 
 export interface SpfOpening {
   /** The term of the top record that lets other addresses in (`(no all)` for the default result of a record without one). */
@@ -108,7 +108,11 @@ function matchedNetwork(evaluation: SpfEvaluation, address: string): { network: 
 
 export async function analyseSpf(input: SpfPolicyInput): Promise<SpfPolicyAnalysis> {
   const sender = `postmaster@${input.domain}`;
-  const evaluate = (ip: string) => checkHost({ ip, domain: input.domain, sender, helo: input.helo, ...(input.record !== undefined ? { record: input.record } : {}) }, input.lookup);
+  const evaluate = (ip: string) =>
+    checkHost(
+      { ip, domain: input.domain, sender, helo: input.helo, ...(input.record !== undefined ? { record: input.record } : {}) },
+      input.lookup
+    );
   const hostSet = new Set(input.hostAddresses.map((address) => ipaddr.process(address).toString()));
   const evaluated = new Map<string, SpfEvaluation>();
   let queue = [...hostSet, ...seeds];
@@ -124,7 +128,16 @@ export async function analyseSpf(input: SpfPolicyInput): Promise<SpfPolicyAnalys
     }
   }
 
-  const analysis: SpfPolicyAnalysis = { host: [], openings: [], failures: [], lookups: 0, counted: [], voidLookups: 0, variableTerms: [], usesPtr: false };
+  const analysis: SpfPolicyAnalysis = {
+    host: [],
+    openings: [],
+    failures: [],
+    lookups: 0,
+    counted: [],
+    voidLookups: 0,
+    variableTerms: [],
+    usesPtr: false,
+  };
   for (const [address, evaluation] of evaluated) {
     if (evaluation.lookups > analysis.lookups) {
       analysis.lookups = evaluation.lookups;
@@ -142,7 +155,8 @@ export async function analyseSpf(input: SpfPolicyInput): Promise<SpfPolicyAnalys
       continue;
     }
     if (evaluation.result === 'permerror' || evaluation.result === 'temperror') {
-      if (!analysis.failures.some((failure) => failure.evaluation.result === evaluation.result)) analysis.failures.push({ address, evaluation });
+      if (!analysis.failures.some((failure) => failure.evaluation.result === evaluation.result))
+        analysis.failures.push({ address, evaluation });
       continue;
     }
     if ((evaluation.result !== 'pass' && evaluation.result !== 'neutral') || match === undefined) continue;
@@ -170,7 +184,8 @@ export async function analyseSpf(input: SpfPolicyInput): Promise<SpfPolicyAnalys
 export async function spfResult(input: Omit<SpfInput, 'analysis' | 'fixRecord'>, lookup: SpfPolicyInput['lookup']): Promise<CheckResult> {
   const records = spfRecords(input.txt);
   const hostAddresses = input.addresses.map((address) => address.address);
-  const policy = (record?: string) => analyseSpf({ domain: input.domain, helo: input.hostname, hostAddresses, lookup, ...(record !== undefined ? { record } : {}) });
+  const policy = (record?: string) =>
+    analyseSpf({ domain: input.domain, helo: input.hostname, hostAddresses, lookup, ...(record !== undefined ? { record } : {}) });
   const analysis = records.length === 1 ? await policy() : undefined;
   const full: SpfInput = { ...input, analysis };
   const first = evaluateSpf(full);
@@ -178,7 +193,8 @@ export async function spfResult(input: Omit<SpfInput, 'analysis' | 'fixRecord'>,
   const candidates = spfFixCandidates(full);
   for (const candidate of candidates) {
     const tried = evaluateSpf({ ...input, txt: { status: 'ok', records: [[candidate]] }, analysis: await policy(candidate) });
-    if (tried.status === 'pass' || (first.status === 'fail' && tried.status === 'warn')) return evaluateSpf({ ...full, fixRecord: candidate });
+    if (tried.status === 'pass' || (first.status === 'fail' && tried.status === 'warn'))
+      return evaluateSpf({ ...full, fixRecord: candidate });
   }
   return evaluateSpf({ ...full, fixRecord: candidates[0] });
 }

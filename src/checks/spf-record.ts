@@ -218,7 +218,12 @@ export interface MacroValues {
 function addressForMacro(ip: string): string {
   const parsed = ipaddr.parse(ip);
   if (parsed.kind() === 'ipv4') return parsed.toString();
-  return (parsed as ipaddr.IPv6).toByteArray().map((byte) => byte.toString(16).padStart(2, '0')).join('').split('').join('.');
+  return (parsed as ipaddr.IPv6)
+    .toByteArray()
+    .map((byte) => byte.toString(16).padStart(2, '0'))
+    .join('')
+    .split('')
+    .join('.');
 }
 
 /** Whether a domain-spec or modifier value contains a macro (its meaning then depends on the message). */
@@ -249,9 +254,17 @@ export async function expandMacros(value: string, values: MacroValues): Promise<
       const local = values.sender.slice(0, values.sender.lastIndexOf('@'));
       const senderDomain = values.sender.slice(values.sender.lastIndexOf('@') + 1);
       const raw: Record<string, () => Promise<string> | string> = {
-        s: () => values.sender, l: () => local, o: () => senderDomain, d: () => values.domain, i: () => addressForMacro(values.ip),
-        p: () => values.validatedName(), v: () => (ipaddr.parse(values.ip).kind() === 'ipv6' ? 'ip6' : 'in-addr'), h: () => values.helo,
-        c: () => ipaddr.parse(values.ip).toString(), r: () => 'unknown', t: () => String(Math.floor(Date.now() / 1000)),
+        s: () => values.sender,
+        l: () => local,
+        o: () => senderDomain,
+        d: () => values.domain,
+        i: () => addressForMacro(values.ip),
+        p: () => values.validatedName(),
+        v: () => (ipaddr.parse(values.ip).kind() === 'ipv6' ? 'ip6' : 'in-addr'),
+        h: () => values.helo,
+        c: () => ipaddr.parse(values.ip).toString(),
+        r: () => 'unknown',
+        t: () => String(Math.floor(Date.now() / 1000)),
       };
       if (!macroLetters.includes(lower)) throw new Error(`unknown macro letter ${letter}`);
       const text = await (raw[lower] ?? (() => ''))();
@@ -264,7 +277,10 @@ export async function expandMacros(value: string, values: MacroValues): Promise<
         parts = parts.slice(-keep);
       }
       const expanded = parts.join('.');
-      result += letter === lower ? expanded : encodeURIComponent(expanded).replace(/[!'()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
+      result +=
+        letter === lower
+          ? expanded
+          : encodeURIComponent(expanded).replace(/[!'()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
     }
   }
   return result;

@@ -14,8 +14,8 @@ import type { DnsAnswer } from '../dns/caching-resolver.ts';
 import { zoneLine } from '../dns/txt.ts';
 import type { HostAddress } from './host-addresses.ts';
 import { sentence, temperrorOf, temperrorResult, type CheckResult } from './result.ts';
-import { parseSpf, spfRecords } from './spf-record.ts';
 import type { SpfPolicyAnalysis } from './spf-policy.ts';
+import { parseSpf, spfRecords } from './spf-record.ts';
 
 export interface SpfInput {
   domain: string;
@@ -51,7 +51,10 @@ function withTerms(record: string, terms: string[]): string {
 
 /** The record without some terms, ending in `-all` when nothing else ends it. */
 function without(record: string, terms: string[]): string {
-  const parts = record.trim().split(/ +/).filter((part) => !terms.some((term) => term.toLowerCase() === part.toLowerCase()));
+  const parts = record
+    .trim()
+    .split(/ +/)
+    .filter((part) => !terms.some((term) => term.toLowerCase() === part.toLowerCase()));
   if (!parts.some(isAll) && !parts.some((part) => /^redirect=/i.test(part))) parts.push('-all');
   return parts.join(' ');
 }
@@ -70,15 +73,24 @@ function hostTerms(input: Pick<SpfInput, 'hostname' | 'addresses' | 'mxIsHost'>)
  */
 export function spfFixCandidates(input: SpfInput): string[] {
   const records = spfRecords(input.txt);
-  const current = records.length === 1 ? records[0] ?? '' : '';
+  const current = records.length === 1 ? (records[0] ?? '') : '';
   const analysis = input.analysis;
   const candidates: string[] = [];
   // A record that is a permerror somewhere is replaced, not trimmed: which of its terms to keep is not ours to guess.
-  const broken = analysis === undefined || [...analysis.host, ...analysis.failures].some((entry) => entry.evaluation.result === 'permerror') || parseSpf(current).errors.length > 0;
+  const broken =
+    analysis === undefined ||
+    [...analysis.host, ...analysis.failures].some((entry) => entry.evaluation.result === 'permerror') ||
+    parseSpf(current).errors.length > 0;
   if (analysis !== undefined && current !== '' && !broken) {
-    const named = (openings: SpfPolicyAnalysis['openings']) => openings.map((opening) => opening.term).filter((term) => term !== '(no all)');
-    const unauthorised = analysis.host.filter((entry) => entry.evaluation.result !== 'pass').map((entry) => `ip${entry.address.includes(':') ? 6 : 4}:${entry.address}`);
-    for (const trimmed of [without(current, named(analysis.openings.filter((opening) => opening.everyone))), without(current, named(analysis.openings))]) {
+    const named = (openings: SpfPolicyAnalysis['openings']) =>
+      openings.map((opening) => opening.term).filter((term) => term !== '(no all)');
+    const unauthorised = analysis.host
+      .filter((entry) => entry.evaluation.result !== 'pass')
+      .map((entry) => `ip${entry.address.includes(':') ? 6 : 4}:${entry.address}`);
+    for (const trimmed of [
+      without(current, named(analysis.openings.filter((opening) => opening.everyone))),
+      without(current, named(analysis.openings)),
+    ]) {
       candidates.push(trimmed, withTerms(trimmed, hostTerms(input)));
       if (unauthorised.length > 0) candidates.push(withTerms(trimmed, unauthorised));
     }
@@ -103,50 +115,84 @@ export function evaluateSpf(input: SpfInput): CheckResult {
   const publish = `Publish: ${recommended}`;
   if (records.length === 0) return { id, status: 'fail', summary: `${domain} publishes no SPF record`, fix: publish };
   if (records.length > 1) {
-    return { id, status: 'fail', summary: `${domain} publishes ${records.length} SPF records (receivers treat that as a permanent error)`,
-      fix: `Keep exactly one SPF record, for example: ${recommended}` };
+    return {
+      id,
+      status: 'fail',
+      summary: `${domain} publishes ${records.length} SPF records (receivers treat that as a permanent error)`,
+      fix: `Keep exactly one SPF record, for example: ${recommended}`,
+    };
   }
   const record = records[0] ?? '';
   if (analysis === undefined) throw new Error('evaluateSpf needs the analysis of the record');
   const evaluations = [...analysis.host.map((entry) => entry.evaluation), ...analysis.failures.map((entry) => entry.evaluation)];
   const temperror = evaluations.find((evaluation) => evaluation.result === 'temperror');
   if (temperror) {
-    return temperrorOf(id, temperror.reason, 'Make sure the name servers answer for every name the record refers to (the message says which), then run the check again.');
+    return temperrorOf(
+      id,
+      temperror.reason,
+      'Make sure the name servers answer for every name the record refers to (the message says which), then run the check again.'
+    );
   }
   const syntax = parseSpf(record).errors;
-  if (syntax.length > 0) return { id, status: 'fail', summary: `"${record}" is invalid: ${syntax.join('; ')}`, fix: `Correct the record: ${recommended}` };
+  if (syntax.length > 0)
+    return { id, status: 'fail', summary: `"${record}" is invalid: ${syntax.join('; ')}`, fix: `Correct the record: ${recommended}` };
   const hostError = analysis.host.find((entry) => entry.evaluation.result === 'permerror');
   const otherError = analysis.failures.find((entry) => entry.evaluation.result === 'permerror');
   const permerror = hostError ?? otherError;
   if (permerror) {
     const whom = hostError ? `for ${hostError.address}` : `for senders that are not the mail host (${otherError?.address})`;
-    return { id, status: 'fail', summary: `receivers get a permanent error from "${record}" ${whom}: ${permerror.evaluation.reason}`,
-      fix: `Publish a record without the problem: ${recommended}` };
+    return {
+      id,
+      status: 'fail',
+      summary: `receivers get a permanent error from "${record}" ${whom}: ${permerror.evaluation.reason}`,
+      fix: `Publish a record without the problem: ${recommended}`,
+    };
   }
   const wide = analysis.openings.filter((opening) => opening.everyone);
   if (wide.length > 0) {
-    const described = wide.map((opening) => `${opening.term === '(no all)' ? 'the record has no "all" term, so' : `${opening.via === opening.term ? opening.term : `${opening.term} (${opening.via})`}`} gives ${opening.result} to every address (${opening.network}${opening.term === '(no all)' ? '' : ''})`);
-    const named = wide.map((opening) => opening.term === '(no all)' ? 'add -all' : `remove ${opening.term}`).join(', ');
-    return { id, status: 'fail', summary: `"${record}" lets anyone send as ${domain}: ${described.join('; ')}`, fix: `${named.charAt(0).toUpperCase()}${named.slice(1)}: ${publish}` };
+    const described = wide.map(
+      (opening) =>
+        `${opening.term === '(no all)' ? 'the record has no "all" term, so' : opening.via === opening.term ? opening.term : `${opening.term} (${opening.via})`} gives ${opening.result} to every address (${opening.network}${opening.term === '(no all)' ? '' : ''})`
+    );
+    const named = wide.map((opening) => (opening.term === '(no all)' ? 'add -all' : `remove ${opening.term}`)).join(', ');
+    return {
+      id,
+      status: 'fail',
+      summary: `"${record}" lets anyone send as ${domain}: ${described.join('; ')}`,
+      fix: `${named.charAt(0).toUpperCase()}${named.slice(1)}: ${publish}`,
+    };
   }
   const unauthorised = analysis.host.filter((entry) => entry.evaluation.result !== 'pass');
   if (unauthorised.length > 0) {
-    return { id, status: 'fail', summary: `"${record}" does not authorise ${unauthorised.map((entry) => `${entry.address} (${entry.evaluation.result}: ${entry.evaluation.reason})`).join(', ')}`,
-      fix: publish };
+    return {
+      id,
+      status: 'fail',
+      summary: `"${record}" does not authorise ${unauthorised.map((entry) => `${entry.address} (${entry.evaluation.result}: ${entry.evaluation.reason})`).join(', ')}`,
+      fix: publish,
+    };
   }
   const notes: string[] = [];
   const fixes: string[] = [];
   for (const opening of analysis.openings) {
-    notes.push(`${opening.via === opening.term ? opening.term : `${opening.term} (${opening.via})`} also gives ${opening.result} to addresses that are not the mail host's, such as ${opening.example}${opening.variable ? '' : ` (${opening.network})`}`);
+    notes.push(
+      `${opening.via === opening.term ? opening.term : `${opening.term} (${opening.via})`} also gives ${opening.result} to addresses that are not the mail host's, such as ${opening.example}${opening.variable ? '' : ` (${opening.network})`}`
+    );
   }
-  if (analysis.openings.length > 0) fixes.push(`If those are not your senders, remove ${analysis.openings.map((opening) => opening.term).join(', ')}: ${publish}`);
+  if (analysis.openings.length > 0)
+    fixes.push(`If those are not your senders, remove ${analysis.openings.map((opening) => opening.term).join(', ')}: ${publish}`);
   const otherVariable = analysis.variableTerms.filter((term) => !analysis.openings.some((opening) => opening.via === term));
-  if (otherVariable.length > 0) notes.push(`${otherVariable.join(', ')} depend${otherVariable.length === 1 ? 's' : ''} on the sender or on reverse DNS, so other senders may match ${otherVariable.length === 1 ? 'it' : 'them'}`);
+  if (otherVariable.length > 0)
+    notes.push(
+      `${otherVariable.join(', ')} depend${otherVariable.length === 1 ? 's' : ''} on the sender or on reverse DNS, so other senders may match ${otherVariable.length === 1 ? 'it' : 'them'}`
+    );
   if (analysis.usesPtr) {
     notes.push('it uses the "ptr" mechanism, which RFC 7208 says not to use and some receivers ignore');
     if (fixes.length === 0) fixes.push(`Replace ptr with ip4:/ip6: terms: ${publish}`);
   } else if (otherVariable.length > 0 && fixes.length === 0) fixes.push(`Unless you need them: ${publish}`);
   const addresses = analysis.host.map((entry) => entry.address).join(', ');
-  const summary = sentence([`"${record}" authorises ${addresses || 'no address (none is known)'} with ${analysis.lookups} DNS lookup${analysis.lookups === 1 ? '' : 's'}`, ...notes]);
+  const summary = sentence([
+    `"${record}" authorises ${addresses || 'no address (none is known)'} with ${analysis.lookups} DNS lookup${analysis.lookups === 1 ? '' : 's'}`,
+    ...notes,
+  ]);
   return fixes.length === 0 ? { id, status: 'pass', summary } : { id, status: 'warn', summary, fix: fixes.join('; ') };
 }

@@ -8,10 +8,9 @@
 // the Debian default) 25, 587 and 465 on the hostname's addresses.
 
 import type { X509Certificate } from 'node:crypto';
-import type { Listener } from '../chasquid/listeners.ts';
 import type { TlsProbe } from '../acme/served-certificate.ts';
-import type { CheckResult, CheckStatus } from './result.ts';
-import { worse } from './result.ts';
+import type { Listener } from '../chasquid/listeners.ts';
+import { type CheckResult, type CheckStatus, worse } from './result.ts';
 
 /** The chasquid.conf setting of each service, for the fixes. */
 const settingOf: Record<Listener['service'], string> = {
@@ -57,37 +56,70 @@ function judge(input: TlsInput, probe: TlsProbe): Verdict {
       starttls: `Make sure chasquid has a certificate in certs/${hostname}/ (fullchain.pem and privkey.pem) and restart it: ${input.restartCommand}`,
       handshake: `Install a valid certificate for ${hostname}: mailops cert-renew --force`,
     };
-    return { status: 'fail', text: `${probe.stage === 'connect' ? 'cannot connect' : probe.stage === 'handshake' ? 'TLS handshake failed' : 'no STARTTLS'}: ${probe.error}`, fix: fixes[probe.stage] };
+    return {
+      status: 'fail',
+      text: `${probe.stage === 'connect' ? 'cannot connect' : probe.stage === 'handshake' ? 'TLS handshake failed' : 'no STARTTLS'}: ${probe.error}`,
+      fix: fixes[probe.stage],
+    };
   }
   const leaf = probe.certificates[0];
-  if (leaf === undefined) return { status: 'fail', text: 'the server sent no certificate', fix: `Install a certificate for ${hostname}: mailops cert-renew --force` };
+  if (leaf === undefined)
+    return {
+      status: 'fail',
+      text: 'the server sent no certificate',
+      fix: `Install a certificate for ${hostname}: mailops cert-renew --force`,
+    };
   const notAfter = new Date(leaf.validTo);
   const notBefore = new Date(leaf.validFrom);
   const daysLeft = (notAfter.getTime() - now.getTime()) / dayMs;
   const lifetime = (notAfter.getTime() - notBefore.getTime()) / dayMs;
   const days = `${Math.floor(daysLeft * 10) / 10} days left of ${Math.round(lifetime)}`;
-  if (daysLeft <= 0) return { status: 'fail', text: `the certificate expired on ${notAfter.toISOString().slice(0, 10)}`, fix: 'Renew it: mailops cert-renew --force' };
+  if (daysLeft <= 0)
+    return {
+      status: 'fail',
+      text: `the certificate expired on ${notAfter.toISOString().slice(0, 10)}`,
+      fix: 'Renew it: mailops cert-renew --force',
+    };
   if (leaf.checkHost(hostname) === undefined) {
     const names = leaf.subjectAltName ?? leaf.subject;
-    return { status: 'fail', text: `the certificate is for ${names}, not ${hostname}`, fix: `Get a certificate for ${hostname}: mailops cert-renew --force` };
+    return {
+      status: 'fail',
+      text: `the certificate is for ${names}, not ${hostname}`,
+      fix: `Get a certificate for ${hostname}: mailops cert-renew --force`,
+    };
   }
   if (!probe.authorized) {
-    return { status: 'fail', text: `the chain does not verify (${probe.authorizationError ?? 'unknown reason'})`,
-      fix: `Install a certificate from a public CA with its intermediates in certs/${hostname}/fullchain.pem: mailops cert-renew --force` };
+    return {
+      status: 'fail',
+      text: `the chain does not verify (${probe.authorizationError ?? 'unknown reason'})`,
+      fix: `Install a certificate from a public CA with its intermediates in certs/${hostname}/fullchain.pem: mailops cert-renew --force`,
+    };
   }
-  const own = installed.find((entry) => entry.name === hostname) ?? installed.find((entry) => entry.certificate.fingerprint256 === leaf.fingerprint256);
+  const own =
+    installed.find((entry) => entry.name === hostname) ??
+    installed.find((entry) => entry.certificate.fingerprint256 === leaf.fingerprint256);
   if (own === undefined) {
-    return { status: 'fail', text: 'the served certificate is not installed on the host', fix: `Install a certificate for ${hostname} in certs/${hostname}/: mailops cert-renew --force` };
+    return {
+      status: 'fail',
+      text: 'the served certificate is not installed on the host',
+      fix: `Install a certificate for ${hostname} in certs/${hostname}/: mailops cert-renew --force`,
+    };
   }
   // The listener may still serve a good certificate loaded earlier, but chasquid does not start with this pair.
   const broken = (own.pairProblems ?? []).filter((problem) => !/ does not cover /.test(problem));
   if (broken.length > 0) {
-    return { status: 'fail', text: `the installed pair is broken: ${broken.join('; ')} — chasquid will not start with it on its next restart`,
-      fix: `Install a matching certificate and key in certs/${own.name}/: mailops cert-renew` };
+    return {
+      status: 'fail',
+      text: `the installed pair is broken: ${broken.join('; ')} — chasquid will not start with it on its next restart`,
+      fix: `Install a matching certificate and key in certs/${own.name}/: mailops cert-renew`,
+    };
   }
   if (own.certificate.fingerprint256 !== leaf.fingerprint256) {
-    return { status: 'fail', text: `serves a certificate (expires ${notAfter.toISOString().slice(0, 10)}) other than certs/${own.name}/fullchain.pem (expires ${new Date(own.certificate.validTo).toISOString().slice(0, 10)})`,
-      fix: `Restart chasquid so that it loads the installed certificate: ${input.restartCommand}` };
+    return {
+      status: 'fail',
+      text: `serves a certificate (expires ${notAfter.toISOString().slice(0, 10)}) other than certs/${own.name}/fullchain.pem (expires ${new Date(own.certificate.validTo).toISOString().slice(0, 10)})`,
+      fix: `Restart chasquid so that it loads the installed certificate: ${input.restartCommand}`,
+    };
   }
   const summary = `${probe.protocol}, chain valid, ${hostname}, ${days}, same as certs/${own.name}/`;
   if (daysLeft < lifetime / 3) return { status: 'warn', text: summary, fix: 'Renew it now: mailops cert-renew' };
@@ -99,12 +131,17 @@ export function evaluateTls(input: TlsInput): CheckResult {
   const base = { id: 'tls' as const, port: endpoint.port, service: endpoint.service };
   const label = endpoint.mode === 'starttls' ? `STARTTLS on ${endpoint.port}` : `TLS on ${endpoint.port}`;
   if (input.probes.length === 0) {
-    return { ...base, status: 'fail', summary: `${label}: ${endpoint.host} has no address to connect to`, fix: `Publish the A/AAAA records of ${endpoint.host}` };
+    return {
+      ...base,
+      status: 'fail',
+      summary: `${label}: ${endpoint.host} has no address to connect to`,
+      fix: `Publish the A/AAAA records of ${endpoint.host}`,
+    };
   }
   const verdicts = input.probes.map(({ address, probe }) => ({ address, verdict: judge(input, probe) }));
   const status = verdicts.reduce<CheckStatus>((worst, { verdict }) => worse(worst, verdict.status), 'pass');
   const several = verdicts.length > 1;
-  const summary = `${label}: ${verdicts.map(({ address, verdict }) => several ? `${address}: ${verdict.text}` : verdict.text).join('; ')}`;
+  const summary = `${label}: ${verdicts.map(({ address, verdict }) => (several ? `${address}: ${verdict.text}` : verdict.text)).join('; ')}`;
   const fix = [...new Set(verdicts.map(({ verdict }) => verdict.fix).filter((text) => text !== undefined))].join('; ');
   return { ...base, status, summary, ...(status === 'pass' ? {} : { fix }) };
 }

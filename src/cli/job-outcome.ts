@@ -26,16 +26,27 @@ export async function deliverQueued(runtime: Runtime, queued: number, alerts: nu
   const { config } = runtime;
   if (config.ALERT_CHANNEL_ID === undefined && config.HEALTH_CHANNEL_ID === undefined) {
     // Without alerts there is nothing "above" to point at: say only that nothing is posted anywhere.
-    return { queued, delivered: 0, note: alerts === 0
-      ? 'The Discord channels are not configured (ALERT_CHANNEL_ID): nothing is posted.'
-      : `Not posted: the Discord channels are not configured (ALERT_CHANNEL_ID); ${alerts === 1 ? 'this is the alert' : 'these are the alerts'} the job would post.` };
+    return {
+      queued,
+      delivered: 0,
+      note:
+        alerts === 0
+          ? 'The Discord channels are not configured (ALERT_CHANNEL_ID): nothing is posted.'
+          : `Not posted: the Discord channels are not configured (ALERT_CHANNEL_ID); ${alerts === 1 ? 'this is the alert' : 'these are the alerts'} the job would post.`,
+    };
   }
   if (queued === 0) return { queued, delivered: 0, note: 'Nothing to post.' };
-  if (deliveringProcess(runtime.database()) !== undefined) return { queued, delivered: 0, note: `Queued ${queued} message(s); the running bot posts them.` };
-  if (config.DISCORD_TOKEN === undefined) return { queued, delivered: 0, note: `Queued ${queued} message(s); the bot (mailops start) posts them when it runs.` };
+  if (deliveringProcess(runtime.database()) !== undefined)
+    return { queued, delivered: 0, note: `Queued ${queued} message(s); the running bot posts them.` };
+  if (config.DISCORD_TOKEN === undefined)
+    return { queued, delivered: 0, note: `Queued ${queued} message(s); the bot (mailops start) posts them when it runs.` };
   // Loaded when used: the rendering of outcomes brings the check embeds.
   const { fetchPoster } = await import('../bot/rest-poster.ts');
-  const delivery = new OutboxDelivery(runtime.database(), fetchPoster(config.DISCORD_API_URL, config.DISCORD_TOKEN, config.ONCALL_ROLE_ID), runtime.logger);
+  const delivery = new OutboxDelivery(
+    runtime.database(),
+    fetchPoster(config.DISCORD_API_URL, config.DISCORD_TOKEN, config.ONCALL_ROLE_ID),
+    runtime.logger
+  );
   try {
     const pass = await delivery.deliver();
     if (!pass.holding) return { queued, delivered: 0, note: `Queued ${queued} message(s); the running bot posts them.` };
@@ -48,7 +59,8 @@ export async function deliverQueued(runtime: Runtime, queued: number, alerts: nu
 
 export function jobOutcomeText(outcome: JobOutcome, note: string): string {
   const lines = [`${outcome.job}: ${outcome.ok ? 'OK' : 'NOT OK'} — ${outcome.summary}`];
-  for (const alert of outcome.alerts) lines.push(`${alert.escalated ? 'ESCALATION ' : ''}[${alert.kind}${pages(alert) ? ', pages on-call' : ''}] ${alert.message}`);
+  for (const alert of outcome.alerts)
+    lines.push(`${alert.escalated ? 'ESCALATION ' : ''}[${alert.kind}${pages(alert) ? ', pages on-call' : ''}] ${alert.message}`);
   if (outcome.alerts.length === 0) lines.push('No alerts.');
   lines.push(note);
   return lines.join('\n');
@@ -56,8 +68,13 @@ export function jobOutcomeText(outcome: JobOutcome, note: string): string {
 
 export function jobOutcomeJson(outcome: JobOutcome, outbox: OutboxNote): RunJobOutput['json'] {
   return {
-    job: outcome.job, ok: outcome.ok, alerts: outcome.alerts.map((alert) => ({ kind: alert.kind, message: alert.message, page: pages(alert) })),
-    summary: outcome.summary, queued: outbox.queued, delivered: outbox.delivered, ...outcome.details,
+    job: outcome.job,
+    ok: outcome.ok,
+    alerts: outcome.alerts.map((alert) => ({ kind: alert.kind, message: alert.message, page: pages(alert) })),
+    summary: outcome.summary,
+    queued: outbox.queued,
+    delivered: outbox.delivered,
+    ...outcome.details,
   };
 }
 

@@ -8,7 +8,10 @@ const levelNames: Record<number, string> = { 60: 'fatal', 50: 'error', 40: 'warn
 export function humanLogStream(output: NodeJS.WritableStream): Writable {
   return new Writable({
     write(chunk: Buffer | string, _encoding, callback) {
-      for (const line of chunk.toString().split('\n').filter((text) => text.trim() !== '')) {
+      for (const line of chunk
+        .toString()
+        .split('\n')
+        .filter((text) => text.trim() !== '')) {
         try {
           const record = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
           const detail = record.err?.message ? ` (${record.err.message})` : '';

@@ -23,7 +23,13 @@ export interface CliIo {
   cwd: string;
 }
 
-const processIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() });
+const processIo = (): CliIo => ({
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: process.stdin,
+  env: process.env,
+  cwd: process.cwd(),
+});
 
 interface GlobalOptions {
   envFile?: string;
@@ -41,7 +47,11 @@ function defaultActor(): string {
 
 function checkActor(actor: string): string {
   if (!/^[\p{L}\p{N} ._:@#-]{1,64}$/u.test(actor)) {
-    throw usageError('invalid-actor', 'The --actor name must be 1 to 64 letters, digits, spaces or . _ : @ # -.', 'For example: --actor "alice (on-call)" is not allowed, --actor alice@ops is.');
+    throw usageError(
+      'invalid-actor',
+      'The --actor name must be 1 to 64 letters, digits, spaces or . _ : @ # -.',
+      'For example: --actor "alice (on-call)" is not allowed, --actor alice@ops is.'
+    );
   }
   return actor;
 }
@@ -66,12 +76,22 @@ function printError(io: CliIo, json: boolean, error: MailopsError): void {
   }
 }
 
-async function runCommand(command: CommandDefinition, input: Record<string, unknown>, given: Record<string, unknown>, global: GlobalOptions, io: CliIo): Promise<number> {
+async function runCommand(
+  command: CommandDefinition,
+  input: Record<string, unknown>,
+  given: Record<string, unknown>,
+  global: GlobalOptions,
+  io: CliIo
+): Promise<number> {
   const json = global.json === true;
   let runtime: Runtime | undefined;
   try {
     const actor = checkActor(global.actor ?? defaultActor());
-    const { config, secrets } = loadConfig({ ...(global.envFile === undefined ? {} : { envFile: global.envFile }), cwd: io.cwd, env: io.env });
+    const { config, secrets } = loadConfig({
+      ...(global.envFile === undefined ? {} : { envFile: global.envFile }),
+      cwd: io.cwd,
+      env: io.env,
+    });
     // A person at a terminal gets warnings as plain lines; LOG_LEVEL, when set, gives the JSON log at that level.
     runtime = config.explicitlySet.has('LOG_LEVEL')
       ? createRuntime({ config, secrets, logDestination: io.stderr })
@@ -113,7 +133,7 @@ export async function main(givenArgv: string[], io: CliIo = processIo(), command
       outputError: (text, write) => write(text),
     });
 
-  for (const command of cliCommands(commands ?? await loadCommands())) {
+  for (const command of cliCommands(commands ?? (await loadCommands()))) {
     addCommand(program, command, async (definition, input, given) => {
       exitCode = await runCommand(definition, input, given, program.opts<GlobalOptions>(), io);
     });
@@ -131,9 +151,10 @@ export async function main(givenArgv: string[], io: CliIo = processIo(), command
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return 0;
       // `user-add -rf@example.com`: what looks like an option is an address that starts with "-", which is invalid.
       const dashed = error.code === 'commander.unknownOption' ? /'(-[^']*[@.][^']*)'/.exec(error.message)?.[1] : undefined;
-      const message = dashed !== undefined
-        ? `"${dashed}" is not a valid address or domain: it must not start with "-".`
-        : error.message.replace(/^error: /, '');
+      const message =
+        dashed !== undefined
+          ? `"${dashed}" is not a valid address or domain: it must not start with "-".`
+          : error.message.replace(/^error: /, '');
       if (dashed !== undefined) io.stderr.write(`mailops: ${message}\n`);
       if (json) io.stdout.write(`${JSON.stringify({ ok: false, error: { code: 'usage', message } })}\n`);
       io.stderr.write('Run "mailops --help" for the commands and their arguments.\n');

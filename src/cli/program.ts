@@ -46,8 +46,11 @@ export function cliCommands(commands: readonly CommandDefinition[]): CommandDefi
 }
 
 /** Adds `command` to `program` as a subcommand; `action` receives its input and what the person gave. */
-export function addCommand(program: Command, command: CommandDefinition,
-  action: (command: CommandDefinition, input: Record<string, unknown>, given: Record<string, unknown>) => Promise<void>): Command {
+export function addCommand(
+  program: Command,
+  command: CommandDefinition,
+  action: (command: CommandDefinition, input: Record<string, unknown>, given: Record<string, unknown>) => Promise<void>
+): Command {
   const sub = program.command(command.name).description(command.description);
   for (const name of positionalNames(command.options)) {
     const spec = command.options[name]!;
@@ -75,7 +78,9 @@ const camel = (name: string) => name.replace(/-([a-z])/g, (_, letter: string) =>
 function inputFrom(options: OptionSpecs, args: readonly string[], given: Record<string, unknown>): Record<string, unknown> {
   const input: Record<string, unknown> = {};
   const positional = positionalNames(options);
-  positional.forEach((name, index) => { input[name] = args[index]; });
+  positional.forEach((name, index) => {
+    input[name] = args[index];
+  });
   for (const [name, spec] of Object.entries(options)) {
     if (spec.cli !== 'option') continue;
     const value = given[camel(name)];
@@ -85,7 +90,12 @@ function inputFrom(options: OptionSpecs, args: readonly string[], given: Record<
 }
 
 /** Runs one definition from the command line: confirmation by `--yes`, the password from stdin, the result rendered. */
-export async function runFromTerminal(command: CommandDefinition, input: Record<string, unknown>, given: Record<string, unknown>, run: TerminalRun): Promise<CommandOutput> {
+export async function runFromTerminal(
+  command: CommandDefinition,
+  input: Record<string, unknown>,
+  given: Record<string, unknown>,
+  run: TerminalRun
+): Promise<CommandOutput> {
   const { runtime, actor } = run;
   const confirmed = given.yes === true;
   if (command.confirm && !confirmed) {
@@ -112,5 +122,9 @@ export async function runFromTerminal(command: CommandDefinition, input: Record<
   };
   const result = await command.run(context, input as never);
   const { render } = command;
-  return { json: render.json ? render.json(result) : result, text: render.text(result, { columns: run.columns }), exitCode: render.exitCode?.(result) ?? 0 };
+  return {
+    json: render.json ? render.json(result) : result,
+    text: render.text(result, { columns: run.columns }),
+    exitCode: render.exitCode?.(result) ?? 0,
+  };
 }

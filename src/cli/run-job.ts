@@ -23,8 +23,11 @@ export async function runJobFromTerminal(context: RunContext, job: string): Prom
   const { runJob } = await import('../schedule/runner.ts');
   const result = await runJob(runtime, job as JobName, { trigger: 'manual', actor: context.actor, publishing: () => context.publishing() });
   if (result.status === 'busy') {
-    throw failedError('job-running', `${job} is running right now (${result.holder ?? 'in another mailops process'}); it was not started twice.`,
-      { hint: 'Wait for it to finish (the bot reports its result), then run it again if needed.' });
+    throw failedError(
+      'job-running',
+      `${job} is running right now (${result.holder ?? 'in another mailops process'}); it was not started twice.`,
+      { hint: 'Wait for it to finish (the bot reports its result), then run it again if needed.' }
+    );
   }
   return jobRunOutput(runtime, result);
 }

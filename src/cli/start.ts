@@ -17,13 +17,26 @@ export async function startBotUntilSignal(runtime: Runtime): Promise<{ ok: true;
   process.on('uncaughtException', onException);
   // Listening from the start: a signal during login stops the bot as soon as it is up.
   let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
-  const stopSignal = new Promise<NodeJS.Signals>((resolve) => { onSignal = resolve; });
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    onSignal = resolve;
+  });
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
     // Loaded here, so that the other commands do not load discord.js.
-    const [{ startBot }, { loadCommands }, { Scheduler }, { BotMetrics }, { healthService }, { registerSchedulerMetrics, schedulerHealthSource }] = await Promise.all([
-      import('../bot/bot.ts'), import('../command/catalogue.ts'), import('../schedule/scheduler.ts'), import('../health/metrics.ts'), import('../health/service.ts'),
+    const [
+      { startBot },
+      { loadCommands },
+      { Scheduler },
+      { BotMetrics },
+      { healthService },
+      { registerSchedulerMetrics, schedulerHealthSource },
+    ] = await Promise.all([
+      import('../bot/bot.ts'),
+      import('../command/catalogue.ts'),
+      import('../schedule/scheduler.ts'),
+      import('../health/metrics.ts'),
+      import('../health/service.ts'),
       import('../schedule/health-source.ts'),
     ]);
     const metrics = new BotMetrics();

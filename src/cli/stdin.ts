@@ -18,11 +18,29 @@ export function readFirstLine(stream: NodeJS.ReadableStream): Promise<string> {
       buffer += chunk.toString();
       const newline = buffer.indexOf('\n');
       if (newline !== -1) finish(() => resolve(buffer.slice(0, newline).replace(/\r$/, '')));
-      else if (buffer.length > maxBytes) finish(() => reject(usageError('password-too-long', 'The first line of standard input is too long to be a password.', 'Give the password on one line.')));
+      else if (buffer.length > maxBytes)
+        finish(() =>
+          reject(
+            usageError(
+              'password-too-long',
+              'The first line of standard input is too long to be a password.',
+              'Give the password on one line.'
+            )
+          )
+        );
     };
-    const onEnd = () => finish(() => buffer === ''
-      ? reject(usageError('password-missing', '--password-stdin was given, but standard input was empty.', 'Pipe the password in, e.g. printf "%s\\n" "$PASSWORD" | mailops user-add …'))
-      : resolve(buffer.replace(/\r?\n?$/, '')));
+    const onEnd = () =>
+      finish(() =>
+        buffer === ''
+          ? reject(
+              usageError(
+                'password-missing',
+                '--password-stdin was given, but standard input was empty.',
+                'Pipe the password in, e.g. printf "%s\\n" "$PASSWORD" | mailops user-add …'
+              )
+            )
+          : resolve(buffer.replace(/\r?\n?$/, ''))
+      );
     const onError = (error: Error) => finish(() => reject(error));
     stream.on('data', onData);
     stream.on('end', onEnd);

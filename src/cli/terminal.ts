@@ -48,15 +48,18 @@ function manualConfirm(context: TerminalContext, wait: boolean): ManualConfirm {
   let queue: Promise<unknown> = Promise.resolve();
   return (step) => {
     const shown = queue.then(async () => {
-      context.stderr.write(`\n${step.instruction}\n\n  ${step.zoneLine}\n\n  (in a DNS panel: name ${step.record.name}, type TXT, value ${step.panelValue})\n\n`);
+      context.stderr.write(
+        `\n${step.instruction}\n\n  ${step.zoneLine}\n\n  (in a DNS panel: name ${step.record.name}, type TXT, value ${step.panelValue})\n\n`
+      );
       if (wait) {
         context.stderr.write(step.action === 'add' ? 'Waiting until every authoritative name server shows it (--wait)…\n' : '');
         return;
       }
       context.stderr.write(`Press Enter once it is ${step.action === 'add' ? 'published' : 'removed'}.\n`);
-      if (!await nextEnter(context.stdin)) {
-        throw failedError('manual-dns-not-confirmed', 'Standard input ended before the DNS record was confirmed.',
-          { hint: 'Run the command in a terminal and press Enter once the record is published, or add --wait to let mailops check DNS itself.' });
+      if (!(await nextEnter(context.stdin))) {
+        throw failedError('manual-dns-not-confirmed', 'Standard input ended before the DNS record was confirmed.', {
+          hint: 'Run the command in a terminal and press Enter once the record is published, or add --wait to let mailops check DNS itself.',
+        });
       }
     });
     queue = shown.catch(() => undefined);
@@ -66,14 +69,18 @@ function manualConfirm(context: TerminalContext, wait: boolean): ManualConfirm {
 
 export function publishingFor(context: TerminalContext, options: { wait: boolean }): RecordPublishing {
   const { runtime } = context;
-  const publisher = createPublisher(runtime.config, runtime.logger, () => runtime.now(), { manualConfirm: manualConfirm(context, options.wait) });
+  const publisher = createPublisher(runtime.config, runtime.logger, () => runtime.now(), {
+    manualConfirm: manualConfirm(context, options.wait),
+  });
   return new RecordPublishing(publisher, runtime.config, runtime.logger);
 }
 
 /** A prompt of a command (Discord's button) on the command line: its text on standard error, then Enter. */
 export async function waitForEnter(context: TerminalContext, prompt: PressPrompt): Promise<void> {
   context.stderr.write(`\n${prompt.text}\n\nPress Enter once done ("${prompt.button}").\n`);
-  if (!await nextEnter(context.stdin)) {
-    throw failedError('no-answer', `Standard input ended before "${prompt.button}" was confirmed.`, { hint: 'Run the command in a terminal and press Enter when asked.' });
+  if (!(await nextEnter(context.stdin))) {
+    throw failedError('no-answer', `Standard input ended before "${prompt.button}" was confirmed.`, {
+      hint: 'Run the command in a terminal and press Enter when asked.',
+    });
   }
 }

@@ -11,11 +11,16 @@ function folderWith(files: Record<string, string>): string {
   return directory;
 }
 
-const command = (name: string) => `export default { name: '${name}', description: 'does ${name}', access: 'read', options: {}, run: async () => ({}), render: { text: () => '', discord: () => ({}) } };\n`;
+const command = (name: string) =>
+  `export default { name: '${name}', description: 'does ${name}', access: 'read', options: {}, run: async () => ({}), render: { text: () => '', discord: () => ({}) } };\n`;
 
 describe('loadCommands', () => {
   it('loads every command file in name order, leaving tests aside', async () => {
-    const directory = folderWith({ 'b-two.ts': command('b-two'), 'a-one.ts': command('a-one'), 'a-one.test.ts': 'throw new Error("not loaded");' });
+    const directory = folderWith({
+      'b-two.ts': command('b-two'),
+      'a-one.ts': command('a-one'),
+      'a-one.test.ts': 'throw new Error("not loaded");',
+    });
     expect((await loadCommands(directory)).map((loaded) => loaded.name)).toEqual(['a-one', 'b-two']);
   });
 
@@ -24,18 +29,30 @@ describe('loadCommands', () => {
   });
 
   it('refuses a command in Discord that cannot render for Discord', async () => {
-    const textOnly = "export default { name: 'users', description: 'list', access: 'read', options: {}, run: async () => ({}), render: { text: () => '' } };\n";
-    await expect(loadCommands(folderWith({ 'users.ts': textOnly }))).rejects.toThrow('users.ts: a command that exists in Discord needs render.discord');
+    const textOnly =
+      "export default { name: 'users', description: 'list', access: 'read', options: {}, run: async () => ({}), render: { text: () => '' } };\n";
+    await expect(loadCommands(folderWith({ 'users.ts': textOnly }))).rejects.toThrow(
+      'users.ts: a command that exists in Discord needs render.discord'
+    );
   });
 
   it('refuses a file without a default export', async () => {
-    await expect(loadCommands(folderWith({ 'users.ts': 'export const users = 1;\n' }))).rejects.toThrow('users.ts must default-export a command');
+    await expect(loadCommands(folderWith({ 'users.ts': 'export const users = 1;\n' }))).rejects.toThrow(
+      'users.ts must default-export a command'
+    );
   });
 });
 
 describe('buildMailCommand', () => {
   it('refuses two commands of the same name and names Discord limits', () => {
-    const users = { name: 'users', description: 'list', access: 'read' as const, options: {}, run: async () => ({}), render: { text: () => '', discord: () => ({}) } };
+    const users = {
+      name: 'users',
+      description: 'list',
+      access: 'read' as const,
+      options: {},
+      run: async () => ({}),
+      render: { text: () => '', discord: () => ({}) },
+    };
     expect(() => buildMailCommand([users, users])).toThrow('Two commands are named "users"');
     expect(() => buildMailCommand([{ ...users, name: 'Not Valid' }])).toThrow();
   });

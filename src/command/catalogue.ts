@@ -12,15 +12,19 @@ export const commandsDirectory = path.resolve(import.meta.dirname, '../../comman
 
 export async function loadCommands(directory = commandsDirectory): Promise<CommandDefinition[]> {
   const files = (await readdir(directory)).filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts')).sort();
-  return Promise.all(files.map(async (file) => {
-    const module = await import(pathToFileURL(path.join(directory, file)).href) as { default?: CommandDefinition };
-    const command = module.default;
-    const expected = file.slice(0, -'.ts'.length);
-    if (!command || typeof command.name !== 'string' || typeof command.run !== 'function') {
-      throw new Error(`${file} must default-export a command made with defineCommand().`);
-    }
-    if (inFront(command, 'discord') && !command.render.discord) throw new Error(`${file}: a command that exists in Discord needs render.discord.`);
-    if (command.name !== expected) throw new Error(`${file} defines "${command.name}"; a command file is named after its command (${command.name}.ts).`);
-    return command;
-  }));
+  return Promise.all(
+    files.map(async (file) => {
+      const module = (await import(pathToFileURL(path.join(directory, file)).href)) as { default?: CommandDefinition };
+      const command = module.default;
+      const expected = file.slice(0, -'.ts'.length);
+      if (!command || typeof command.name !== 'string' || typeof command.run !== 'function') {
+        throw new Error(`${file} must default-export a command made with defineCommand().`);
+      }
+      if (inFront(command, 'discord') && !command.render.discord)
+        throw new Error(`${file}: a command that exists in Discord needs render.discord.`);
+      if (command.name !== expected)
+        throw new Error(`${file} defines "${command.name}"; a command file is named after its command (${command.name}.ts).`);
+      return command;
+    })
+  );
 }

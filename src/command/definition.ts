@@ -117,7 +117,7 @@ export interface CommandDefinition<Options extends OptionSpecs = OptionSpecs, Re
 
 /** Declares a command; the identity function that lets TypeScript type `run` and `render` from the declaration. */
 export function defineCommand<Options extends OptionSpecs, Result>(
-  command: CommandDefinition<Options, Result> & { target?: keyof Options & string },
+  command: CommandDefinition<Options, Result> & { target?: keyof Options & string }
 ): CommandDefinition<Options, Result> {
   return command;
 }

@@ -39,31 +39,46 @@ type OptionValue<Spec> = Spec extends FlagOption ? boolean : Spec extends TextOp
 /** The values `run` receives, typed from the declaration. */
 export type OptionValues<Options extends OptionSpecs> = { [Name in keyof Options]: OptionValue<Options[Name]> };
 
-function text<Required extends boolean>(description: string, required: Required, cli: 'argument' | 'option',
-  extra: Partial<Pick<TextOption, 'choices' | 'suggest' | 'maxLength'>> = {}): TextOption<Required> {
+function text<Required extends boolean>(
+  description: string,
+  required: Required,
+  cli: 'argument' | 'option',
+  extra: Partial<Pick<TextOption, 'choices' | 'suggest' | 'maxLength'>> = {}
+): TextOption<Required> {
   return {
-    kind: 'text', description, required, cli, maxLength: extra.maxLength ?? 254,
-    ...(extra.choices ? { choices: extra.choices } : {}), ...(extra.suggest ? { suggest: extra.suggest } : {}),
+    kind: 'text',
+    description,
+    required,
+    cli,
+    maxLength: extra.maxLength ?? 254,
+    ...(extra.choices ? { choices: extra.choices } : {}),
+    ...(extra.suggest ? { suggest: extra.suggest } : {}),
   };
 }
 
 /** The option builders a command definition uses. */
 export const option = {
   /** A mail address (`i@example.com`), positional; `suggest` offers existing senders or aliases. */
-  address: (description: string, extra: { suggest?: SuggestionSource } = {}): TextOption<true> => text(description, true, 'argument', extra),
+  address: (description: string, extra: { suggest?: SuggestionSource } = {}): TextOption<true> =>
+    text(description, true, 'argument', extra),
   /** A required domain, positional, suggested from MAIL_DOMAINS (pass `domainSuggestions`). */
-  domain: (description: string, suggest?: SuggestionSource): TextOption<true> => text(description, true, 'argument', { ...(suggest ? { suggest } : {}), maxLength: 253 }),
+  domain: (description: string, suggest?: SuggestionSource): TextOption<true> =>
+    text(description, true, 'argument', { ...(suggest ? { suggest } : {}), maxLength: 253 }),
   /** An optional domain, positional (`[domain]`), suggested from MAIL_DOMAINS. */
-  optionalDomain: (description: string, suggest?: SuggestionSource): TextOption<false> => text(description, false, 'argument', { ...(suggest ? { suggest } : {}), maxLength: 253 }),
+  optionalDomain: (description: string, suggest?: SuggestionSource): TextOption<false> =>
+    text(description, false, 'argument', { ...(suggest ? { suggest } : {}), maxLength: 253 }),
   /** Free text, required and positional (like `targets`). */
   text: (description: string, maxLength = 1000): TextOption<true> => text(description, true, 'argument', { maxLength }),
   /** One of fixed values, optional (the operation has a default): `--name <value>` on the command line. */
-  choice: (description: string, choices: readonly string[]): TextOption<false> => text(description, false, 'option', { choices, maxLength: 100 }),
+  choice: (description: string, choices: readonly string[]): TextOption<false> =>
+    text(description, false, 'option', { choices, maxLength: 100 }),
   /** A yes/no switch, false unless given: `--name` on the command line. */
   flag: (description: string): FlagOption => ({ kind: 'flag', description, required: false, cli: 'option' }),
 };
 
 /** The positional arguments of a command, in the command line's order. */
 export function positionalNames(options: OptionSpecs): string[] {
-  return Object.entries(options).filter(([, spec]) => spec.cli === 'argument').map(([name]) => name);
+  return Object.entries(options)
+    .filter(([, spec]) => spec.cli === 'argument')
+    .map(([name]) => name);
 }

@@ -36,4 +36,3 @@ export const aliasSuggestions: SuggestionSource = {
   ttlMs: 15_000,
   list: async (runtime) => (await listAliases(operationContext(runtime, actor))).aliases.map((alias) => alias.address),
 };
-

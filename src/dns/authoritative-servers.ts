@@ -34,8 +34,10 @@ export function isNoRecord(error: unknown): boolean {
 
 function lookupFailed(what: string, error: unknown): Error {
   const code = (error as NodeJS.ErrnoException).code ?? String(error);
-  return failedError('dns-lookup-failed', `Looking up ${what} failed: ${code}.`,
-    { hint: 'Check DNS_RESOLVER (or the system resolver) and that the name server answers; then try again.', cause: error });
+  return failedError('dns-lookup-failed', `Looking up ${what} failed: ${code}.`, {
+    hint: 'Check DNS_RESOLVER (or the system resolver) and that the name server answers; then try again.',
+    cause: error,
+  });
 }
 
 /** The zone (apex) that holds `name`: the closest enclosing name with an SOA record. */
@@ -53,8 +55,13 @@ export async function findZone(name: string, resolver: Resolver): Promise<string
       else if (!isNoRecord(error)) throw lookupFailed(`the SOA record of ${candidate}`, error);
     }
   }
-  throw failedError('dns-zone-not-found', `No DNS zone holding ${name} was found: none of its parents has an SOA record${refused ? ' (the server refused to answer for some)' : ''}.`,
-    { hint: 'Check that the domain is delegated, that DNS_RESOLVER can see it, and (rfc2136) that RFC2136_SERVER is the primary of its zone.' });
+  throw failedError(
+    'dns-zone-not-found',
+    `No DNS zone holding ${name} was found: none of its parents has an SOA record${refused ? ' (the server refused to answer for some)' : ''}.`,
+    {
+      hint: 'Check that the domain is delegated, that DNS_RESOLVER can see it, and (rfc2136) that RFC2136_SERVER is the primary of its zone.',
+    }
+  );
 }
 
 export interface AuthoritativeServer {
@@ -72,7 +79,11 @@ export function knownServerPorts(servers: ReadonlyArray<HostPort | undefined>): 
 }
 
 /** Every address of every NS of `zone`, each with the port to ask it on. */
-export async function authoritativeServers(zone: string, resolver: Resolver, ports: ReadonlyMap<string, number>): Promise<AuthoritativeServer[]> {
+export async function authoritativeServers(
+  zone: string,
+  resolver: Resolver,
+  ports: ReadonlyMap<string, number>
+): Promise<AuthoritativeServer[]> {
   let names: string[];
   try {
     names = await resolver.resolveNs(zone);
@@ -82,20 +93,23 @@ export async function authoritativeServers(zone: string, resolver: Resolver, por
   if (names.length === 0) {
     throw failedError('dns-no-nameservers', `The zone ${zone} has no NS records.`, { hint: 'Check the delegation of the zone.' });
   }
-  const servers = await Promise.all(names.map(async (name) => {
-    const addresses: string[] = [];
-    for (const family of ['resolve4', 'resolve6'] as const) {
-      try {
-        addresses.push(...await resolver[family](name));
-      } catch (error) {
-        if (!isNoRecord(error)) throw lookupFailed(`the address of the name server ${name}`, error);
+  const servers = await Promise.all(
+    names.map(async (name) => {
+      const addresses: string[] = [];
+      for (const family of ['resolve4', 'resolve6'] as const) {
+        try {
+          addresses.push(...(await resolver[family](name)));
+        } catch (error) {
+          if (!isNoRecord(error)) throw lookupFailed(`the address of the name server ${name}`, error);
+        }
       }
-    }
-    if (addresses.length === 0) {
-      throw failedError('dns-nameserver-unresolvable', `The name server ${name} of ${zone} has no address.`,
-        { hint: `Fix the A/AAAA records of ${name} (or the NS records of ${zone}).` });
-    }
-    return addresses.map((address) => ({ name: name.toLowerCase(), address, port: ports.get(address) ?? 53 }));
-  }));
+      if (addresses.length === 0) {
+        throw failedError('dns-nameserver-unresolvable', `The name server ${name} of ${zone} has no address.`, {
+          hint: `Fix the A/AAAA records of ${name} (or the NS records of ${zone}).`,
+        });
+      }
+      return addresses.map((address) => ({ name: name.toLowerCase(), address, port: ports.get(address) ?? 53 }));
+    })
+  );
   return servers.flat();
 }

@@ -18,7 +18,10 @@ beforeAll(async () => {
     asked.push(`${question.type} ${question.name}`);
     const known = question.name === 'x.test' && question.type === 'TXT';
     const answer = dnsPacket.encode({
-      type: 'response', id: query.id, flags: dnsPacket.AUTHORITATIVE_ANSWER | (known ? 0 : 3), questions: [question],
+      type: 'response',
+      id: query.id,
+      flags: dnsPacket.AUTHORITATIVE_ANSWER | (known ? 0 : 3),
+      questions: [question],
       answers: known ? [{ type: 'TXT', name: 'x.test', ttl: 60, data: ['v=spf1 ', '-all'] }] : [],
     });
     // Answered 20 ms later, as by a server across a network: questions asked at the same time overlap in flight.
@@ -36,7 +39,11 @@ afterAll(() => {
 describe('DnsResolver', () => {
   it('asks each question once, however many callers ask it at the same time', async () => {
     const resolver = new DnsResolver({ server: { host: '127.0.0.1', port: server.address().port } });
-    const answers = await Promise.all([resolver.lookup('x.test', 'TXT'), resolver.lookup('X.TEST.', 'TXT'), resolver.forMailauth('x.test', 'TXT')]);
+    const answers = await Promise.all([
+      resolver.lookup('x.test', 'TXT'),
+      resolver.lookup('X.TEST.', 'TXT'),
+      resolver.forMailauth('x.test', 'TXT'),
+    ]);
     expect(answers[0]).toEqual({ status: 'ok', records: [['v=spf1 ', '-all']] });
     expect(answers[1]).toEqual(answers[0]);
     expect(answers[2]).toEqual([['v=spf1 ', '-all']]);
@@ -67,7 +74,9 @@ describe('reverse names and records', () => {
 
   it('writes zone-file lines, long TXT values split into strings of at most 255 bytes', () => {
     expect(zoneLine('s._domainkey.example.com.', 'TXT', 'v=spf1 -all')).toBe('s._domainkey.example.com. 3600 IN TXT "v=spf1 -all"');
-    expect(zoneLine('example.com', 'TXT', `v=DKIM1; k=rsa; p=${'A'.repeat(392)}`)).toMatch(/^example\.com\. 3600 IN TXT "v=DKIM1; k=rsa; p=A{237}" "A{155}"$/);
+    expect(zoneLine('example.com', 'TXT', `v=DKIM1; k=rsa; p=${'A'.repeat(392)}`)).toMatch(
+      /^example\.com\. 3600 IN TXT "v=DKIM1; k=rsa; p=A{237}" "A{155}"$/
+    );
     expect(zoneLine('example.com', 'MX', '10 mail.example.com.')).toBe('example.com. 3600 IN MX 10 mail.example.com.');
   });
 });

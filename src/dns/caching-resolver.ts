@@ -40,10 +40,7 @@ export interface RecordsByType {
 export type RecordType = keyof RecordsByType;
 
 export type DnsAnswer<T> =
-  | { status: 'ok'; records: T[] }
-  | { status: 'nxdomain' }
-  | { status: 'nodata' }
-  | { status: 'temperror'; code: string; message: string };
+  { status: 'ok'; records: T[] } | { status: 'nxdomain' } | { status: 'nodata' } | { status: 'temperror'; code: string; message: string };
 
 /** One query as it happened, for benchmarks and debugging. */
 export interface LookupRecord {
@@ -83,7 +80,12 @@ export function reversedAddress(address: string): string {
   const headGroups = head === '' ? [] : head.split(':');
   const tailGroups = tail === '' ? [] : tail.split(':');
   const groups = [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
-  return groups.map((group) => group.padStart(4, '0')).join('').split('').reverse().join('.');
+  return groups
+    .map((group) => group.padStart(4, '0'))
+    .join('')
+    .split('')
+    .reverse()
+    .join('.');
 }
 
 function normalizeName(name: string): string {
@@ -150,7 +152,7 @@ export class DnsResolver {
     const record: LookupRecord = { name, type, startedAt: performance.now(), endedAt: undefined };
     this.lookups.push(record);
     try {
-      const records = await this.#resolver.resolve(name, type) as unknown[];
+      const records = (await this.#resolver.resolve(name, type)) as unknown[];
       return records.length === 0 ? { status: 'nodata' } : { status: 'ok', records };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
@@ -178,10 +180,19 @@ export class DnsResolver {
   /** One question asked with a message of our own, for names c-ares refuses to put on the wire. */
   async #queryOurselves(name: string, type: string): Promise<DnsAnswer<unknown>> {
     const server = this.#serverAddress();
-    const failed = (reason: string): DnsAnswer<unknown> => ({ status: 'temperror', code: 'EBADNAME', message: `DNS lookup of ${type} ${name} failed at ${this.serverLabel}: ${reason}` });
+    const failed = (reason: string): DnsAnswer<unknown> => ({
+      status: 'temperror',
+      code: 'EBADNAME',
+      message: `DNS lookup of ${type} ${name} failed at ${this.serverLabel}: ${reason}`,
+    });
     if (server === undefined) return failed('no DNS server is configured');
     const id = Math.floor(Math.random() * 65_536);
-    const query = dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: type as dnsPacket.RecordType, name, class: 'IN' }] });
+    const query = dnsPacket.encode({
+      type: 'query',
+      id,
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ type: type as dnsPacket.RecordType, name, class: 'IN' }],
+    });
     for (let attempt = 0; attempt < this.#tries; attempt += 1) {
       const response = await exchangeUdp(server, query, id, this.#timeoutMs);
       if (response === undefined) continue;
@@ -224,4 +235,3 @@ function exchangeUdp(server: HostPort, message: Buffer, id: number, timeoutMs: n
     socket.send(message, server.port, server.host);
   });
 }
-

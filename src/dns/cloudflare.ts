@@ -15,9 +15,9 @@
 
 import { failedError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { settleLostAnswer } from './lost-answer.ts';
 import type { DnsPublisher } from './publisher.ts';
 import { joinTxt, presentTxtValue, type TxtRecord } from './txt.ts';
-import { settleLostAnswer } from './lost-answer.ts';
 
 export const cloudflareApi = 'https://api.cloudflare.com/client/v4';
 
@@ -100,21 +100,35 @@ export class CloudflarePublisher implements DnsPublisher {
       await this.#call('PATCH', `/zones/${zone.id}/dns_records/${existing.id}`, { ttl: record.ttl });
       return;
     }
-    await this.#settled(zone, record, true, () => this.#call('POST', `/zones/${zone.id}/dns_records`, { type: 'TXT', name: record.name, content: presentTxtValue(record.value), ttl: record.ttl }));
+    await this.#settled(zone, record, true, () =>
+      this.#call('POST', `/zones/${zone.id}/dns_records`, {
+        type: 'TXT',
+        name: record.name,
+        content: presentTxtValue(record.value),
+        ttl: record.ttl,
+      })
+    );
     this.#settings.logger.debug({ zone: zone.name, name: record.name }, 'Cloudflare TXT record created');
   }
 
   async remove(record: TxtRecord): Promise<void> {
     const zone = await this.#zoneOf(record.name);
     const matching = (await this.#records(zone.id, record.name)).filter((item) => parseTxtContent(item.content) === record.value);
-    for (const item of matching) await this.#settled(zone, record, false, () => this.#call('DELETE', `/zones/${zone.id}/dns_records/${item.id}`), item.id);
+    for (const item of matching)
+      await this.#settled(zone, record, false, () => this.#call('DELETE', `/zones/${zone.id}/dns_records/${item.id}`), item.id);
   }
 
   /**
    * Runs a create (`present`) or delete; when its answer was lost, asks the API what the zone holds now and succeeds
    * only if the change is there.
    */
-  async #settled(zone: { id: string; name: string }, record: TxtRecord, present: boolean, change: () => Promise<unknown>, recordId?: string): Promise<void> {
+  async #settled(
+    zone: { id: string; name: string },
+    record: TxtRecord,
+    present: boolean,
+    change: () => Promise<unknown>,
+    recordId?: string
+  ): Promise<void> {
     try {
       await change();
       return;
@@ -124,17 +138,33 @@ export class CloudflarePublisher implements DnsPublisher {
       await settleLostAnswer({
         isThere: async () => {
           const records = await this.#records(zone.id, record.name);
-          return recordId === undefined ? records.some((item) => parseTxtContent(item.content) === record.value) : records.some((item) => item.id === recordId);
+          return recordId === undefined
+            ? records.some((item) => parseTxtContent(item.content) === record.value)
+            : records.some((item) => item.id === recordId);
         },
         wanted: present,
         timeoutMs: this.#settings.verifyTimeoutMs ?? 30_000,
         firstPauseMs: 500,
         maxPauseMs: 4000,
-        applied: () => this.#settings.logger.warn({ zone: zone.name, name: record.name }, `the Cloudflare API's answer was lost, but the zone shows the change: the record is ${present ? 'published' : 'removed'}`),
-        notApplied: () => failedError('dns-update-not-applied', `The Cloudflare API did not answer ${what} (${(error as Error).message}) Asked afterwards, the zone ${present ? 'does not have the record: it was not published' : 'still has the record: it was not removed'}.`,
-          { hint: 'Nothing changed in DNS. Run the command again.' }),
-        unverified: (lastError) => failedError('dns-update-unverified', `The Cloudflare API did not answer ${what} (${(error as Error).message}) Asking afterwards failed too (${lastError}), so the record may or may not be ${present ? 'published' : 'removed'}.`,
-          { hint: `Look at the TXT records of ${record.name} in the Cloudflare dashboard. Running the command again is safe: adding a value that is there, or removing one that is gone, changes nothing.` }),
+        applied: () =>
+          this.#settings.logger.warn(
+            { zone: zone.name, name: record.name },
+            `the Cloudflare API's answer was lost, but the zone shows the change: the record is ${present ? 'published' : 'removed'}`
+          ),
+        notApplied: () =>
+          failedError(
+            'dns-update-not-applied',
+            `The Cloudflare API did not answer ${what} (${(error as Error).message}) Asked afterwards, the zone ${present ? 'does not have the record: it was not published' : 'still has the record: it was not removed'}.`,
+            { hint: 'Nothing changed in DNS. Run the command again.' }
+          ),
+        unverified: (lastError) =>
+          failedError(
+            'dns-update-unverified',
+            `The Cloudflare API did not answer ${what} (${(error as Error).message}) Asking afterwards failed too (${lastError}), so the record may or may not be ${present ? 'published' : 'removed'}.`,
+            {
+              hint: `Look at the TXT records of ${record.name} in the Cloudflare dashboard. Running the command again is safe: adding a value that is there, or removing one that is gone, changes nothing.`,
+            }
+          ),
       });
     }
   }
@@ -153,16 +183,23 @@ export class CloudflarePublisher implements DnsPublisher {
     const labels = name.split('.');
     for (let start = 0; start < labels.length - 1; start += 1) {
       const candidate = labels.slice(start).join('.');
-      const zones = await this.#call<Array<{ id: string; name: string }>>('GET', `/zones?${new URLSearchParams({ name: candidate }).toString()}`);
+      const zones = await this.#call<Array<{ id: string; name: string }>>(
+        'GET',
+        `/zones?${new URLSearchParams({ name: candidate }).toString()}`
+      );
       const zone = zones.find((item) => item.name.toLowerCase() === candidate);
       if (zone) return { id: zone.id, name: zone.name };
     }
-    throw failedError('cloudflare-zone-not-found', `No Cloudflare zone visible to CLOUDFLARE_API_TOKEN holds ${name}.`,
-      { hint: 'Check that the domain is on this Cloudflare account and that the token may read and edit its DNS (Zone.DNS: Edit).' });
+    throw failedError('cloudflare-zone-not-found', `No Cloudflare zone visible to CLOUDFLARE_API_TOKEN holds ${name}.`, {
+      hint: 'Check that the domain is on this Cloudflare account and that the token may read and edit its DNS (Zone.DNS: Edit).',
+    });
   }
 
   async #records(zoneId: string, name: string): Promise<CloudflareRecord[]> {
-    return this.#call<CloudflareRecord[]>('GET', `/zones/${zoneId}/dns_records?${new URLSearchParams({ type: 'TXT', name, per_page: '100' }).toString()}`);
+    return this.#call<CloudflareRecord[]>(
+      'GET',
+      `/zones/${zoneId}/dns_records?${new URLSearchParams({ type: 'TXT', name, per_page: '100' }).toString()}`
+    );
   }
 
   async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -178,21 +215,31 @@ export class CloudflarePublisher implements DnsPublisher {
         signal: AbortSignal.timeout(this.#settings.timeoutMs ?? 30_000),
       });
     } catch (error) {
-      throw failedError('cloudflare-unreachable', `The Cloudflare API could not be reached (${method} ${path.split('?')[0]}): ${(error as Error).message}.`,
-        { hint: 'Check the network connection of this machine; then try again.', cause: error });
+      throw failedError(
+        'cloudflare-unreachable',
+        `The Cloudflare API could not be reached (${method} ${path.split('?')[0]}): ${(error as Error).message}.`,
+        { hint: 'Check the network connection of this machine; then try again.', cause: error }
+      );
     }
     let envelope: Envelope<T> | undefined;
     try {
-      envelope = await response.json() as Envelope<T>;
+      envelope = (await response.json()) as Envelope<T>;
     } catch {
       envelope = undefined;
     }
     if (!response.ok || !envelope?.success) {
-      const detail = envelope?.errors?.map((error) => `${error.code ?? ''} ${error.message ?? ''}`.trim()).join('; ') || `HTTP ${response.status}`;
+      const detail =
+        envelope?.errors?.map((error) => `${error.code ?? ''} ${error.message ?? ''}`.trim()).join('; ') || `HTTP ${response.status}`;
       const auth = response.status === 401 || response.status === 403;
-      throw failedError(auth ? 'cloudflare-unauthorized' : 'cloudflare-request-failed',
+      throw failedError(
+        auth ? 'cloudflare-unauthorized' : 'cloudflare-request-failed',
         `The Cloudflare API refused ${method} ${path.split('?')[0]}: ${detail}.`,
-        { hint: auth ? 'CLOUDFLARE_API_TOKEN is not valid or lacks the Zone.DNS: Edit permission for this zone: create a token with it.' : 'Look at the message above; then try again.' });
+        {
+          hint: auth
+            ? 'CLOUDFLARE_API_TOKEN is not valid or lacks the Zone.DNS: Edit permission for this zone: create a token with it.'
+            : 'Look at the message above; then try again.',
+        }
+      );
     }
     return envelope.result;
   }

@@ -1,8 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { acceptedNowSentence, acceptedState, driftAdvice, findDrift, mxValue, observe, recordKey, txtValue, withFirstSeen, type Invariant, type ObservedRecord } from './drift.ts';
+import {
+  acceptedNowSentence,
+  acceptedState,
+  driftAdvice,
+  findDrift,
+  mxValue,
+  observe,
+  recordKey,
+  txtValue,
+  withFirstSeen,
+  type Invariant,
+  type ObservedRecord,
+} from './drift.ts';
 
 const dmarc = (values: string[]): ObservedRecord => ({ name: '_dmarc.example.com', type: 'TXT', values });
-const holds = (name: string, type: Invariant['type'], ok: boolean, expected: string[] = ['x']): Invariant => ({ name, type, holds: ok, expected, reason: `${name} is wrong` });
+const holds = (name: string, type: Invariant['type'], ok: boolean, expected: string[] = ['x']): Invariant => ({
+  name,
+  type,
+  holds: ok,
+  expected,
+  reason: `${name} is wrong`,
+});
 
 describe('findDrift', () => {
   it('finds nothing when the answers are the accepted ones and the invariants hold', () => {
@@ -14,13 +32,24 @@ describe('findDrift', () => {
   it('reports a changed record with the accepted values as expected', () => {
     const accepted = { [recordKey('_dmarc.example.com', 'TXT')]: ['v=DMARC1; p=reject'] };
     expect(findDrift([dmarc(['v=DMARC1; p=none'])], accepted, [])).toEqual([
-      { name: '_dmarc.example.com', type: 'TXT', expected: ['v=DMARC1; p=reject'], actual: ['v=DMARC1; p=none'], reason: 'differs from the accepted state', contradiction: false },
+      {
+        name: '_dmarc.example.com',
+        type: 'TXT',
+        expected: ['v=DMARC1; p=reject'],
+        actual: ['v=DMARC1; p=none'],
+        reason: 'differs from the accepted state',
+        contradiction: false,
+      },
     ]);
   });
 
   it('compares sets: order and duplicates do not matter', () => {
     const accepted = { [recordKey('example.com', 'MX')]: ['10 a.example.com.', '20 b.example.com.'] };
-    const observed: ObservedRecord = { name: 'example.com', type: 'MX', values: ['20 b.example.com.', '10 a.example.com.', '10 a.example.com.'] };
+    const observed: ObservedRecord = {
+      name: 'example.com',
+      type: 'MX',
+      values: ['20 b.example.com.', '10 a.example.com.', '10 a.example.com.'],
+    };
     expect(findDrift([observed], accepted, [])).toEqual([]);
   });
 
@@ -28,7 +57,16 @@ describe('findDrift', () => {
     const observed = [dmarc([])];
     const invariants = [holds('_dmarc.example.com', 'TXT', false, ['v=DMARC1; p=quarantine'])];
     const drift = findDrift(observed, acceptedState(observed, invariants).records, invariants);
-    expect(drift).toEqual([{ name: '_dmarc.example.com', type: 'TXT', expected: ['v=DMARC1; p=quarantine'], actual: [], reason: '_dmarc.example.com is wrong', contradiction: true }]);
+    expect(drift).toEqual([
+      {
+        name: '_dmarc.example.com',
+        type: 'TXT',
+        expected: ['v=DMARC1; p=quarantine'],
+        actual: [],
+        reason: '_dmarc.example.com is wrong',
+        contradiction: true,
+      },
+    ]);
   });
 
   it('does not judge a record whose lookup failed', () => {
@@ -41,7 +79,10 @@ describe('findDrift', () => {
 describe('accepted state', () => {
   it('records a record the first time it is seen, and keeps what was accepted before', () => {
     const accepted = { [recordKey('_dmarc.example.com', 'TXT')]: ['v=DMARC1; p=reject'] };
-    const observed: ObservedRecord[] = [dmarc(['v=DMARC1; p=none']), { name: 's1._domainkey.example.com', type: 'TXT', values: ['v=DKIM1; p=abc'] }];
+    const observed: ObservedRecord[] = [
+      dmarc(['v=DMARC1; p=none']),
+      { name: 's1._domainkey.example.com', type: 'TXT', values: ['v=DKIM1; p=abc'] },
+    ];
     const { records, added } = withFirstSeen(accepted, observed, []);
     expect(added).toBe(1);
     expect(records).toEqual({ ...accepted, 's1._domainkey.example.com TXT': ['v=DKIM1; p=abc'] });
@@ -68,7 +109,9 @@ describe('accepted state', () => {
 
   it('after --accept a contradiction stays drift, and putting the right record back is no drift', () => {
     const { records } = acceptedState([spfRecord(wrong)], notAuthorised, { [spfKey]: [right] });
-    expect(findDrift([spfRecord(wrong)], records, notAuthorised)).toMatchObject([{ expected: [right], actual: [wrong], contradiction: true }]);
+    expect(findDrift([spfRecord(wrong)], records, notAuthorised)).toMatchObject([
+      { expected: [right], actual: [wrong], contradiction: true },
+    ]);
     expect(findDrift([spfRecord(right)], records, [holds('example.com', 'TXT', true)])).toEqual([]);
   });
 
@@ -81,11 +124,27 @@ describe('accepted state', () => {
 });
 
 describe('what to do about drift', () => {
-  const changed = { name: '_dmarc.example.com', type: 'TXT' as const, expected: ['a'], actual: ['b'], reason: 'differs from the accepted state', contradiction: false };
-  const contradiction = { name: 'example.com', type: 'MX' as const, expected: ['10 mail.example.com.'], actual: ['10 mx.elsewhere.test.'], reason: 'no MX record names the mail host', contradiction: true };
+  const changed = {
+    name: '_dmarc.example.com',
+    type: 'TXT' as const,
+    expected: ['a'],
+    actual: ['b'],
+    reason: 'differs from the accepted state',
+    contradiction: false,
+  };
+  const contradiction = {
+    name: 'example.com',
+    type: 'MX' as const,
+    expected: ['10 mail.example.com.'],
+    actual: ['10 mx.elsewhere.test.'],
+    reason: 'no MX record names the mail host',
+    contradiction: true,
+  };
 
   it('offers --accept for records that only differ from the accepted state', () => {
-    expect(driftAdvice('example.com', [changed])).toBe('Fix the record, or accept the current answers: mailops dns-diff example.com --accept');
+    expect(driftAdvice('example.com', [changed])).toBe(
+      'Fix the record, or accept the current answers: mailops dns-diff example.com --accept'
+    );
   });
 
   it('never offers --accept for a contradiction', () => {
@@ -95,8 +154,10 @@ describe('what to do about drift', () => {
   });
 
   it('says which records accepting would help with when both kinds drift', () => {
-    expect(driftAdvice('example.com', [contradiction, changed])).toBe('example.com MX contradicts the mail host: publish what is expected (accepting cannot change that). '
-      + 'The other record only differs from the accepted state: put back the expected answer, or accept the current one: mailops dns-diff example.com --accept');
+    expect(driftAdvice('example.com', [contradiction, changed])).toBe(
+      'example.com MX contradicts the mail host: publish what is expected (accepting cannot change that). ' +
+        'The other record only differs from the accepted state: put back the expected answer, or accept the current one: mailops dns-diff example.com --accept'
+    );
   });
 
   it('after --accept says which records were not accepted', () => {
@@ -107,9 +168,18 @@ describe('what to do about drift', () => {
 
 describe('observe', () => {
   it('normalises answers: MX with a trailing dot and lower case, TXT joined, empty answers as none', () => {
-    expect(observe('example.com', 'MX', { status: 'ok', records: [{ priority: 10, exchange: 'Mail.Example.COM' }] }, mxValue).values).toEqual(['10 mail.example.com.']);
-    expect(observe('example.com', 'TXT', { status: 'ok', records: [['v=spf1 ', 'mx -all'], ['other']] }, txtValue, (value) => value.startsWith('v=spf1')).values).toEqual(['v=spf1 mx -all']);
+    expect(
+      observe('example.com', 'MX', { status: 'ok', records: [{ priority: 10, exchange: 'Mail.Example.COM' }] }, mxValue).values
+    ).toEqual(['10 mail.example.com.']);
+    expect(
+      observe('example.com', 'TXT', { status: 'ok', records: [['v=spf1 ', 'mx -all'], ['other']] }, txtValue, (value) =>
+        value.startsWith('v=spf1')
+      ).values
+    ).toEqual(['v=spf1 mx -all']);
     expect(observe('example.com', 'TXT', { status: 'nxdomain' }, txtValue).values).toEqual([]);
-    expect(observe('example.com', 'TXT', { status: 'temperror', code: 'ETIMEOUT', message: 'timed out' }, txtValue)).toMatchObject({ values: undefined, error: 'timed out' });
+    expect(observe('example.com', 'TXT', { status: 'temperror', code: 'ETIMEOUT', message: 'timed out' }, txtValue)).toMatchObject({
+      values: undefined,
+      error: 'timed out',
+    });
   });
 });

@@ -82,7 +82,13 @@ export function mxExchange(value: string): string {
 }
 
 /** An answer as normalised values: [] for NXDOMAIN and NODATA; undefined (with the error) for a failed lookup. */
-export function observe<T>(name: string, type: DriftRecordType, answer: DnsAnswer<T>, value: (record: T) => string, keep: (value: string) => boolean = () => true): ObservedRecord {
+export function observe<T>(
+  name: string,
+  type: DriftRecordType,
+  answer: DnsAnswer<T>,
+  value: (record: T) => string,
+  keep: (value: string) => boolean = () => true
+): ObservedRecord {
   if (answer.status === 'temperror') return { name, type, values: undefined, error: answer.message };
   const values = answer.status === 'ok' ? answer.records.map(value).filter(keep) : [];
   return { name, type, values: normalized(values) };
@@ -96,7 +102,11 @@ export const nameValue = (name: string): string => `${name.toLowerCase().replace
  * The drift of a domain: every observed record whose answer differs from the accepted one or breaks one of its
  * invariants. Records without an accepted answer are judged by their invariants alone.
  */
-export function findDrift(observed: readonly ObservedRecord[], accepted: Readonly<Record<string, readonly string[]>>, invariants: readonly Invariant[]): DriftEntry[] {
+export function findDrift(
+  observed: readonly ObservedRecord[],
+  accepted: Readonly<Record<string, readonly string[]>>,
+  invariants: readonly Invariant[]
+): DriftEntry[] {
   const drift: DriftEntry[] = [];
   for (const record of observed) {
     if (record.values === undefined) continue;
@@ -126,7 +136,11 @@ function contradicts(record: ObservedRecord, invariants: readonly Invariant[]): 
  * The accepted state after a run: the recorded answers, plus what is seen for the first time — unless that
  * contradicts the mail host (such a record is judged by its invariants until it is fixed, and accepted then).
  */
-export function withFirstSeen(accepted: Readonly<Record<string, string[]>>, observed: readonly ObservedRecord[], invariants: readonly Invariant[]): { records: Record<string, string[]>; added: number } {
+export function withFirstSeen(
+  accepted: Readonly<Record<string, string[]>>,
+  observed: readonly ObservedRecord[],
+  invariants: readonly Invariant[]
+): { records: Record<string, string[]>; added: number } {
   const records = { ...accepted };
   let added = 0;
   for (const record of observed) {
@@ -142,7 +156,11 @@ export function withFirstSeen(accepted: Readonly<Record<string, string[]>>, obse
  * The answers as an accepted state (`--accept`): every record that could be looked up and agrees with the mail host.
  * A record whose answer contradicts the host keeps the answer accepted before (if any); `refused` lists them.
  */
-export function acceptedState(observed: readonly ObservedRecord[], invariants: readonly Invariant[], previous: Readonly<Record<string, readonly string[]>> = {}): { records: Record<string, string[]>; refused: ObservedRecord[] } {
+export function acceptedState(
+  observed: readonly ObservedRecord[],
+  invariants: readonly Invariant[],
+  previous: Readonly<Record<string, readonly string[]>> = {}
+): { records: Record<string, string[]>; refused: ObservedRecord[] } {
   const records: Record<string, string[]> = {};
   const refused: ObservedRecord[] = [];
   for (const record of observed) {
@@ -175,12 +193,17 @@ export function driftAdvice(domain: string, drift: readonly DriftEntry[]): strin
   const others = drift.length - contradictions.length;
   const plural = (count: number, one: string, many: string) => (count === 1 ? one : many);
   const names = contradictions.map((entry) => `${entry.name} ${entry.type}`).join(', ');
-  const fix = contradictions.length === 0 ? []
-    : [`${names} ${plural(contradictions.length, 'contradicts', 'contradict')} the mail host: publish what is expected (accepting cannot change that).`];
+  const fix =
+    contradictions.length === 0
+      ? []
+      : [
+          `${names} ${plural(contradictions.length, 'contradicts', 'contradict')} the mail host: publish what is expected (accepting cannot change that).`,
+        ];
   if (others === 0) return fix.join(' ');
-  const accept = contradictions.length === 0
-    ? `Fix the ${plural(others, 'record', 'records')}, or accept the current answers: mailops dns-diff ${domain} --accept`
-    : `The other ${plural(others, 'record only differs', `${others} records only differ`)} from the accepted state: put back the expected ${plural(others, 'answer', 'answers')}, or accept the current ${plural(others, 'one', 'ones')}: mailops dns-diff ${domain} --accept`;
+  const accept =
+    contradictions.length === 0
+      ? `Fix the ${plural(others, 'record', 'records')}, or accept the current answers: mailops dns-diff ${domain} --accept`
+      : `The other ${plural(others, 'record only differs', `${others} records only differ`)} from the accepted state: put back the expected ${plural(others, 'answer', 'answers')}, or accept the current ${plural(others, 'one', 'ones')}: mailops dns-diff ${domain} --accept`;
   return [...fix, accept].join(' ');
 }
 

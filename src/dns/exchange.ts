@@ -24,8 +24,15 @@ export function exchangeTcp(server: HostPort, message: Buffer, timeoutMs: number
       if (error) reject(error);
       else resolve(answer as Buffer);
     };
-    const timer = setTimeout(() => finish(failedError('dns-server-timeout', `The DNS server ${where} did not answer within ${Math.round(timeoutMs / 1000)} s.`,
-      { hint: 'Check that the server is running and reachable from this machine over TCP.' })), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        finish(
+          failedError('dns-server-timeout', `The DNS server ${where} did not answer within ${Math.round(timeoutMs / 1000)} s.`, {
+            hint: 'Check that the server is running and reachable from this machine over TCP.',
+          })
+        ),
+      timeoutMs
+    );
     socket.setNoDelay(true);
     socket.once('connect', () => {
       const length = Buffer.alloc(2);
@@ -38,10 +45,20 @@ export function exchangeTcp(server: HostPort, message: Buffer, timeoutMs: number
         finish(undefined, Buffer.from(received.subarray(2, 2 + received.readUInt16BE(0))));
       }
     });
-    socket.once('error', (error: NodeJS.ErrnoException) => finish(failedError('dns-server-unreachable',
-      `Cannot reach the DNS server ${where}: ${error.code ?? error.message}.`,
-      { hint: 'Check the address and port, and that the server accepts TCP connections from this machine.', cause: error })));
-    socket.once('close', () => finish(failedError('dns-server-closed', `The DNS server ${where} closed the connection without an answer.`,
-      { hint: 'The server may not accept requests from this machine; check its access rules.' })));
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      finish(
+        failedError('dns-server-unreachable', `Cannot reach the DNS server ${where}: ${error.code ?? error.message}.`, {
+          hint: 'Check the address and port, and that the server accepts TCP connections from this machine.',
+          cause: error,
+        })
+      )
+    );
+    socket.once('close', () =>
+      finish(
+        failedError('dns-server-closed', `The DNS server ${where} closed the connection without an answer.`, {
+          hint: 'The server may not accept requests from this machine; check its access rules.',
+        })
+      )
+    );
   });
 }

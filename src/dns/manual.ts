@@ -22,9 +22,10 @@ export type ManualConfirm = (step: ManualDnsStep) => Promise<void>;
 
 export function manualStep(action: ManualDnsStep['action'], record: TxtRecord): ManualDnsStep {
   const zoneLine = presentTxtRecord(record);
-  const instruction = action === 'add'
-    ? `Publish this TXT record in the DNS of ${record.name} (keep any other TXT records at that name):`
-    : `Remove this TXT record from the DNS of ${record.name} (only this value; other TXT records at that name stay):`;
+  const instruction =
+    action === 'add'
+      ? `Publish this TXT record in the DNS of ${record.name} (keep any other TXT records at that name):`
+      : `Remove this TXT record from the DNS of ${record.name} (only this value; other TXT records at that name stay):`;
   return { action, record, zoneLine, panelValue: presentTxtValue(record.value), instruction };
 }
 

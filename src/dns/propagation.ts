@@ -6,12 +6,12 @@
 // with growing pauses (backoff), until each one answers as expected or the time is up. A name server counts as
 // updated when one of its addresses answers with the expected state (its IPv4 and IPv6 addresses are one server).
 
-import type { Logger } from '../log.ts';
-import { failedError } from '../errors.ts';
-import { formatServer } from './exchange.ts';
-import { authoritativeServers, findZone, isNoRecord, resolverFor, type AuthoritativeServer } from './authoritative-servers.ts';
-import { joinTxt } from './txt.ts';
 import type { Resolver } from 'node:dns/promises';
+import { failedError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { authoritativeServers, findZone, isNoRecord, resolverFor, type AuthoritativeServer } from './authoritative-servers.ts';
+import { formatServer } from './exchange.ts';
+import { joinTxt } from './txt.ts';
 
 export interface TxtExpectation {
   name: string;
@@ -58,7 +58,8 @@ function satisfied(answer: Answer, expectation: TxtExpectation): boolean {
 function describe(answer: Answer | undefined, expectation: TxtExpectation): string {
   if (answer === undefined) return 'was not asked';
   if (answer.kind === 'error') return `did not answer (${answer.code})`;
-  if (expectation.present) return answer.values.length === 0 ? 'has no TXT record there' : `has ${answer.values.length} other value(s) there`;
+  if (expectation.present)
+    return answer.values.length === 0 ? 'has no TXT record there' : `has ${answer.values.length} other value(s) there`;
   return 'still has the value';
 }
 
@@ -83,11 +84,20 @@ export async function waitForAuthoritative(expectation: TxtExpectation, options:
       return { zone, servers, elapsedMs };
     }
     if (elapsedMs + pause > options.timeoutMs) {
-      const lagging = servers.filter((server) => pending.has(server.name))
-        .map((server) => `${server.name} (${formatServer({ host: server.address, port: server.port })}) ${describe(last.get(`${server.name} ${server.address}`), expectation)}`);
+      const lagging = servers
+        .filter((server) => pending.has(server.name))
+        .map(
+          (server) =>
+            `${server.name} (${formatServer({ host: server.address, port: server.port })}) ${describe(last.get(`${server.name} ${server.address}`), expectation)}`
+        );
       const state = expectation.present ? 'the new TXT record' : 'the TXT record removed';
-      throw failedError('dns-not-propagated', `After ${Math.round(elapsedMs / 1000)} s, not every authoritative server of ${zone} shows ${state} at ${expectation.name}: ${lagging.join('; ')}.`,
-        { hint: 'Check that the change reached the primary and that the secondaries are transferring the zone (NOTIFY, serial); then try again.' });
+      throw failedError(
+        'dns-not-propagated',
+        `After ${Math.round(elapsedMs / 1000)} s, not every authoritative server of ${zone} shows ${state} at ${expectation.name}: ${lagging.join('; ')}.`,
+        {
+          hint: 'Check that the change reached the primary and that the secondaries are transferring the zone (NOTIFY, serial); then try again.',
+        }
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, pause));
     pause = Math.min(pause * 2, options.maxPauseMs ?? 5000);

@@ -4,10 +4,10 @@
 import type { Config } from '../config.ts';
 import { usageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { knownServerPorts, resolverFor } from './authoritative-servers.ts';
 import { CloudflarePublisher } from './cloudflare.ts';
 import { ManualPublisher, type ManualConfirm } from './manual.ts';
 import { waitForAuthoritative, type PropagationResult } from './propagation.ts';
-import { knownServerPorts, resolverFor } from './authoritative-servers.ts';
 import { Rfc2136Publisher } from './rfc2136.ts';
 import type { TxtRecord } from './txt.ts';
 
@@ -39,21 +39,30 @@ export function createPublisher(config: Config, logger: Logger, now: () => Date,
     case 'rfc2136': {
       if (!config.RFC2136_SERVER || !config.RFC2136_TSIG) {
         const missing = [!config.RFC2136_SERVER && 'RFC2136_SERVER', !config.RFC2136_TSIG && 'RFC2136_TSIG'].filter(Boolean).join(' and ');
-        throw usageError('missing-configuration', `DNS_PROVIDER=rfc2136 needs ${missing}.`,
-          'Set RFC2136_SERVER=ip:port of the primary and RFC2136_TSIG=hmac-sha256:keyname:base64secret (see .env.example).');
+        throw usageError(
+          'missing-configuration',
+          `DNS_PROVIDER=rfc2136 needs ${missing}.`,
+          'Set RFC2136_SERVER=ip:port of the primary and RFC2136_TSIG=hmac-sha256:keyname:base64secret (see .env.example).'
+        );
       }
       return new Rfc2136Publisher({ server: config.RFC2136_SERVER, key: config.RFC2136_TSIG, now, logger });
     }
     case 'cloudflare':
       if (!config.CLOUDFLARE_API_TOKEN) {
-        throw usageError('missing-configuration', 'DNS_PROVIDER=cloudflare needs CLOUDFLARE_API_TOKEN.',
-          'Create an API token with Zone.DNS: Edit for your zone and set CLOUDFLARE_API_TOKEN.');
+        throw usageError(
+          'missing-configuration',
+          'DNS_PROVIDER=cloudflare needs CLOUDFLARE_API_TOKEN.',
+          'Create an API token with Zone.DNS: Edit for your zone and set CLOUDFLARE_API_TOKEN.'
+        );
       }
       return new CloudflarePublisher({ token: config.CLOUDFLARE_API_TOKEN, logger });
     case 'manual':
       if (!options.manualConfirm) {
-        throw usageError('manual-dns-unattended', 'DNS_PROVIDER=manual needs a person to publish records, and nobody can be asked here.',
-          'Run the command from a terminal or Discord, or configure DNS_PROVIDER=rfc2136 or cloudflare for unattended runs.');
+        throw usageError(
+          'manual-dns-unattended',
+          'DNS_PROVIDER=manual needs a person to publish records, and nobody can be asked here.',
+          'Run the command from a terminal or Discord, or configure DNS_PROVIDER=rfc2136 or cloudflare for unattended runs.'
+        );
       }
       return new ManualPublisher(options.manualConfirm);
   }
@@ -71,12 +80,15 @@ export class AuthoritativeCheck {
 
   /** Waits until every authoritative server has (`present`) or no longer has the value. */
   waitUntil(record: TxtRecord, present: boolean, timeoutMs: number): Promise<PropagationResult> {
-    return waitForAuthoritative({ name: record.name, value: record.value, present }, {
-      resolver: resolverFor(this.#config.DNS_RESOLVER),
-      knownPorts: knownServerPorts([this.#config.DNS_RESOLVER, this.#config.RFC2136_SERVER]),
-      timeoutMs,
-      logger: this.#logger,
-    });
+    return waitForAuthoritative(
+      { name: record.name, value: record.value, present },
+      {
+        resolver: resolverFor(this.#config.DNS_RESOLVER),
+        knownPorts: knownServerPorts([this.#config.DNS_RESOLVER, this.#config.RFC2136_SERVER]),
+        timeoutMs,
+        logger: this.#logger,
+      }
+    );
   }
 
   /** Whether every authoritative server shows the value now (asked once). */

@@ -18,13 +18,13 @@ import packet from 'dns-packet';
 import type { HostPort, TsigKey } from '../config.ts';
 import { failedError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { exchangeTcp, formatServer } from './exchange.ts';
-import type { DnsPublisher } from './publisher.ts';
 import { findZone, resolverFor } from './authoritative-servers.ts';
+import { exchangeTcp, formatServer } from './exchange.ts';
+import { settleLostAnswer } from './lost-answer.ts';
+import type { DnsPublisher } from './publisher.ts';
 import { signMessage, verifyResponse } from './tsig.ts';
 import { joinTxt, type TxtRecord } from './txt.ts';
 import { buildUpdate, type UpdateChange } from './update-message.ts';
-import { settleLostAnswer } from './lost-answer.ts';
 
 export interface Rfc2136Settings {
   server: HostPort;
@@ -39,12 +39,25 @@ export interface Rfc2136Settings {
 /** Errors of exchangeTcp after which the UPDATE may have reached the server and been applied. */
 const answerLost = new Set(['dns-server-timeout', 'dns-server-closed']);
 
-const rcodeNames: Record<number, string> = { 0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED',
-  6: 'YXDOMAIN', 7: 'YXRRSET', 8: 'NXRRSET', 9: 'NOTAUTH', 10: 'NOTZONE' };
+const rcodeNames: Record<number, string> = {
+  0: 'NOERROR',
+  1: 'FORMERR',
+  2: 'SERVFAIL',
+  3: 'NXDOMAIN',
+  4: 'NOTIMP',
+  5: 'REFUSED',
+  6: 'YXDOMAIN',
+  7: 'YXRRSET',
+  8: 'NXRRSET',
+  9: 'NOTAUTH',
+  10: 'NOTZONE',
+};
 
 const tsigHints: Record<string, string> = {
-  BADSIG: 'The secret in RFC2136_TSIG does not match the key configured on the DNS server: copy the server\'s secret (base64) into RFC2136_TSIG.',
-  BADKEY: 'The DNS server does not know this key name with this algorithm: check the name and algorithm in RFC2136_TSIG against the server\'s key.',
+  BADSIG:
+    "The secret in RFC2136_TSIG does not match the key configured on the DNS server: copy the server's secret (base64) into RFC2136_TSIG.",
+  BADKEY:
+    "The DNS server does not know this key name with this algorithm: check the name and algorithm in RFC2136_TSIG against the server's key.",
   BADTIME: 'The clocks of this machine and the DNS server differ by more than 5 minutes: fix the time (NTP) on both.',
   BADTRUNC: 'The server refused a truncated MAC: this is a bug in mailops.',
 };
@@ -83,22 +96,26 @@ export class Rfc2136Publisher implements DnsPublisher {
       return this.#settleLostAnswer(change, zone, error as Error);
     }
     if (response.length < 12 || response.readUInt16BE(0) !== id) {
-      throw failedError('dns-update-garbled', `The DNS server ${where} sent an answer that does not belong to our UPDATE.`,
-        { hint: 'Check that RFC2136_SERVER is a DNS server; then try again.' });
+      throw failedError('dns-update-garbled', `The DNS server ${where} sent an answer that does not belong to our UPDATE.`, {
+        hint: 'Check that RFC2136_SERVER is a DNS server; then try again.',
+      });
     }
     const rcode = response.readUInt16BE(2) & 0xf;
     const rcodeName = rcodeNames[rcode] ?? `RCODE ${rcode}`;
     const verdict = verifyResponse(response, key, signed.mac, { now: now() });
     const what = `${change.action === 'add' ? 'adding' : 'removing'} a TXT record at ${change.record.name}`;
     if (verdict.status === 'server-error') {
-      throw failedError('dns-update-tsig-refused',
+      throw failedError(
+        'dns-update-tsig-refused',
         `The DNS server ${where} refused ${what} (zone ${zone}): it did not accept the TSIG signature made with key "${key.name}" (${key.algorithm}) — ${verdict.errorName}.`,
-        { hint: tsigHints[verdict.errorName] ?? 'Check RFC2136_TSIG against the key configured on the DNS server.' });
+        { hint: tsigHints[verdict.errorName] ?? 'Check RFC2136_TSIG against the key configured on the DNS server.' }
+      );
     }
     if (verdict.status === 'invalid' || (verdict.status === 'unsigned' && rcode === 0)) {
       const reason = verdict.status === 'invalid' ? verdict.reason : 'it is not signed';
-      throw failedError('dns-update-answer-untrusted', `The answer of ${where} to ${what} cannot be trusted: ${reason}.`,
-        { hint: 'Something between mailops and the DNS server may be interfering, or RFC2136_SERVER is not the server holding the key. Check the record by hand before retrying.' });
+      throw failedError('dns-update-answer-untrusted', `The answer of ${where} to ${what} cannot be trusted: ${reason}.`, {
+        hint: 'Something between mailops and the DNS server may be interfering, or RFC2136_SERVER is not the server holding the key. Check the record by hand before retrying.',
+      });
     }
     if (rcode !== 0) {
       const hints: Record<string, string> = {
@@ -107,8 +124,9 @@ export class Rfc2136Publisher implements DnsPublisher {
         NOTZONE: `The record is outside the zone ${zone}: this is a bug in mailops.`,
         SERVFAIL: 'The DNS server failed to apply the change: look at its log.',
       };
-      throw failedError('dns-update-refused', `The DNS server ${where} refused ${what} (zone ${zone}): ${rcodeName}.`,
-        { hint: hints[rcodeName] ?? 'Look at the DNS server\'s log for the reason.' });
+      throw failedError('dns-update-refused', `The DNS server ${where} refused ${what} (zone ${zone}): ${rcodeName}.`, {
+        hint: hints[rcodeName] ?? "Look at the DNS server's log for the reason.",
+      });
     }
     logger.debug({ zone, name: change.record.name, action: change.action, server: where }, 'DNS UPDATE applied');
   }
@@ -119,8 +137,17 @@ export class Rfc2136Publisher implements DnsPublisher {
     const answer = packet.decode(await exchangeTcp(this.#settings.server, query, timeoutMs));
     const rcode = (answer.flags ?? 0) & 0xf;
     if (rcode !== 0 && rcode !== 3) throw new Error(`it answered ${rcodeNames[rcode] ?? `RCODE ${rcode}`}`);
-    return (answer.answers ?? []).flatMap((record) => (record.type === 'TXT' && record.name.toLowerCase() === name.toLowerCase()
-      ? [joinTxt((Array.isArray(record.data) ? record.data : [record.data]).map((part) => (Buffer.isBuffer(part) ? part.toString('utf8') : part)))] : []));
+    return (answer.answers ?? []).flatMap((record) =>
+      record.type === 'TXT' && record.name.toLowerCase() === name.toLowerCase()
+        ? [
+            joinTxt(
+              (Array.isArray(record.data) ? record.data : [record.data]).map((part) =>
+                Buffer.isBuffer(part) ? part.toString('utf8') : part
+              )
+            ),
+          ]
+        : []
+    );
   }
 
   async #settleLostAnswer(change: UpdateChange, zone: string, lost: Error): Promise<void> {
@@ -135,14 +162,25 @@ export class Rfc2136Publisher implements DnsPublisher {
       timeoutMs: this.#settings.verifyTimeoutMs ?? 20_000,
       firstPauseMs: 250,
       maxPauseMs: 2000,
-      applied: () => logger.warn({ zone, name, action: change.action, server: where }, `the answer to the DNS UPDATE was lost, but the primary shows it applied: the record is ${adding ? 'published' : 'removed'}`),
-      notApplied: () => failedError('dns-update-not-applied',
-        `The DNS server ${where} did not answer ${what} (zone ${zone}): ${lost.message} Asked afterwards, it ${adding ? 'does not have the record: it was not published' : 'still has the record: it was not removed'}.`,
-        { hint: 'Nothing changed in DNS. Check that the server is not overloaded and answers over TCP, then run the command again.' }),
-      unverified: (lastError) => failedError('dns-update-unverified',
-        `The DNS server ${where} did not answer ${what} (zone ${zone}): ${lost.message} It could not be asked afterwards whether it applied the change (${lastError}), so the record may or may not be ${adding ? 'published' : 'removed'}.`,
-        { hint: `Look at ${name} TXT on the primary (dig @${server.host} -p ${server.port} ${name} TXT). Running the command again is safe: adding a value that is there, or removing one that is gone, changes nothing.` }),
+      applied: () =>
+        logger.warn(
+          { zone, name, action: change.action, server: where },
+          `the answer to the DNS UPDATE was lost, but the primary shows it applied: the record is ${adding ? 'published' : 'removed'}`
+        ),
+      notApplied: () =>
+        failedError(
+          'dns-update-not-applied',
+          `The DNS server ${where} did not answer ${what} (zone ${zone}): ${lost.message} Asked afterwards, it ${adding ? 'does not have the record: it was not published' : 'still has the record: it was not removed'}.`,
+          { hint: 'Nothing changed in DNS. Check that the server is not overloaded and answers over TCP, then run the command again.' }
+        ),
+      unverified: (lastError) =>
+        failedError(
+          'dns-update-unverified',
+          `The DNS server ${where} did not answer ${what} (zone ${zone}): ${lost.message} It could not be asked afterwards whether it applied the change (${lastError}), so the record may or may not be ${adding ? 'published' : 'removed'}.`,
+          {
+            hint: `Look at ${name} TXT on the primary (dig @${server.host} -p ${server.port} ${name} TXT). Running the command again is safe: adding a value that is there, or removing one that is gone, changes nothing.`,
+          }
+        ),
     });
   }
-
 }

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import packet from 'dns-packet';
+import { describe, expect, it } from 'vitest';
 import type { TsigKey } from '../config.ts';
 import { signMessage, verifyRequest, verifyResponse } from './tsig.ts';
 import { buildUpdate } from './update-message.ts';
@@ -8,7 +8,11 @@ const key: TsigKey = { algorithm: 'hmac-sha512', name: 'mailops-key', secret: Bu
 const now = new Date('2026-01-02T03:04:05Z');
 
 describe('TSIG signing', () => {
-  const update = buildUpdate('example.com', [{ action: 'add', record: { name: 'sel._domainkey.example.com', value: 'v=DKIM1; p=abc', ttl: 300 } }], 4242);
+  const update = buildUpdate(
+    'example.com',
+    [{ action: 'add', record: { name: 'sel._domainkey.example.com', value: 'v=DKIM1; p=abc', ttl: 300 } }],
+    4242
+  );
 
   it('appends one TSIG record, named after the key, with a full-length MAC and the time signed', () => {
     const signed = signMessage(update, key, { now });

@@ -14,8 +14,8 @@
 // are not offered).
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { wire as packet } from './wire.ts';
 import type { TsigKey } from '../config.ts';
+import { wire as packet } from './wire.ts';
 
 export type { TsigKey } from '../config.ts';
 
@@ -60,8 +60,17 @@ interface TsigFields {
 }
 
 function variables(keyName: string, fields: TsigFields): Buffer {
-  return Buffer.concat([wireName(keyName), u16(classAny), Buffer.alloc(4), wireName(fields.algorithm), u48(fields.timeSigned),
-    u16(fields.fudge), u16(fields.error), u16(fields.other.length), fields.other]);
+  return Buffer.concat([
+    wireName(keyName),
+    u16(classAny),
+    Buffer.alloc(4),
+    wireName(fields.algorithm),
+    u48(fields.timeSigned),
+    u16(fields.fudge),
+    u16(fields.error),
+    u16(fields.other.length),
+    fields.other,
+  ]);
 }
 
 function hmac(key: TsigKey, parts: Buffer[]): Buffer {
@@ -71,8 +80,17 @@ function hmac(key: TsigKey, parts: Buffer[]): Buffer {
 }
 
 function encodeTsigRecord(keyName: string, fields: TsigFields): Buffer {
-  const rdata = Buffer.concat([wireName(fields.algorithm), u48(fields.timeSigned), u16(fields.fudge), u16(fields.mac.length), fields.mac,
-    u16(fields.originalId), u16(fields.error), u16(fields.other.length), fields.other]);
+  const rdata = Buffer.concat([
+    wireName(fields.algorithm),
+    u48(fields.timeSigned),
+    u16(fields.fudge),
+    u16(fields.mac.length),
+    fields.mac,
+    u16(fields.originalId),
+    u16(fields.error),
+    u16(fields.other.length),
+    fields.other,
+  ]);
   const fixed = Buffer.alloc(10);
   fixed.writeUInt16BE(typeTsig, 0);
   fixed.writeUInt16BE(classAny, 2);
@@ -106,7 +124,9 @@ export function signMessage(message: Buffer, key: TsigKey, options: { now: Date;
 }
 
 /** Where the last record of the additional section starts, with its owner name and type; undefined when none. */
-function lastAdditional(message: Buffer): { offset: number; name: string; type: number; rdataOffset: number; rdataLength: number } | undefined {
+function lastAdditional(
+  message: Buffer
+): { offset: number; name: string; type: number; rdataOffset: number; rdataLength: number } | undefined {
   const counts = [4, 6, 8, 10].map((at) => message.readUInt16BE(at)) as [number, number, number, number];
   if (counts[3] === 0) return undefined;
   let offset = 12;

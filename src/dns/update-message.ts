@@ -18,7 +18,12 @@ const opcodeUpdate = 5;
 export function checkDnsName(name: string): void {
   const labels = name.replace(/\.$/, '').split('.');
   const valid = name.length <= 253 && labels.length >= 2 && labels.every((label) => /^[a-z0-9_-]{1,63}$/i.test(label));
-  if (!valid) throw usageError('invalid-dns-name', `"${name.slice(0, 80)}" is not a DNS name mailops can publish a record at.`, 'This is a bug in the caller; names are built from validated domains.');
+  if (!valid)
+    throw usageError(
+      'invalid-dns-name',
+      `"${name.slice(0, 80)}" is not a DNS name mailops can publish a record at.`,
+      'This is a bug in the caller; names are built from validated domains.'
+    );
 }
 
 function encodeRecord(name: string, klass: number, ttl: number, strings: Buffer[]): Buffer {

@@ -22,10 +22,18 @@ export class BotMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'mailops_' });
-    this.#commands = new Counter({ name: 'mailops_commands_total', help: '/mail commands handled, by command and outcome', labelNames: ['command', 'outcome'], registers: [this.registry] });
+    this.#commands = new Counter({
+      name: 'mailops_commands_total',
+      help: '/mail commands handled, by command and outcome',
+      labelNames: ['command', 'outcome'],
+      registers: [this.registry],
+    });
     this.#durations = new Histogram({
-      name: 'mailops_command_duration_seconds', help: 'Time from receiving a /mail command to its answer', labelNames: ['command'],
-      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300], registers: [this.registry],
+      name: 'mailops_command_duration_seconds',
+      help: 'Time from receiving a /mail command to its answer',
+      labelNames: ['command'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [this.registry],
     });
   }
 
@@ -37,7 +45,10 @@ export class BotMetrics {
   /** A gauge whose samples are read at every scrape (from the state database, typically). */
   gauge(name: string, help: string, labelNames: string[], read: () => GaugeSample[]): void {
     new Gauge({
-      name, help, labelNames, registers: [this.registry],
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
       collect() {
         this.reset();
         for (const sample of read()) this.set(sample.labels, sample.value);

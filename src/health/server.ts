@@ -20,7 +20,12 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-export async function startHealthServer(options: { listen: HostPort; metrics: BotMetrics; health: () => Promise<HealthReport>; logger: Logger }): Promise<HealthServer> {
+export async function startHealthServer(options: {
+  listen: HostPort;
+  metrics: BotMetrics;
+  health: () => Promise<HealthReport>;
+  logger: Logger;
+}): Promise<HealthServer> {
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const answer = (status: number, type: string, body: string) => {
@@ -31,11 +36,12 @@ export async function startHealthServer(options: { listen: HostPort; metrics: Bo
       answer(405, 'text/plain; charset=utf-8', 'only GET\n');
       return;
     }
-    const work = url.pathname === '/healthz'
-      ? options.health().then((report) => answer(report.healthy ? 200 : 503, 'application/json', `${JSON.stringify(report)}\n`))
-      : url.pathname === '/metrics'
-        ? options.metrics.text().then((text) => answer(200, options.metrics.contentType, text))
-        : Promise.resolve(answer(404, 'text/plain; charset=utf-8', 'mailops serves /healthz and /metrics\n'));
+    const work =
+      url.pathname === '/healthz'
+        ? options.health().then((report) => answer(report.healthy ? 200 : 503, 'application/json', `${JSON.stringify(report)}\n`))
+        : url.pathname === '/metrics'
+          ? options.metrics.text().then((text) => answer(200, options.metrics.contentType, text))
+          : Promise.resolve(answer(404, 'text/plain; charset=utf-8', 'mailops serves /healthz and /metrics\n'));
     work.catch((error: unknown) => {
       options.logger.error({ err: error, path: url.pathname }, 'health endpoint failed');
       if (!response.headersSent) answer(500, 'text/plain; charset=utf-8', 'internal error\n');
@@ -48,9 +54,10 @@ export async function startHealthServer(options: { listen: HostPort; metrics: Bo
   options.logger.info({ address: server.address() }, 'health endpoint listening');
   return {
     address: server.address() as AddressInfo,
-    close: () => new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -30,7 +30,10 @@ function databaseWritable(database: DatabaseSync): boolean {
 export function healthReport(bot: RunningBot, runtime: Runtime, sources: readonly HealthSource[]): HealthReport {
   // The manager's own status stays "ready" after its first READY; each shard's follows its connection.
   const shards = [...bot.client.ws.shards.values()];
-  const discord = { connected: bot.client.isReady() && shards.length > 0 && shards.every((shard) => shard.status === Status.Ready), pingMs: bot.client.ws.ping };
+  const discord = {
+    connected: bot.client.isReady() && shards.length > 0 && shards.every((shard) => shard.status === Status.Ready),
+    pingMs: bot.client.ws.ping,
+  };
   let writable = false;
   let details: Record<string, unknown> = {};
   try {
@@ -50,7 +53,12 @@ export function healthService(runtime: Runtime, metrics: BotMetrics, sources: re
     async start(bot) {
       const listen = runtime.config.HTTP_LISTEN;
       if (listen === undefined) return;
-      server = await startHealthServer({ listen, metrics, logger: runtime.logger, health: async () => healthReport(bot, runtime, sources) });
+      server = await startHealthServer({
+        listen,
+        metrics,
+        logger: runtime.logger,
+        health: async () => healthReport(bot, runtime, sources),
+      });
     },
     async stop() {
       await server?.close();

@@ -109,11 +109,16 @@ export class RemoteFiles {
     const result = await this.#verbs.call('list', [directory]);
     if (result.code === notFound) return undefined;
     if (result.code !== 0) throw new RemoteCommandError(`Listing ${directory}`, result);
-    return result.stdout.toString('utf8').split('\0').filter((entry) => entry !== '').map((entry) => {
-      const [kind, ...name] = entry.split('\t');
-      const type = kind === 'd' ? 'directory' : kind === 'f' ? 'file' : kind === 'l' ? 'symlink' : 'other';
-      return { name: name.join('\t'), type } as const;
-    }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return result.stdout
+      .toString('utf8')
+      .split('\0')
+      .filter((entry) => entry !== '')
+      .map((entry) => {
+        const [kind, ...name] = entry.split('\t');
+        const type = kind === 'd' ? 'directory' : kind === 'f' ? 'file' : kind === 'l' ? 'symlink' : 'other';
+        return { name: name.join('\t'), type } as const;
+      })
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** What each file holds now, as a base: its SHA-256, "absent", or "other" (not a regular file). */
@@ -131,7 +136,11 @@ export class RemoteFiles {
   /** Gives a file or directory chasquid's group (`:group`) and/or a mode from mailops-host's set. */
   async setOwnership(file: string, options: { group?: string; mode: number }): Promise<void> {
     checkAbsolute(file);
-    const result = await this.#verbs.call('ownership', [file, options.group === undefined ? '' : `:${options.group}`, options.mode.toString(8)]);
+    const result = await this.#verbs.call('ownership', [
+      file,
+      options.group === undefined ? '' : `:${options.group}`,
+      options.mode.toString(8),
+    ]);
     if (result.code === noLeaseStatus) throw lockLostError(result);
     if (result.code !== 0) throw new RemoteCommandError(`Setting the owner and mode of ${file}`, result);
     this.#counted();
@@ -141,7 +150,11 @@ export class RemoteFiles {
    * Replaces (or creates) a file atomically; see the top of this file for the guarantees. Returns what the file and
    * its directory look like afterwards.
    */
-  async writeAtomic(file: string, content: string | Buffer, options: WriteOptions = {}): Promise<{ file: RemoteStat; directory: RemoteStat }> {
+  async writeAtomic(
+    file: string,
+    content: string | Buffer,
+    options: WriteOptions = {}
+  ): Promise<{ file: RemoteStat; directory: RemoteStat }> {
     const stats = await this.apply([{ kind: 'write', file, content, options }]);
     const written = stats.get(file);
     if (written === undefined) throw new Error(`mailops-host apply returned no stat for ${file}`);
@@ -163,7 +176,9 @@ export class RemoteFiles {
   async apply(changes: readonly FileChange[]): Promise<Map<string, { file: RemoteStat; directory: RemoteStat }>> {
     const touched = changes.flatMap((change) => (change.kind === 'directory' ? [] : [change.file]));
     touched.forEach(checkAbsolute);
-    changes.forEach((change) => { if (change.kind === 'directory') checkAbsolute(change.directory); });
+    changes.forEach((change) => {
+      if (change.kind === 'directory') checkAbsolute(change.directory);
+    });
     const bases = await this.#basesOf(touched);
     const words: string[] = [];
     const uploads: Buffer[] = [];
@@ -181,14 +196,23 @@ export class RemoteFiles {
       }
       const data = typeof change.content === 'string' ? Buffer.from(change.content, 'utf8') : change.content;
       const sha = sha256(data);
-      words.push('w', change.file, String(data.length), sha, base, change.options?.createOwner ?? '', (change.options?.createMode ?? 0o644).toString(8));
+      words.push(
+        'w',
+        change.file,
+        String(data.length),
+        sha,
+        base,
+        change.options?.createOwner ?? '',
+        (change.options?.createMode ?? 0o644).toString(8)
+      );
       uploads.push(data);
       expected.set(change.file, sha);
     });
     if (this.#verbs.session?.lost) throw lockLostError();
 
     const written = changes.flatMap((change) => (change.kind === 'write' ? [change.file] : []));
-    const send = (request: string) => this.#verbs.call('apply', ['--request', request, ...words], { stdin: Buffer.concat(uploads), timeoutMs: 120_000 });
+    const send = (request: string) =>
+      this.#verbs.call('apply', ['--request', request, ...words], { stdin: Buffer.concat(uploads), timeoutMs: 120_000 });
     let request = newRequest();
     let result = await send(request);
     let conflicted = result.code === conflictStatus;
@@ -197,23 +221,35 @@ export class RemoteFiles {
       const now = await this.#callOff(request, touched);
       if (touched.every((file, index) => now[index] === expected.get(file))) result = await this.#statsAfter(written);
       else if (!touched.every((file, index) => now[index] === bases[index])) conflicted = true;
-      else if (round < 3) result = await send(request = newRequest());
+      else if (round < 3) result = await send((request = newRequest()));
       if (conflicted || round >= 3) break;
     }
     if (conflicted || result.code === conflictStatus) {
       touched.forEach((file) => this.#verbs.session?.bases.delete(file));
-      throw conflictError('host-conflict', `${touched.join(', ')} changed on the mail host after mailops read ${touched.length === 1 ? 'it' : 'them'}; nothing of this change was applied.`,
-        { hint: 'Someone or something else edits these files; run the command again (mailops reads them anew).', cause: result.stderr });
+      throw conflictError(
+        'host-conflict',
+        `${touched.join(', ')} changed on the mail host after mailops read ${touched.length === 1 ? 'it' : 'them'}; nothing of this change was applied.`,
+        { hint: 'Someone or something else edits these files; run the command again (mailops reads them anew).', cause: result.stderr }
+      );
     }
     if (result.code === null) {
-      throw failedError('host-connection-lost', `The connection to the mail host dropped while changing ${touched.join(', ') || 'directories'}, each time mailops tried.`,
-        { hint: `${touched.length > 0 ? 'Nothing of this change was applied. ' : ''}Check the connection to the mail host and run the command again.` });
+      throw failedError(
+        'host-connection-lost',
+        `The connection to the mail host dropped while changing ${touched.join(', ') || 'directories'}, each time mailops tried.`,
+        {
+          hint: `${touched.length > 0 ? 'Nothing of this change was applied. ' : ''}Check the connection to the mail host and run the command again.`,
+        }
+      );
     }
     if (result.code === noLeaseStatus) throw lockLostError(result);
     if (result.code !== 0) throw new RemoteCommandError(`Changing ${touched.join(', ') || 'directories'}`, result);
     for (const [file, sha] of expected) this.#verbs.session?.bases.set(file, sha);
     this.#counted();
-    const lines = result.stdout.toString('utf8').trim().split('\n').filter((line) => line !== '');
+    const lines = result.stdout
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .filter((line) => line !== '');
     const stats = new Map<string, { file: RemoteStat; directory: RemoteStat }>();
     written.forEach((file, index) => {
       const [fileLine = '', directoryLine = ''] = lines.slice(index * 2, index * 2 + 2);
@@ -239,8 +275,11 @@ export class RemoteFiles {
       const result = await this.#verbs.call('hash', ['--call-off', request, ...files]);
       if (result.code === 0) return result.stdout.toString('utf8').trim().split('\n');
       if (result.code !== null || attempt >= 3) {
-        throw new RemoteCommandError(`Finding out whether the change of ${files.join(', ')} was applied, after the connection dropped,`, result,
-          'Whether it was applied is not known: look at the file on the mail host, or run the command again (mailops reads it anew).');
+        throw new RemoteCommandError(
+          `Finding out whether the change of ${files.join(', ')} was applied, after the connection dropped,`,
+          result,
+          'Whether it was applied is not known: look at the file on the mail host, or run the command again (mailops reads it anew).'
+        );
       }
     }
   }
@@ -262,4 +301,3 @@ export class RemoteFiles {
     if (session !== undefined) session.changes += 1;
   }
 }
-

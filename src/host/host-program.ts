@@ -31,8 +31,11 @@ export function restrictedHello(stdout: Buffer): 'restricted' | undefined {
   const answer = /^mailops-host ([0-9]+) restricted$/m.exec(stdout.toString('utf8'));
   if (answer === null) return undefined;
   if (answer[1] !== helperVersion) {
-    throw failedError('host-helper-outdated', `The mail host runs mailops-host version ${answer[1]}, and this mailops needs version ${helperVersion}.`,
-      { hint: 'Run deploy/host-setup.sh from this version of mailops on the mail host again.' });
+    throw failedError(
+      'host-helper-outdated',
+      `The mail host runs mailops-host version ${answer[1]}, and this mailops needs version ${helperVersion}.`,
+      { hint: 'Run deploy/host-setup.sh from this version of mailops on the mail host again.' }
+    );
   }
   return 'restricted';
 }

@@ -45,7 +45,13 @@ export function knownHostsName(host: string, port: number): string {
 }
 
 function wildcardMatch(pattern: string, name: string): boolean {
-  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`, 'i');
+  const regex = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replaceAll('*', '.*')
+      .replaceAll('?', '.')}$`,
+    'i'
+  );
   return regex.test(name);
 }
 
@@ -85,17 +91,15 @@ export function fingerprint(blob: Buffer): string {
 }
 
 export type HostKeyVerdict =
-  | { status: 'trusted' }
-  | { status: 'revoked' }
-  | { status: 'changed'; knownFingerprints: string[] }
-  | { status: 'unknown' };
+  { status: 'trusted' } | { status: 'revoked' } | { status: 'changed'; knownFingerprints: string[] } | { status: 'unknown' };
 
 /** Decides whether the key a server offered is the one known for this host. */
 export function verifyHostKey(entries: readonly KnownHostEntry[], name: string, offered: Buffer): HostKeyVerdict {
   if (entries.some((entry) => entry.marker === 'revoked' && entry.key.equals(offered))) return { status: 'revoked' };
   const forHost = entries.filter((entry) => entry.marker === undefined && patternsMatch(entry.patterns, name));
   if (forHost.some((entry) => entry.key.equals(offered))) return { status: 'trusted' };
-  if (forHost.length > 0) return { status: 'changed', knownFingerprints: forHost.map((entry) => `${entry.keyType} ${fingerprint(entry.key)}`) };
+  if (forHost.length > 0)
+    return { status: 'changed', knownFingerprints: forHost.map((entry) => `${entry.keyType} ${fingerprint(entry.key)}`) };
   return { status: 'unknown' };
 }
 

@@ -21,7 +21,15 @@ import { Semaphore } from 'async-mutex';
 import { failedError, type MailopsError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { encodeWord, helloWords, restrictedHello, shellArgv } from './host-program.ts';
-import { defaultTimeoutMs, Facts, maxOutputBytes, type CallOptions, type ExecResult, type HostMode, type HostTransport } from './transport.ts';
+import {
+  defaultTimeoutMs,
+  Facts,
+  maxOutputBytes,
+  type CallOptions,
+  type ExecResult,
+  type HostMode,
+  type HostTransport,
+} from './transport.ts';
 
 export interface LocalSettings {
   /** The mailops-host that deploy/host-setup.sh installed (its --prefix), run through sudo when mailops is not root. */
@@ -65,8 +73,9 @@ export class LocalTransport implements HostTransport {
       if (reply.code !== 0) throw this.#sudoRefused(reply);
       const mode = restrictedHello(reply.stdout);
       if (mode === undefined) {
-        throw failedError('host-helper-unknown', `${this.settings.program}, run through sudo, did not answer as mailops-host does.`,
-          { hint: 'Set MAIL_HOST=local:PATH to the mailops-host that deploy/host-setup.sh installed (PREFIX/mailops-host).' });
+        throw failedError('host-helper-unknown', `${this.settings.program}, run through sudo, did not answer as mailops-host does.`, {
+          hint: 'Set MAIL_HOST=local:PATH to the mailops-host that deploy/host-setup.sh installed (PREFIX/mailops-host).',
+        });
       }
       this.#logger.debug({ program: this.settings.program }, 'mailops-host reached through sudo');
       return mode;
@@ -91,8 +100,13 @@ export class LocalTransport implements HostTransport {
 
   #sudoRefused(reply: ExecResult): MailopsError {
     const detail = reply.stderr.trim().split('\n').slice(-2).join(' ').slice(0, 300) || `exit status ${reply.code ?? reply.signal}`;
-    return failedError('host-sudo-refused', `mailops runs as ${this.#user}, which could not run ${this.settings.program} as root through sudo: ${detail}.`,
-      { hint: `Run mailops as root, or as the user deploy/host-setup.sh created on this host (run it as root: sh deploy/host-setup.sh --key-file KEY.pub); with host-setup.sh --prefix DIR, set MAIL_HOST=local:DIR/mailops-host.` });
+    return failedError(
+      'host-sudo-refused',
+      `mailops runs as ${this.#user}, which could not run ${this.settings.program} as root through sudo: ${detail}.`,
+      {
+        hint: `Run mailops as root, or as the user deploy/host-setup.sh created on this host (run it as root: sh deploy/host-setup.sh --key-file KEY.pub); with host-setup.sh --prefix DIR, set MAIL_HOST=local:DIR/mailops-host.`,
+      }
+    );
   }
 
   #run(argv: readonly string[], options: CallOptions): Promise<ExecResult> {
@@ -131,8 +145,11 @@ export class LocalTransport implements HostTransport {
       const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
       const timer = setTimeout(() => {
         stop();
-        finish(failedError('host-command-timeout', `mailops-host did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped.`,
-          { hint: 'The host may be overloaded or the command stuck; look for a hanging mailops-host in the process list and try again.' }));
+        finish(
+          failedError('host-command-timeout', `mailops-host did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped.`, {
+            hint: 'The host may be overloaded or the command stuck; look for a hanging mailops-host in the process list and try again.',
+          })
+        );
       }, timeoutMs);
 
       const collect = (target: Buffer[]) => (chunk: Buffer) => {
@@ -158,10 +175,15 @@ export class LocalTransport implements HostTransport {
 
   #startError(command: string, error: NodeJS.ErrnoException): MailopsError {
     if (error.code === 'ENOENT' && command === 'sudo') {
-      return failedError('host-sudo-missing', `mailops runs as ${this.#user}, not root, and needs sudo to run mailops-host, but sudo is not installed.`,
-        { hint: 'Install sudo (apt-get install sudo) and run deploy/host-setup.sh as root, or run mailops as root.', cause: error });
+      return failedError(
+        'host-sudo-missing',
+        `mailops runs as ${this.#user}, not root, and needs sudo to run mailops-host, but sudo is not installed.`,
+        { hint: 'Install sudo (apt-get install sudo) and run deploy/host-setup.sh as root, or run mailops as root.', cause: error }
+      );
     }
-    return failedError('host-program-failed', `Could not start ${command} to run mailops-host: ${error.message}.`,
-      { hint: 'Check that this machine is the mail host and that PATH reaches the system programs.', cause: error });
+    return failedError('host-program-failed', `Could not start ${command} to run mailops-host: ${error.message}.`, {
+      hint: 'Check that this machine is the mail host and that PATH reaches the system programs.',
+      cause: error,
+    });
   }
 }

@@ -41,7 +41,9 @@ export class HostLock {
     if (current !== undefined) return work(current);
     return this.#mutex.runExclusive(async () => {
       const session: HostSession = { token: await this.#acquire(), bases: new Map(), changes: 0, lost: false };
-      const renewal = setInterval(() => { void this.#renew(session); }, renewEveryMs);
+      const renewal = setInterval(() => {
+        void this.#renew(session);
+      }, renewEveryMs);
       renewal.unref();
       try {
         return await this.#verbs.inSession(session, () => work(session));
@@ -50,7 +52,9 @@ export class HostLock {
         // Released while the answer goes back to whoever asked (our next change may take the lease back from
         // ourselves at once); sent again if its answer was lost, and awaited before the connection closes.
         const release = () => this.#verbs.call('lease', ['release', session.token]).catch(() => undefined);
-        const releasing = (async () => { if ((await release())?.code === null) await release(); })();
+        const releasing = (async () => {
+          if ((await release())?.code === null) await release();
+        })();
         this.#releasing.add(releasing);
         void releasing.finally(() => this.#releasing.delete(releasing));
       }
@@ -75,15 +79,24 @@ export class HostLock {
     const token = result.stdout.toString('utf8').trim();
     if (result.code === 0 && /^[0-9a-f]+$/.test(token)) return token;
     if (result.code === null) {
-      throw failedError('host-lock-failed', `The connection to the mail host kept dropping while mailops waited ${waitSeconds} s for its lock; nothing was changed.`,
-        { hint: 'Check the connection to the mail host (and sshd there), then run the command again.' });
+      throw failedError(
+        'host-lock-failed',
+        `The connection to the mail host kept dropping while mailops waited ${waitSeconds} s for its lock; nothing was changed.`,
+        { hint: 'Check the connection to the mail host (and sshd there), then run the command again.' }
+      );
     }
     if (result.code === busyStatus) {
-      throw failedError('host-lock-timeout', `Another mailops operation has held the lock on the mail host for over ${waitSeconds} s: ${result.stderr.trim().replace(/^mailops-host: /, '')}.`,
-        { hint: 'Wait for it to finish and try again; a mailops that crashed frees the lock within a minute.' });
+      throw failedError(
+        'host-lock-timeout',
+        `Another mailops operation has held the lock on the mail host for over ${waitSeconds} s: ${result.stderr.trim().replace(/^mailops-host: /, '')}.`,
+        { hint: 'Wait for it to finish and try again; a mailops that crashed frees the lock within a minute.' }
+      );
     }
-    throw failedError('host-lock-failed', `Could not take the lock on the mail host: ${result.stderr.trim() || `mailops-host exited with status ${result.code}`}.`,
-      { hint: 'Check that flock (util-linux) is installed on the mail host and that CHASQUID_DIR exists and belongs to root.' });
+    throw failedError(
+      'host-lock-failed',
+      `Could not take the lock on the mail host: ${result.stderr.trim() || `mailops-host exited with status ${result.code}`}.`,
+      { hint: 'Check that flock (util-linux) is installed on the mail host and that CHASQUID_DIR exists and belongs to root.' }
+    );
   }
 
   #askForLease(holder: string, seconds: number) {

@@ -26,7 +26,12 @@ export interface ExecOptions extends CallOptions {
  * an 'exit' event emitted before anyone listens is lost. Fails with ChannelOpenError when the channel could not be
  * opened (the command did not start).
  */
-export function openChannel<T>(client: Client, command: string, options: ExecOptions, use: (channel: ClientChannel) => Promise<T>): Promise<T> {
+export function openChannel<T>(
+  client: Client,
+  command: string,
+  options: ExecOptions,
+  use: (channel: ClientChannel) => Promise<T>
+): Promise<T> {
   return new Promise((resolve, reject) => {
     try {
       client.exec(command, options.pty ? { pty: { term: 'dumb', rows: 24, cols: 200 } } : {}, (error, channel) => {
@@ -65,8 +70,13 @@ export function runOnChannel(channel: ClientChannel, program: string, options: E
     const timer = setTimeout(() => {
       channel.signal('KILL');
       channel.close();
-      finish(failedError('host-command-timeout', `${program} on the mail host did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped.`,
-        { hint: 'The host may be overloaded or the command stuck; check it over SSH and try again.' }));
+      finish(
+        failedError(
+          'host-command-timeout',
+          `${program} on the mail host did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped.`,
+          { hint: 'The host may be overloaded or the command stuck; check it over SSH and try again.' }
+        )
+      );
     }, timeoutMs);
 
     const collect = (target: Buffer[]) => (chunk: Buffer) => {
@@ -96,7 +106,9 @@ export function runOnChannel(channel: ClientChannel, program: string, options: E
       signal = exitSignal ?? undefined;
     });
     channel.on('close', () => finish());
-    channel.on('error', (error: Error) => finish(failedError('host-channel-failed', `The SSH channel for ${program} failed: ${error.message}.`, { cause: error })));
+    channel.on('error', (error: Error) =>
+      finish(failedError('host-channel-failed', `The SSH channel for ${program} failed: ${error.message}.`, { cause: error }))
+    );
 
     if (options.stdin !== undefined) channel.end(options.stdin);
     else if (!options.pty) channel.end();

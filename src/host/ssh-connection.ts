@@ -92,14 +92,18 @@ export class SshConnection {
 
   #connected(): Promise<Client> {
     if (this.#client) return Promise.resolve(this.#client);
-    this.#connecting ??= this.#connect().finally(() => { this.#connecting = undefined; });
+    this.#connecting ??= this.#connect().finally(() => {
+      this.#connecting = undefined;
+    });
     return this.#connecting;
   }
 
   async #connect(): Promise<Client> {
     const { target, privateKeyFile, knownHostsFile } = this.settings;
     const privateKey = await readSettingFile(privateKeyFile, 'SSH_KEY_FILE', 'the private key mailops logs in with');
-    const knownHosts = parseKnownHosts((await readSettingFile(knownHostsFile, 'SSH_KNOWN_HOSTS_FILE', 'the known host keys')).toString('utf8'));
+    const knownHosts = parseKnownHosts(
+      (await readSettingFile(knownHostsFile, 'SSH_KNOWN_HOSTS_FILE', 'the known host keys')).toString('utf8')
+    );
     const name = knownHostsName(target.host, target.port);
     const algorithms = hostKeyAlgorithms(knownHosts, name);
     let verdict: HostKeyVerdict | undefined;

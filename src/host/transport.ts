@@ -80,8 +80,12 @@ export class RemoteCommandError extends MailopsError {
   constructor(program: string, result: ExecResult, hint?: string) {
     const detail = result.stderr.trim().split('\n').slice(-3).join(' ').slice(0, 500);
     const status = result.code === null ? `was killed (${result.signal ?? 'no exit status'})` : `exited with status ${result.code}`;
-    super('failed', 'remote-command-failed', `${program} on the mail host ${status}${detail ? `: ${detail}` : '.'}`,
-      hint === undefined ? {} : { hint });
+    super(
+      'failed',
+      'remote-command-failed',
+      `${program} on the mail host ${status}${detail ? `: ${detail}` : '.'}`,
+      hint === undefined ? {} : { hint }
+    );
     this.result = result;
   }
 }

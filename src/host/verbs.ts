@@ -70,6 +70,9 @@ export class HostVerbs {
 
 /** The host refused a change because this process no longer holds the lock. */
 export function lockLostError(result?: ExecResult): Error {
-  return failedError('host-lock-lost', 'mailops lost the lock on the mail host (the connection was down longer than the lock lasts, or the lock ran out), so it stopped before changing anything more.',
-    { hint: 'Run the command again; if it keeps happening, check the connection to the mail host.', cause: result?.stderr });
+  return failedError(
+    'host-lock-lost',
+    'mailops lost the lock on the mail host (the connection was down longer than the lock lasts, or the lock ran out), so it stopped before changing anything more.',
+    { hint: 'Run the command again; if it keeps happening, check the connection to the mail host.', cause: result?.stderr }
+  );
 }

@@ -19,8 +19,8 @@ import { failedError, usageError } from '../errors.ts';
 import { isMailopsOwned } from '../probe/names.ts';
 import { parseAliasAddress, parseManagedDomain, parseTargets } from '../validation/address.ts';
 import { applyChange, requireConfirmation } from './change.ts';
-import { managedDomains, type OperationContext } from './context.ts';
 import { aliasNotFound } from './conditions.ts';
+import { managedDomains, type OperationContext } from './context.ts';
 
 export interface AliasView {
   address: string;
@@ -42,7 +42,10 @@ export interface AliasSetResult {
 }
 
 function view(entry: AliasEntry, domain: string): AliasView {
-  const alias: AliasView = { address: `${entry.user.toLowerCase()}@${domain}`, targets: entry.pipe === undefined ? entry.targets : [`| ${entry.pipe}`] };
+  const alias: AliasView = {
+    address: `${entry.user.toLowerCase()}@${domain}`,
+    targets: entry.pipe === undefined ? entry.targets : [`| ${entry.pipe}`],
+  };
   if (isMailopsOwned(entry.key)) alias.mailopsOwned = true;
   return alias;
 }
@@ -51,8 +54,11 @@ function view(entry: AliasEntry, domain: string): AliasView {
 async function refuseInvalidFile(context: OperationContext, loaded: LoadedDomain): Promise<void> {
   const invalid = loaded.aliases.invalidLines();
   if (invalid.length > 0 && atLeast(await chasquidVersion(context.host), 1, 16)) {
-    throw failedError('aliases-file-invalid', `The aliases file of ${loaded.domain} has lines chasquid cannot parse (${JSON.stringify(invalid[0])}); mailops left it unchanged.`,
-      { hint: `Fix or remove those lines in ${loaded.aliasesFile} by hand: chasquid 1.16 and later stop on them.` });
+    throw failedError(
+      'aliases-file-invalid',
+      `The aliases file of ${loaded.domain} has lines chasquid cannot parse (${JSON.stringify(invalid[0])}); mailops left it unchanged.`,
+      { hint: `Fix or remove those lines in ${loaded.aliasesFile} by hand: chasquid 1.16 and later stop on them.` }
+    );
   }
 }
 
@@ -61,14 +67,23 @@ function entriesOf(aliases: AliasesFile): Map<string, string> {
 }
 
 /** Writes the changed file after checking that it reads back as intended and kept every line we do not own. */
-async function writeChecked(files: DomainFiles, loaded: LoadedDomain, rules: AliasRules, before: AliasesFile, expected: Map<string, string>): Promise<string[]> {
+async function writeChecked(
+  files: DomainFiles,
+  loaded: LoadedDomain,
+  rules: AliasRules,
+  before: AliasesFile,
+  expected: Map<string, string>
+): Promise<string[]> {
   const text = loaded.aliases.toString();
   const reread = AliasesFile.parse(text, loaded.domain, rules);
   const actual = entriesOf(reread);
   const same = actual.size === expected.size && [...expected].every(([key, value]) => actual.get(key) === value);
   if (!same || reread.preservedLines().join('\n') !== before.preservedLines().join('\n')) {
-    throw failedError('aliases-file-check-failed', `The new aliases file for ${loaded.domain} did not read back as expected; nothing was written.`,
-      { hint: 'This is a bug in mailops; the file on the host is unchanged.' });
+    throw failedError(
+      'aliases-file-check-failed',
+      `The new aliases file for ${loaded.domain} did not read back as expected; nothing was written.`,
+      { hint: 'This is a bug in mailops; the file on the host is unchanged.' }
+    );
   }
   return files.write(loaded.aliasesFile, text);
 }
@@ -82,7 +97,11 @@ export async function setAlias(context: OperationContext, input: { address: stri
   return applyChange(context, { operation: 'alias-set', target: address.address }, async () => {
     const files = new DomainFiles(context.host, context.chasquidDir);
     if (address.local === '*' && !atLeast(await chasquidVersion(context.host), 1, 10)) {
-      throw usageError('catch-all-unsupported', 'This chasquid is older than 1.10, which has no catch-all aliases; nothing was changed.', 'Upgrade chasquid to use *@domain.');
+      throw usageError(
+        'catch-all-unsupported',
+        'This chasquid is older than 1.10, which has no catch-all aliases; nothing was changed.',
+        'Upgrade chasquid to use *@domain.'
+      );
     }
     const rules = await files.aliasRules();
     const loaded = await files.load(address.domain, rules);
@@ -91,10 +110,15 @@ export async function setAlias(context: OperationContext, input: { address: stri
     const previous = loaded.aliases.get(address.local);
     loaded.aliases.set(address.local, targets);
 
-    const missing = danglingTargets(await files.states(rules, loaded), rules).filter((entry) => entry.alias === `${address.local}@${address.domain}`);
+    const missing = danglingTargets(await files.states(rules, loaded), rules).filter(
+      (entry) => entry.alias === `${address.local}@${address.domain}`
+    );
     if (missing.length > 0) {
-      throw usageError('target-not-found', `${missing.map((entry) => entry.target).join(', ')} ${missing.length === 1 ? 'is' : 'are'} neither a sender nor an alias on this host; mail to ${missing.length === 1 ? 'it' : 'them'} would bounce, or loop through the catch-all. Nothing was changed.`,
-        'Add the sender (user-add) or the alias first, or check the spelling of the target.');
+      throw usageError(
+        'target-not-found',
+        `${missing.map((entry) => entry.target).join(', ')} ${missing.length === 1 ? 'is' : 'are'} neither a sender nor an alias on this host; mail to ${missing.length === 1 ? 'it' : 'them'} would bounce, or loop through the catch-all. Nothing was changed.`,
+        'Add the sender (user-add) or the alias first, or check the spelling of the target.'
+      );
     }
 
     const expected = entriesOf(before);
@@ -104,7 +128,9 @@ export async function setAlias(context: OperationContext, input: { address: stri
     if (created) await restartDaemon(context.host, context.config.CHASQUID_RESTART, context.chasquidDir);
     const warnings: string[] = [];
     if (address.local !== '*' && loaded.users.has(address.local)) {
-      warnings.push(`${address.address} is also a sender; chasquid delivers its mail to the alias targets, not to the sender's own mailbox.`);
+      warnings.push(
+        `${address.address} is also a sender; chasquid delivers its mail to the alias targets, not to the sender's own mailbox.`
+      );
     }
     const result: AliasSetResult = { ok: true, address: address.address, targets, restarted: created, repaired, warnings };
     if (previous !== undefined) result.previous = previous.pipe === undefined ? previous.targets : [`| ${previous.pipe}`];
@@ -112,7 +138,10 @@ export async function setAlias(context: OperationContext, input: { address: stri
   });
 }
 
-export async function removeAlias(context: OperationContext, input: { address: string; confirmed: boolean }): Promise<{ ok: true; address: string }> {
+export async function removeAlias(
+  context: OperationContext,
+  input: { address: string; confirmed: boolean }
+): Promise<{ ok: true; address: string }> {
   const address = parseAliasAddress(input.address, managedDomains(context.config));
   requireConfirmation(context, { operation: 'alias-remove', target: address.address }, input.confirmed);
   return applyChange(context, { operation: 'alias-remove', target: address.address }, async () => {
@@ -127,8 +156,11 @@ export async function removeAlias(context: OperationContext, input: { address: s
       throw aliasNotFound(address.address, address.domain);
     }
     if (stranded.length > 0) {
-      throw usageError('alias-in-use', `${address.address} is a target of ${stranded.map(describeDangling).join(', ')}; removing it would make that mail bounce or loop. Nothing was changed.`,
-        'Change or remove those aliases first.');
+      throw usageError(
+        'alias-in-use',
+        `${address.address} is a target of ${stranded.map(describeDangling).join(', ')}; removing it would make that mail bounce or loop. Nothing was changed.`,
+        'Change or remove those aliases first.'
+      );
     }
     const expected = entriesOf(before);
     expected.delete(key);
@@ -139,12 +171,17 @@ export async function removeAlias(context: OperationContext, input: { address: s
 
 /** The aliases of one managed domain, or of all: sorted by address, one entry per alias as chasquid sees them. */
 export async function listAliases(context: OperationContext, input: { domain?: string } = {}): Promise<{ aliases: AliasView[] }> {
-  const domains = input.domain === undefined ? managedDomains(context.config) : [parseManagedDomain(input.domain, managedDomains(context.config))];
+  const domains =
+    input.domain === undefined ? managedDomains(context.config) : [parseManagedDomain(input.domain, managedDomains(context.config))];
   const files = new DomainFiles(context.host, context.chasquidDir);
   const rules = await files.aliasRules();
-  const perDomain = await Promise.all(domains.map(async (domain) => {
-    const content = await files.read(files.paths.aliasesFile(domain));
-    return AliasesFile.parse(content?.toString('utf8'), domain, rules).entries().map((entry) => view(entry, domain));
-  }));
+  const perDomain = await Promise.all(
+    domains.map(async (domain) => {
+      const content = await files.read(files.paths.aliasesFile(domain));
+      return AliasesFile.parse(content?.toString('utf8'), domain, rules)
+        .entries()
+        .map((entry) => view(entry, domain));
+    })
+  );
   return { aliases: perDomain.flat().sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0)) };
 }

@@ -13,13 +13,13 @@ import { assertInstallable, installCertificate } from '../acme/install.ts';
 import { inspectInstalledPair, pairDirLabel } from '../acme/installed-pair.ts';
 import { decideRenewal } from '../acme/renewal.ts';
 import { chasquidVersion } from '../chasquid/daemon.ts';
-import { describePreflight, preflightProblems, type PreflightProblem } from '../chasquid/preflight.ts';
 import { tlsListeners } from '../chasquid/listeners.ts';
+import { describePreflight, preflightProblems, type PreflightProblem } from '../chasquid/preflight.ts';
 import { requireSettings, type Config } from '../config.ts';
 import type { RecordPublishing } from '../dns/publisher.ts';
 import { failedError, MailopsError } from '../errors.ts';
-import { applyChange } from './change.ts';
 import { certificateTarget } from './certificate-target.ts';
+import { applyChange } from './change.ts';
 import type { OperationContext } from './context.ts';
 
 export interface CertRenewInput {
@@ -74,23 +74,38 @@ export async function certRenew(context: OperationContext, input: CertRenewInput
   if (!installedPair.files.fullchain && !installedPair.files.privkey) reason = `no certificate is installed for ${hostname}`;
   else if (mismatch.length > 0) reason = `the installed pair does not match: ${mismatch.join('; ')}`;
   else if (!installed || !installedPair.leaf) reason = `the installed certificate of ${hostname} cannot be read`;
-  else if (missingNames(installed.names, names).length > 0) reason = `the installed certificate does not cover ${missingNames(installed.names, names).join(', ')}`;
+  else if (missingNames(installed.names, names).length > 0)
+    reason = `the installed certificate does not cover ${missingNames(installed.names, names).join(', ')}`;
   else {
     const window = await renewalWindow(acme, installedPair.leaf.toString(), context.logger);
     const decision = decideRenewal(installed, context.now(), window);
     reason = decision.reason;
     if (!decision.due && !input.force) {
-      return { renewed: false, name: hostname, names: installed.names, issuer: installed.issuer, notAfter: installed.notAfter.toISOString(), reason: `not due: ${reason}` };
+      return {
+        renewed: false,
+        name: hostname,
+        names: installed.names,
+        issuer: installed.issuer,
+        notAfter: installed.notAfter.toISOString(),
+        reason: `not due: ${reason}`,
+      };
     }
     if (!decision.due) reason = `forced, although not due: ${reason}`;
   }
 
   // Before asking the CA: chasquid must be able to start once the new pair is in (its own pair is what is replaced).
   const version = await chasquidVersion(context.host);
-  const blocking = (await preflightProblems(context.host, context.chasquidDir, version)).filter((problem) => problem.file !== `${pairDirLabel(hostname)}/`);
+  const blocking = (await preflightProblems(context.host, context.chasquidDir, version)).filter(
+    (problem) => problem.file !== `${pairDirLabel(hostname)}/`
+  );
   if (blocking.length > 0) {
-    throw failedError('restart-refused', `No certificate was requested: chasquid must restart to load it, and it would not come back with what is in ${context.chasquidDir}: ${describePreflight(blocking)}. Nothing was changed.`,
-      { hint: `Fix ${[...new Set(blocking.map((problem) => problem.file))].join(', ')} first (chasquid.conf: correct the line named, or restore it from .mailops-backup/), then run cert-renew again.` });
+    throw failedError(
+      'restart-refused',
+      `No certificate was requested: chasquid must restart to load it, and it would not come back with what is in ${context.chasquidDir}: ${describePreflight(blocking)}. Nothing was changed.`,
+      {
+        hint: `Fix ${[...new Set(blocking.map((problem) => problem.file))].join(', ')} first (chasquid.conf: correct the line named, or restore it from .mailops-backup/), then run cert-renew again.`,
+      }
+    );
   }
 
   let pair: CertificatePair;
@@ -103,17 +118,40 @@ export async function certRenew(context: OperationContext, input: CertRenewInput
   // Checked before the lock and before any file on the host: an unfit pair changes nothing.
   assertInstallable(pair, names, context.now());
   const listeners = tlsListeners(target.settings, hostname);
-  await input.progress?.(`Installing the certificate, restarting chasquid and checking that ports ${listeners.map((listener) => listener.port).join(', ')} serve it…`);
+  await input.progress?.(
+    `Installing the certificate, restarting chasquid and checking that ports ${listeners.map((listener) => listener.port).join(', ')} serve it…`
+  );
   return applyChange(context, { operation: 'cert-renew', target: hostname }, async () => {
-    const installedNow = await installCertificate({
-      host: context.host, paths, name: hostname, names, restartCommand: config.CHASQUID_RESTART, listeners,
-      logger: context.logger, now: context.now(), ...(input.serveTimeoutMs === undefined ? {} : { serveTimeoutMs: input.serveTimeoutMs }),
-    }, pair).catch(async (error: unknown) => { throw await withCause(context, error); });
+    const installedNow = await installCertificate(
+      {
+        host: context.host,
+        paths,
+        name: hostname,
+        names,
+        restartCommand: config.CHASQUID_RESTART,
+        listeners,
+        logger: context.logger,
+        now: context.now(),
+        ...(input.serveTimeoutMs === undefined ? {} : { serveTimeoutMs: input.serveTimeoutMs }),
+      },
+      pair
+    ).catch(async (error: unknown) => {
+      throw await withCause(context, error);
+    });
     const result: CertRenewResult = {
-      renewed: true, name: hostname, names: installedNow.facts.names, issuer: installedNow.facts.issuer,
-      notAfter: installedNow.facts.notAfter.toISOString(), reason, served: installedNow.served.map((listener) => listener.port),
+      renewed: true,
+      name: hostname,
+      names: installedNow.facts.names,
+      issuer: installedNow.facts.issuer,
+      notAfter: installedNow.facts.notAfter.toISOString(),
+      reason,
+      served: installedNow.served.map((listener) => listener.port),
     };
-    return { result, changedFiles: installedNow.changedFiles, summary: `new certificate for ${names.join(', ')}, valid until ${result.notAfter}` };
+    return {
+      result,
+      changedFiles: installedNow.changedFiles,
+      summary: `new certificate for ${names.join(', ')}, valid until ${result.notAfter}`,
+    };
   });
 }
 
@@ -123,7 +161,8 @@ export async function certRenew(context: OperationContext, input: CertRenewInput
  * certificate back failed too" leaves the operator guessing.
  */
 async function withCause(context: OperationContext, error: unknown): Promise<unknown> {
-  if (!(error instanceof MailopsError) || !['certificate-rollback-failed', 'certificate-install-rolled-back'].includes(error.code)) return error;
+  if (!(error instanceof MailopsError) || !['certificate-rollback-failed', 'certificate-install-rolled-back'].includes(error.code))
+    return error;
   let problems: PreflightProblem[];
   try {
     problems = await preflightProblems(context.host, context.chasquidDir, await chasquidVersion(context.host));
@@ -132,6 +171,12 @@ async function withCause(context: OperationContext, error: unknown): Promise<unk
   }
   if (problems.length === 0) return error;
   const files = [...new Set(problems.map((problem) => problem.file))].join(', ');
-  return failedError(error.code, `The cause is ${files}, not the new certificate — chasquid cannot start with it: ${describePreflight(problems)}. ${error.message}`,
-    { hint: `Fix ${files} on the host (chasquid.conf: correct the line named, or restore it from .mailops-backup/), restart chasquid, then run cert-renew --force again.`, cause: error });
+  return failedError(
+    error.code,
+    `The cause is ${files}, not the new certificate — chasquid cannot start with it: ${describePreflight(problems)}. ${error.message}`,
+    {
+      hint: `Fix ${files} on the host (chasquid.conf: correct the line named, or restore it from .mailops-backup/), restart chasquid, then run cert-renew --force again.`,
+      cause: error,
+    }
+  );
 }

@@ -16,7 +16,10 @@ export interface CertificateTarget {
 }
 
 /** chasquid's hostname and the names its certificate must cover, read from the host. */
-export async function certificateTarget(context: Pick<ChangeContext, 'host' | 'chasquidDir'>, extraNames: readonly string[]): Promise<CertificateTarget> {
+export async function certificateTarget(
+  context: Pick<ChangeContext, 'host' | 'chasquidDir'>,
+  extraNames: readonly string[]
+): Promise<CertificateTarget> {
   const paths = new ChasquidPaths(context.chasquidDir);
   const text = await context.host.files.read(paths.configFile);
   if (text === undefined) {

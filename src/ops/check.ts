@@ -5,11 +5,11 @@
 // once (dns/authoritative-servers.ts, through DNS_RESOLVER when set). The result lists the checks in a fixed order, the worst
 // status (the Discord embed's colour), and which mailbox providers' requirements the domain meets.
 
-import type { Config } from '../config.ts';
-import { checkRunners, runCheck } from '../checks/run.ts';
 import { CheckFacts } from '../checks/facts.ts';
 import { providerRequirements, type RequirementsSummary } from '../checks/requirements.ts';
 import { worstStatus, type CheckResult, type CheckStatus } from '../checks/result.ts';
+import { checkRunners, runCheck } from '../checks/run.ts';
+import type { Config } from '../config.ts';
 import { DnsResolver } from '../dns/caching-resolver.ts';
 import { managedDomain } from '../validation/domain.ts';
 import type { OperationContext } from './context.ts';
@@ -41,7 +41,17 @@ export interface HostError {
 }
 
 /** The SSH failures that mean the host was not reached at all. */
-const connectionFailures = new Set(['host-unreachable', 'ssh-failed', 'ssh-auth-failed', 'ssh-key-invalid', 'host-key-changed', 'host-key-revoked', 'host-key-unknown', 'host-channel-refused', 'host-channel-failed']);
+const connectionFailures = new Set([
+  'host-unreachable',
+  'ssh-failed',
+  'ssh-auth-failed',
+  'ssh-key-invalid',
+  'host-key-changed',
+  'host-key-revoked',
+  'host-key-unknown',
+  'host-channel-refused',
+  'host-channel-failed',
+]);
 
 /** What went wrong with the host, in a few words, for a title: the details are in `message`. */
 export function hostErrorHeadline(error: HostError): string {
@@ -71,7 +81,7 @@ export interface CheckInput {
 
 function wholeContext(context: CheckContext): OperationContext | undefined {
   const { database, logger, actor, chasquidDir, redactor } = context;
-  return database && logger && actor !== undefined && chasquidDir !== undefined && redactor ? context as OperationContext : undefined;
+  return database && logger && actor !== undefined && chasquidDir !== undefined && redactor ? (context as OperationContext) : undefined;
 }
 
 export async function check(context: CheckContext, input: CheckInput): Promise<CheckReport> {
@@ -93,12 +103,28 @@ export async function check(context: CheckContext, input: CheckInput): Promise<C
   facts.prefetch();
   const checks = (await Promise.all(checkRunners.map(({ id, run }) => runCheck(id, run, facts)))).flat();
   const requirements = providerRequirements(checks);
-  const hostname = await facts.settings().then((settings) => settings.hostname, () => undefined);
+  const hostname = await facts.settings().then(
+    (settings) => settings.hostname,
+    () => undefined
+  );
   const hostFailure = await facts.hostFailure();
-  const hostError = hostFailure === undefined ? undefined
-    : { code: hostFailure.code, message: hostFailure.message, ...(hostFailure.hint === undefined ? {} : { hint: hostFailure.hint }), reachable: !connectionFailures.has(hostFailure.code) };
+  const hostError =
+    hostFailure === undefined
+      ? undefined
+      : {
+          code: hostFailure.code,
+          message: hostFailure.message,
+          ...(hostFailure.hint === undefined ? {} : { hint: hostFailure.hint }),
+          reachable: !connectionFailures.has(hostFailure.code),
+        };
   return {
-    domain, ok: checks.every((result) => result.status !== 'fail'), worst: worstStatus(checks), checks, requirements: requirements.providers,
-    summary: requirements.line, hostname, ...(hostError === undefined ? {} : { hostError }),
+    domain,
+    ok: checks.every((result) => result.status !== 'fail'),
+    worst: worstStatus(checks),
+    checks,
+    requirements: requirements.providers,
+    summary: requirements.line,
+    hostname,
+    ...(hostError === undefined ? {} : { hostError }),
   };
 }

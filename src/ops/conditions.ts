@@ -6,7 +6,11 @@ import { usageError, type MailopsError } from '../errors.ts';
 
 /** The address is not a sender of its domain. */
 export function senderNotFound(address: string, domain: string): MailopsError {
-  return usageError('sender-not-found', `${address} is not a sender; nothing was changed.`, `List the senders: mailops users ${domain}; add one with mailops user-add ${address}`);
+  return usageError(
+    'sender-not-found',
+    `${address} is not a sender; nothing was changed.`,
+    `List the senders: mailops users ${domain}; add one with mailops user-add ${address}`
+  );
 }
 
 /** The address is not an alias of its domain. */
@@ -16,5 +20,9 @@ export function aliasNotFound(address: string, domain: string): MailopsError {
 
 /** A DKIM key type mailops does not make. */
 export function invalidDkimAlgorithm(given: string): MailopsError {
-  return usageError('invalid-dkim-algorithm', `"${given.slice(0, 40)}" is not a DKIM key type mailops makes.`, `Use one of: ${dkimAlgorithms.join(', ')}.`);
+  return usageError(
+    'invalid-dkim-algorithm',
+    `"${given.slice(0, 40)}" is not a DKIM key type mailops makes.`,
+    `Use one of: ${dkimAlgorithms.join(', ')}.`
+  );
 }

@@ -11,9 +11,9 @@
 import { dkimAlgorithms } from '../chasquid/dkim-key.ts';
 import { parseAliasAddress, parseManagedAddress, parseManagedDomain, parseTargets } from '../validation/address.ts';
 import { listAliases } from './aliases.ts';
+import { aliasNotFound, invalidDkimAlgorithm, senderNotFound } from './conditions.ts';
 import { managedDomains, type OperationContext } from './context.ts';
 import { listSenders } from './senders.ts';
-import { aliasNotFound, invalidDkimAlgorithm, senderNotFound } from './conditions.ts';
 
 export type ConfirmableRequest =
   | { operation: 'user-remove'; address: string }
@@ -23,7 +23,13 @@ export type ConfirmableRequest =
   | { operation: 'dkim-retire'; domain: string; prune: boolean };
 
 /** The operations that may ask; every other operation never does. */
-export const confirmableOperations: ReadonlySet<string> = new Set(['user-remove', 'alias-remove', 'alias-set', 'dkim-rotate', 'dkim-retire']);
+export const confirmableOperations: ReadonlySet<string> = new Set([
+  'user-remove',
+  'alias-remove',
+  'alias-set',
+  'dkim-rotate',
+  'dkim-retire',
+]);
 
 export type Show = (value: string, maxLength?: number) => string;
 const plain: Show = (value) => value;
@@ -32,7 +38,11 @@ const plain: Show = (value) => value;
  * The question to ask before `request` changes anything, or undefined when it needs none. Validates first and checks
  * that what is to be removed exists, so that nobody is asked to confirm something that would fail anyway.
  */
-export async function confirmationQuestion(context: OperationContext, request: ConfirmableRequest, show: Show = plain): Promise<string | undefined> {
+export async function confirmationQuestion(
+  context: OperationContext,
+  request: ConfirmableRequest,
+  show: Show = plain
+): Promise<string | undefined> {
   const domains = managedDomains(context.config);
   switch (request.operation) {
     case 'user-remove': {
@@ -46,7 +56,8 @@ export async function confirmationQuestion(context: OperationContext, request: C
       const alias = parseAliasAddress(request.address, domains);
       const current = (await listAliases(context, { domain: alias.domain })).aliases.find((entry) => entry.address === alias.address);
       if (!current) throw aliasNotFound(alias.address, alias.domain);
-      const consequence = alias.local === '*' ? 'Mail to unknown addresses will bounce.' : 'Mail to it will bounce unless a catch-all takes it.';
+      const consequence =
+        alias.local === '*' ? 'Mail to unknown addresses will bounce.' : 'Mail to it will bounce unless a catch-all takes it.';
       return `Remove the alias ${show(alias.address)} (→ ${show(current.targets.join(', '), 300)})? ${consequence}`;
     }
     case 'alias-set': {
@@ -65,7 +76,10 @@ export async function confirmationQuestion(context: OperationContext, request: C
       if (request.algorithm !== undefined && !(dkimAlgorithms as readonly string[]).includes(request.algorithm)) {
         throw invalidDkimAlgorithm(request.algorithm);
       }
-      const byHand = context.config.DNS_PROVIDER === 'manual' ? ' DNS is published by hand here (DNS_PROVIDER=manual): you will be shown the record to publish.' : '';
+      const byHand =
+        context.config.DNS_PROVIDER === 'manual'
+          ? ' DNS is published by hand here (DNS_PROVIDER=manual): you will be shown the record to publish.'
+          : '';
       return `Rotate the DKIM key of ${show(domain)} (${request.algorithm ?? 'rsa2048'})? The old key stays published for the grace period.${byHand}`;
     }
     case 'dkim-retire': {

@@ -21,11 +21,22 @@ export interface SignatureCheck {
 }
 
 /** Whether `message` carries a DKIM signature by `domain` with `selector` that verifies against DNS. */
-export async function checkSignature(message: Buffer, domain: string, selector: string, resolver: MailauthResolver): Promise<SignatureCheck> {
+export async function checkSignature(
+  message: Buffer,
+  domain: string,
+  selector: string,
+  resolver: MailauthResolver
+): Promise<SignatureCheck> {
   const { results } = await dkimVerify(message, { resolver });
   const ours = results.filter((result) => result.signingDomain === domain);
-  const detail = ours.length === 0 ? `no DKIM signature by ${domain}` : ours.map((result) =>
-    `s=${result.selector ?? '?'} ${result.status.result}${result.status.comment ? ` (${result.status.comment})` : ''}`).join('; ');
+  const detail =
+    ours.length === 0
+      ? `no DKIM signature by ${domain}`
+      : ours
+          .map(
+            (result) => `s=${result.selector ?? '?'} ${result.status.result}${result.status.comment ? ` (${result.status.comment})` : ''}`
+          )
+          .join('; ');
   const ok = ours.some((result) => result.selector === selector && result.status.result === 'pass');
   return { ok, detail };
 }

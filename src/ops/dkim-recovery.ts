@@ -25,7 +25,12 @@ interface RotationStep {
 }
 
 /** Finishes or undoes interrupted rotations of `domain`; returns a sentence per rotation for the operator. */
-export async function recoverInterruptedRotations(context: OperationContext, domain: string, layout: DkimLayout, publishing: () => RecordPublishing): Promise<string[]> {
+export async function recoverInterruptedRotations(
+  context: OperationContext,
+  domain: string,
+  layout: DkimLayout,
+  publishing: () => RecordPublishing
+): Promise<string[]> {
   const interrupted = unrecovered(context.database, 'dkim-rotate', domain);
   const said: string[] = [];
   for (const operation of interrupted) {
@@ -46,7 +51,14 @@ export async function recoverInterruptedRotations(context: OperationContext, dom
       const scheduled = new Set(scheduledSelectors(context.database, domain));
       const replaced = files.keys.filter((key) => key.selector !== selector && !scheduled.has(key.selector));
       for (const old of replaced) {
-        scheduleRetirement(context.database, { domain, selector: old.selector, record: dkimRecordFor(old.privatePem), layout, scheduledAt: context.now().toISOString(), dueAt: due });
+        scheduleRetirement(context.database, {
+          domain,
+          selector: old.selector,
+          record: dkimRecordFor(old.privatePem),
+          layout,
+          scheduledAt: context.now().toISOString(),
+          dueAt: due,
+        });
       }
       const how = `finished: the key ${selector} was published and on the host; it signs now${replaced.length > 0 ? `, and ${replaced.map((key) => key.selector).join(', ')} retire after ${due}` : ''}`;
       recordStep(context.database, operation.id, { step: 'recovered', how });

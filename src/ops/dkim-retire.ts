@@ -11,8 +11,8 @@ import { ChasquidPaths } from '../chasquid/paths.ts';
 import { dkimLayout } from '../chasquid/version.ts';
 import type { RecordPublishing } from '../dns/publisher.ts';
 import { asMailopsError } from '../errors.ts';
-import { markRetired, markRetirementFailed, pendingRetirements, type DkimRetirement } from '../store/dkim-retirements.ts';
 import { recordAudit } from '../store/audit.ts';
+import { markRetired, markRetirementFailed, pendingRetirements, type DkimRetirement } from '../store/dkim-retirements.ts';
 import { managedDomain } from '../validation/domain.ts';
 import { applyChange, recordDone, requireConfirmation } from './change.ts';
 import { managedDomains, type OperationContext } from './context.ts';
@@ -26,14 +26,19 @@ export interface DkimRetireResult {
   waiting: Array<{ domain: string; selector: string; after: string }>;
 }
 
-export async function dkimRetire(context: OperationContext, input: { publishing: () => RecordPublishing; domain?: string }): Promise<DkimRetireResult> {
+export async function dkimRetire(
+  context: OperationContext,
+  input: { publishing: () => RecordPublishing; domain?: string }
+): Promise<DkimRetireResult> {
   const now = context.now();
   const pending = pendingRetirements(context.database, input.domain);
   const due = pending.filter((entry) => new Date(entry.dueAt) <= now);
   const result: DkimRetireResult = {
     retired: [],
     failed: [],
-    waiting: pending.filter((entry) => new Date(entry.dueAt) > now).map((entry) => ({ domain: entry.domain, selector: entry.selector, after: entry.dueAt })),
+    waiting: pending
+      .filter((entry) => new Date(entry.dueAt) > now)
+      .map((entry) => ({ domain: entry.domain, selector: entry.selector, after: entry.dueAt })),
   };
   if (due.length === 0) return result;
   const publishing = input.publishing();
@@ -72,7 +77,11 @@ export async function dkimRetire(context: OperationContext, input: { publishing:
           } catch (error) {
             const message = asMailopsError(error).message;
             markRetirementFailed(context.database, entry.id, message);
-            result.failed.push({ domain, selector: entry.selector, error: `its key no longer signs, but removing its DNS record failed: ${message}` });
+            result.failed.push({
+              domain,
+              selector: entry.selector,
+              error: `its key no longer signs, but removing its DNS record failed: ${message}`,
+            });
           }
         }
         return { result: undefined, changedFiles, summary: `retired ${retirable.map((entry) => entry.selector).join(', ') || 'nothing'}` };
@@ -105,12 +114,18 @@ export interface DkimRetireJobResult {
 }
 
 /** The job as `run-job dkim-retire` and the scheduler report it: ok unless a retirement failed. */
-export async function dkimRetireJob(context: OperationContext, input: { publishing: () => RecordPublishing }): Promise<DkimRetireJobResult> {
+export async function dkimRetireJob(
+  context: OperationContext,
+  input: { publishing: () => RecordPublishing }
+): Promise<DkimRetireJobResult> {
   const result = await dkimRetire(context, input);
   return {
     job: 'dkim-retire',
     ok: result.failed.length === 0,
-    alerts: result.retired.map(({ domain, selector }) => ({ kind: 'dkim-retired', message: `Retired the old DKIM key s=${selector} of ${domain}: it no longer signs and its DNS record is removed.` })),
+    alerts: result.retired.map(({ domain, selector }) => ({
+      kind: 'dkim-retired',
+      message: `Retired the old DKIM key s=${selector} of ${domain}: it no longer signs and its DNS record is removed.`,
+    })),
     ...result,
   };
 }
@@ -126,7 +141,10 @@ export interface DkimRetireCommandResult extends DkimRetireResult {
  * removes the orphan records dkim-show and dns-diff list (orphan-records.ts) — destructive, so it needs confirmation
  * (--yes, Confirm) and is audited as `dkim-retire <domain>`, with what was removed.
  */
-export async function dkimRetireDomain(context: OperationContext, input: { domain: string; prune: boolean; confirmed: boolean; publishing: () => RecordPublishing }): Promise<DkimRetireCommandResult> {
+export async function dkimRetireDomain(
+  context: OperationContext,
+  input: { domain: string; prune: boolean; confirmed: boolean; publishing: () => RecordPublishing }
+): Promise<DkimRetireCommandResult> {
   const domain = managedDomain(input.domain, managedDomains(context.config));
   const change = { operation: 'dkim-retire', target: domain };
   if (input.prune) requireConfirmation(context, change, input.confirmed);
@@ -135,8 +153,17 @@ export async function dkimRetireDomain(context: OperationContext, input: { domai
   const retired = await dkimRetire(context, { publishing: publisher, domain });
   if (!input.prune) return { domain, ...retired };
 
-  const files = await readDkimFiles(context.host, new ChasquidPaths(context.chasquidDir), domain, dkimLayout(await chasquidVersion(context.host)));
-  const orphans = await orphanRecords(context, domain, files.keys.map((key) => key.selector));
+  const files = await readDkimFiles(
+    context.host,
+    new ChasquidPaths(context.chasquidDir),
+    domain,
+    dkimLayout(await chasquidVersion(context.host))
+  );
+  const orphans = await orphanRecords(
+    context,
+    domain,
+    files.keys.map((key) => key.selector)
+  );
   const pruned: NonNullable<DkimRetireCommandResult['pruned']> = { removed: [], failed: [] };
   for (const orphan of orphans) {
     try {
@@ -149,6 +176,14 @@ export async function dkimRetireDomain(context: OperationContext, input: { domai
   }
   const summary = `pruned ${pruned.removed.map((orphan) => orphan.name).join(', ') || 'nothing'}${pruned.failed.length > 0 ? `; FAILED ${pruned.failed.map((entry) => entry.name).join(', ')}` : ''}`;
   if (pruned.failed.length === 0) recordDone(context, change, summary);
-  else recordAudit(context.database, { at: context.now().toISOString(), actor: context.actor, operation: change.operation, target: domain, outcome: 'failed', detail: summary });
+  else
+    recordAudit(context.database, {
+      at: context.now().toISOString(),
+      actor: context.actor,
+      operation: change.operation,
+      target: domain,
+      outcome: 'failed',
+      detail: summary,
+    });
   return { domain, ...retired, pruned };
 }

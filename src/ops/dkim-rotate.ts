@@ -21,19 +21,19 @@ import { builtinKeyFile, hookKeyFile, hookProblems, hookSelectorFile, readDkimFi
 import { dkimAlgorithms, dkimRecordFor, dkimRecordName, generateDkimKey, selectorFor, type DkimAlgorithm } from '../chasquid/dkim-key.ts';
 import { ChasquidPaths } from '../chasquid/paths.ts';
 import { dkimLayout, type DkimLayout } from '../chasquid/version.ts';
-import { DnsResolver } from '../dns/caching-resolver.ts';
 import { isNoRecord, resolverFor } from '../dns/authoritative-servers.ts';
+import { DnsResolver } from '../dns/caching-resolver.ts';
 import type { RecordPublishing } from '../dns/publisher.ts';
 import type { TxtRecord } from '../dns/txt.ts';
 import { failedError, MailopsError, usageError } from '../errors.ts';
-import { scheduledSelectors, scheduleRetirement } from '../store/dkim-retirements.ts';
 import type { FileChange } from '../host/files.ts';
+import { scheduledSelectors, scheduleRetirement } from '../store/dkim-retirements.ts';
 import { managedDomain } from '../validation/domain.ts';
 import { applyChange } from './change.ts';
+import { invalidDkimAlgorithm } from './conditions.ts';
 import { managedDomains, type OperationContext } from './context.ts';
 import { checkSignature, hostProbe, type SignedMessageProbe } from './dkim-probe.ts';
 import { recoverInterruptedRotations } from './dkim-recovery.ts';
-import { invalidDkimAlgorithm } from './conditions.ts';
 
 /** TTL of DKIM key records. */
 export const dkimRecordTtl = 3600;
@@ -72,7 +72,7 @@ const steps = {
   publish: 'publish the new key in DNS',
   activate: 'activate the new key on the mail host',
   verify: 'verify a freshly signed message',
-  schedule: 'schedule the old key\'s retirement',
+  schedule: "schedule the old key's retirement",
 } as const;
 type Step = keyof typeof steps;
 
@@ -84,8 +84,11 @@ function validate(context: OperationContext, input: DkimRotateInput, layout: Dki
     throw invalidDkimAlgorithm(String(input.algorithm));
   }
   if (algorithm === 'ed25519' && layout === 'hook') {
-    throw usageError('dkim-algorithm-unsupported', 'chasquid before 1.14 signs through the post-data hook, whose dkimsign call signs with RSA only.',
-      'Use --algo rsa2048 or rsa3072, or upgrade chasquid to 1.14 or later for Ed25519.');
+    throw usageError(
+      'dkim-algorithm-unsupported',
+      'chasquid before 1.14 signs through the post-data hook, whose dkimsign call signs with RSA only.',
+      'Use --algo rsa2048 or rsa3072, or upgrade chasquid to 1.14 or later for Ed25519.'
+    );
   }
   return { domain, algorithm };
 }
@@ -98,8 +101,11 @@ export async function dkimRotate(context: OperationContext, input: DkimRotateInp
   if (layout === 'hook') {
     const problems = await hookProblems(host, paths);
     if (problems.length > 0) {
-      throw failedError('dkim-hook-missing', `This chasquid (before 1.14) signs DKIM through its post-data hook, which cannot sign here: ${problems.join('; ')}.`,
-        { hint: 'Fix that on the mail host, then run dkim-rotate again. Nothing was changed.' });
+      throw failedError(
+        'dkim-hook-missing',
+        `This chasquid (before 1.14) signs DKIM through its post-data hook, which cannot sign here: ${problems.join('; ')}.`,
+        { hint: 'Fix that on the mail host, then run dkim-rotate again. Nothing was changed.' }
+      );
     }
   }
   const publishing = input.publishing();
@@ -112,7 +118,7 @@ export async function dkimRotate(context: OperationContext, input: DkimRotateInp
 
   try {
     const activated = await applyChange(context, { operation: 'dkim-rotate', target: domain }, async (journal) => {
-      recovered.push(...await recoverInterruptedRotations(context, domain, layout, () => publishing));
+      recovered.push(...(await recoverInterruptedRotations(context, domain, layout, () => publishing)));
       const before = await readDkimFiles(host, paths, domain, layout);
       const taken = new Set([...before.keys.map((key) => key.selector), ...scheduledSelectors(context.database, domain)]);
       let selector = selectorFor(context.now(), taken);
@@ -124,7 +130,9 @@ export async function dkimRotate(context: OperationContext, input: DkimRotateInp
       const record: TxtRecord = { name: dkimRecordName(selector, domain), value: key.record, ttl: dkimRecordTtl };
       try {
         step = 'publish';
-        await input.progress?.(`Publishing the new ${algorithm} key ${selector} at ${record.name} and waiting until every authoritative name server shows it…`);
+        await input.progress?.(
+          `Publishing the new ${algorithm} key ${selector} at ${record.name} and waiting until every authoritative name server shows it…`
+        );
         journal.record({ step: 'publish', selector, record });
         // A refused or lost UPDATE is verified by the publisher itself: after an error here, nothing was published.
         await publishing.publish(record);
@@ -135,12 +143,21 @@ export async function dkimRotate(context: OperationContext, input: DkimRotateInp
         const changedFiles = await activate(context, paths, domain, selector, key.privatePem, before, undo);
         // The probe runs inside this holding of the lock, so no other change comes between activation and proof.
         step = 'verify';
-        await input.progress?.(`Verifying a freshly signed message: a test message through the mail host, its s=${selector} signature checked against DNS…`);
+        await input.progress?.(
+          `Verifying a freshly signed message: a test message through the mail host, its s=${selector} signature checked against DNS…`
+        );
         const check = await checkSignature(await probe(domain), domain, selector, resolver);
-        if (!check.ok) throw failedError('dkim-signature-unverified', `A message submitted after the switch does not carry a valid signature with s=${selector}: ${check.detail}.`);
+        if (!check.ok)
+          throw failedError(
+            'dkim-signature-unverified',
+            `A message submitted after the switch does not carry a valid signature with s=${selector}: ${check.detail}.`
+          );
         // The summary (commit body, audit) also says what this run found interrupted and finished or undid.
-        return { result: { selector, record: key.record, before, verification: check.detail }, changedFiles,
-          summary: [`new ${algorithm} key ${selector} for ${domain} published, activated and verified`, ...recovered].join('\n') };
+        return {
+          result: { selector, record: key.record, before, verification: check.detail },
+          changedFiles,
+          summary: [`new ${algorithm} key ${selector} for ${domain} published, activated and verified`, ...recovered].join('\n'),
+        };
       } catch (error) {
         throw await rolledBack(context, domain, step, undo, error);
       }
@@ -149,20 +166,44 @@ export async function dkimRotate(context: OperationContext, input: DkimRotateInp
 
     step = 'schedule';
     const after = new Date(context.now().getTime() + config.DKIM_GRACE_DAYS * 86_400_000);
-    const retiring = before.keys.filter((old) => old.selector !== selector).map((old) => {
-      scheduleRetirement(context.database, {
-        domain, selector: old.selector, record: dkimRecordFor(old.privatePem), layout,
-        scheduledAt: context.now().toISOString(), dueAt: after.toISOString(),
+    const retiring = before.keys
+      .filter((old) => old.selector !== selector)
+      .map((old) => {
+        scheduleRetirement(context.database, {
+          domain,
+          selector: old.selector,
+          record: dkimRecordFor(old.privatePem),
+          layout,
+          scheduledAt: context.now().toISOString(),
+          dueAt: after.toISOString(),
+        });
+        return { selector: old.selector, after: after.toISOString() };
       });
-      return { selector: old.selector, after: after.toISOString() };
-    });
     logger.info({ domain, selector, retiring: retiring.map((old) => old.selector) }, 'DKIM key rotated');
-    return { domain, selector, record: activated.record, published: true, active: true, algorithm, layout, verified: true, verification, retiring, ...(recovered.length > 0 ? { recovered } : {}) };
+    return {
+      domain,
+      selector,
+      record: activated.record,
+      published: true,
+      active: true,
+      algorithm,
+      layout,
+      verified: true,
+      verification,
+      retiring,
+      ...(recovered.length > 0 ? { recovered } : {}),
+    };
   } catch (error) {
     if (error instanceof MailopsError && error.message.startsWith(`dkim-rotate ${domain} stopped at step`)) throw error;
     if (step === 'schedule') {
-      throw failedError('dkim-retirement-not-scheduled', `The new DKIM key of ${domain} is published, active and verified, but the old key's retirement could not be scheduled: ${(error as Error).message}.`,
-        { hint: 'Check STATE_DB; the old key keeps signing and stays published until it is removed (run dkim-rotate again later, or remove it by hand).', cause: error });
+      throw failedError(
+        'dkim-retirement-not-scheduled',
+        `The new DKIM key of ${domain} is published, active and verified, but the old key's retirement could not be scheduled: ${(error as Error).message}.`,
+        {
+          hint: 'Check STATE_DB; the old key keeps signing and stays published until it is removed (run dkim-rotate again later, or remove it by hand).',
+          cause: error,
+        }
+      );
     }
     // The lock or the rollback's own change failed: undo what is left, even without the lock.
     throw await rolledBack(context, domain, step, undo, error);
@@ -185,15 +226,27 @@ async function rolledBack(context: OperationContext, domain: string, step: Step,
     } catch (undoError) {
       // Stop here: what came before this step stays as it is (the DNS record stays while the key may still sign).
       context.logger.error({ err: undoError, domain }, `could not undo: ${action.what}`);
-      undone.push(`NOT DONE: ${action.what.replace(/ was /, ' should have been ')} (${(undoError as Error).message}); left as it is: ${pending.slice(1).map((left) => left.what.replace(/ was .*/, '')).join('; ') || 'nothing else'}`);
+      undone.push(
+        `NOT DONE: ${action.what.replace(/ was /, ' should have been ')} (${(undoError as Error).message}); left as it is: ${
+          pending
+            .slice(1)
+            .map((left) => left.what.replace(/ was .*/, ''))
+            .join('; ') || 'nothing else'
+        }`
+      );
       break;
     }
   }
   const cause = error instanceof MailopsError ? error : failedError('dkim-rotate-failed', (error as Error).message, { cause: error });
   // "Put back:" only when everything was (the audit then says "rolled back"); an undo that stopped is a failure.
   const putBack = pending.length === 0 ? 'Put back' : 'Put back only in part';
-  return new MailopsError('failed', cause.code, `dkim-rotate ${domain} stopped at step "${steps[step]}": ${cause.message}` +
-    ` ${undone.length === 0 ? 'Nothing had been changed.' : `${putBack}: ${undone.join('; ')}.`}`, { hint: cause.hint ?? 'Fix the cause and run dkim-rotate again.', cause });
+  return new MailopsError(
+    'failed',
+    cause.code,
+    `dkim-rotate ${domain} stopped at step "${steps[step]}": ${cause.message}` +
+      ` ${undone.length === 0 ? 'Nothing had been changed.' : `${putBack}: ${undone.join('; ')}.`}`,
+    { hint: cause.hint ?? 'Fix the cause and run dkim-rotate again.', cause }
+  );
 }
 
 async function nameHasRecord(resolver: Resolver, name: string): Promise<boolean> {
@@ -201,14 +254,22 @@ async function nameHasRecord(resolver: Resolver, name: string): Promise<boolean>
     return (await resolver.resolveTxt(name)).length > 0;
   } catch (error) {
     if (isNoRecord(error)) return false;
-    throw failedError('dns-lookup-failed', `Looking up ${name} failed: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
-      { hint: 'Check DNS_RESOLVER (or the system resolver); then try again.' });
+    throw failedError('dns-lookup-failed', `Looking up ${name} failed: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`, {
+      hint: 'Check DNS_RESOLVER (or the system resolver); then try again.',
+    });
   }
 }
 
 /** Step 2; registers how to undo it. Returns the files written under CHASQUID_DIR. */
-async function activate(context: OperationContext, paths: ChasquidPaths, domain: string, selector: string, privatePem: string,
-  before: DkimFiles, undo: UndoList): Promise<string[]> {
+async function activate(
+  context: OperationContext,
+  paths: ChasquidPaths,
+  domain: string,
+  selector: string,
+  privatePem: string,
+  before: DkimFiles,
+  undo: UndoList
+): Promise<string[]> {
   const { host, config } = context;
   const { group } = await daemonAccount(host, paths.root);
   const keyOptions = { createOwner: `root:${group}`, createMode: 0o640 };
@@ -230,11 +291,13 @@ async function activate(context: OperationContext, paths: ChasquidPaths, domain:
   const selectorFile = hookSelectorFile(paths, domain);
   const [oldKey, oldSelector] = await Promise.all([host.files.read(keyFile), host.files.read(selectorFile)]);
   const restore = (file: string, content: Buffer | undefined): FileChange =>
-    (content === undefined ? { kind: 'remove', file } : { kind: 'write', file, content });
+    content === undefined ? { kind: 'remove', file } : { kind: 'write', file, content };
   undo.push({
     what: `${selectorFile} and ${keyFile} were put back`,
     files: [selectorFile, keyFile],
-    run: async () => { await host.files.apply([restore(keyFile, oldKey), restore(selectorFile, oldSelector)]); },
+    run: async () => {
+      await host.files.apply([restore(keyFile, oldKey), restore(selectorFile, oldSelector)]);
+    },
   });
   // The hook reads both files for every message: they change together, in one all-or-nothing step.
   await host.files.apply([

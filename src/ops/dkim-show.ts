@@ -57,11 +57,17 @@ export async function dkimShow(context: OperationContext, input: { domain: strin
     const entry = entries.get(retirement.selector) ?? { selector: retirement.selector, record: retirement.record, active: false };
     entries.set(retirement.selector, { ...entry, retireAfter: retirement.dueAt });
   }
-  const selectors = await Promise.all([...entries.values()].map(async (entry) => ({
-    ...entry,
-    published: await check.visible({ name: dkimRecordName(entry.selector, domain), value: entry.record, ttl: dkimRecordTtl }),
-  })));
+  const selectors = await Promise.all(
+    [...entries.values()].map(async (entry) => ({
+      ...entry,
+      published: await check.visible({ name: dkimRecordName(entry.selector, domain), value: entry.record, ttl: dkimRecordTtl }),
+    }))
+  );
   selectors.sort((a, b) => Number(b.active) - Number(a.active) || b.selector.localeCompare(a.selector));
-  const orphans = await orphanRecords(context, domain, files.keys.map((key) => key.selector));
+  const orphans = await orphanRecords(
+    context,
+    domain,
+    files.keys.map((key) => key.selector)
+  );
   return { domain, layout, selectors, orphans };
 }

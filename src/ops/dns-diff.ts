@@ -12,18 +12,27 @@
 // accepted, on first sight or by --accept: it stays a contradiction until the record is fixed, and the fixed record is
 // then what was expected all along, not drift. Read-only otherwise.
 
-import { dkimRecordName } from '../chasquid/dkim-key.ts';
-import { CheckFacts } from '../checks/facts.ts';
+import { dkimRecordName, dkimRecordValue } from '../chasquid/dkim-key.ts';
 import { parseDkimRecord } from '../checks/dkim.ts';
-import { dkimRecordValue } from '../chasquid/dkim-key.ts';
+import { CheckFacts } from '../checks/facts.ts';
 import { mailHostAddresses, type HostAddress } from '../checks/host-addresses.ts';
-import { recommendedSpf } from '../checks/spf.ts';
 import { checkHost } from '../checks/spf-evaluate.ts';
 import { isSpfRecord } from '../checks/spf-record.ts';
+import { recommendedSpf } from '../checks/spf.ts';
 import { DnsResolver, reverseName } from '../dns/caching-resolver.ts';
 import {
-  acceptedState, addressValue, findDrift, mxExchange, mxValue, nameValue, observe, txtValue, withFirstSeen,
-  type DriftEntry, type Invariant, type ObservedRecord,
+  acceptedState,
+  addressValue,
+  findDrift,
+  mxExchange,
+  mxValue,
+  nameValue,
+  observe,
+  txtValue,
+  withFirstSeen,
+  type DriftEntry,
+  type Invariant,
+  type ObservedRecord,
 } from '../dns/drift.ts';
 import { failedError } from '../errors.ts';
 import { dnsSnapshot, saveDnsSnapshot } from '../store/dns-snapshots.ts';
@@ -81,8 +90,14 @@ async function gather(facts: CheckFacts): Promise<Gathered> {
   const domain = facts.domain;
   const dns = facts.env.dns;
   const [{ hostname }, mx, txt, dmarc, dkim, { a, aaaa }, addresses, interfaces] = await Promise.all([
-    facts.settings(), facts.mx(), facts.lookup(domain, 'TXT'), facts.lookup(`_dmarc.${domain}`, 'TXT'), facts.dkimSetup(),
-    facts.hostnameAddresses(), facts.hostAddresses(), facts.interfaces(),
+    facts.settings(),
+    facts.mx(),
+    facts.lookup(domain, 'TXT'),
+    facts.lookup(`_dmarc.${domain}`, 'TXT'),
+    facts.dkimSetup(),
+    facts.hostnameAddresses(),
+    facts.hostAddresses(),
+    facts.interfaces(),
   ]);
   const sending = addresses.filter((address) => address.onHost !== false);
   const observed: ObservedRecord[] = [
@@ -96,22 +111,43 @@ async function gather(facts: CheckFacts): Promise<Gathered> {
 
   const mxRecord = observed[0] as ObservedRecord;
   invariants.push({
-    name: domain, type: 'MX', holds: (mxRecord.values ?? []).some((value) => mxExchange(value) === hostname),
-    expected: [`10 ${hostname}.`], reason: `no MX record names the mail host ${hostname}`,
+    name: domain,
+    type: 'MX',
+    holds: (mxRecord.values ?? []).some((value) => mxExchange(value) === hostname),
+    expected: [`10 ${hostname}.`],
+    reason: `no MX record names the mail host ${hostname}`,
   });
 
-  for (const [family, type] of [[4, 'A'], [6, 'AAAA']] as const) {
+  for (const [family, type] of [
+    [4, 'A'],
+    [6, 'AAAA'],
+  ] as const) {
     const foreign = addresses.filter((address) => address.family === family && address.inDns && address.onHost === false);
-    const own = (interfaces === undefined ? [] : mailHostAddresses([], interfaces)).filter((address) => address.family === family).map((address) => address.address);
+    const own = (interfaces === undefined ? [] : mailHostAddresses([], interfaces))
+      .filter((address) => address.family === family)
+      .map((address) => address.address);
     invariants.push({
-      name: hostname, type, holds: foreign.length === 0,
-      expected: own.length > 0 ? own : addresses.filter((address) => address.family === family && address.onHost !== false).map((address) => address.address),
+      name: hostname,
+      type,
+      holds: foreign.length === 0,
+      expected:
+        own.length > 0
+          ? own
+          : addresses.filter((address) => address.family === family && address.onHost !== false).map((address) => address.address),
       reason: `${foreign.map((address) => address.address).join(', ')} ${foreign.length === 1 ? 'is not an address' : 'are not addresses'} of the mail host`,
     });
   }
 
   const spfValues = observed[3]?.values;
-  if (spfValues !== undefined) invariants.push(await spfInvariant(facts, { hostname, sending, spfValues, mxIsHost: mxRecord.values?.some((value) => mxExchange(value) === hostname) ?? false }));
+  if (spfValues !== undefined)
+    invariants.push(
+      await spfInvariant(facts, {
+        hostname,
+        sending,
+        spfValues,
+        mxIsHost: mxRecord.values?.some((value) => mxExchange(value) === hostname) ?? false,
+      })
+    );
 
   const [dkimAnswers, ptrAnswers] = await Promise.all([
     Promise.all(dkim.keys.map(async (key) => ({ key, answer: await facts.lookup(dkimRecordName(key.selector, domain), 'TXT') }))),
@@ -125,15 +161,27 @@ async function gather(facts: CheckFacts): Promise<Gathered> {
     const expected = dkimRecordValue(key.publicKey);
     const published = record.values.map((value) => parseDkimRecord(value).get('p') ?? '');
     invariants.push({
-      name, type: 'TXT', holds: published.length === 1 && published[0] === key.publicKey.p, expected: [expected],
-      reason: published.length > 1 ? `${published.length} key records are published for selector ${key.selector}` : `the key of selector ${key.selector}, which chasquid signs with, is not the one published`,
+      name,
+      type: 'TXT',
+      holds: published.length === 1 && published[0] === key.publicKey.p,
+      expected: [expected],
+      reason:
+        published.length > 1
+          ? `${published.length} key records are published for selector ${key.selector}`
+          : `the key of selector ${key.selector}, which chasquid signs with, is not the one published`,
     });
   }
   for (const { address, answer } of ptrAnswers) {
     const name = reverseName(address.address);
     const record = observe(name, 'PTR', answer, nameValue);
     observed.push(record);
-    invariants.push({ name, type: 'PTR', holds: (record.values ?? []).includes(`${hostname}.`), expected: [`${hostname}.`], reason: `the PTR of ${address.address} does not name the mail host ${hostname}` });
+    invariants.push({
+      name,
+      type: 'PTR',
+      holds: (record.values ?? []).includes(`${hostname}.`),
+      expected: [`${hostname}.`],
+      reason: `the PTR of ${address.address} does not name the mail host ${hostname}`,
+    });
   }
   return { observed, invariants, hostname, signing: dkim.keys.map((key) => key.selector) };
 }
@@ -142,20 +190,37 @@ async function gather(facts: CheckFacts): Promise<Gathered> {
  * SPF authorises every address the host sends from, with exactly one record: check_host() of RFC 7208 for each
  * address, the same evaluation as the spf check's (spf-evaluate.ts).
  */
-async function spfInvariant(facts: CheckFacts, input: { hostname: string; sending: HostAddress[]; spfValues: string[]; mxIsHost: boolean }): Promise<Invariant> {
+async function spfInvariant(
+  facts: CheckFacts,
+  input: { hostname: string; sending: HostAddress[]; spfValues: string[]; mxIsHost: boolean }
+): Promise<Invariant> {
   const domain = facts.domain;
   const expected = [recommendedSpf({ hostname: input.hostname, addresses: input.sending, mxIsHost: input.mxIsHost })];
   if (input.spfValues.length !== 1) {
-    return { name: domain, type: 'TXT', holds: false, expected, reason: input.spfValues.length === 0 ? `${domain} publishes no SPF record` : `${domain} publishes ${input.spfValues.length} SPF records` };
+    return {
+      name: domain,
+      type: 'TXT',
+      holds: false,
+      expected,
+      reason:
+        input.spfValues.length === 0 ? `${domain} publishes no SPF record` : `${domain} publishes ${input.spfValues.length} SPF records`,
+    };
   }
-  const results = await Promise.all(input.sending.map(async ({ address }) => {
-    const evaluation = await checkHost({ ip: address, domain, sender: `postmaster@${domain}`, helo: input.hostname }, (name, type) => facts.env.dns.lookup(name, type));
-    return { address, result: evaluation.result };
-  }));
+  const results = await Promise.all(
+    input.sending.map(async ({ address }) => {
+      const evaluation = await checkHost({ ip: address, domain, sender: `postmaster@${domain}`, helo: input.hostname }, (name, type) =>
+        facts.env.dns.lookup(name, type)
+      );
+      return { address, result: evaluation.result };
+    })
+  );
   // A lookup that failed is not a verdict (the record itself was answered; what it refers to was not).
   const refused = results.filter((entry) => entry.result !== 'pass' && entry.result !== 'temperror');
   return {
-    name: domain, type: 'TXT', holds: refused.length === 0, expected,
+    name: domain,
+    type: 'TXT',
+    holds: refused.length === 0,
+    expected,
     reason: `the SPF record does not authorise ${refused.map((entry) => `${entry.address} (${entry.result})`).join(', ')}`,
   };
 }
@@ -174,23 +239,40 @@ export async function dnsDiff(context: OperationContext, input: DnsDiffInput): P
   });
   const { observed, invariants, hostname, signing } = await gather(facts);
   const orphans = (input.orphans ?? input.hostFacts === undefined) ? await orphanRecords(context, domain, signing) : [];
-  const unknown = observed.filter((record) => record.values === undefined).map((record) => ({ name: record.name, type: record.type, error: record.error ?? 'lookup failed' }));
+  const unknown = observed
+    .filter((record) => record.values === undefined)
+    .map((record) => ({ name: record.name, type: record.type, error: record.error ?? 'lookup failed' }));
   const now = context.now().toISOString();
   let snapshot = dnsSnapshot(context.database, domain);
   if (input.accept) {
     if (unknown.length > 0) {
-      throw failedError('dns-lookup-failed', `Cannot accept the DNS state of ${domain}: ${unknown.length} lookup${unknown.length === 1 ? '' : 's'} failed (${unknown[0]?.error}).`,
-        { hint: 'Nothing was accepted. Make sure the name servers answer, then run it again.' });
+      throw failedError(
+        'dns-lookup-failed',
+        `Cannot accept the DNS state of ${domain}: ${unknown.length} lookup${unknown.length === 1 ? '' : 's'} failed (${unknown[0]?.error}).`,
+        { hint: 'Nothing was accepted. Make sure the name servers answer, then run it again.' }
+      );
     }
     const { records, refused } = acceptedState(observed, invariants, snapshot?.records);
     snapshot = { domain, records, acceptedAt: now, acceptedBy: context.actor };
     saveDnsSnapshot(context.database, snapshot);
-    const notAccepted = refused.length === 0 ? '' : `; not accepted, because ${refused.length === 1 ? 'it contradicts' : 'they contradict'} the mail host: ${refused.map((record) => `${record.name} ${record.type}`).join(', ')}`;
-    recordDone(context, { operation: 'dns-diff', target: domain }, `accepted ${observed.length - refused.length} record sets${notAccepted}`);
+    const notAccepted =
+      refused.length === 0
+        ? ''
+        : `; not accepted, because ${refused.length === 1 ? 'it contradicts' : 'they contradict'} the mail host: ${refused.map((record) => `${record.name} ${record.type}`).join(', ')}`;
+    recordDone(
+      context,
+      { operation: 'dns-diff', target: domain },
+      `accepted ${observed.length - refused.length} record sets${notAccepted}`
+    );
   } else {
     const { records, added } = withFirstSeen(snapshot?.records ?? {}, observed, invariants);
     if (snapshot === undefined || added > 0) {
-      snapshot = { domain, records, acceptedAt: snapshot?.acceptedAt ?? now, acceptedBy: snapshot?.acceptedBy ?? `${context.actor} (first seen)` };
+      snapshot = {
+        domain,
+        records,
+        acceptedAt: snapshot?.acceptedAt ?? now,
+        acceptedBy: snapshot?.acceptedBy ?? `${context.actor} (first seen)`,
+      };
       saveDnsSnapshot(context.database, snapshot);
     }
   }

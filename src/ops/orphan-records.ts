@@ -47,9 +47,11 @@ async function txtValues(context: OperationContext, name: string): Promise<strin
 
 /** Selectors mailops may have made for the domain (see the top of this file). */
 function selectorsMailopsUsed(context: OperationContext, domain: string): string[] {
-  const days = new Set(auditEntries(context.database, 100_000)
-    .filter((entry) => entry.operation === 'dkim-rotate' && entry.target === domain)
-    .map((entry) => entry.at.slice(0, 10).replaceAll('-', '')));
+  const days = new Set(
+    auditEntries(context.database, 100_000)
+      .filter((entry) => entry.operation === 'dkim-rotate' && entry.target === domain)
+      .map((entry) => entry.at.slice(0, 10).replaceAll('-', ''))
+  );
   const fromAudit = [...days].flatMap((day) => suffixesProbed.map((suffix) => `${day}${suffix}`));
   return [...new Set([...fromAudit, ...scheduledSelectors(context.database, domain)])].filter((selector) => mailopsSelector.test(selector));
 }
@@ -58,23 +60,29 @@ function selectorsMailopsUsed(context: OperationContext, domain: string): string
 export async function orphanDkimRecords(context: OperationContext, domain: string, signing: readonly string[]): Promise<OrphanRecord[]> {
   const retiring = new Set(pendingRetirements(context.database, domain).map((entry) => entry.selector));
   const candidates = selectorsMailopsUsed(context, domain).filter((selector) => !signing.includes(selector) && !retiring.has(selector));
-  const found = await Promise.all(candidates.map(async (selector): Promise<OrphanRecord | undefined> => {
-    const name = dkimRecordName(selector, domain);
-    const values = (await txtValues(context, name)).filter((value) => /(^|;)\s*p\s*=/.test(value));
-    return values.length > 0 ? { kind: 'dkim', name, selector, values } : undefined;
-  }));
+  const found = await Promise.all(
+    candidates.map(async (selector): Promise<OrphanRecord | undefined> => {
+      const name = dkimRecordName(selector, domain);
+      const values = (await txtValues(context, name)).filter((value) => /(^|;)\s*p\s*=/.test(value));
+      return values.length > 0 ? { kind: 'dkim', name, selector, values } : undefined;
+    })
+  );
   return found.filter((entry): entry is OrphanRecord => entry !== undefined).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** Leftover ACME challenge records for certificate names inside `domain`. */
 export async function orphanChallengeRecords(context: OperationContext, domain: string): Promise<OrphanRecord[]> {
   const { names } = await certificateTarget(context, context.config.CERT_EXTRA_NAMES ?? []);
-  const inDomain = [...new Set(names.map((name) => name.replace(/^\*\./, '')))].filter((name) => name === domain || name.endsWith(`.${domain}`));
-  const found = await Promise.all(inDomain.map(async (name): Promise<OrphanRecord | undefined> => {
-    const recordName = `_acme-challenge.${name}`;
-    const values = await txtValues(context, recordName);
-    return values.length > 0 ? { kind: 'acme-challenge', name: recordName, values } : undefined;
-  }));
+  const inDomain = [...new Set(names.map((name) => name.replace(/^\*\./, '')))].filter(
+    (name) => name === domain || name.endsWith(`.${domain}`)
+  );
+  const found = await Promise.all(
+    inDomain.map(async (name): Promise<OrphanRecord | undefined> => {
+      const recordName = `_acme-challenge.${name}`;
+      const values = await txtValues(context, recordName);
+      return values.length > 0 ? { kind: 'acme-challenge', name: recordName, values } : undefined;
+    })
+  );
   return found.filter((entry): entry is OrphanRecord => entry !== undefined);
 }
 

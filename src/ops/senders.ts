@@ -7,17 +7,17 @@
 // byte for byte (users-file.ts). chasquid re-reads users files every 30 seconds, so a change is live within that.
 
 import { chasquidVersion, restartDaemon } from '../chasquid/daemon.ts';
-import { atLeast } from '../chasquid/version.ts';
 import { DomainFiles } from '../chasquid/domain-files.ts';
 import { describeDangling } from '../chasquid/local-addresses.ts';
 import { hashedUserEntry, readUsersFile, UsersFile } from '../chasquid/users-file.ts';
+import { atLeast } from '../chasquid/version.ts';
 import { failedError, usageError } from '../errors.ts';
-import { parseManagedAddress, parseManagedDomain, type Address } from '../validation/address.ts';
 import { isMailopsOwned } from '../probe/names.ts';
+import { parseManagedAddress, parseManagedDomain, type Address } from '../validation/address.ts';
 import { checkChosenPassword, generatePassword } from '../validation/password.ts';
 import { applyChange, requireConfirmation } from './change.ts';
-import { managedDomains, type OperationContext } from './context.ts';
 import { senderNotFound } from './conditions.ts';
+import { managedDomains, type OperationContext } from './context.ts';
 
 export interface PasswordResult {
   ok: true;
@@ -41,7 +41,10 @@ export interface SenderInput {
  * Validates the input and starts hashing the password: everything that can fail without touching the host. The
  * hash (scrypt, tens of milliseconds) is computed while the host lock is taken and the users file read.
  */
-function prepare(context: OperationContext, input: SenderInput): { address: Address; password: string; generated: boolean; entry: Promise<string> } {
+function prepare(
+  context: OperationContext,
+  input: SenderInput
+): { address: Address; password: string; generated: boolean; entry: Promise<string> } {
   const address = parseManagedAddress(input.address, managedDomains(context.config));
   if (input.password !== undefined) {
     context.redactor.add(input.password);
@@ -64,28 +67,42 @@ async function setPassword(context: OperationContext, input: SenderInput, operat
     const existing = await files.read(usersFile);
     const current = readUsersFile(existing, usersFile);
     if (operation === 'user-add' && current.has(address.local)) {
-      throw usageError('sender-exists', `${address.address} is already a sender; nothing was changed.`,
-        `To give it a new password, use passwd ${address.address}.`);
+      throw usageError(
+        'sender-exists',
+        `${address.address} is already a sender; nothing was changed.`,
+        `To give it a new password, use passwd ${address.address}.`
+      );
     }
     if (operation === 'passwd' && !current.has(address.local)) {
       throw senderNotFound(address.address, address.domain);
     }
     // A users file implies its domain directory; only a first sender may need to create it.
-    const created = existing === undefined && await files.ensureDomainDirectory(address.domain);
+    const created = existing === undefined && (await files.ensureDomainDirectory(address.domain));
     const others = current.keys().filter((key) => key !== address.local);
     current.set(address.local, await prepared.entry);
     const content = current.toBuffer();
     // Serialise, re-read and compare before writing: the file must hold exactly the senders we expect.
     const check = UsersFile.parse(content);
-    if (!check.has(address.local) || check.keys().filter((key) => key !== address.local).join('\n') !== others.join('\n')) {
-      throw failedError('users-file-check-failed', `The new users file for ${address.domain} did not read back as expected; nothing was written.`,
-        { hint: 'This is a bug in mailops; the file on the host is unchanged.' });
+    if (
+      !check.has(address.local) ||
+      check
+        .keys()
+        .filter((key) => key !== address.local)
+        .join('\n') !== others.join('\n')
+    ) {
+      throw failedError(
+        'users-file-check-failed',
+        `The new users file for ${address.domain} did not read back as expected; nothing was written.`,
+        { hint: 'This is a bug in mailops; the file on the host is unchanged.' }
+      );
     }
     const repaired = await files.write(usersFile, content);
     // chasquid loads new domains only at start-up; before 1.15 it also ignores a users file that appeared later.
-    const restartReason = created ? 'to load the new domain'
-      : existing === undefined && !atLeast(await chasquidVersion(context.host), 1, 15) ? 'chasquid before 1.15 loads a new users file only at start-up'
-      : undefined;
+    const restartReason = created
+      ? 'to load the new domain'
+      : existing === undefined && !atLeast(await chasquidVersion(context.host), 1, 15)
+        ? 'chasquid before 1.15 loads a new users file only at start-up'
+        : undefined;
     if (restartReason !== undefined) await restartDaemon(context.host, context.config.CHASQUID_RESTART, context.chasquidDir);
     const result: PasswordResult = { ok: true, address: address.address, restarted: restartReason !== undefined, repaired };
     if (restartReason !== undefined) result.restartReason = restartReason;
@@ -124,8 +141,11 @@ export async function removeSender(context: OperationContext, input: { address: 
       throw senderNotFound(address.address, address.domain);
     }
     if (stranded.length > 0) {
-      throw usageError('sender-in-use', `${address.address} receives mail for ${stranded.map(describeDangling).join(', ')}; removing it would make that mail bounce or loop. Nothing was changed.`,
-        'Change or remove those aliases first (alias-set / alias-remove).');
+      throw usageError(
+        'sender-in-use',
+        `${address.address} receives mail for ${stranded.map(describeDangling).join(', ')}; removing it would make that mail bounce or loop. Nothing was changed.`,
+        'Change or remove those aliases first (alias-set / alias-remove).'
+      );
     }
     await files.write(loaded.usersFile, loaded.users.toBuffer());
     return { result: { ok: true, address: address.address }, changedFiles: [loaded.usersFile], summary: 'removed sender' };
@@ -140,12 +160,17 @@ export interface SendersResult {
 
 /** The senders of one managed domain, or of all of them: sorted, without duplicates. Read-only. */
 export async function listSenders(context: OperationContext, input: { domain?: string } = {}): Promise<SendersResult> {
-  const domains = input.domain === undefined ? managedDomains(context.config) : [parseManagedDomain(input.domain, managedDomains(context.config))];
+  const domains =
+    input.domain === undefined ? managedDomains(context.config) : [parseManagedDomain(input.domain, managedDomains(context.config))];
   const files = new DomainFiles(context.host, context.chasquidDir);
-  const perDomain = await Promise.all(domains.map(async (domain) => {
-    const usersFile = files.paths.usersFile(domain);
-    return readUsersFile(await files.read(usersFile), usersFile).keys().map((key) => `${key}@${domain}`);
-  }));
+  const perDomain = await Promise.all(
+    domains.map(async (domain) => {
+      const usersFile = files.paths.usersFile(domain);
+      return readUsersFile(await files.read(usersFile), usersFile)
+        .keys()
+        .map((key) => `${key}@${domain}`);
+    })
+  );
   const users = [...new Set(perDomain.flat())].sort();
   return { users, mailopsOwned: users.filter((user) => isMailopsOwned(user.slice(0, user.lastIndexOf('@')))) };
 }

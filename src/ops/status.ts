@@ -5,8 +5,8 @@
 import path from 'node:path';
 import { inspectInstalledPair } from '../acme/installed-pair.ts';
 import { parseChasquidConf } from '../chasquid/config-file.ts';
-import { chasquidHostname } from '../chasquid/hostname.ts';
 import { chasquidVersion, daemonState, type DaemonState } from '../chasquid/daemon.ts';
+import { chasquidHostname } from '../chasquid/hostname.ts';
 import { ChasquidPaths } from '../chasquid/paths.ts';
 import { describeDkimLayout, dkimLayout, type DkimLayout } from '../chasquid/version.ts';
 import type { MailHost } from '../host/mail-host.ts';
@@ -57,7 +57,9 @@ export async function status(context: StatusContext, input: StatusInput = {}): P
     host.files.list(paths.certsDir),
   ]);
   const settings = parseChasquidConf(configText?.toString('utf8') ?? '');
-  const certificateNames = (certEntries ?? []).filter((entry) => entry.type === 'directory' || entry.type === 'symlink').map((entry) => entry.name);
+  const certificateNames = (certEntries ?? [])
+    .filter((entry) => entry.type === 'directory' || entry.type === 'symlink')
+    .map((entry) => entry.name);
 
   const [certificates, queueEntries, hostname] = await Promise.all([
     Promise.all(certificateNames.map((name) => certificateSummary(host, paths, name, now)))
@@ -76,7 +78,17 @@ export async function status(context: StatusContext, input: StatusInput = {}): P
     domains: (domainEntries ?? []).filter((entry) => entry.type === 'directory').map((entry) => entry.name),
     certificates,
     queue: queueEntries === undefined ? undefined : { messages: queueEntries.filter((entry) => entry.name.startsWith('m:')).length },
-    jobs: database === undefined ? [] : lastJobRuns(database).map(({ job, outcome, startedAt, finishedAt, summary, alerts }) => ({ job, outcome, startedAt, finishedAt, summary, alerts })),
+    jobs:
+      database === undefined
+        ? []
+        : lastJobRuns(database).map(({ job, outcome, startedAt, finishedAt, summary, alerts }) => ({
+            job,
+            outcome,
+            startedAt,
+            finishedAt,
+            summary,
+            alerts,
+          })),
   };
 }
 

@@ -13,11 +13,11 @@
 
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import tls from 'node:tls';
 import type { DatabaseSync } from 'node:sqlite';
+import tls from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
-import { daemonAccount } from '../chasquid/daemon-access.ts';
 import { parseChasquidConf, type ChasquidSettings } from '../chasquid/config-file.ts';
+import { daemonAccount } from '../chasquid/daemon-access.ts';
 import { restartDaemon } from '../chasquid/daemon.ts';
 import { DomainFiles } from '../chasquid/domain-files.ts';
 import { chasquidHostname } from '../chasquid/hostname.ts';
@@ -71,8 +71,11 @@ async function ensureProbe(context: OperationContext, domain: string): Promise<P
   const dd = (await context.host.verbs.callOk('which', ['dd'])).stdout.toString('utf8').trim();
   // chasquid splits a pipe alias's command on spaces, with no quoting.
   if (/\s/.test(captureFile) || /\s/.test(dd)) {
-    throw failedError('probe-path-unusable', `chasquid's data directory (${settings.dataDir}) contains white space, which a pipe alias cannot carry.`,
-      { hint: 'Set data_dir in chasquid.conf to a path without spaces to use probes.' });
+    throw failedError(
+      'probe-path-unusable',
+      `chasquid's data directory (${settings.dataDir}) contains white space, which a pipe alias cannot carry.`,
+      { hint: 'Set data_dir in chasquid.conf to a path without spaces to use probes.' }
+    );
   }
   const pipe = `${dd} of=${captureFile} status=none`;
   const senderReady = known !== undefined && loaded.users.has(probeSenderLocal);
@@ -92,7 +95,10 @@ async function ensureProbe(context: OperationContext, domain: string): Promise<P
       current.users.set(probeSenderLocal, entry);
       await files.write(current.usersFile, current.users.toBuffer());
       changedFiles.push(current.usersFile);
-      context.database.prepare('INSERT INTO probe_senders (domain, address, password, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (domain) DO UPDATE SET password = excluded.password, created_at = excluded.created_at')
+      context.database
+        .prepare(
+          'INSERT INTO probe_senders (domain, address, password, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (domain) DO UPDATE SET password = excluded.password, created_at = excluded.created_at'
+        )
         .run(domain, sender, password, context.now().toISOString());
     }
     if (current.aliases.get(probeInboxLocal)?.pipe !== pipe) {
@@ -116,7 +122,17 @@ function submissionService(context: OperationContext, settings: ChasquidSettings
   return listener ?? { host: context.config.MAIL_HOST?.host ?? 'localhost', port: 587 };
 }
 
-function submit(options: { host: string; port: number; servername: string; ca: Array<string | Buffer>; user: string; password: string; from: string; to: string; message: string }): Promise<void> {
+function submit(options: {
+  host: string;
+  port: number;
+  servername: string;
+  ca: Array<string | Buffer>;
+  user: string;
+  password: string;
+  from: string;
+  to: string;
+  message: string;
+}): Promise<void> {
   return new Promise((resolve, reject) => {
     const client = new SMTPConnection({
       host: options.host,
@@ -129,8 +145,13 @@ function submit(options: { host: string; port: number; servername: string; ca: A
     });
     const fail = (stage: string) => (error: Error) => {
       client.close();
-      reject(failedError('probe-submission-failed', `The probe message could not be submitted to ${options.host}:${options.port} (${stage}): ${error.message}.`,
-        { hint: 'Check that chasquid runs and that its submission port is reachable from mailops (SMTP_SUBMISSION).', cause: error }));
+      reject(
+        failedError(
+          'probe-submission-failed',
+          `The probe message could not be submitted to ${options.host}:${options.port} (${stage}): ${error.message}.`,
+          { hint: 'Check that chasquid runs and that its submission port is reachable from mailops (SMTP_SUBMISSION).', cause: error }
+        )
+      );
     };
     client.once('error', fail('connection'));
     client.connect(() => {
@@ -188,7 +209,10 @@ export async function sendProbe(context: OperationContext, domain: string, optio
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    throw failedError('probe-not-captured', `The probe message to ${setup.inbox} was accepted but did not arrive in ${setup.captureFile} in time.`,
-      { hint: 'Check chasquid\'s mail log on the host for the delivery to the pipe alias (chasquid runs it as its own user).' });
+    throw failedError(
+      'probe-not-captured',
+      `The probe message to ${setup.inbox} was accepted but did not arrive in ${setup.captureFile} in time.`,
+      { hint: "Check chasquid's mail log on the host for the delivery to the pipe alias (chasquid runs it as its own user)." }
+    );
   });
 }

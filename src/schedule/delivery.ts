@@ -28,7 +28,13 @@ export interface DeliveryOptions {
   leaseMs: number;
 }
 
-export const defaultDeliveryOptions: DeliveryOptions = { pollMs: 5000, retryFirstMs: 2000, retryMaxMs: 5 * 60_000, permanentRetryMs: 10 * 60_000, leaseMs: 60_000 };
+export const defaultDeliveryOptions: DeliveryOptions = {
+  pollMs: 5000,
+  retryFirstMs: 2000,
+  retryMaxMs: 5 * 60_000,
+  permanentRetryMs: 10 * 60_000,
+  leaseMs: 60_000,
+};
 
 const leaseName = 'outbox-delivery';
 const dayMs = 24 * 60 * 60 * 1000;
@@ -92,16 +98,18 @@ export class OutboxDelivery {
   /** One pass over the outbox; passes never overlap. */
   deliver(): Promise<DeliveryPass> {
     if (this.#pass) return this.#pass;
-    this.#pass = this.#deliver().catch((error: unknown) => {
-      this.#logger.error({ err: error }, 'delivering the outbox failed');
-      return { holding: false, delivered: 0, waiting: -1 };
-    }).finally(() => {
-      this.#pass = undefined;
-      if (this.#again && !this.#stopped) {
-        this.#again = false;
-        void this.deliver();
-      }
-    });
+    this.#pass = this.#deliver()
+      .catch((error: unknown) => {
+        this.#logger.error({ err: error }, 'delivering the outbox failed');
+        return { holding: false, delivered: 0, waiting: -1 };
+      })
+      .finally(() => {
+        this.#pass = undefined;
+        if (this.#again && !this.#stopped) {
+          this.#again = false;
+          void this.deliver();
+        }
+      });
     return this.#pass;
   }
 
@@ -124,11 +132,24 @@ export class OutboxDelivery {
       } catch (error) {
         blocked.add(message.channelId);
         const permanent = isPermanent(error);
-        const wait = permanent ? this.#options.permanentRetryMs : Math.min(this.#options.retryMaxMs, this.#options.retryFirstMs * 2 ** message.attempts);
+        const wait = permanent
+          ? this.#options.permanentRetryMs
+          : Math.min(this.#options.retryMaxMs, this.#options.retryFirstMs * 2 ** message.attempts);
         const text = (error as Error).message ?? String(error);
         markAttemptFailed(this.#database, message.id, text, Date.now() + wait);
-        const entry = { err: error, channel: message.channelId, message: message.id, kind: message.kind, attempts: message.attempts + 1, retryInMs: wait };
-        if (permanent) this.#logger.error(entry, 'Discord refused a queued message; it is kept and tried again (check the channel id and the bot\'s permissions)');
+        const entry = {
+          err: error,
+          channel: message.channelId,
+          message: message.id,
+          kind: message.kind,
+          attempts: message.attempts + 1,
+          retryInMs: wait,
+        };
+        if (permanent)
+          this.#logger.error(
+            entry,
+            "Discord refused a queued message; it is kept and tried again (check the channel id and the bot's permissions)"
+          );
         else this.#logger.warn(entry, 'could not deliver a queued message to Discord; it is kept and tried again');
       }
     }

@@ -13,13 +13,35 @@ describe('the scheduler in the health endpoint', () => {
     const runtime = createRuntime({ config: parseConfig({ STATE_DB: ':memory:' }), secrets: [], logLevel: 'silent', now: () => now });
     const database = runtime.database();
     const id = startJobRun(database, { job: 'dns-drift', trigger: 'schedule', startedAt: new Date('2026-03-01T11:45:00Z') });
-    finishJobRun(database, id, { finishedAt: new Date('2026-03-01T11:45:02Z'), outcome: 'failed', summary: '1 domain, 1 drifting record in example.com', alerts: 1 });
+    finishJobRun(database, id, {
+      finishedAt: new Date('2026-03-01T11:45:02Z'),
+      outcome: 'failed',
+      summary: '1 domain, 1 drifting record in example.com',
+      alerts: 1,
+    });
     enqueueMessage(database, { channelId: '1', kind: 'drift', body: { content: 'x' }, createdAt: now });
-    saveCheckResults(database, { domain: 'example.com', checkedAt: now.toISOString(), worst: 'fail', checks: [{ id: 'spf', status: 'pass' }, { id: 'tls', status: 'fail', port: 25 }] });
+    saveCheckResults(database, {
+      domain: 'example.com',
+      checkedAt: now.toISOString(),
+      worst: 'fail',
+      checks: [
+        { id: 'spf', status: 'pass' },
+        { id: 'tls', status: 'fail', port: 25 },
+      ],
+    });
     saveCertificateExpiries(database, [{ name: 'mail.example.com', notAfter: '2026-03-11T12:00:00.000Z' }], now);
 
     expect(schedulerHealthSource.details?.(database)).toEqual({
-      jobs: { 'dns-drift': { trigger: 'schedule', startedAt: '2026-03-01T11:45:00.000Z', finishedAt: '2026-03-01T11:45:02.000Z', outcome: 'failed', summary: '1 domain, 1 drifting record in example.com', alerts: 1 } },
+      jobs: {
+        'dns-drift': {
+          trigger: 'schedule',
+          startedAt: '2026-03-01T11:45:00.000Z',
+          finishedAt: '2026-03-01T11:45:02.000Z',
+          outcome: 'failed',
+          summary: '1 domain, 1 drifting record in example.com',
+          alerts: 1,
+        },
+      },
       outbox: { waiting: 1 },
     });
     const metrics = new BotMetrics();

@@ -15,24 +15,51 @@ import { outboxLength } from '../store/outbox.ts';
 
 export const schedulerHealthSource: HealthSource = {
   details(database: DatabaseSync) {
-    const jobs = Object.fromEntries(lastJobRuns(database).map((run) => [run.job, {
-      trigger: run.trigger, startedAt: run.startedAt, finishedAt: run.finishedAt, outcome: run.outcome, summary: run.summary, alerts: run.alerts,
-    }]));
+    const jobs = Object.fromEntries(
+      lastJobRuns(database).map((run) => [
+        run.job,
+        {
+          trigger: run.trigger,
+          startedAt: run.startedAt,
+          finishedAt: run.finishedAt,
+          outcome: run.outcome,
+          summary: run.summary,
+          alerts: run.alerts,
+        },
+      ])
+    );
     return { jobs, outbox: { waiting: outboxLength(database) } };
   },
 };
 
 export function registerSchedulerMetrics(metrics: BotMetrics, runtime: Runtime): void {
   const database = () => runtime.database();
-  metrics.gauge('mailops_job_last_run_ok', 'Whether the last run of each scheduled job found nothing wrong (1) or not (0)', ['job'],
-    () => lastJobRuns(database()).filter((run) => run.outcome !== 'running').map((run) => ({ labels: { job: run.job }, value: run.outcome === 'ok' ? 1 : 0 })));
-  metrics.gauge('mailops_job_last_run_timestamp_seconds', 'When the last run of each scheduled job started', ['job'],
-    () => lastJobRuns(database()).map((run) => ({ labels: { job: run.job }, value: new Date(run.startedAt).getTime() / 1000 })));
-  metrics.gauge('mailops_alert_outbox_messages', 'Messages for Discord waiting in the outbox', [], () => [{ labels: {}, value: outboxLength(database()) }]);
-  metrics.gauge('mailops_check_ok', 'Deliverability checks at the last health run: 1 unless the check failed', ['domain', 'check'],
-    () => latestCheckResults(database()).flatMap((result) => result.checks.map((check) => ({
-      labels: { domain: result.domain, check: check.port === undefined ? check.id : `${check.id} ${check.port}` }, value: check.status === 'fail' ? 0 : 1,
-    }))));
-  metrics.gauge('mailops_certificate_days_left', 'Days left before each installed certificate expires, as cert-watch last saw it', ['name'],
-    () => certificateDaysLeft(database(), runtime.now()).filter((entry) => entry.daysLeft !== undefined).map((entry) => ({ labels: { name: entry.name }, value: entry.daysLeft as number })));
+  metrics.gauge('mailops_job_last_run_ok', 'Whether the last run of each scheduled job found nothing wrong (1) or not (0)', ['job'], () =>
+    lastJobRuns(database())
+      .filter((run) => run.outcome !== 'running')
+      .map((run) => ({ labels: { job: run.job }, value: run.outcome === 'ok' ? 1 : 0 }))
+  );
+  metrics.gauge('mailops_job_last_run_timestamp_seconds', 'When the last run of each scheduled job started', ['job'], () =>
+    lastJobRuns(database()).map((run) => ({ labels: { job: run.job }, value: new Date(run.startedAt).getTime() / 1000 }))
+  );
+  metrics.gauge('mailops_alert_outbox_messages', 'Messages for Discord waiting in the outbox', [], () => [
+    { labels: {}, value: outboxLength(database()) },
+  ]);
+  metrics.gauge('mailops_check_ok', 'Deliverability checks at the last health run: 1 unless the check failed', ['domain', 'check'], () =>
+    latestCheckResults(database()).flatMap((result) =>
+      result.checks.map((check) => ({
+        labels: { domain: result.domain, check: check.port === undefined ? check.id : `${check.id} ${check.port}` },
+        value: check.status === 'fail' ? 0 : 1,
+      }))
+    )
+  );
+  metrics.gauge(
+    'mailops_certificate_days_left',
+    'Days left before each installed certificate expires, as cert-watch last saw it',
+    ['name'],
+    () =>
+      certificateDaysLeft(database(), runtime.now())
+        .filter((entry) => entry.daysLeft !== undefined)
+        .map((entry) => ({ labels: { name: entry.name }, value: entry.daysLeft as number }))
+  );
 }

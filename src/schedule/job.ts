@@ -79,13 +79,15 @@ export class AlertBook {
   /** Open alerts whose key starts with `prefix`, as changed by this run so far. */
   list<State>(prefix: string): Array<OpenAlert<State>> {
     const stored = openAlerts<State>(this.#database, prefix).filter((alert) => !this.#changes.has(alert.key));
-    const changed = [...this.#changes.values()].filter((alert): alert is OpenAlert<unknown> => alert !== undefined && alert.key.startsWith(prefix));
+    const changed = [...this.#changes.values()].filter(
+      (alert): alert is OpenAlert<unknown> => alert !== undefined && alert.key.startsWith(prefix)
+    );
     return [...stored, ...(changed as Array<OpenAlert<State>>)];
   }
 
   save<State>(alert: Omit<OpenAlert<State>, 'openedAt'> & { openedAt?: string }): void {
     const openedAt = alert.openedAt ?? this.get(alert.key)?.openedAt ?? alert.updatedAt;
-    this.#changes.set(alert.key, { ...alert, openedAt } as OpenAlert<unknown>);
+    this.#changes.set(alert.key, { ...alert, openedAt });
   }
 
   close(key: string): void {

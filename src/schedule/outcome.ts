@@ -86,7 +86,9 @@ const itemTypes = new Set<string>(['alert', 'report', 'notice', 'rendered']);
 /** An outbox body read back from the state database, as the item it was stored as. */
 export function outboxItem(body: Record<string, unknown>): OutboxItem {
   if (typeof body.type !== 'string' || !itemTypes.has(body.type)) {
-    throw new Error(`The outbox holds a message of an unknown type (${JSON.stringify(body.type)}): it was queued by another version of mailops.`);
+    throw new Error(
+      `The outbox holds a message of an unknown type (${JSON.stringify(body.type)}): it was queued by another version of mailops.`
+    );
   }
   return body as unknown as OutboxItem;
 }

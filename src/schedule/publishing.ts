@@ -3,8 +3,8 @@
 // its alert) and taken as done — which suits removals (dkim-retire), which nothing waits for. A job that must add a
 // record (cert-watch) does not use manual publishing at all.
 
-import { RecordPublishing, createPublisher } from '../dns/publisher.ts';
 import type { ManualDnsStep } from '../dns/manual.ts';
+import { RecordPublishing, createPublisher } from '../dns/publisher.ts';
 import type { Runtime } from '../runtime.ts';
 
 export function unattendedPublishing(runtime: Runtime, manualSteps: ManualDnsStep[]): RecordPublishing {

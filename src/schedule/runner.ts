@@ -7,8 +7,8 @@
 
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import type { RecordPublishing } from '../dns/publisher.ts';
 import type { ManualDnsStep } from '../dns/manual.ts';
+import type { RecordPublishing } from '../dns/publisher.ts';
 import { asMailopsError } from '../errors.ts';
 import { operationContext } from '../ops/context.ts';
 import type { Runtime } from '../runtime.ts';
@@ -24,10 +24,14 @@ const jobLeaseMs = 2 * 60_000;
 /** The jobs, loaded when first run (they bring the checks, mailauth and acme-client). */
 async function loadJob(name: JobName): Promise<Job> {
   switch (name) {
-    case 'health': return (await import('./jobs/health.ts')).healthJob;
-    case 'cert-watch': return (await import('./jobs/cert-watch.ts')).certWatchJob;
-    case 'dns-drift': return (await import('./jobs/dns-drift.ts')).dnsDriftJob;
-    case 'dkim-retire': return (await import('./jobs/dkim-retire.ts')).dkimRetireJob;
+    case 'health':
+      return (await import('./jobs/health.ts')).healthJob;
+    case 'cert-watch':
+      return (await import('./jobs/cert-watch.ts')).certWatchJob;
+    case 'dns-drift':
+      return (await import('./jobs/dns-drift.ts')).dnsDriftJob;
+    case 'dkim-retire':
+      return (await import('./jobs/dkim-retire.ts')).dkimRetireJob;
   }
 }
 
@@ -42,8 +46,7 @@ export interface RunJobOptions {
 }
 
 export type RunJobResult =
-  | { status: 'done'; outcome: JobOutcome; runId: number; queued: number }
-  | { status: 'busy'; holder: string | undefined };
+  { status: 'done'; outcome: JobOutcome; runId: number; queued: number } | { status: 'busy'; holder: string | undefined };
 
 export async function runJob(runtime: Runtime, name: JobName, options: RunJobOptions): Promise<RunJobResult> {
   const database = runtime.database();
@@ -52,7 +55,12 @@ export async function runJob(runtime: Runtime, name: JobName, options: RunJobOpt
   if (!acquireLease(database, leaseName, holder, jobLeaseMs)) return { status: 'busy', holder: leaseHolder(database, leaseName) };
   const renew = setInterval(() => acquireLease(database, leaseName, holder, jobLeaseMs), jobLeaseMs / 4);
   renew.unref();
-  const runId = startJobRun(database, { job: name, trigger: options.trigger, ...(options.slot ? { slot: options.slot } : {}), startedAt: runtime.now() });
+  const runId = startJobRun(database, {
+    job: name,
+    trigger: options.trigger,
+    ...(options.slot ? { slot: options.slot } : {}),
+    startedAt: runtime.now(),
+  });
   const logger = runtime.logger.child({ job: name, trigger: options.trigger });
   try {
     const job = await loadJob(name);
@@ -103,7 +111,12 @@ function commit(runtime: Runtime, runId: number, outcome: JobOutcome, alerts: Al
       for (const alert of separate) queue(alertChannel, alert.kind, { type: 'alert', alert });
       queued += separate.length;
     }
-    finishJobRun(database, runId, { finishedAt: runtime.now(), outcome: outcome.ok ? 'ok' : 'failed', summary: outcome.summary, alerts: outcome.alerts.length });
+    finishJobRun(database, runId, {
+      finishedAt: runtime.now(),
+      outcome: outcome.ok ? 'ok' : 'failed',
+      summary: outcome.summary,
+      alerts: outcome.alerts.length,
+    });
     database.exec('COMMIT');
   } catch (error) {
     database.exec('ROLLBACK');

@@ -19,13 +19,24 @@ import { Scheduler } from './scheduler.ts';
 /** A poster that keeps what it is given, in place of a chat. */
 function keepingPoster(): MessagePoster & { posted: QueuedMessage[] } {
   const posted: QueuedMessage[] = [];
-  return { posted, post: async (message) => { posted.push(message); return String(posted.length); } };
+  return {
+    posted,
+    post: async (message) => {
+      posted.push(message);
+      return String(posted.length);
+    },
+  };
 }
 
 describe('a schedule whose slots cannot be computed', () => {
   it('is logged as an error and posted as a notice to the alert channel, and the other jobs keep their schedules', async () => {
     const logs: string[] = [];
-    const logDestination = new Writable({ write(chunk: Buffer, _encoding, done) { logs.push(chunk.toString('utf8')); done(); } });
+    const logDestination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logs.push(chunk.toString('utf8'));
+        done();
+      },
+    });
     // config.ts refuses such a setting; here it is forced past it, as a bug or a library change would.
     const config = { ...parseConfig({ STATE_DB: ':memory:', ALERT_CHANNEL_ID: '123456789012345678' }), CRON_DNS_DRIFT: '0 0 30 2 *' };
     const runtime = createRuntime({ config, secrets: [], logLevel: 'info', logDestination, now: () => new Date('2026-03-02T10:00:00') });
@@ -34,15 +45,29 @@ describe('a schedule whose slots cannot be computed', () => {
     try {
       scheduler.start({ poster });
       // Queued for the alert channel (delivered or not yet: the delivery runs on its own).
-      const queued = runtime.database().prepare('SELECT channel_id AS channelId, kind, body FROM outbox').all() as Array<{ channelId: string; kind: string; body: string }>;
-      expect(queued.map((row) => ({ ...row, body: JSON.parse(row.body) as unknown }))).toMatchObject([{ channelId: '123456789012345678', kind: 'notice', body: { type: 'notice' } }]);
+      const queued = runtime.database().prepare('SELECT channel_id AS channelId, kind, body FROM outbox').all() as Array<{
+        channelId: string;
+        kind: string;
+        body: string;
+      }>;
+      expect(queued.map((row) => ({ ...row, body: JSON.parse(row.body) as unknown }))).toMatchObject([
+        { channelId: '123456789012345678', kind: 'notice', body: { type: 'notice' } },
+      ]);
       const notice = JSON.parse(queued[0]?.body ?? '{}') as { text: string };
-      expect(notice.text).toContain('dns-drift no longer runs on its schedule: The schedule "0 0 30 2 *" cannot be followed: Invalid explicit day of month definition.');
+      expect(notice.text).toContain(
+        'dns-drift no longer runs on its schedule: The schedule "0 0 30 2 *" cannot be followed: Invalid explicit day of month definition.'
+      );
       expect(notice.text).toContain('mailops run-job dns-drift');
-      const errors = logs.map((line) => JSON.parse(line) as { level: number; job?: string; msg: string }).filter((entry) => entry.level >= 50);
+      const errors = logs
+        .map((line) => JSON.parse(line) as { level: number; job?: string; msg: string })
+        .filter((entry) => entry.level >= 50);
       expect(errors).toMatchObject([{ job: 'dns-drift', msg: expect.stringContaining('no longer runs on its schedule') }]);
       // The others were followed: their first slot is recorded as handled.
-      const handled = runtime.database().prepare('SELECT job FROM job_slots ORDER BY job').all().map((row) => (row as { job: string }).job);
+      const handled = runtime
+        .database()
+        .prepare('SELECT job FROM job_slots ORDER BY job')
+        .all()
+        .map((row) => (row as { job: string }).job);
       expect(handled).toEqual(['cert-watch', 'dkim-retire', 'health']);
     } finally {
       await scheduler.stop();
@@ -59,17 +84,32 @@ describe('an outbox of an earlier version', () => {
       // The database as the version before `outbox-outcomes` left it, with a message waiting.
       const old = new DatabaseSync(file);
       old.exec('CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
-      for (const migration of migrations.slice(0, migrations.findIndex((entry) => entry.name === 'outbox-outcomes'))) {
+      for (const migration of migrations.slice(
+        0,
+        migrations.findIndex((entry) => entry.name === 'outbox-outcomes')
+      )) {
         old.exec(migration.sql);
         old.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)').run(migration.name, new Date().toISOString());
       }
-      const rendered = { content: '🔀 <@&7> **DNS drift in example.com: 1 record**', embeds: [{ title: 'DNS drift in example.com: 1 record' }], allowed_mentions: { parse: [], roles: ['7'] } };
-      old.prepare("INSERT INTO outbox (channel_id, nonce, kind, body, created_at) VALUES ('1', 'old-nonce', 'drift', ?, '2026-03-01T00:00:00.000Z')").run(JSON.stringify(rendered));
+      const rendered = {
+        content: '🔀 <@&7> **DNS drift in example.com: 1 record**',
+        embeds: [{ title: 'DNS drift in example.com: 1 record' }],
+        allowed_mentions: { parse: [], roles: ['7'] },
+      };
+      old
+        .prepare(
+          "INSERT INTO outbox (channel_id, nonce, kind, body, created_at) VALUES ('1', 'old-nonce', 'drift', ?, '2026-03-01T00:00:00.000Z')"
+        )
+        .run(JSON.stringify(rendered));
       old.close();
 
       const database = openDatabase(file);
       const poster = keepingPoster();
-      const delivery = new OutboxDelivery(database, poster, createRuntime({ config: parseConfig({}), secrets: [], logLevel: 'silent' }).logger);
+      const delivery = new OutboxDelivery(
+        database,
+        poster,
+        createRuntime({ config: parseConfig({}), secrets: [], logLevel: 'silent' }).logger
+      );
       expect(await delivery.deliver()).toMatchObject({ holding: true, delivered: 1, waiting: 0 });
       await delivery.stop();
       expect(poster.posted).toEqual([{ channelId: '1', nonce: 'old-nonce', item: { type: 'rendered', body: rendered } }]);

@@ -37,7 +37,12 @@ import { latestSlot, nextSlot } from './slots.ts';
 export const dkimRetireSchedule = '41 * * * *';
 
 export function jobSchedules(config: Runtime['config']): Record<JobName, string> {
-  return { health: config.CRON_HEALTH, 'cert-watch': config.CRON_CERT_WATCH, 'dns-drift': config.CRON_DNS_DRIFT, 'dkim-retire': dkimRetireSchedule };
+  return {
+    health: config.CRON_HEALTH,
+    'cert-watch': config.CRON_CERT_WATCH,
+    'dns-drift': config.CRON_DNS_DRIFT,
+    'dkim-retire': dkimRetireSchedule,
+  };
 }
 
 export interface SchedulerOptions {
@@ -132,10 +137,21 @@ export class Scheduler {
   async #execute(name: JobName, trigger: JobTrigger, slot: Date | undefined): Promise<void> {
     const database = this.#runtime.database();
     try {
-      const result = await runJob(this.#runtime, name, { trigger, actor: 'scheduler', ...(slot ? { slot } : {}), ...(this.#options.jobs ? { options: this.#options.jobs } : {}) });
+      const result = await runJob(this.#runtime, name, {
+        trigger,
+        actor: 'scheduler',
+        ...(slot ? { slot } : {}),
+        ...(this.#options.jobs ? { options: this.#options.jobs } : {}),
+      });
       if (result.status === 'busy') {
         this.#logger.warn({ job: name, holder: result.holder }, 'another mailops process is running this job; this run is skipped');
-        recordSkippedRun(database, { job: name, trigger, ...(slot ? { slot } : {}), at: this.#runtime.now(), summary: `skipped: ${result.holder ?? 'another process'} is running it` });
+        recordSkippedRun(database, {
+          job: name,
+          trigger,
+          ...(slot ? { slot } : {}),
+          at: this.#runtime.now(),
+          summary: `skipped: ${result.holder ?? 'another process'} is running it`,
+        });
       } else {
         if (result.queued > 0) this.#delivery?.kick();
         if (result.outcome.retryAt) this.#retryAt(name, result.outcome.retryAt);
@@ -198,7 +214,12 @@ export class Scheduler {
     this.#logger.error({ err: error, job: name, expression }, text);
     const channel = this.#runtime.config.ALERT_CHANNEL_ID;
     if (channel === undefined) return;
-    enqueueMessage(this.#runtime.database(), { channelId: channel, kind: 'notice', body: { type: 'notice', text }, createdAt: this.#runtime.now() });
+    enqueueMessage(this.#runtime.database(), {
+      channelId: channel,
+      kind: 'notice',
+      body: { type: 'notice', text },
+      createdAt: this.#runtime.now(),
+    });
     this.#delivery?.kick();
   }
 
@@ -206,10 +227,16 @@ export class Scheduler {
     clearTimeout(this.#retries.get(name));
     const delay = Math.max(0, at.getTime() - this.#runtime.now().getTime());
     this.#logger.info({ job: name, at }, 'will run again for a retry');
-    this.#retries.set(name, setTimeout(() => {
-      this.#retries.delete(name);
-      void this.#launch(name, 'retry');
-    }, Math.min(delay, 2 ** 31 - 1)));
+    this.#retries.set(
+      name,
+      setTimeout(
+        () => {
+          this.#retries.delete(name);
+          void this.#launch(name, 'retry');
+        },
+        Math.min(delay, 2 ** 31 - 1)
+      )
+    );
   }
 
   async stop(): Promise<void> {

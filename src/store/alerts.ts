@@ -26,7 +26,14 @@ interface Row {
 }
 
 function fromRow<State>(row: Row): OpenAlert<State> {
-  return { key: row.key, kind: row.kind, fingerprint: row.fingerprint, openedAt: row.opened_at, updatedAt: row.updated_at, state: JSON.parse(row.state) as State };
+  return {
+    key: row.key,
+    kind: row.kind,
+    fingerprint: row.fingerprint,
+    openedAt: row.opened_at,
+    updatedAt: row.updated_at,
+    state: JSON.parse(row.state) as State,
+  };
 }
 
 export function openAlert<State>(database: DatabaseSync, key: string): OpenAlert<State> | undefined {
@@ -36,14 +43,19 @@ export function openAlert<State>(database: DatabaseSync, key: string): OpenAlert
 
 /** Open alerts whose key starts with `prefix` (`drift:example.com:`), oldest first. */
 export function openAlerts<State>(database: DatabaseSync, prefix = ''): Array<OpenAlert<State>> {
-  const rows = database.prepare("SELECT * FROM alerts WHERE substr(key, 1, length(?)) = ? ORDER BY opened_at, key").all(prefix, prefix) as unknown as Row[];
+  const rows = database
+    .prepare('SELECT * FROM alerts WHERE substr(key, 1, length(?)) = ? ORDER BY opened_at, key')
+    .all(prefix, prefix) as unknown as Row[];
   return rows.map((row) => fromRow<State>(row));
 }
 
 /** Opens the alert, or updates an open one (its opening time stays). */
 export function saveAlert<State>(database: DatabaseSync, alert: Omit<OpenAlert<State>, 'openedAt'> & { openedAt?: string }): void {
-  database.prepare(`INSERT INTO alerts (key, kind, fingerprint, opened_at, updated_at, state) VALUES (?, ?, ?, ?, ?, ?)
-    ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, fingerprint = excluded.fingerprint, updated_at = excluded.updated_at, state = excluded.state`)
+  database
+    .prepare(
+      `INSERT INTO alerts (key, kind, fingerprint, opened_at, updated_at, state) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, fingerprint = excluded.fingerprint, updated_at = excluded.updated_at, state = excluded.state`
+    )
     .run(alert.key, alert.kind, alert.fingerprint, alert.openedAt ?? alert.updatedAt, alert.updatedAt, JSON.stringify(alert.state));
 }
 

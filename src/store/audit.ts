@@ -16,11 +16,14 @@ export interface AuditEntry {
 export type AuditOutcome = 'started' | 'ok' | 'failed' | 'rolled back' | 'interrupted' | 'refused';
 
 export function recordAudit(database: DatabaseSync, entry: AuditEntry): void {
-  database.prepare('INSERT INTO audit (at, actor, operation, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)')
+  database
+    .prepare('INSERT INTO audit (at, actor, operation, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)')
     .run(entry.at, entry.actor, entry.operation, entry.target, entry.outcome, entry.detail ?? null);
 }
 
 export function auditEntries(database: DatabaseSync, limit = 100): AuditEntry[] {
-  const rows = database.prepare('SELECT at, actor, operation, target, outcome, detail FROM audit ORDER BY id DESC LIMIT ?').all(limit) as unknown as Array<AuditEntry & { detail: string | null }>;
+  const rows = database
+    .prepare('SELECT at, actor, operation, target, outcome, detail FROM audit ORDER BY id DESC LIMIT ?')
+    .all(limit) as unknown as Array<AuditEntry & { detail: string | null }>;
   return rows.map(({ detail, ...rest }) => (detail === null ? rest : { ...rest, detail }));
 }

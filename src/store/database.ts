@@ -27,8 +27,11 @@ export function openDatabase(file: string): DatabaseSync {
     database.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;');
   } catch (error) {
     if (isStateDatabaseBusy(error)) throw stateDatabaseBusy(file, error);
-    throw usageError('state-db-unreadable', `Cannot open the state database ${file}: ${(error as Error).message}.`,
-      'Check STATE_DB and the permissions of the file and its directory.');
+    throw usageError(
+      'state-db-unreadable',
+      `Cannot open the state database ${file}: ${(error as Error).message}.`,
+      'Check STATE_DB and the permissions of the file and its directory.'
+    );
   }
   try {
     migrate(database);
@@ -49,14 +52,20 @@ function prepareDatabaseFile(file: string): void {
   try {
     makePrivateDirectory(path.dirname(path.resolve(file)));
   } catch (error) {
-    throw usageError('state-db-unwritable', `Cannot create the directory of STATE_DB (${file}): ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
-      'Point STATE_DB at a writable location, or create its directory.');
+    throw usageError(
+      'state-db-unwritable',
+      `Cannot create the directory of STATE_DB (${file}): ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
+      'Point STATE_DB at a writable location, or create its directory.'
+    );
   }
   try {
     if (createPrivateFile(file)) return;
   } catch (error) {
-    throw usageError('state-db-unwritable', `Cannot create the state database ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
-      'Point STATE_DB at a writable location, or make its directory writable for mailops.');
+    throw usageError(
+      'state-db-unwritable',
+      `Cannot create the state database ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
+      'Point STATE_DB at a writable location, or make its directory writable for mailops.'
+    );
   }
   for (const existing of [file, `${file}-wal`, `${file}-shm`]) {
     try {

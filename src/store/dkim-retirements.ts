@@ -32,28 +32,45 @@ interface Row {
 
 function fromRow(row: Row): DkimRetirement {
   return {
-    id: row.id, domain: row.domain, selector: row.selector, record: row.record, layout: row.layout as DkimLayout,
-    scheduledAt: row.scheduled_at, dueAt: row.due_at, retiredAt: row.retired_at ?? undefined, lastError: row.last_error ?? undefined,
+    id: row.id,
+    domain: row.domain,
+    selector: row.selector,
+    record: row.record,
+    layout: row.layout as DkimLayout,
+    scheduledAt: row.scheduled_at,
+    dueAt: row.due_at,
+    retiredAt: row.retired_at ?? undefined,
+    lastError: row.last_error ?? undefined,
   };
 }
 
 /** Schedules a selector's retirement; a selector already scheduled keeps its date. */
-export function scheduleRetirement(database: DatabaseSync, entry: Pick<DkimRetirement, 'domain' | 'selector' | 'record' | 'layout' | 'scheduledAt' | 'dueAt'>): void {
-  database.prepare(`INSERT INTO dkim_retirements (domain, selector, record, layout, scheduled_at, due_at) VALUES (?, ?, ?, ?, ?, ?)
-    ON CONFLICT (domain, selector) DO NOTHING`).run(entry.domain, entry.selector, entry.record, entry.layout, entry.scheduledAt, entry.dueAt);
+export function scheduleRetirement(
+  database: DatabaseSync,
+  entry: Pick<DkimRetirement, 'domain' | 'selector' | 'record' | 'layout' | 'scheduledAt' | 'dueAt'>
+): void {
+  database
+    .prepare(
+      `INSERT INTO dkim_retirements (domain, selector, record, layout, scheduled_at, due_at) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (domain, selector) DO NOTHING`
+    )
+    .run(entry.domain, entry.selector, entry.record, entry.layout, entry.scheduledAt, entry.dueAt);
 }
 
 /** Retirements not done yet, for one domain or all, oldest due first. */
 export function pendingRetirements(database: DatabaseSync, domain?: string): DkimRetirement[] {
-  const rows = domain === undefined
-    ? database.prepare('SELECT * FROM dkim_retirements WHERE retired_at IS NULL ORDER BY due_at, id').all()
-    : database.prepare('SELECT * FROM dkim_retirements WHERE retired_at IS NULL AND domain = ? ORDER BY due_at, id').all(domain);
+  const rows =
+    domain === undefined
+      ? database.prepare('SELECT * FROM dkim_retirements WHERE retired_at IS NULL ORDER BY due_at, id').all()
+      : database.prepare('SELECT * FROM dkim_retirements WHERE retired_at IS NULL AND domain = ? ORDER BY due_at, id').all(domain);
   return (rows as unknown as Row[]).map(fromRow);
 }
 
 /** Every selector ever scheduled for a domain (retired or not): such a selector is never used again. */
 export function scheduledSelectors(database: DatabaseSync, domain: string): string[] {
-  return (database.prepare('SELECT selector FROM dkim_retirements WHERE domain = ?').all(domain) as Array<{ selector: string }>).map((row) => row.selector);
+  return (database.prepare('SELECT selector FROM dkim_retirements WHERE domain = ?').all(domain) as Array<{ selector: string }>).map(
+    (row) => row.selector
+  );
 }
 
 export function markRetired(database: DatabaseSync, id: number, at: Date): void {

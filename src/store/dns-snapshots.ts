@@ -12,13 +12,22 @@ export interface DnsSnapshot {
 }
 
 export function dnsSnapshot(database: DatabaseSync, domain: string): DnsSnapshot | undefined {
-  const row = database.prepare('SELECT * FROM dns_snapshots WHERE domain = ?').get(domain) as { domain: string; records: string; accepted_at: string; accepted_by: string } | undefined;
+  const row = database.prepare('SELECT * FROM dns_snapshots WHERE domain = ?').get(domain) as
+    { domain: string; records: string; accepted_at: string; accepted_by: string } | undefined;
   if (row === undefined) return undefined;
-  return { domain: row.domain, records: JSON.parse(row.records) as Record<string, string[]>, acceptedAt: row.accepted_at, acceptedBy: row.accepted_by };
+  return {
+    domain: row.domain,
+    records: JSON.parse(row.records) as Record<string, string[]>,
+    acceptedAt: row.accepted_at,
+    acceptedBy: row.accepted_by,
+  };
 }
 
 export function saveDnsSnapshot(database: DatabaseSync, snapshot: DnsSnapshot): void {
-  database.prepare(`INSERT INTO dns_snapshots (domain, records, accepted_at, accepted_by) VALUES (?, ?, ?, ?)
-    ON CONFLICT (domain) DO UPDATE SET records = excluded.records, accepted_at = excluded.accepted_at, accepted_by = excluded.accepted_by`)
+  database
+    .prepare(
+      `INSERT INTO dns_snapshots (domain, records, accepted_at, accepted_by) VALUES (?, ?, ?, ?)
+    ON CONFLICT (domain) DO UPDATE SET records = excluded.records, accepted_at = excluded.accepted_at, accepted_by = excluded.accepted_by`
+    )
     .run(snapshot.domain, JSON.stringify(snapshot.records), snapshot.acceptedAt, snapshot.acceptedBy);
 }

@@ -36,37 +36,66 @@ interface Row {
 
 function fromRow(row: Row): JobRun {
   return {
-    id: row.id, job: row.job, trigger: row.trigger as JobTrigger, slot: row.slot ?? undefined, startedAt: row.started_at,
-    finishedAt: row.finished_at ?? undefined, outcome: row.outcome as JobOutcome, summary: row.summary ?? undefined, alerts: row.alerts,
+    id: row.id,
+    job: row.job,
+    trigger: row.trigger as JobTrigger,
+    slot: row.slot ?? undefined,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at ?? undefined,
+    outcome: row.outcome as JobOutcome,
+    summary: row.summary ?? undefined,
+    alerts: row.alerts,
   };
 }
 
 export function startJobRun(database: DatabaseSync, run: { job: string; trigger: JobTrigger; slot?: Date; startedAt: Date }): number {
-  const result = database.prepare('INSERT INTO job_runs (job, trigger, slot, started_at, outcome) VALUES (?, ?, ?, ?, ?)')
+  const result = database
+    .prepare('INSERT INTO job_runs (job, trigger, slot, started_at, outcome) VALUES (?, ?, ?, ?, ?)')
     .run(run.job, run.trigger, run.slot?.toISOString() ?? null, run.startedAt.toISOString(), 'running');
   return Number(result.lastInsertRowid);
 }
 
-export function finishJobRun(database: DatabaseSync, id: number, end: { finishedAt: Date; outcome: 'ok' | 'failed'; summary: string; alerts: number }): void {
-  database.prepare('UPDATE job_runs SET finished_at = ?, outcome = ?, summary = ?, alerts = ? WHERE id = ?')
+export function finishJobRun(
+  database: DatabaseSync,
+  id: number,
+  end: { finishedAt: Date; outcome: 'ok' | 'failed'; summary: string; alerts: number }
+): void {
+  database
+    .prepare('UPDATE job_runs SET finished_at = ?, outcome = ?, summary = ?, alerts = ? WHERE id = ?')
     .run(end.finishedAt.toISOString(), end.outcome, end.summary.slice(0, 1000), end.alerts, id);
 }
 
 /** A start that did not happen because the job was still running. */
-export function recordSkippedRun(database: DatabaseSync, run: { job: string; trigger: JobTrigger; slot?: Date; at: Date; summary: string }): void {
-  database.prepare('INSERT INTO job_runs (job, trigger, slot, started_at, finished_at, outcome, summary) VALUES (?, ?, ?, ?, ?, ?, ?)')
-    .run(run.job, run.trigger, run.slot?.toISOString() ?? null, run.at.toISOString(), run.at.toISOString(), 'skipped', run.summary.slice(0, 1000));
+export function recordSkippedRun(
+  database: DatabaseSync,
+  run: { job: string; trigger: JobTrigger; slot?: Date; at: Date; summary: string }
+): void {
+  database
+    .prepare('INSERT INTO job_runs (job, trigger, slot, started_at, finished_at, outcome, summary) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .run(
+      run.job,
+      run.trigger,
+      run.slot?.toISOString() ?? null,
+      run.at.toISOString(),
+      run.at.toISOString(),
+      'skipped',
+      run.summary.slice(0, 1000)
+    );
 }
 
 /** The latest run of each job that ran at least once, by job name (for `/healthz` and `status`). */
 export function lastJobRuns(database: DatabaseSync): JobRun[] {
-  const rows = database.prepare(`SELECT * FROM job_runs WHERE id IN (SELECT MAX(id) FROM job_runs WHERE outcome != 'skipped' GROUP BY job) ORDER BY job`).all();
+  const rows = database
+    .prepare(`SELECT * FROM job_runs WHERE id IN (SELECT MAX(id) FROM job_runs WHERE outcome != 'skipped' GROUP BY job) ORDER BY job`)
+    .all();
   return (rows as unknown as Row[]).map(fromRow);
 }
 
 /** A job's runs, newest first. */
 export function jobRuns(database: DatabaseSync, job: string, limit = 20): JobRun[] {
-  return (database.prepare('SELECT * FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT ?').all(job, limit) as unknown as Row[]).map(fromRow);
+  return (database.prepare('SELECT * FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT ?').all(job, limit) as unknown as Row[]).map(
+    fromRow
+  );
 }
 
 /** The latest schedule slot the job has handled (run, or taken as the starting point on a first start). */
@@ -76,6 +105,9 @@ export function handledSlot(database: DatabaseSync, job: string): Date | undefin
 }
 
 export function recordHandledSlot(database: DatabaseSync, job: string, slot: Date): void {
-  database.prepare('INSERT INTO job_slots (job, slot) VALUES (?, ?) ON CONFLICT (job) DO UPDATE SET slot = excluded.slot WHERE excluded.slot > job_slots.slot')
+  database
+    .prepare(
+      'INSERT INTO job_slots (job, slot) VALUES (?, ?) ON CONFLICT (job) DO UPDATE SET slot = excluded.slot WHERE excluded.slot > job_slots.slot'
+    )
     .run(job, slot.toISOString());
 }

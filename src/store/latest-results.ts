@@ -11,18 +11,35 @@ export interface StoredCheckResults {
 }
 
 export function saveCheckResults(database: DatabaseSync, results: StoredCheckResults): void {
-  database.prepare(`INSERT INTO check_results (domain, checked_at, worst, checks) VALUES (?, ?, ?, ?)
-    ON CONFLICT (domain) DO UPDATE SET checked_at = excluded.checked_at, worst = excluded.worst, checks = excluded.checks`)
+  database
+    .prepare(
+      `INSERT INTO check_results (domain, checked_at, worst, checks) VALUES (?, ?, ?, ?)
+    ON CONFLICT (domain) DO UPDATE SET checked_at = excluded.checked_at, worst = excluded.worst, checks = excluded.checks`
+    )
     .run(results.domain, results.checkedAt, results.worst, JSON.stringify(results.checks));
 }
 
 export function latestCheckResults(database: DatabaseSync): StoredCheckResults[] {
-  const rows = database.prepare('SELECT * FROM check_results ORDER BY domain').all() as Array<{ domain: string; checked_at: string; worst: string; checks: string }>;
-  return rows.map((row) => ({ domain: row.domain, checkedAt: row.checked_at, worst: row.worst, checks: JSON.parse(row.checks) as StoredCheckResults['checks'] }));
+  const rows = database.prepare('SELECT * FROM check_results ORDER BY domain').all() as Array<{
+    domain: string;
+    checked_at: string;
+    worst: string;
+    checks: string;
+  }>;
+  return rows.map((row) => ({
+    domain: row.domain,
+    checkedAt: row.checked_at,
+    worst: row.worst,
+    checks: JSON.parse(row.checks) as StoredCheckResults['checks'],
+  }));
 }
 
 /** Replaces the certificates known: one row per installed certificate, with its expiry (undefined: unreadable). */
-export function saveCertificateExpiries(database: DatabaseSync, certificates: Array<{ name: string; notAfter: string | undefined }>, checkedAt: Date): void {
+export function saveCertificateExpiries(
+  database: DatabaseSync,
+  certificates: Array<{ name: string; notAfter: string | undefined }>,
+  checkedAt: Date
+): void {
   database.exec('BEGIN');
   try {
     database.prepare('DELETE FROM certificate_expiries').run();
@@ -38,8 +55,15 @@ export function saveCertificateExpiries(database: DatabaseSync, certificates: Ar
 const dayMs = 24 * 60 * 60 * 1000;
 
 /** Each known certificate's days left at `now` (undefined when its expiry could not be read). */
-export function certificateDaysLeft(database: DatabaseSync, now: Date): Array<{ name: string; notAfter: string | undefined; daysLeft: number | undefined; checkedAt: string }> {
-  const rows = database.prepare('SELECT * FROM certificate_expiries ORDER BY name').all() as Array<{ name: string; not_after: string | null; checked_at: string }>;
+export function certificateDaysLeft(
+  database: DatabaseSync,
+  now: Date
+): Array<{ name: string; notAfter: string | undefined; daysLeft: number | undefined; checkedAt: string }> {
+  const rows = database.prepare('SELECT * FROM certificate_expiries ORDER BY name').all() as Array<{
+    name: string;
+    not_after: string | null;
+    checked_at: string;
+  }>;
   return rows.map((row) => ({
     name: row.name,
     notAfter: row.not_after ?? undefined,

@@ -18,7 +18,8 @@ export interface OpenOperation {
 }
 
 export function startOperation(database: DatabaseSync, entry: { operation: string; target: string; actor: string; at: string }): number {
-  const result = database.prepare('INSERT INTO operations (operation, target, actor, pid, started_at) VALUES (?, ?, ?, ?, ?)')
+  const result = database
+    .prepare('INSERT INTO operations (operation, target, actor, pid, started_at) VALUES (?, ?, ?, ?, ?)')
     .run(entry.operation, entry.target, entry.actor, process.pid, entry.at);
   return Number(result.lastInsertRowid);
 }
@@ -30,7 +31,7 @@ export function endOperation(database: DatabaseSync, id: number, outcome: Operat
 /** Records a step before it is taken (the intent journal of a multi-step change). */
 export function recordStep(database: DatabaseSync, id: number, step: unknown): void {
   const row = database.prepare('SELECT steps FROM operations WHERE id = ?').get(id) as { steps: string } | undefined;
-  const steps = row === undefined ? [] : JSON.parse(row.steps) as unknown[];
+  const steps = row === undefined ? [] : (JSON.parse(row.steps) as unknown[]);
   steps.push(step);
   database.prepare('UPDATE operations SET steps = ? WHERE id = ?').run(JSON.stringify(steps), id);
 }
@@ -50,17 +51,46 @@ function alive(pid: number): boolean {
  * once; operations of processes still running are left alone.
  */
 export function takeInterrupted(database: DatabaseSync, at: string): OpenOperation[] {
-  const rows = database.prepare('SELECT id, operation, target, actor, pid, started_at, steps FROM operations WHERE ended_at IS NULL ORDER BY id').all() as
-    Array<{ id: number; operation: string; target: string; actor: string; pid: number; started_at: string; steps: string }>;
+  const rows = database
+    .prepare('SELECT id, operation, target, actor, pid, started_at, steps FROM operations WHERE ended_at IS NULL ORDER BY id')
+    .all() as Array<{ id: number; operation: string; target: string; actor: string; pid: number; started_at: string; steps: string }>;
   const gone = rows.filter((row) => !alive(row.pid));
   for (const row of gone) endOperation(database, row.id, 'interrupted', at);
-  return gone.map((row) => ({ id: row.id, operation: row.operation, target: row.target, actor: row.actor, pid: row.pid, startedAt: row.started_at, steps: JSON.parse(row.steps) as unknown[] }));
+  return gone.map((row) => ({
+    id: row.id,
+    operation: row.operation,
+    target: row.target,
+    actor: row.actor,
+    pid: row.pid,
+    startedAt: row.started_at,
+    steps: JSON.parse(row.steps) as unknown[],
+  }));
 }
 
 /** Interrupted operations of this kind and target whose steps nobody has finished or undone yet. */
 export function unrecovered(database: DatabaseSync, operation: string, target: string): OpenOperation[] {
-  const rows = database.prepare("SELECT id, operation, target, actor, pid, started_at, steps FROM operations WHERE operation = ? AND target = ? AND outcome = 'interrupted' ORDER BY id").all(operation, target) as
-    Array<{ id: number; operation: string; target: string; actor: string; pid: number; started_at: string; steps: string }>;
-  return rows.map((row) => ({ id: row.id, operation: row.operation, target: row.target, actor: row.actor, pid: row.pid, startedAt: row.started_at, steps: JSON.parse(row.steps) as unknown[] }))
+  const rows = database
+    .prepare(
+      "SELECT id, operation, target, actor, pid, started_at, steps FROM operations WHERE operation = ? AND target = ? AND outcome = 'interrupted' ORDER BY id"
+    )
+    .all(operation, target) as Array<{
+    id: number;
+    operation: string;
+    target: string;
+    actor: string;
+    pid: number;
+    started_at: string;
+    steps: string;
+  }>;
+  return rows
+    .map((row) => ({
+      id: row.id,
+      operation: row.operation,
+      target: row.target,
+      actor: row.actor,
+      pid: row.pid,
+      startedAt: row.started_at,
+      steps: JSON.parse(row.steps) as unknown[],
+    }))
     .filter((row) => !row.steps.some((step) => (step as { step?: string }).step === 'recovered'));
 }

@@ -36,8 +36,15 @@ interface Row {
 
 function fromRow(row: Row): OutboxMessage {
   return {
-    id: row.id, channelId: row.channel_id, nonce: row.nonce, kind: row.kind, body: JSON.parse(row.body) as Record<string, unknown>,
-    createdAt: row.created_at, attempts: row.attempts, nextAttemptAt: row.next_attempt_at, lastError: row.last_error ?? undefined,
+    id: row.id,
+    channelId: row.channel_id,
+    nonce: row.nonce,
+    kind: row.kind,
+    body: JSON.parse(row.body) as Record<string, unknown>,
+    createdAt: row.created_at,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    lastError: row.last_error ?? undefined,
   };
 }
 
@@ -46,27 +53,44 @@ function newNonce(): string {
   return randomBytes(18).toString('base64url');
 }
 
-export function enqueueMessage(database: DatabaseSync, message: { channelId: string; kind: string; body: Record<string, unknown>; createdAt: Date }): OutboxMessage {
+export function enqueueMessage(
+  database: DatabaseSync,
+  message: { channelId: string; kind: string; body: Record<string, unknown>; createdAt: Date }
+): OutboxMessage {
   const nonce = newNonce();
-  const result = database.prepare('INSERT INTO outbox (channel_id, nonce, kind, body, created_at) VALUES (?, ?, ?, ?, ?)')
+  const result = database
+    .prepare('INSERT INTO outbox (channel_id, nonce, kind, body, created_at) VALUES (?, ?, ?, ?, ?)')
     .run(message.channelId, nonce, message.kind, JSON.stringify(message.body), message.createdAt.toISOString());
   return {
-    id: Number(result.lastInsertRowid), channelId: message.channelId, nonce, kind: message.kind, body: message.body,
-    createdAt: message.createdAt.toISOString(), attempts: 0, nextAttemptAt: 0, lastError: undefined,
+    id: Number(result.lastInsertRowid),
+    channelId: message.channelId,
+    nonce,
+    kind: message.kind,
+    body: message.body,
+    createdAt: message.createdAt.toISOString(),
+    attempts: 0,
+    nextAttemptAt: 0,
+    lastError: undefined,
   };
 }
 
 /** Undelivered messages in queue order. */
 export function undeliveredMessages(database: DatabaseSync, limit = 1000): OutboxMessage[] {
-  return (database.prepare('SELECT * FROM outbox WHERE delivered_at IS NULL ORDER BY id LIMIT ?').all(limit) as unknown as Row[]).map(fromRow);
+  return (database.prepare('SELECT * FROM outbox WHERE delivered_at IS NULL ORDER BY id LIMIT ?').all(limit) as unknown as Row[]).map(
+    fromRow
+  );
 }
 
 export function markDelivered(database: DatabaseSync, id: number, messageId: string, at: Date): void {
-  database.prepare('UPDATE outbox SET delivered_at = ?, message_id = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?').run(at.toISOString(), messageId, id);
+  database
+    .prepare('UPDATE outbox SET delivered_at = ?, message_id = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?')
+    .run(at.toISOString(), messageId, id);
 }
 
 export function markAttemptFailed(database: DatabaseSync, id: number, error: string, nextAttemptAt: number): void {
-  database.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?').run(error.slice(0, 500), nextAttemptAt, id);
+  database
+    .prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?')
+    .run(error.slice(0, 500), nextAttemptAt, id);
 }
 
 /** How many messages wait for delivery (for `/metrics`). */

@@ -29,7 +29,10 @@ describe('the outbox', () => {
     expect(first.nonce.length).toBeLessThanOrEqual(25);
     expect(first.nonce).not.toBe(second.nonce);
     markAttemptFailed(database, first.id, 'refused', 123);
-    expect(undeliveredMessages(database).map((message) => [message.body.content, message.attempts, message.nextAttemptAt])).toEqual([['one', 1, 123], ['two', 0, 0]]);
+    expect(undeliveredMessages(database).map((message) => [message.body.content, message.attempts, message.nextAttemptAt])).toEqual([
+      ['one', 1, 123],
+      ['two', 0, 0],
+    ]);
     markDelivered(database, first.id, '99', new Date());
     expect(outboxLength(database)).toBe(1);
     expect(undeliveredMessages(database)[0]?.nonce).toBe(second.nonce);
@@ -39,7 +42,12 @@ describe('the outbox', () => {
 describe('job runs and slots', () => {
   it('keeps the latest run of each job (skipped starts aside) and only ever moves a handled slot forward', () => {
     const database = openDatabase(':memory:');
-    const id = startJobRun(database, { job: 'health', trigger: 'schedule', slot: new Date('2026-03-01T09:00:00Z'), startedAt: new Date('2026-03-01T09:00:01Z') });
+    const id = startJobRun(database, {
+      job: 'health',
+      trigger: 'schedule',
+      slot: new Date('2026-03-01T09:00:00Z'),
+      startedAt: new Date('2026-03-01T09:00:01Z'),
+    });
     finishJobRun(database, id, { finishedAt: new Date('2026-03-01T09:00:05Z'), outcome: 'ok', summary: 'fine', alerts: 0 });
     recordSkippedRun(database, { job: 'health', trigger: 'schedule', at: new Date('2026-03-01T09:00:02Z'), summary: 'skipped' });
     expect(lastJobRuns(database)).toMatchObject([{ job: 'health', outcome: 'ok', summary: 'fine' }]);

@@ -5,10 +5,13 @@ import { displayDomain, managedDomain } from './domain.ts';
 
 const domains = ['example.com', 'xn--bcher-kva.example'];
 
-
 describe('managed addresses', () => {
   it('normalises case and IDNA domains', () => {
-    expect(parseManagedAddress('Alice.Smith@EXAMPLE.com', domains)).toEqual({ local: 'alice.smith', domain: 'example.com', address: 'alice.smith@example.com' });
+    expect(parseManagedAddress('Alice.Smith@EXAMPLE.com', domains)).toEqual({
+      local: 'alice.smith',
+      domain: 'example.com',
+      address: 'alice.smith@example.com',
+    });
     expect(parseManagedAddress('info@Bücher.example', domains).domain).toBe('xn--bcher-kva.example');
   });
 
@@ -50,7 +53,10 @@ describe('alias addresses and targets', () => {
   });
 
   it('completes bare names with the alias domain, keeps remote targets and +tags, drops duplicates', () => {
-    expect(parseTargets(' alice , Bob+News@GMAIL.com,alice@example.com,', 'example.com')).toEqual(['alice@example.com', 'bob+news@gmail.com']);
+    expect(parseTargets(' alice , Bob+News@GMAIL.com,alice@example.com,', 'example.com')).toEqual([
+      'alice@example.com',
+      'bob+news@gmail.com',
+    ]);
   });
 
   it.each([
@@ -69,9 +75,15 @@ describe('alias addresses and targets', () => {
 
 describe('messages about the domain of an address', () => {
   it('name the part after "@" as the subject of the sentence', () => {
-    expect(mailopsErrorOf(() => parseManagedAddress('alice@', domains)).message).toBe('The address "alice@" is not valid: the part after "@" is empty.');
-    expect(mailopsErrorOf(() => parseManagedAddress('alice@localhost', domains)).message).toBe('The address "alice@localhost" is not valid: the part after "@" needs at least two labels, like example.com.');
-    expect(mailopsErrorOf(() => parseTargets('bob@', 'example.com')).message).toBe('The target "bob@" is not valid: the part after "@" is empty.');
+    expect(mailopsErrorOf(() => parseManagedAddress('alice@', domains)).message).toBe(
+      'The address "alice@" is not valid: the part after "@" is empty.'
+    );
+    expect(mailopsErrorOf(() => parseManagedAddress('alice@localhost', domains)).message).toBe(
+      'The address "alice@localhost" is not valid: the part after "@" needs at least two labels, like example.com.'
+    );
+    expect(mailopsErrorOf(() => parseTargets('bob@', 'example.com')).message).toBe(
+      'The target "bob@" is not valid: the part after "@" is empty.'
+    );
   });
 
   it('a domain mailops does not manage is one error, the same from an address, an alias, a domain argument and an operation', () => {
@@ -82,8 +94,14 @@ describe('messages about the domain of an address', () => {
       mailopsErrorOf(() => managedDomain('Example.ORG', domains)),
     ];
     for (const error of errors) {
-      expect(error).toMatchObject({ code: 'domain-not-managed', exitCode: 2, hint: 'Give a domain listed in MAIL_DOMAINS, or add it there.' });
-      expect(error.message).toBe('example.org is not one of the domains mailops manages (MAIL_DOMAINS: example.com, bücher.example (xn--bcher-kva.example)).');
+      expect(error).toMatchObject({
+        code: 'domain-not-managed',
+        exitCode: 2,
+        hint: 'Give a domain listed in MAIL_DOMAINS, or add it there.',
+      });
+      expect(error.message).toBe(
+        'example.org is not one of the domains mailops manages (MAIL_DOMAINS: example.com, bücher.example (xn--bcher-kva.example)).'
+      );
     }
   });
 });
@@ -92,6 +110,8 @@ describe('internationalised domains for people', () => {
   it('are shown in both forms, Unicode first; other domains as they are', () => {
     expect(displayDomain('xn--bcher-kva.example')).toBe('bücher.example (xn--bcher-kva.example)');
     expect(displayDomain('example.com')).toBe('example.com');
-    expect(mailopsErrorOf(() => managedDomain('müller.example', domains)).message).toMatch(/^müller\.example \(xn--mller-kva\.example\) is not one of/);
+    expect(mailopsErrorOf(() => managedDomain('müller.example', domains)).message).toMatch(
+      /^müller\.example \(xn--mller-kva\.example\) is not one of/
+    );
   });
 });

@@ -36,7 +36,8 @@ function commonProblem(input: string): string | undefined {
   if (/\s/u.test(input)) return 'it contains white space';
   if (input.length > maxAddress) return `it is longer than ${maxAddress} characters`;
   if (input.startsWith('-')) return 'it starts with "-"';
-  if (/[;&|$`'"\\<>(){}[\]!?#%^~/:,]/u.test(input)) return 'it contains characters that have no place in an address (such as ; & | $ ` \' " \\ < > / : ,)';
+  if (/[;&|$`'"\\<>(){}[\]!?#%^~/:,]/u.test(input))
+    return 'it contains characters that have no place in an address (such as ; & | $ ` \' " \\ < > / : ,)';
   return undefined;
 }
 
@@ -88,14 +89,18 @@ export function parseAliasAddress(input: string, domains: readonly string[]): Ad
   return parseManagedAddress(input, domains, 'alias address');
 }
 
-const targetHint = 'Targets are addresses separated by commas, like alice@example.com,bob@gmail.com; a name alone means the alias\'s own domain. Pipe targets ("| command") are not accepted.';
+const targetHint =
+  'Targets are addresses separated by commas, like alice@example.com,bob@gmail.com; a name alone means the alias\'s own domain. Pipe targets ("| command") are not accepted.';
 
 /** One alias target; a bare local part gets `domain`. */
 export function parseTarget(input: string, domain: string): string {
   const trimmed = input.trim();
   if (trimmed.startsWith('|')) {
-    throw usageError('pipe-target-refused', `The target "${printable(trimmed)}" is a pipe command; mailops does not write commands for the mail daemon to run.`,
-      'Forward to addresses only; a pipe alias has to be written by hand in the aliases file.');
+    throw usageError(
+      'pipe-target-refused',
+      `The target "${printable(trimmed)}" is a pipe command; mailops does not write commands for the mail daemon to run.`,
+      'Forward to addresses only; a pipe alias has to be written by hand in the aliases file.'
+    );
   }
   const problem = commonProblem(trimmed);
   if (problem !== undefined) invalid('target', trimmed, problem, targetHint);
@@ -116,7 +121,10 @@ export function parseTarget(input: string, domain: string): string {
 /** The comma-separated targets of `alias-set`, validated, normalised and de-duplicated in their order. */
 export function parseTargets(input: string, domain: string): string[] {
   if (/[\u0000-\u001f\u007f]/u.test(input)) invalid('target list', input, 'it contains control characters', targetHint);
-  const parts = input.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  const parts = input
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
   if (parts.length === 0) invalid('target list', input, 'it names no target', targetHint);
   if (parts.length > 100) invalid('target list', input, 'it names more than 100 targets', targetHint);
   return [...new Set(parts.map((part) => parseTarget(part, domain)))];
@@ -126,7 +134,11 @@ export function parseTargets(input: string, domain: string): string[] {
 export function parseManagedDomain(input: string, domains: readonly string[]): string {
   const problem = domainProblem(input);
   if (problem !== undefined) {
-    throw usageError('invalid-domain', `The domain "${printable(input)}" is not valid: ${problem}.`, `Give one of MAIL_DOMAINS: ${domains.join(', ')}.`);
+    throw usageError(
+      'invalid-domain',
+      `The domain "${printable(input)}" is not valid: ${problem}.`,
+      `Give one of MAIL_DOMAINS: ${domains.join(', ')}.`
+    );
   }
   return managedDomain(input, domains);
 }

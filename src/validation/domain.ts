@@ -36,8 +36,11 @@ export function domainProblem(input: string, subject = 'it'): string | undefined
 export function normalizeDomain(input: string, what = 'domain'): string {
   const problem = domainProblem(input);
   if (problem !== undefined) {
-    throw usageError('invalid-domain', `The ${what} "${printable(input)}" is not valid: ${problem}.`,
-      'Give a domain name such as example.com (Unicode names are accepted and stored in their ASCII form).');
+    throw usageError(
+      'invalid-domain',
+      `The ${what} "${printable(input)}" is not valid: ${problem}.`,
+      'Give a domain name such as example.com (Unicode names are accepted and stored in their ASCII form).'
+    );
   }
   const withoutDot = input.endsWith('.') ? input.slice(0, -1) : input;
   return domainToASCII(withoutDot);
@@ -65,8 +68,11 @@ export function managedDomain(input: string, managed: readonly string[], what = 
 
 /** A domain outside MAIL_DOMAINS: exit 2, code domain-not-managed, the managed domains listed. */
 export function notManagedError(domain: string, managed: readonly string[]): MailopsError {
-  return usageError('domain-not-managed', `${displayDomain(domain)} is not one of the domains mailops manages (MAIL_DOMAINS: ${managed.map(displayDomain).join(', ') || 'none'}).`,
-    'Give a domain listed in MAIL_DOMAINS, or add it there.');
+  return usageError(
+    'domain-not-managed',
+    `${displayDomain(domain)} is not one of the domains mailops manages (MAIL_DOMAINS: ${managed.map(displayDomain).join(', ') || 'none'}).`,
+    'Give a domain listed in MAIL_DOMAINS, or add it there.'
+  );
 }
 
 /** A value safe to quote in a message: control characters shown as escapes, long values cut. */

@@ -15,10 +15,33 @@ const maximumLength = 256;
 
 // A small deny list: the most common passwords that are long enough to pass the length rule.
 const wellKnown = new Set([
-  'password1234', 'password12345', 'password123456', 'passwordpassword', 'qwertyuiopasdf', 'qwertyuiop123', '123456789012',
-  '1234567890123', '12345678901234', '123456123456', '111111111111', '000000000000', 'abcdefghijkl', 'abc123abc123',
-  'iloveyou1234', 'changeme1234', 'letmein12345', 'welcome12345', 'administrator', 'mailpassword', 'postmaster123',
-  'correcthorsebatterystaple', 'trustno1trustno1', 'qwerty123456', '1q2w3e4r5t6y', 'zaq12wsxcde3', 'passw0rd1234',
+  'password1234',
+  'password12345',
+  'password123456',
+  'passwordpassword',
+  'qwertyuiopasdf',
+  'qwertyuiop123',
+  '123456789012',
+  '1234567890123',
+  '12345678901234',
+  '123456123456',
+  '111111111111',
+  '000000000000',
+  'abcdefghijkl',
+  'abc123abc123',
+  'iloveyou1234',
+  'changeme1234',
+  'letmein12345',
+  'welcome12345',
+  'administrator',
+  'mailpassword',
+  'postmaster123',
+  'correcthorsebatterystaple',
+  'trustno1trustno1',
+  'qwerty123456',
+  '1q2w3e4r5t6y',
+  'zaq12wsxcde3',
+  'passw0rd1234',
 ]);
 
 export function generatePassword(): string {
@@ -30,8 +53,11 @@ export function generatePassword(): string {
 /** Refuses a weak or malformed password with a message that never repeats it. */
 export function checkChosenPassword(password: string, address: string): void {
   const refuse = (why: string) => {
-    throw usageError('weak-password', `The password given is not acceptable: ${why}.`,
-      `Choose at least ${minimumLength} characters that are not a common password, or leave the password out to get a generated one.`);
+    throw usageError(
+      'weak-password',
+      `The password given is not acceptable: ${why}.`,
+      `Choose at least ${minimumLength} characters that are not a common password, or leave the password out to get a generated one.`
+    );
   };
   if (/[\u0000-\u001f\u007f]/u.test(password)) refuse('it contains control characters (only one line is read)');
   if (password.length < minimumLength) refuse(`it is shorter than ${minimumLength} characters`);

@@ -28,10 +28,12 @@ beforeAll(async () => {
     lab: { dns: true, acme: true, domains: ['example.test'] },
     env: { CRON_HEALTH: never, CRON_CERT_WATCH: never, CRON_DNS_DRIFT: never },
     now: () => new Date(Date.now() + 85 * day),
-    services: (runtime) => [scheduler = new Scheduler(runtime, {
-      delivery: { pollMs: 100 },
-      jobs: { renewalRetryFirstMs: 1500, renewalRetryMaxMs: 3000 },
-    })],
+    services: (runtime) => [
+      (scheduler = new Scheduler(runtime, {
+        delivery: { pollMs: 100 },
+        jobs: { renewalRetryFirstMs: 1500, renewalRetryMaxMs: 3000 },
+      })),
+    ],
   });
 }, 90_000);
 
@@ -50,7 +52,11 @@ const installedLeaf = () => new X509Certificate(readFileSync(path.join(h.lab.cha
  * outbox is empty, every alert of the runs that ended has been posted, so a count taken now is final.
  */
 async function delivered(count: number): Promise<void> {
-  await h.emulator.until(() => alerts().length >= count && outboxLength(h.runtime.database()) === 0, 20_000, `${count} alert(s) and an empty outbox`);
+  await h.emulator.until(
+    () => alerts().length >= count && outboxLength(h.runtime.database()) === 0,
+    20_000,
+    `${count} alert(s) and an empty outbox`
+  );
 }
 
 describe('cert-watch', () => {
@@ -68,7 +74,11 @@ describe('cert-watch', () => {
   });
 
   it('retries by itself, escalating once (louder, paging again) since less than 7 days are left, then quietly', async () => {
-    await h.emulator.until(() => certWatchRuns().filter((entry) => entry.trigger === 'retry' && entry.finishedAt !== undefined).length >= 2, 20_000, 'two retries');
+    await h.emulator.until(
+      () => certWatchRuns().filter((entry) => entry.trigger === 'retry' && entry.finishedAt !== undefined).length >= 2,
+      20_000,
+      'two retries'
+    );
     await delivered(2);
     expect(alerts()).toHaveLength(2);
     const escalation = alerts()[1] as EmulatedMessage;
@@ -81,7 +91,11 @@ describe('cert-watch', () => {
     const [second, first] = retries;
     expect(new Date(second?.startedAt ?? 0).getTime() - new Date(first?.startedAt ?? 0).getTime()).toBeGreaterThanOrEqual(2500);
     // The next failure changes nothing: no page.
-    await h.emulator.until(() => certWatchRuns().filter((entry) => entry.trigger === 'retry' && entry.finishedAt !== undefined).length >= 3, 20_000, 'a third retry');
+    await h.emulator.until(
+      () => certWatchRuns().filter((entry) => entry.trigger === 'retry' && entry.finishedAt !== undefined).length >= 3,
+      20_000,
+      'a third retry'
+    );
     await delivered(2);
     expect(alerts()).toHaveLength(2);
   });
@@ -98,8 +112,25 @@ describe('cert-watch', () => {
 
   it('a listener serving another certificate than the installed one is an alert; a restart of chasquid ends it', async () => {
     const dir = path.join(h.lab.chasquidDir, 'certs', h.lab.hostname);
-    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '400',
-      '-keyout', path.join(dir, 'privkey.pem'), '-out', path.join(dir, 'fullchain.pem'), '-subj', `/CN=${h.lab.hostname}`, '-addext', `subjectAltName=DNS:${h.lab.hostname}`]);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '400',
+      '-keyout',
+      path.join(dir, 'privkey.pem'),
+      '-out',
+      path.join(dir, 'fullchain.pem'),
+      '-subj',
+      `/CN=${h.lab.hostname}`,
+      '-addext',
+      `subjectAltName=DNS:${h.lab.hostname}`,
+    ]);
     chownSync(path.join(dir, 'privkey.pem'), 0, h.lab.daemon.gid);
     await scheduler.run('cert-watch');
     await delivered(4);

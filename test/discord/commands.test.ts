@@ -53,7 +53,9 @@ describe('/mail status', () => {
     expect(field('chasquid')).toMatch(/^1\.15\.0.* built-in signing/);
     expect(field('Service')).toBe(`running (pid ${h.lab.chasquidPid()} as chasquid)`);
     expect(field('Domains')).toBe('example.org, example.test');
-    expect(field('Certificates')).toMatch(new RegExp(`^${h.lab.hostname.replaceAll('.', '\\.')}: expires \\d{4}-\\d\\d-\\d\\d, (89\\.\\d|90) days left$`));
+    expect(field('Certificates')).toMatch(
+      new RegExp(`^${h.lab.hostname.replaceAll('.', '\\.')}: expires \\d{4}-\\d\\d-\\d\\d, (89\\.\\d|90) days left$`)
+    );
     expect(field('Queue')).toBe('0 message(s)');
   });
 
@@ -67,7 +69,11 @@ describe('/mail status', () => {
     expect(record.callback?.type).toBe(4);
     expect(isEphemeral(record.callback?.data?.flags)).toBe(true);
     expect(record.text).toContain('needs a mailops viewer or admin role');
-    expect(auditEntries(h.runtime.database())[0]).toMatchObject({ actor: `discord:${h.stranger.id}(mallory)`, operation: 'status', outcome: 'refused' });
+    expect(auditEntries(h.runtime.database())[0]).toMatchObject({
+      actor: `discord:${h.stranger.id}(mallory)`,
+      operation: 'status',
+      outcome: 'refused',
+    });
     await h.emulator.until(() => h.auditPosts().some((post) => post.includes(`<@${h.stranger.id}> \`/mail status\`: refused`)));
   });
 });
@@ -81,19 +87,30 @@ describe('outside the server', () => {
 });
 
 describe('changing commands', () => {
-  it.each(changes)('/mail %s %o is refused to a viewer and to a member without a role, privately and audited', async (name, options, target) => {
-    for (const member of [h.viewer, h.stranger]) {
-      const before = h.auditPosts().length;
-      const record = await h.finished(h.emulator.command(member, name, options));
-      expect(record.callback?.type).toBe(4);
-      expect(isEphemeral(record.callback?.data?.flags)).toBe(true);
-      expect(record.text).toContain(`/mail ${name} changes the mail server and needs a mailops admin role`);
-      const [entry] = auditEntries(h.runtime.database());
-      expect(entry).toMatchObject({ actor: `discord:${member.id}(${member.username})`, operation: name, target, outcome: 'refused', detail: 'no admin role' });
-      await h.emulator.until(() => h.auditPosts().length > before);
-      expect(h.auditPosts().at(-1)).toBe(`⛔ <@${member.id}> \`/mail ${name}\`${target === '' ? '' : ` \`${target}\``}: refused (no admin role)`);
+  it.each(changes)(
+    '/mail %s %o is refused to a viewer and to a member without a role, privately and audited',
+    async (name, options, target) => {
+      for (const member of [h.viewer, h.stranger]) {
+        const before = h.auditPosts().length;
+        const record = await h.finished(h.emulator.command(member, name, options));
+        expect(record.callback?.type).toBe(4);
+        expect(isEphemeral(record.callback?.data?.flags)).toBe(true);
+        expect(record.text).toContain(`/mail ${name} changes the mail server and needs a mailops admin role`);
+        const [entry] = auditEntries(h.runtime.database());
+        expect(entry).toMatchObject({
+          actor: `discord:${member.id}(${member.username})`,
+          operation: name,
+          target,
+          outcome: 'refused',
+          detail: 'no admin role',
+        });
+        await h.emulator.until(() => h.auditPosts().length > before);
+        expect(h.auditPosts().at(-1)).toBe(
+          `⛔ <@${member.id}> \`/mail ${name}\`${target === '' ? '' : ` \`${target}\``}: refused (no admin role)`
+        );
+      }
     }
-  });
+  );
 });
 
 describe('reading commands', () => {

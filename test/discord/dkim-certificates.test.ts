@@ -46,15 +46,24 @@ afterAll(async () => {
 const embedOf = (record: InteractionRecord) => record.original?.embeds[0] as Embed;
 const field = (embed: Embed, name: string) => embed.fields.find((item) => item.name === name)?.value;
 /** The progress lines the bot showed while it worked, in order. */
-const progressLines = (record: InteractionRecord, token = record.token) => h.emulator.requests
-  .filter((request) => request.method === 'PATCH' && request.path.includes(`/${token}/messages/@original`))
-  .map((request) => (request.body as { content?: string }).content ?? '')
-  .filter((content) => content.startsWith('⏳'));
+const progressLines = (record: InteractionRecord, token = record.token) =>
+  h.emulator.requests
+    .filter((request) => request.method === 'PATCH' && request.path.includes(`/${token}/messages/@original`))
+    .map((request) => (request.body as { content?: string }).content ?? '')
+    .filter((content) => content.startsWith('⏳'));
 /** The TXT value inside a zone-file line shown in a code block. */
-const recordIn = (text: string) => (/```\n\S+ \d+ IN TXT ((?:"[^"]*" ?)+)\n```/.exec(text)?.[1] ?? '').match(/"[^"]*"/g)?.map((part) => part.slice(1, -1)).join('') ?? '';
+const recordIn = (text: string) =>
+  (/```\n\S+ \d+ IN TXT ((?:"[^"]*" ?)+)\n```/.exec(text)?.[1] ?? '')
+    .match(/"[^"]*"/g)
+    ?.map((part) => part.slice(1, -1))
+    .join('') ?? '';
 const discordDate = (date: Date) => `<t:${Math.floor(date.getTime() / 1000)}:f>`;
-const keyFiles = () => readdirSync(path.join(h.lab.chasquidDir, 'domains', domain)).filter((name) => name.startsWith('dkim:')).sort();
-const installedCertificate = () => new X509Certificate(readFileSync(path.join(h.lab.chasquidDir, 'certs', h.lab.hostname, 'fullchain.pem')));
+const keyFiles = () =>
+  readdirSync(path.join(h.lab.chasquidDir, 'domains', domain))
+    .filter((name) => name.startsWith('dkim:'))
+    .sort();
+const installedCertificate = () =>
+  new X509Certificate(readFileSync(path.join(h.lab.chasquidDir, 'certs', h.lab.hostname, 'fullchain.pem')));
 
 describe('/mail check', () => {
   it('shows the report as an embed coloured by the worst status, failures first, each failure and warning with its fix', async () => {
@@ -72,16 +81,21 @@ describe('/mail check', () => {
     // A check that could not be completed (the lab serves no blocklists: none answers) is unknown, not failed.
     const failed = cli.checks.filter((check) => check.status === 'fail' && !check.temperror).length;
     const unknown = cli.checks.filter((check) => check.temperror).length;
-    expect(embed.title).toMatch(new RegExp(`^❌ example\\.test: ${failed} failed, ${unknown > 0 ? `${unknown} unknown, ` : ''}\\d+ warnings?$`));
+    expect(embed.title).toMatch(
+      new RegExp(`^❌ example\\.test: ${failed} failed, ${unknown > 0 ? `${unknown} unknown, ` : ''}\\d+ warnings?$`)
+    );
 
     const marks: Record<string, string> = { fail: '❌', warn: '⚠️', pass: '✅', skip: '➖' };
     const mark = (check: { status: string; temperror?: boolean }) => (check.temperror ? '⏳' : marks[check.status]);
     const rank = Object.keys(marks);
-    const statusOf = (name: string) => cli.checks.find((check) => `${mark(check)} ${check.id}${check.port === undefined ? '' : ` ${check.port}`}` === name)?.status as string;
+    const statusOf = (name: string) =>
+      cli.checks.find((check) => `${mark(check)} ${check.id}${check.port === undefined ? '' : ` ${check.port}`}` === name)
+        ?.status as string;
     const shown = embed.fields.map((item) => statusOf(item.name));
     expect(shown).toEqual([...shown].sort((a, b) => rank.indexOf(a) - rank.indexOf(b)));
-    expect(embed.fields.map((item) => item.name).sort())
-      .toEqual(cli.checks.map((check) => `${mark(check)} ${check.id}${check.port === undefined ? '' : ` ${check.port}`}`).sort());
+    expect(embed.fields.map((item) => item.name).sort()).toEqual(
+      cli.checks.map((check) => `${mark(check)} ${check.id}${check.port === undefined ? '' : ` ${check.port}`}`).sort()
+    );
     for (const check of cli.checks.filter((item) => item.status === 'fail' || item.status === 'warn')) {
       const value = field(embed, `${mark(check)} ${check.id}${check.port === undefined ? '' : ` ${check.port}`}`) ?? '';
       expect(value, check.id).toContain(`\`\`\`\n${(check.fix ?? '').slice(0, 60)}`);
@@ -104,7 +118,10 @@ describe('/mail dkim-show', () => {
 
   it('says when a domain has no key, and how to make one', async () => {
     const embed = embedOf(await h.finished(h.emulator.command(h.admin, 'dkim-show', { domain: 'example.org' })));
-    expect(embed).toMatchObject({ color: colours.warn, description: 'example.org has no DKIM key. Create one with `/mail dkim-rotate domain:example.org`.' });
+    expect(embed).toMatchObject({
+      color: colours.warn,
+      description: 'example.org has no DKIM key. Create one with `/mail dkim-rotate domain:example.org`.',
+    });
   });
 });
 
@@ -112,7 +129,10 @@ describe('changes refused to a viewer', () => {
   it('/mail dkim-rotate and /mail cert-renew change nothing for a viewer', async () => {
     const zone = await h.lab.knotc('zone-read', domain);
     const certificate = installedCertificate().fingerprint256;
-    for (const [name, options] of [['dkim-rotate', { domain }], ['cert-renew', { force: true }]] as const) {
+    for (const [name, options] of [
+      ['dkim-rotate', { domain }],
+      ['cert-renew', { force: true }],
+    ] as const) {
       const record = await h.finished(h.emulator.command(h.viewer, name, options));
       expect(isEphemeral(record.callback?.data?.flags)).toBe(true);
       expect(record.text).toContain(`/mail ${name} changes the mail server and needs a mailops admin role`);
@@ -149,8 +169,13 @@ describe('/mail dkim-rotate', () => {
     expect(recordIn(field(embed, 'Record') ?? '')).toBe(published);
     expect(keyFiles()).toEqual([`dkim:${selector}.pem`, 'dkim:old.pem']);
     const message = (await sendProbe(operationContext(h.runtime, 'test'), domain)).raw;
-    const verified = await dkimVerify(message, { resolver: new DnsResolver({ server: { host: '127.0.0.1', port: h.lab.ports.dns } }).forMailauth });
-    expect(verified.results.map((result) => [result.selector, result.status.result]).sort()).toEqual([[selector, 'pass'], ['old', 'pass']]);
+    const verified = await dkimVerify(message, {
+      resolver: new DnsResolver({ server: { host: '127.0.0.1', port: h.lab.ports.dns } }).forMailauth,
+    });
+    expect(verified.results.map((result) => [result.selector, result.status.result]).sort()).toEqual([
+      [selector, 'pass'],
+      ['old', 'pass'],
+    ]);
 
     expect(press.callback?.data?.content).toBe('⏳ Rotating the DKIM key…');
     expect(progressLines(record, press.token)).toEqual([
@@ -184,13 +209,19 @@ describe('/mail cert-renew and /mail cert-status', () => {
     // The reason for a forced renewal, without parentheses inside parentheses.
     expect(field(embed, 'Why')).toMatch(/^forced, although not due: /);
     expect(field(embed, 'Why')).not.toMatch(/\([^)]*\(/);
-    const served = (field(embed, 'Served on') ?? '').replace(/^ports /, '').split(', ').map(Number).sort();
+    const served = (field(embed, 'Served on') ?? '')
+      .replace(/^ports /, '')
+      .split(', ')
+      .map(Number)
+      .sort();
     expect(served).toEqual([h.lab.ports.smtp, h.lab.ports.submission, h.lab.ports.submissionTls].sort());
     for (const chain of await servedEverywhere(h.lab)) expect(chain[0]?.fingerprint256).toBe(installed.fingerprint256);
     const lines = progressLines(record);
     expect(lines[0]).toBe('⏳ Checking whether the certificate is due…');
     expect(lines).toContain(`⏳ Asking the ACME CA for a certificate for ${h.lab.hostname} (DNS-01 challenges)…`);
-    expect(lines).toContain(`⏳ Publishing the challenge _acme-challenge.${h.lab.hostname} and waiting until every authoritative name server shows it…`);
+    expect(lines).toContain(
+      `⏳ Publishing the challenge _acme-challenge.${h.lab.hostname} and waiting until every authoritative name server shows it…`
+    );
     expect(lines).toContain(`⏳ The CA is checking _acme-challenge.${h.lab.hostname}…`);
     expect(lines.at(-1)).toMatch(/^⏳ Installing the certificate, restarting chasquid and checking that ports [\d, ]+ serve it…$/);
     await h.emulator.until(() => h.auditPosts().includes(`✅ <@${h.admin.id}> \`/mail cert-renew\`: ok`));
@@ -216,7 +247,9 @@ describe('/mail cert-renew and /mail cert-status', () => {
     expect(certificate).toContain(`Expires ${discordDate(new Date(installed.validTo))}`);
     expect(certificate).toContain('Renewal not due');
     const listeners = embed.fields.filter((item) => / 127\.0\.0\.1:\d+$/.test(item.name));
-    expect(listeners.map((item) => Number(item.name.split(':').at(-1))).sort()).toEqual([h.lab.ports.smtp, h.lab.ports.submission, h.lab.ports.submissionTls].sort());
+    expect(listeners.map((item) => Number(item.name.split(':').at(-1))).sort()).toEqual(
+      [h.lab.ports.smtp, h.lab.ports.submission, h.lab.ports.submissionTls].sort()
+    );
     for (const listener of listeners) {
       expect(listener.name).toMatch(/^✅ /);
       expect(listener.value).toMatch(new RegExp(`^Serves ${h.lab.hostname.replaceAll('.', '\\.')}: .*Pebble`));

@@ -12,7 +12,9 @@ function parts(line: string): { name: string; ttl: string; strings: string[] } {
 async function transaction(lab: Lab, zone: string, action: 'zone-set' | 'zone-unset', line: string): Promise<void> {
   const { name, ttl, strings } = parts(line);
   await lab.knotc('zone-begin', zone);
-  await (action === 'zone-set' ? lab.knotc('zone-set', zone, name, ttl, 'TXT', ...strings) : lab.knotc('zone-unset', zone, name, 'TXT', ...strings));
+  await (action === 'zone-set'
+    ? lab.knotc('zone-set', zone, name, ttl, 'TXT', ...strings)
+    : lab.knotc('zone-unset', zone, name, 'TXT', ...strings));
   await lab.knotc('zone-commit', zone);
 }
 

@@ -22,14 +22,23 @@
 // Interactions are built from the commands the bot registered: `command()` fails, as Discord's client would refuse,
 // when a subcommand or option is not in the registered tree.
 
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { waitFor } from '../wait.ts';
 import { Gateway } from './gateway.ts';
 import {
-  guildCreatePayload, interactionTypes, memberPayload, messageFlags, newMessage, snowflake, userPayload,
-  type EmulatedChannel, type EmulatedMessage, type EmulatedRole, type EmulatedUser,
+  guildCreatePayload,
+  interactionTypes,
+  memberPayload,
+  messageFlags,
+  newMessage,
+  snowflake,
+  userPayload,
+  type EmulatedChannel,
+  type EmulatedMessage,
+  type EmulatedRole,
+  type EmulatedUser,
 } from './payloads.ts';
 
 export interface RecordedRequest {
@@ -100,7 +109,14 @@ export class InteractionRecord {
   readonly followUps: EmulatedMessage[] = [];
   expired = false;
 
-  constructor(fields: { id: string; token: string; type: number; user: EmulatedUser; payload: Record<string, unknown>; createdAt: number }) {
+  constructor(fields: {
+    id: string;
+    token: string;
+    type: number;
+    user: EmulatedUser;
+    payload: Record<string, unknown>;
+    createdAt: number;
+  }) {
     this.id = fields.id;
     this.token = fields.token;
     this.type = fields.type;
@@ -128,7 +144,12 @@ export class InteractionRecord {
 /** The text a person sees in a message: content and every embed's title, description, fields and footer. */
 export function messageText(message: EmulatedMessage): string {
   const parts = [message.content];
-  for (const embed of message.embeds as Array<{ title?: string; description?: string; fields?: Array<{ name: string; value: string }>; footer?: { text?: string } }>) {
+  for (const embed of message.embeds as Array<{
+    title?: string;
+    description?: string;
+    fields?: Array<{ name: string; value: string }>;
+    footer?: { text?: string };
+  }>) {
     parts.push(embed.title ?? '', embed.description ?? '');
     for (const field of embed.fields ?? []) parts.push(field.name, field.value);
     parts.push(embed.footer?.text ?? '');
@@ -140,7 +161,9 @@ export function messageText(message: EmulatedMessage): string {
 export function buttonIds(message: EmulatedMessage | undefined): string[] {
   if (!message) return [];
   return (message.components as Array<{ components?: Array<{ custom_id?: string }> }>)
-    .flatMap((row) => row.components ?? []).map((component) => component.custom_id).filter((id): id is string => id !== undefined);
+    .flatMap((row) => row.components ?? [])
+    .map((component) => component.custom_id)
+    .filter((id): id is string => id !== undefined);
 }
 
 class HttpError extends Error {
@@ -219,11 +242,20 @@ export class DiscordEmulator {
         geo_ordered_rtc_regions: [],
         auth_session_id_hash: '',
       }),
-      afterReady: () => [{
-        t: 'GUILD_CREATE',
-        d: guildCreatePayload({ id: this.guildId, name: 'mailops test guild', ownerId: this.botUser.id, roles: this.roles,
-          channels: this.channels, members: [...this.#members.values()], joinedAt }),
-      }],
+      afterReady: () => [
+        {
+          t: 'GUILD_CREATE',
+          d: guildCreatePayload({
+            id: this.guildId,
+            name: 'mailops test guild',
+            ownerId: this.botUser.id,
+            roles: this.roles,
+            channels: this.channels,
+            members: [...this.#members.values()],
+            joinedAt,
+          }),
+        },
+      ],
     });
     this.#server = createServer((request, response) => void this.#handle(request, response));
     this.#server.on('upgrade', (request, socket, head) => this.gateway.upgrade(request, socket, head));
@@ -248,7 +280,12 @@ export class DiscordEmulator {
 
   /** The Discord variables of the interface, pointing at this emulator. */
   get env(): Record<string, string> {
-    return { DISCORD_TOKEN: this.token, DISCORD_APPLICATION_ID: this.applicationId, DISCORD_GUILD_ID: this.guildId, DISCORD_API_URL: this.apiUrl };
+    return {
+      DISCORD_TOKEN: this.token,
+      DISCORD_APPLICATION_ID: this.applicationId,
+      DISCORD_GUILD_ID: this.guildId,
+      DISCORD_API_URL: this.apiUrl,
+    };
   }
 
   /** A guild member with these roles (role ids). */
@@ -296,7 +333,12 @@ export class DiscordEmulator {
   // ---- interactions ------------------------------------------------------------------------------------------
 
   /** Someone runs `/<command> <subcommand> option:value …`; `age` pretends the interaction was sent that long ago. */
-  command(user: EmulatedUser, subcommand: string, options: Record<string, OptionValue> = {}, extra: { command?: string; ageMs?: number; directMessage?: boolean } = {}): InteractionRecord {
+  command(
+    user: EmulatedUser,
+    subcommand: string,
+    options: Record<string, OptionValue> = {},
+    extra: { command?: string; ageMs?: number; directMessage?: boolean } = {}
+  ): InteractionRecord {
     const registered = this.#registered(extra.command ?? 'mail');
     const sub = registered.options?.find((option) => option.type === 1 && option.name === subcommand);
     if (!sub) throw new Error(`emulator: /${registered.name} has no registered subcommand "${subcommand}"`);
@@ -311,22 +353,43 @@ export class DiscordEmulator {
   }
 
   /** Someone types into an autocomplete option; resolves when the bot answered (or the window closed). */
-  async autocomplete(user: EmulatedUser, subcommand: string, focused: string, typed: string, others: Record<string, OptionValue> = {}): Promise<InteractionRecord> {
+  async autocomplete(
+    user: EmulatedUser,
+    subcommand: string,
+    focused: string,
+    typed: string,
+    others: Record<string, OptionValue> = {}
+  ): Promise<InteractionRecord> {
     const registered = this.#registered('mail');
     const sub = registered.options?.find((option) => option.type === 1 && option.name === subcommand);
     const focusedOption = sub?.options?.find((option) => option.name === focused);
     if (!sub || !focusedOption?.autocomplete) throw new Error(`emulator: /mail ${subcommand} ${focused} is not an autocomplete option`);
     const options = [...this.#commandOptions(sub, others, false), { type: focusedOption.type, name: focused, value: typed, focused: true }];
-    const record = this.#send(interactionTypes.autocomplete, user, { id: registered.id, name: 'mail', type: 1, options: [{ type: 1, name: subcommand, options }] });
-    await this.until(() => record.callback !== undefined || Date.now() - record.createdAt > this.callbackWindowMs + 200, this.callbackWindowMs + 1000, 'the answer to the autocomplete (or the end of its window)');
+    const record = this.#send(interactionTypes.autocomplete, user, {
+      id: registered.id,
+      name: 'mail',
+      type: 1,
+      options: [{ type: 1, name: subcommand, options }],
+    });
+    await this.until(
+      () => record.callback !== undefined || Date.now() - record.createdAt > this.callbackWindowMs + 200,
+      this.callbackWindowMs + 1000,
+      'the answer to the autocomplete (or the end of its window)'
+    );
     return record;
   }
 
   /** Someone presses a button on a message. */
   press(user: EmulatedUser, message: EmulatedMessage | undefined, customId: string): InteractionRecord {
     if (!message) throw new Error('emulator: there is no message to press a button on');
-    if (!buttonIds(message).includes(customId)) throw new Error(`emulator: the message has no button "${customId}" (it has: ${buttonIds(message).join(', ') || 'none'})`);
-    const record = this.#send(interactionTypes.component, user, { custom_id: customId, component_type: 2 }, { message: structuredClone(message) });
+    if (!buttonIds(message).includes(customId))
+      throw new Error(`emulator: the message has no button "${customId}" (it has: ${buttonIds(message).join(', ') || 'none'})`);
+    const record = this.#send(
+      interactionTypes.component,
+      user,
+      { custom_id: customId, component_type: 2 },
+      { message: structuredClone(message) }
+    );
     record.original = message;
     return record;
   }
@@ -340,8 +403,11 @@ export class DiscordEmulator {
         const input = row.component as { custom_id: string; type: number };
         return { type: 18, id: row.id, component: { type: input.type, custom_id: input.custom_id, value: values[input.custom_id] ?? '' } };
       }
-      const inputsOfRow = (row.components as Array<{ custom_id: string; type: number }>);
-      return { type: 1, components: inputsOfRow.map((input) => ({ type: input.type, custom_id: input.custom_id, value: values[input.custom_id] ?? '' })) };
+      const inputsOfRow = row.components as Array<{ custom_id: string; type: number }>;
+      return {
+        type: 1,
+        components: inputsOfRow.map((input) => ({ type: input.type, custom_id: input.custom_id, value: values[input.custom_id] ?? '' })),
+      };
     });
     return this.#send(interactionTypes.modal, user, { custom_id: modal.custom_id, components: inputs });
   }
@@ -372,7 +438,11 @@ export class DiscordEmulator {
     return registered;
   }
 
-  #commandOptions(sub: RegisteredOption, values: Record<string, OptionValue>, checkRequired = true): Array<{ type: number; name: string; value: OptionValue }> {
+  #commandOptions(
+    sub: RegisteredOption,
+    values: Record<string, OptionValue>,
+    checkRequired = true
+  ): Array<{ type: number; name: string; value: OptionValue }> {
     const known = sub.options ?? [];
     for (const name of Object.keys(values)) {
       if (!known.some((option) => option.name === name)) throw new Error(`emulator: /mail ${sub.name} has no option "${name}"`);
@@ -392,7 +462,14 @@ export class DiscordEmulator {
     return result;
   }
 
-  #send(type: number, user: EmulatedUser, data: Record<string, unknown>, extra: Record<string, unknown> = {}, ageMs = 0, directMessage = false): InteractionRecord {
+  #send(
+    type: number,
+    user: EmulatedUser,
+    data: Record<string, unknown>,
+    extra: Record<string, unknown> = {},
+    ageMs = 0,
+    directMessage = false
+  ): InteractionRecord {
     const member = this.#members.get(user.id);
     if (!member) throw new Error(`emulator: ${user.username} is not a member of the guild`);
     const channel = this.channels[0] as EmulatedChannel;
@@ -422,8 +499,12 @@ export class DiscordEmulator {
     if (directMessage) {
       // A DM with the bot: no guild, no member, the user at the top level, a DM channel.
       for (const key of ['guild_id', 'guild', 'member', 'guild_locale', 'channel_id']) delete (payload as Record<string, unknown>)[key];
-      Object.assign(payload, { user: userPayload(user), context: 1, authorizing_integration_owners: { 1: user.id },
-        channel: { id: snowflake(), type: 1, recipients: [userPayload(user)], flags: 0 } });
+      Object.assign(payload, {
+        user: userPayload(user),
+        context: 1,
+        authorizing_integration_owners: { 1: user.id },
+        channel: { id: snowflake(), type: 1, recipients: [userPayload(user)], flags: 0 },
+      });
     }
     const record = new InteractionRecord({ id, token, type, user, payload, createdAt: Date.now() - ageMs });
     this.interactions.push(record);
@@ -501,7 +582,13 @@ export class DiscordEmulator {
     let match: RegExpExecArray | null;
     if (method === 'GET' && path === '/gateway/bot') {
       this.#requireBot(request);
-      return { body: { url: `ws://127.0.0.1:${this.#port}/gateway`, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 } } };
+      return {
+        body: {
+          url: `ws://127.0.0.1:${this.#port}/gateway`,
+          shards: 1,
+          session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
+        },
+      };
     }
     if ((match = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path))) {
       this.#requireBot(request);
@@ -512,8 +599,15 @@ export class DiscordEmulator {
       if (method !== 'PUT') throw new HttpError(405, 0, '405: Method Not Allowed');
       if (!Array.isArray(request.body)) throw new HttpError(400, 50035, 'Invalid Form Body');
       this.commands[scope] = (request.body as Array<Record<string, unknown>>).map((command) => {
-        if (typeof command.name !== 'string' || typeof command.description !== 'string') throw new HttpError(400, 50035, 'Invalid Form Body');
-        return { ...command, id: snowflake(), application_id: this.applicationId, ...(match?.[2] ? { guild_id: match[2] } : {}), type: Number(command.type ?? 1) } as RegisteredCommand;
+        if (typeof command.name !== 'string' || typeof command.description !== 'string')
+          throw new HttpError(400, 50035, 'Invalid Form Body');
+        return {
+          ...command,
+          id: snowflake(),
+          application_id: this.applicationId,
+          ...(match?.[2] ? { guild_id: match[2] } : {}),
+          type: Number(command.type ?? 1),
+        } as RegisteredCommand;
       });
       return { body: this.commands[scope] };
     }
@@ -527,15 +621,23 @@ export class DiscordEmulator {
       this.#requireBot(request);
       const channel = this.channels.find((item) => item.id === match?.[1]);
       if (!channel) throw new HttpError(404, 10003, 'Unknown Channel');
-      if (method === 'GET' && match[2] === undefined) return { body: { id: channel.id, type: 0, guild_id: this.guildId, name: channel.name, position: 0, permission_overwrites: [] } };
+      if (method === 'GET' && match[2] === undefined)
+        return { body: { id: channel.id, type: 0, guild_id: this.guildId, name: channel.name, position: 0, permission_overwrites: [] } };
       if (method === 'POST' && match[2] !== undefined) {
         const body = (request.body ?? {}) as Record<string, unknown>;
         const nonce = typeof body.nonce === 'string' || typeof body.nonce === 'number' ? body.nonce : undefined;
-        if (nonce !== undefined && String(nonce).length > 25) throw new HttpError(400, 50035, 'Invalid Form Body: nonce is longer than 25 characters');
+        if (nonce !== undefined && String(nonce).length > 25)
+          throw new HttpError(400, 50035, 'Invalid Form Body: nonce is longer than 25 characters');
         const nonceKey = `${channel.id} ${String(nonce)}`;
         const earlier = nonce === undefined ? undefined : this.#nonces.get(nonceKey);
-        if (body.enforce_nonce === true && earlier !== undefined && Date.now() - earlier.at < 5 * 60_000) return { body: earlier.message, message: earlier.message };
-        const message = newMessage({ channelId: channel.id, guildId: this.guildId, author: userPayload(this.botUser), ...messageFields(body) });
+        if (body.enforce_nonce === true && earlier !== undefined && Date.now() - earlier.at < 5 * 60_000)
+          return { body: earlier.message, message: earlier.message };
+        const message = newMessage({
+          channelId: channel.id,
+          guildId: this.guildId,
+          author: userPayload(this.botUser),
+          ...messageFields(body),
+        });
         if (nonce !== undefined) {
           message.nonce = nonce;
           this.#nonces.set(nonceKey, { message, at: Date.now() });
@@ -556,7 +658,11 @@ export class DiscordEmulator {
     return record;
   }
 
-  #callback(id: string, token: string, body: { type: number; data?: Record<string, unknown> }): { status?: number; body?: unknown; message?: EmulatedMessage } {
+  #callback(
+    id: string,
+    token: string,
+    body: { type: number; data?: Record<string, unknown> }
+  ): { status?: number; body?: unknown; message?: EmulatedMessage } {
     const record = this.interactions.find((item) => item.id === id && item.token === token);
     if (!record) throw new HttpError(404, 10062, 'Unknown interaction');
     const now = Date.now();
@@ -574,11 +680,24 @@ export class DiscordEmulator {
       [interactionTypes.autocomplete]: [8],
       [interactionTypes.modal]: [4, 5, 6, 7],
     };
-    if (!(allowed[record.type] ?? []).includes(body.type)) throw new HttpError(400, 50035, `Invalid Form Body: callback type ${body.type} for interaction type ${record.type}`);
+    if (!(allowed[record.type] ?? []).includes(body.type))
+      throw new HttpError(400, 50035, `Invalid Form Body: callback type ${body.type} for interaction type ${record.type}`);
     record.callback = { type: body.type, data: body.data, at: now };
-    const metadata = { id: record.id, type: record.type, user: userPayload(record.user), authorizing_integration_owners: { 0: this.guildId } };
-    const base = { channelId: (this.channels[0] as EmulatedChannel).id, guildId: this.guildId, author: userPayload(this.botUser),
-      webhook_id: this.applicationId, application_id: this.applicationId, interaction_metadata: metadata, type: record.type === interactionTypes.command ? 20 : 19 };
+    const metadata = {
+      id: record.id,
+      type: record.type,
+      user: userPayload(record.user),
+      authorizing_integration_owners: { 0: this.guildId },
+    };
+    const base = {
+      channelId: (this.channels[0] as EmulatedChannel).id,
+      guildId: this.guildId,
+      author: userPayload(this.botUser),
+      webhook_id: this.applicationId,
+      application_id: this.applicationId,
+      interaction_metadata: metadata,
+      type: record.type === interactionTypes.command ? 20 : 19,
+    };
     switch (body.type) {
       case 4:
         record.original = newMessage({ ...base, ...messageFields(body.data ?? {}) });
@@ -599,18 +718,34 @@ export class DiscordEmulator {
     }
   }
 
-  #webhook(request: RecordedRequest, applicationId: string, token: string, messageId: string | undefined): { status?: number; body?: unknown; message?: EmulatedMessage } {
+  #webhook(
+    request: RecordedRequest,
+    applicationId: string,
+    token: string,
+    messageId: string | undefined
+  ): { status?: number; body?: unknown; message?: EmulatedMessage } {
     const record = this.#interactionByToken(applicationId, token);
     if (!record.callback || record.callback.type === 8 || record.callback.type === 9) throw new HttpError(404, 10015, 'Unknown Webhook');
     if (messageId === undefined) {
       if (request.method !== 'POST') throw new HttpError(405, 0, '405: Method Not Allowed');
       const body = (request.body ?? {}) as Record<string, unknown>;
-      const message = newMessage({ channelId: (this.channels[0] as EmulatedChannel).id, guildId: this.guildId, author: userPayload(this.botUser),
-        webhook_id: this.applicationId, application_id: this.applicationId, ...messageFields(body) });
+      const message = newMessage({
+        channelId: (this.channels[0] as EmulatedChannel).id,
+        guildId: this.guildId,
+        author: userPayload(this.botUser),
+        webhook_id: this.applicationId,
+        application_id: this.applicationId,
+        ...messageFields(body),
+      });
       record.followUps.push(message);
       return { body: message, message };
     }
-    const message = messageId === '@original' ? (record.originalDeleted ? undefined : record.original) : record.followUps.find((item) => item.id === messageId);
+    const message =
+      messageId === '@original'
+        ? record.originalDeleted
+          ? undefined
+          : record.original
+        : record.followUps.find((item) => item.id === messageId);
     if (!message) throw new HttpError(404, 10008, 'Unknown Message');
     switch (request.method) {
       case 'GET':

@@ -9,8 +9,8 @@
 // A session outlives its socket: dispatches sent while no socket is open are kept and replayed on RESUME, as Discord
 // does. Interactions go to the most recently identified session.
 
-import type { IncomingMessage } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 
@@ -122,7 +122,9 @@ export class Gateway {
       this.record.closeCodes.push(code);
       if (session?.socket === ws) session.socket = undefined;
     });
-    ws.on('error', () => { /* a dropped socket; the session waits for RESUME */ });
+    ws.on('error', () => {
+      /* a dropped socket; the session waits for RESUME */
+    });
   }
 
   #dispatch(session: Session, t: string, d: unknown): void {

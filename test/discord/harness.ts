@@ -4,9 +4,9 @@
 
 import { Writable } from 'node:stream';
 import { startBot, type BotService, type RunningBot } from '../../src/bot/bot.ts';
-import type { CommandDefinition } from '../../src/command/definition.ts';
-import { loadCommands } from '../../src/command/catalogue.ts';
 import { registerCommands } from '../../src/bot/registration.ts';
+import { loadCommands } from '../../src/command/catalogue.ts';
+import type { CommandDefinition } from '../../src/command/definition.ts';
 import { parseConfig, secretValues } from '../../src/config.ts';
 import { createRuntime, type Runtime } from '../../src/runtime.ts';
 import { startLab, type Lab, type LabOptions } from '../lab/lab.ts';
@@ -71,9 +71,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const channels = { ops: snowflake(), audit: snowflake(), alerts: snowflake(), health: snowflake() };
   const lab = await startLab({ chasquid: '1.15', domains: ['example.test', 'example.org'], dns: false, ...options.lab });
   const emulator = await new DiscordEmulator({
-    roles: [{ id: roles.admin, name: 'mail-admin' }, { id: roles.viewer, name: 'mail-viewer' }, { id: roles.oncall, name: 'mail-oncall' }],
-    channels: [{ id: channels.ops, name: 'mail-ops' }, { id: channels.audit, name: 'mail-audit' }, { id: channels.alerts, name: 'mail-alerts' },
-      { id: channels.health, name: 'mail-health' }],
+    roles: [
+      { id: roles.admin, name: 'mail-admin' },
+      { id: roles.viewer, name: 'mail-viewer' },
+      { id: roles.oncall, name: 'mail-oncall' },
+    ],
+    channels: [
+      { id: channels.ops, name: 'mail-ops' },
+      { id: channels.audit, name: 'mail-audit' },
+      { id: channels.alerts, name: 'mail-alerts' },
+      { id: channels.health, name: 'mail-health' },
+    ],
     heartbeatIntervalMs: 1000,
     ...options.emulator,
   }).start();
@@ -95,19 +103,40 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   const config = parseConfig(env);
   const logs: string[] = [];
-  const logDestination = new Writable({ write(chunk: Buffer, _encoding, done) { logs.push(chunk.toString('utf8')); done(); } });
-  const newRuntime = (now: (() => Date) | undefined) => createRuntime({ config, secrets: secretValues(env), logDestination, ...(now ? { now } : {}) });
-  const runtime = newRuntime(options.now);
-  const commands = [...await loadCommands(), ...(options.extraCommands ?? [])];
-  await registerCommands(config, [...commands, ...(options.unknownCommands ?? [])]);
-  const launch = (forRuntime: Runtime) => startBot({
-    runtime: forRuntime, commands, services: options.services?.(forRuntime) ?? [], shutdownGraceMs: 2000,
-    ...(options.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: options.confirmTimeoutMs }),
-    ...(options.pressTimeoutMs === undefined ? {} : { pressTimeoutMs: options.pressTimeoutMs }),
+  const logDestination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(chunk.toString('utf8'));
+      done();
+    },
   });
+  const newRuntime = (now: (() => Date) | undefined) =>
+    createRuntime({ config, secrets: secretValues(env), logDestination, ...(now ? { now } : {}) });
+  const runtime = newRuntime(options.now);
+  const commands = [...(await loadCommands()), ...(options.extraCommands ?? [])];
+  await registerCommands(config, [...commands, ...(options.unknownCommands ?? [])]);
+  const launch = (forRuntime: Runtime) =>
+    startBot({
+      runtime: forRuntime,
+      commands,
+      services: options.services?.(forRuntime) ?? [],
+      shutdownGraceMs: 2000,
+      ...(options.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: options.confirmTimeoutMs }),
+      ...(options.pressTimeoutMs === undefined ? {} : { pressTimeoutMs: options.pressTimeoutMs }),
+    });
   const bot = await launch(runtime);
   const harness: Harness = {
-    lab, emulator, runtime, bot, commands, logs, roles, channels, admin, otherAdmin, viewer, stranger,
+    lab,
+    emulator,
+    runtime,
+    bot,
+    commands,
+    logs,
+    roles,
+    channels,
+    admin,
+    otherAdmin,
+    viewer,
+    stranger,
     async finished(record, timeoutMs = 8000) {
       await emulator.until(() => settled(record), timeoutMs, `the answer to interaction ${record.id}`);
       return record;

@@ -21,7 +21,13 @@ describe('the health endpoint', () => {
 
   beforeAll(async () => {
     lab = await startLab({ domains: ['example.test'], dns: false });
-    emulator = await new DiscordEmulator({ roles: [{ id: adminRole, name: 'mail-admin' }, { id: viewerRole, name: 'mail-viewer' }], channels: [{ id: channel, name: 'mail-ops' }] }).start();
+    emulator = await new DiscordEmulator({
+      roles: [
+        { id: adminRole, name: 'mail-admin' },
+        { id: viewerRole, name: 'mail-viewer' },
+      ],
+      channels: [{ id: channel, name: 'mail-ops' }],
+    }).start();
     const { registerCommands } = await import('../../src/bot/registration.ts');
     const { loadCommands } = await import('../../src/command/catalogue.ts');
     const { parseConfig } = await import('../../src/config.ts');
@@ -30,12 +36,26 @@ describe('the health endpoint', () => {
     base = `http://127.0.0.1:${port}`;
     child = spawn(process.execPath, ['--', path.join(repoRoot, 'bin/mailops.js'), 'start'], {
       cwd: lab.dir,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...lab.env, ...emulator.env,
-        DISCORD_ADMIN_ROLE_IDS: adminRole, DISCORD_VIEWER_ROLE_IDS: viewerRole, ALERT_CHANNEL_ID: channel, HTTP_LISTEN: `127.0.0.1:${port}` },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? '/root',
+        ...lab.env,
+        ...emulator.env,
+        DISCORD_ADMIN_ROLE_IDS: adminRole,
+        DISCORD_VIEWER_ROLE_IDS: viewerRole,
+        ALERT_CHANNEL_ID: channel,
+        HTTP_LISTEN: `127.0.0.1:${port}`,
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
-    child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
-    await emulator.until(() => stderr.includes('connected to Discord') && stderr.includes('health endpoint listening'), 20_000, 'the bot to log in');
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    await emulator.until(
+      () => stderr.includes('connected to Discord') && stderr.includes('health endpoint listening'),
+      20_000,
+      'the bot to log in'
+    );
   });
 
   afterAll(async () => {
@@ -51,7 +71,7 @@ describe('the health endpoint', () => {
   it('is healthy while the bot is connected and the state database takes writes', async () => {
     const response = await fetch(`${base}/healthz`);
     expect(response.status).toBe(200);
-    const body = await response.json() as { healthy: boolean; discord: { connected: boolean }; database: { writable: boolean } };
+    const body = (await response.json()) as { healthy: boolean; discord: { connected: boolean }; database: { writable: boolean } };
     expect(body).toMatchObject({ healthy: true, discord: { connected: true }, database: { writable: true } });
     // The scheduler's part: no job has run yet in this fresh state database, and nothing waits in the outbox.
     expect(body).toMatchObject({ jobs: {}, outbox: { waiting: 0 } });
@@ -79,10 +99,14 @@ describe('the health endpoint', () => {
 
   it('turns unhealthy when Discord is gone, and the bot still stops cleanly', async () => {
     await emulator.stop();
-    const response = await waitFor('/healthz to turn unhealthy', async () => {
-      const answer = await fetch(`${base}/healthz`);
-      return answer.status === 200 ? undefined : answer;
-    }, { intervalMs: 200 });
+    const response = await waitFor(
+      '/healthz to turn unhealthy',
+      async () => {
+        const answer = await fetch(`${base}/healthz`);
+        return answer.status === 200 ? undefined : answer;
+      },
+      { intervalMs: 200 }
+    );
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ healthy: false, discord: { connected: false } });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -26,10 +26,14 @@ afterAll(async () => {
   await h?.stop();
 });
 
-const keyFiles = () => readdirSync(path.join(h.lab.chasquidDir, 'domains', domain)).filter((name) => name.startsWith('dkim:')).sort();
+const keyFiles = () =>
+  readdirSync(path.join(h.lab.chasquidDir, 'domains', domain))
+    .filter((name) => name.startsWith('dkim:'))
+    .sort();
 const offered = (record: InteractionRecord, label: string) =>
   ((record.original?.components ?? []) as Array<{ components?: Array<{ custom_id?: string; label?: string }> }>)
-    .flatMap((row) => row.components ?? []).find((button) => button.label === label)?.custom_id;
+    .flatMap((row) => row.components ?? [])
+    .find((button) => button.label === label)?.custom_id;
 
 /** Waits until the reply offers the button `label`; returns its custom id and the zone-file line shown with it. */
 async function waitForOffer(record: InteractionRecord, label: string): Promise<{ button: string; line: string }> {
@@ -47,15 +51,19 @@ async function rotate(): Promise<{ record: InteractionRecord; confirm: Interacti
 }
 
 describe('publishing by hand from Discord (DNS_PROVIDER=manual)', () => {
-  it('shows the record with a Published button; another admin\'s press does nothing; the invoker\'s press goes on', async () => {
+  it("shows the record with a Published button; another admin's press does nothing; the invoker's press goes on", async () => {
     const zoneBefore = await h.lab.knotc('zone-read', domain);
     const { record } = await rotate();
     const { button, line } = await waitForOffer(record, 'Published');
     const selector = /^(\d{8})\._domainkey/.exec(line)?.[1] as string;
     expect(line).toMatch(/^\d{8}\._domainkey\.example\.test\. 3600 IN TXT "v=DKIM1; k=rsa; p=[^"]+" "[^"]+"$/);
     const prompt = record.original?.content ?? '';
-    expect(prompt).toContain(`📝 **Publish this TXT record in the DNS of ${selector}._domainkey.${domain} (keep any other TXT records at that name):**`);
-    expect(prompt).toContain(`In a DNS panel: name \`${selector}._domainkey.${domain}\`, type \`TXT\`, value:\n\`\`\`\n"v=DKIM1; k=rsa; p=`);
+    expect(prompt).toContain(
+      `📝 **Publish this TXT record in the DNS of ${selector}._domainkey.${domain} (keep any other TXT records at that name):**`
+    );
+    expect(prompt).toContain(
+      `In a DNS panel: name \`${selector}._domainkey.${domain}\`, type \`TXT\`, value:\n\`\`\`\n"v=DKIM1; k=rsa; p=`
+    );
     expect(prompt).toContain(`Only <@${h.admin.id}> can answer.`);
     expect(isEphemeral(record.original?.flags)).toBe(false);
     // Waiting: nothing published by mailops, nothing activated.
@@ -96,13 +104,19 @@ describe('publishing by hand from Discord (DNS_PROVIDER=manual)', () => {
     const failure = confirm.followUps[0];
     const followUp = h.emulator.requests.find((request) => request.method === 'POST' && request.message?.id === failure?.id);
     expect(followUp?.message?.ephemeral).toBe(true);
-    expect(failure?.content).toMatch(new RegExp(`^❌ dkim-rotate ${domain.replace('.', '\\.')} stopped at step "publish the new key in DNS": ` +
-      `The TXT record at \\d{8}[a-z]*\\._domainkey\\.example\\.test was not confirmed published: Nobody pressed "Published" within 6 seconds\\. Nothing had been changed\\.\n` +
-      'If you published it meanwhile, remove it again\\.'));
+    expect(failure?.content).toMatch(
+      new RegExp(
+        `^❌ dkim-rotate ${domain.replace('.', '\\.')} stopped at step "publish the new key in DNS": ` +
+          `The TXT record at \\d{8}[a-z]*\\._domainkey\\.example\\.test was not confirmed published: Nobody pressed "Published" within 6 seconds\\. Nothing had been changed\\.\n` +
+          'If you published it meanwhile, remove it again\\.'
+      )
+    );
     expect(await h.lab.knotc('zone-read', domain)).toBe(zoneBefore);
     expect(keyFiles()).toEqual(filesBefore);
     expect(auditEntries(h.runtime.database())[0]).toMatchObject({ operation: 'dkim-rotate', target: domain, outcome: 'failed' });
-    await h.emulator.until(() => h.auditPosts().includes(`❌ <@${h.admin.id}> \`/mail dkim-rotate\` \`${domain}\`: failed (manual-dns-not-confirmed)`));
+    await h.emulator.until(() =>
+      h.auditPosts().includes(`❌ <@${h.admin.id}> \`/mail dkim-rotate\` \`${domain}\`: failed (manual-dns-not-confirmed)`)
+    );
 
     const late = await h.finished(h.emulator.press(h.admin, stale, button));
     expect(isEphemeral(late.callback?.data?.flags)).toBe(true);
@@ -120,7 +134,9 @@ describe('publishing by hand from Discord (DNS_PROVIDER=manual)', () => {
 
     const remove = await waitForOffer(record, 'Removed');
     expect(remove.line).toBe(add.line);
-    expect(record.original?.content).toContain(`📝 **Remove this TXT record from the DNS of ${challenge} (only this value; other TXT records at that name stay):**`);
+    expect(record.original?.content).toContain(
+      `📝 **Remove this TXT record from the DNS of ${challenge} (only this value; other TXT records at that name stay):**`
+    );
     await removeByHand(h.lab, domain, remove.line);
     await h.finished(h.emulator.press(h.admin, record.original, remove.button), 30_000);
     const embed = record.original?.embeds[0] as { title: string; fields: Array<{ name: string; value: string }> };
@@ -137,7 +153,9 @@ describe('publishing by hand from Discord (DNS_PROVIDER=manual)', () => {
     await waitForOffer(record, 'Published');
     await h.bot.stop();
     expect(confirm.originalDeleted).toBe(true);
-    expect(confirm.followUps[0]?.content).toContain('mailops is stopping, so it stopped waiting for "Published". Nothing had been changed.');
+    expect(confirm.followUps[0]?.content).toContain(
+      'mailops is stopping, so it stopped waiting for "Published". Nothing had been changed.'
+    );
     expect(await h.lab.knotc('zone-read', domain)).toBe(zoneBefore);
     expect(keyFiles()).toEqual(filesBefore);
   });

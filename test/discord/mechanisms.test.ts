@@ -23,7 +23,8 @@ beforeEach(() => {
   probeLog.executed.length = 0;
 });
 
-const webhookEdits = (token: string) => h.emulator.requests.filter((request) => request.method === 'PATCH' && request.path.includes(`/${token}/messages/@original`));
+const webhookEdits = (token: string) =>
+  h.emulator.requests.filter((request) => request.method === 'PATCH' && request.path.includes(`/${token}/messages/@original`));
 
 describe('timing', () => {
   it('defers within the 3-second window, shows progress, and ends with the result after the window', async () => {
@@ -33,7 +34,13 @@ describe('timing', () => {
     expect((record.callback?.at ?? Infinity) - record.createdAt).toBeLessThan(2000);
     expect(record.rejectedCallbacks).toEqual([]);
     const edits = webhookEdits(record.token);
-    expect(edits.map((edit) => (edit.body as { content?: string }).content)).toEqual(['⏳ Starting…', '⏳ Step 1 of 3', '⏳ Step 2 of 3', '⏳ Step 3 of 3', '']);
+    expect(edits.map((edit) => (edit.body as { content?: string }).content)).toEqual([
+      '⏳ Starting…',
+      '⏳ Step 1 of 3',
+      '⏳ Step 2 of 3',
+      '⏳ Step 3 of 3',
+      '',
+    ]);
     expect(edits.every((edit) => edit.status === 200)).toBe(true);
     expect((edits.at(-1)?.at ?? 0) - record.createdAt).toBeGreaterThan(3000);
     expect(record.original?.embeds).toEqual([{ title: 'Done', description: '3 steps' }]);
@@ -63,7 +70,9 @@ describe('confirmation', () => {
     expect(press.callback?.type).toBe(7);
     expect(record.original?.content).toBe('Changed x@example.test.');
     expect(buttonIds(record.original)).toEqual([]);
-    expect(probeLog.executed).toMatchObject([{ command: 'probe-confirm', actor: `discord:${h.admin.id}(alice)`, input: { address: 'x@example.test' } }]);
+    expect(probeLog.executed).toMatchObject([
+      { command: 'probe-confirm', actor: `discord:${h.admin.id}(alice)`, input: { address: 'x@example.test' } },
+    ]);
     await h.emulator.until(() => h.auditPosts().includes(`✅ <@${h.admin.id}> \`/mail probe-confirm\` \`x@example.test\`: ok`));
   });
 
@@ -149,8 +158,13 @@ describe('secrets', () => {
 
 describe('autocomplete', () => {
   it('suggests the domains of MAIL_DOMAINS that match what was typed', async () => {
-    expect((await h.emulator.autocomplete(h.viewer, 'check', 'domain', '')).choices?.map((choice) => choice.value)).toEqual(['example.test', 'example.org']);
-    expect((await h.emulator.autocomplete(h.admin, 'dkim-rotate', 'domain', 'ORG')).choices).toEqual([{ name: 'example.org', value: 'example.org' }]);
+    expect((await h.emulator.autocomplete(h.viewer, 'check', 'domain', '')).choices?.map((choice) => choice.value)).toEqual([
+      'example.test',
+      'example.org',
+    ]);
+    expect((await h.emulator.autocomplete(h.admin, 'dkim-rotate', 'domain', 'ORG')).choices).toEqual([
+      { name: 'example.org', value: 'example.org' },
+    ]);
   });
 
   it('suggests nothing to a member who may not run the command', async () => {
@@ -196,7 +210,11 @@ describe('errors', () => {
   });
 
   it('an option missing from a hand-made interaction is a private usage error', async () => {
-    h.emulator.commands.guild[0]?.options?.find((option) => option.name === 'probe-confirm')?.options?.forEach((option) => { option.required = false; });
+    h.emulator.commands.guild[0]?.options
+      ?.find((option) => option.name === 'probe-confirm')
+      ?.options?.forEach((option) => {
+        option.required = false;
+      });
     const record = await h.finished(h.emulator.command(h.admin, 'probe-confirm', {}));
     expect(isEphemeral(record.callback?.data?.flags)).toBe(true);
     expect(record.text).toContain('The option "address" is required.');

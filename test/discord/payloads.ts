@@ -18,7 +18,14 @@ export interface EmulatedUser {
 }
 
 export function userPayload(user: EmulatedUser): Record<string, unknown> {
-  return { id: user.id, username: user.username, discriminator: '0', global_name: user.username, avatar: null, ...(user.bot ? { bot: true } : {}) };
+  return {
+    id: user.id,
+    username: user.username,
+    discriminator: '0',
+    global_name: user.username,
+    avatar: null,
+    ...(user.bot ? { bot: true } : {}),
+  };
 }
 
 export function memberPayload(user: EmulatedUser, roles: string[], joinedAt: string): Record<string, unknown> {
@@ -49,13 +56,36 @@ export interface EmulatedChannel {
 }
 
 export function rolePayload(role: EmulatedRole, position: number): Record<string, unknown> {
-  return { id: role.id, name: role.name, color: 0, colors: { primary_color: 0, secondary_color: null, tertiary_color: null }, hoist: false, icon: null,
-    unicode_emoji: null, position, permissions: position === 0 ? '1071698660929' : '0', managed: false, mentionable: false, flags: 0 };
+  return {
+    id: role.id,
+    name: role.name,
+    color: 0,
+    colors: { primary_color: 0, secondary_color: null, tertiary_color: null },
+    hoist: false,
+    icon: null,
+    unicode_emoji: null,
+    position,
+    permissions: position === 0 ? '1071698660929' : '0',
+    managed: false,
+    mentionable: false,
+    flags: 0,
+  };
 }
 
 export function channelPayload(channel: EmulatedChannel, guildId: string, position: number): Record<string, unknown> {
-  return { id: channel.id, type: 0, guild_id: guildId, name: channel.name, position, permission_overwrites: [], nsfw: false, topic: null,
-    last_message_id: null, rate_limit_per_user: 0, parent_id: null };
+  return {
+    id: channel.id,
+    type: 0,
+    guild_id: guildId,
+    name: channel.name,
+    position,
+    permission_overwrites: [],
+    nsfw: false,
+    topic: null,
+    last_message_id: null,
+    rate_limit_per_user: 0,
+    parent_id: null,
+  };
 }
 
 export interface GuildShape {
@@ -149,8 +179,11 @@ export interface EmulatedMessage {
   nonce?: string | number;
 }
 
-export function newMessage(fields: { channelId: string; guildId?: string; author: Record<string, unknown>; type?: number } & Partial<Pick<EmulatedMessage,
-  'content' | 'embeds' | 'components' | 'flags' | 'webhook_id' | 'application_id' | 'interaction_metadata'>>): EmulatedMessage {
+export function newMessage(
+  fields: { channelId: string; guildId?: string; author: Record<string, unknown>; type?: number } & Partial<
+    Pick<EmulatedMessage, 'content' | 'embeds' | 'components' | 'flags' | 'webhook_id' | 'application_id' | 'interaction_metadata'>
+  >
+): EmulatedMessage {
   return {
     id: snowflake(),
     channel_id: fields.channelId,

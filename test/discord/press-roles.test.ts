@@ -38,12 +38,19 @@ async function question(address: string): Promise<InteractionRecord> {
 
 /** The refusal was recorded in the audit trail and posted to the audit channel. */
 async function auditedRefusal(operation: string, target: string): Promise<void> {
-  expect(auditEntries(h.runtime.database())[0]).toMatchObject({ actor: `discord:${carol.id}(carol)`, operation, target, outcome: 'refused',
-    detail: 'no admin role at press time' });
-  await h.emulator.until(() => h.auditPosts().includes(`⛔ <@${carol.id}> \`/mail ${operation}\` \`${target}\`: refused (no admin role at press time)`));
+  expect(auditEntries(h.runtime.database())[0]).toMatchObject({
+    actor: `discord:${carol.id}(carol)`,
+    operation,
+    target,
+    outcome: 'refused',
+    detail: 'no admin role at press time',
+  });
+  await h.emulator.until(() =>
+    h.auditPosts().includes(`⛔ <@${carol.id}> \`/mail ${operation}\` \`${target}\`: refused (no admin role at press time)`)
+  );
 }
 
-describe('Confirm and Cancel check the member\'s roles when pressed', () => {
+describe("Confirm and Cancel check the member's roles when pressed", () => {
   it('a member whose admin role was removed after running the command cannot confirm it; the question closes', async () => {
     const record = await question('gone@example.test');
     const [confirm] = buttonIds(record.original);
@@ -81,7 +88,7 @@ describe('Confirm and Cancel check the member\'s roles when pressed', () => {
   });
 });
 
-describe('a button waited for during a command checks the member\'s roles when pressed', () => {
+describe("a button waited for during a command checks the member's roles when pressed", () => {
   const published = (record: InteractionRecord) => buttonIds(record.original).find((id) => id.startsWith('mail:press:'));
 
   it('"Published" pressed by a member who lost the admin role is refused privately; the work is put back and fails', async () => {
@@ -90,14 +97,20 @@ describe('a button waited for during a command checks the member\'s roles when p
     h.emulator.setRoles(carol, []);
     const press = await h.finished(h.emulator.press(carol, record.original, published(record) as string));
     expect(isEphemeral(press.callback?.data?.flags)).toBe(true);
-    expect(messageText(press.original!)).toBe('⛔ /mail probe-press changes the mail server and needs a mailops admin role. Ask a server admin for it.');
+    expect(messageText(press.original!)).toBe(
+      '⛔ /mail probe-press changes the mail server and needs a mailops admin role. Ask a server admin for it.'
+    );
     // The public reply with the button goes; the failure follows privately, as when nobody presses in time.
     await h.emulator.until(() => record.originalDeleted && record.followUps.length > 0, 8000, 'the failure');
     expect(probeLog.pressSteps).toEqual(['started', 'put back']);
-    expect(record.followUps[0]?.content).toBe('❌ "Published" was pressed by a member who may no longer run /mail probe-press.\n' +
-      'Ask a server admin for the mailops admin role, then run the command again.');
+    expect(record.followUps[0]?.content).toBe(
+      '❌ "Published" was pressed by a member who may no longer run /mail probe-press.\n' +
+        'Ask a server admin for the mailops admin role, then run the command again.'
+    );
     await auditedRefusal('probe-press', 'late@example.test');
-    await h.emulator.until(() => h.auditPosts().includes(`❌ <@${carol.id}> \`/mail probe-press\` \`late@example.test\`: failed (no-role-at-press)`));
+    await h.emulator.until(() =>
+      h.auditPosts().includes(`❌ <@${carol.id}> \`/mail probe-press\` \`late@example.test\`: failed (no-role-at-press)`)
+    );
   });
 
   it('"Published" pressed by the member who is still an admin lets the work go on', async () => {
@@ -110,7 +123,7 @@ describe('a button waited for during a command checks the member\'s roles when p
   });
 });
 
-describe('the password form checks the member\'s roles when submitted', () => {
+describe("the password form checks the member's roles when submitted", () => {
   it('a member whose admin role was removed while the form was open is refused, and nothing runs', async () => {
     const shown = await h.finished(h.emulator.command(carol, 'probe-secret', { address: 'form@example.test', 'type-password': true }));
     expect(shown.callback?.type).toBe(9);
@@ -119,6 +132,10 @@ describe('the password form checks the member\'s roles when submitted', () => {
     expect(isEphemeral(submitted.callback?.data?.flags)).toBe(true);
     expect(submitted.text).toBe('⛔ /mail probe-secret changes the mail server and needs a mailops admin role. Ask a server admin for it.');
     expect(probeLog.executed).toEqual([]);
-    expect(auditEntries(h.runtime.database())[0]).toMatchObject({ actor: `discord:${carol.id}(carol)`, operation: 'probe-secret', outcome: 'refused' });
+    expect(auditEntries(h.runtime.database())[0]).toMatchObject({
+      actor: `discord:${carol.id}(carol)`,
+      operation: 'probe-secret',
+      outcome: 'refused',
+    });
   });
 });

@@ -15,7 +15,9 @@ import { probeCommands } from './probe-commands.ts';
 
 /** Established TCP connections from this machine to the lab's sshd. */
 function sshConnections(lab: Lab): number {
-  return execFileSync('ss', ['-Htn', 'state', 'established', `( dport = :${lab.ports.ssh} )`], { encoding: 'utf8' }).split('\n').filter((line) => line.trim() !== '').length;
+  return execFileSync('ss', ['-Htn', 'state', 'established', `( dport = :${lab.ports.ssh} )`], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line.trim() !== '').length;
 }
 
 describe('mailops start', () => {
@@ -26,7 +28,10 @@ describe('mailops start', () => {
 
   beforeAll(async () => {
     lab = await startLab({ domains: ['example.test'], dns: false });
-    emulator = await new DiscordEmulator({ roles: [{ id: adminRole, name: 'mail-admin' }], channels: [{ id: channel, name: 'mail-ops' }] }).start();
+    emulator = await new DiscordEmulator({
+      roles: [{ id: adminRole, name: 'mail-admin' }],
+      channels: [{ id: channel, name: 'mail-ops' }],
+    }).start();
     const { registerCommands } = await import('../../src/bot/registration.ts');
     const { loadCommands } = await import('../../src/command/catalogue.ts');
     const { parseConfig } = await import('../../src/config.ts');
@@ -38,16 +43,31 @@ describe('mailops start', () => {
     await lab?.stop();
   });
 
-  function startBotProcess(node = process.execPath): { child: ChildProcess; output: { stdout: string; stderr: string }; exited: Promise<number | null> } {
+  function startBotProcess(node = process.execPath): {
+    child: ChildProcess;
+    output: { stdout: string; stderr: string };
+    exited: Promise<number | null>;
+  } {
     const child = spawn(node, ['--', path.join(repoRoot, 'bin/mailops.js'), 'start'], {
       cwd: lab.dir,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...lab.env, ...emulator.env,
-        LOG_LEVEL: 'info', DISCORD_ADMIN_ROLE_IDS: adminRole, ALERT_CHANNEL_ID: channel },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? '/root',
+        ...lab.env,
+        ...emulator.env,
+        LOG_LEVEL: 'info',
+        DISCORD_ADMIN_ROLE_IDS: adminRole,
+        ALERT_CHANNEL_ID: channel,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const output = { stdout: '', stderr: '' };
-    child.stdout?.on('data', (chunk: Buffer) => { output.stdout += chunk.toString('utf8'); });
-    child.stderr?.on('data', (chunk: Buffer) => { output.stderr += chunk.toString('utf8'); });
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output.stdout += chunk.toString('utf8');
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output.stderr += chunk.toString('utf8');
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     return { child, output, exited };
   }
@@ -55,12 +75,20 @@ describe('mailops start', () => {
   it('names every missing Discord setting and exits 2', async () => {
     const run = await runCli(['start'], { env: lab.env });
     expect(run.code).toBe(2);
-    for (const name of ['DISCORD_TOKEN', 'DISCORD_APPLICATION_ID', 'DISCORD_ADMIN_ROLE_IDS', 'ALERT_CHANNEL_ID']) expect(run.stderr).toContain(name);
+    for (const name of ['DISCORD_TOKEN', 'DISCORD_APPLICATION_ID', 'DISCORD_ADMIN_ROLE_IDS', 'ALERT_CHANNEL_ID'])
+      expect(run.stderr).toContain(name);
   });
 
   it('says what to check when Discord refuses the token, and exits 1', async () => {
-    const run = await runCli(['start'], { env: { ...lab.env, ...emulator.env, DISCORD_TOKEN: 'wrong.token.for.this.bot.xyz',
-      DISCORD_ADMIN_ROLE_IDS: adminRole, ALERT_CHANNEL_ID: channel } });
+    const run = await runCli(['start'], {
+      env: {
+        ...lab.env,
+        ...emulator.env,
+        DISCORD_TOKEN: 'wrong.token.for.this.bot.xyz',
+        DISCORD_ADMIN_ROLE_IDS: adminRole,
+        ALERT_CHANNEL_ID: channel,
+      },
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('Could not connect to Discord: An invalid token was provided.');
     expect(run.stderr).toContain('Check DISCORD_TOKEN');
@@ -88,7 +116,7 @@ describe('mailops start', () => {
     }
   });
 
-  it('started by the system\'s older Node.js, hands over to Node.js 24 and passes SIGTERM on to it', async () => {
+  it("started by the system's older Node.js, hands over to Node.js 24 and passes SIGTERM on to it", async () => {
     // The machines mailops is set up on have Node.js 20 as /usr/bin/node (see the README).
     const systemNode = '/usr/bin/node';
     expect(existsSync(systemNode)).toBe(true);

@@ -5,15 +5,30 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCommands } from '../../src/command/catalogue.ts';
 import { registerCommands } from '../../src/bot/registration.ts';
+import { loadCommands } from '../../src/command/catalogue.ts';
 import { parseConfig } from '../../src/config.ts';
 import { runCli, type CliRun } from '../cli.ts';
 import { freePorts } from '../lab/lab.ts';
 import { DiscordEmulator, type RegisteredCommand } from './emulator.ts';
 
-const interfaceCommands = ['alias-remove', 'alias-set', 'aliases', 'cert-renew', 'cert-status', 'check', 'dkim-retire', 'dkim-rotate', 'dkim-show',
-  'dns-diff', 'passwd', 'status', 'user-add', 'user-remove', 'users'];
+const interfaceCommands = [
+  'alias-remove',
+  'alias-set',
+  'aliases',
+  'cert-renew',
+  'cert-status',
+  'check',
+  'dkim-retire',
+  'dkim-rotate',
+  'dkim-show',
+  'dns-diff',
+  'passwd',
+  'status',
+  'user-add',
+  'user-remove',
+  'users',
+];
 
 let emulator: DiscordEmulator;
 
@@ -28,14 +43,24 @@ afterAll(async () => {
 /** `npm run register -- --env-file <file>`, with these variables in the file. */
 function runRegister(env: Record<string, string>): Promise<CliRun> {
   const envFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'mailops-register-')), 'discord.env');
-  writeFileSync(envFile, Object.entries(env).map(([name, value]) => `${name}=${value}`).join('\n'));
+  writeFileSync(
+    envFile,
+    Object.entries(env)
+      .map(([name, value]) => `${name}=${value}`)
+      .join('\n')
+  );
   return runCli(['--env-file', envFile], { script: 'deploy/register-commands.ts' });
 }
 
 const subcommand = (mail: RegisteredCommand, name: string) => mail.options?.find((option) => option.name === name);
 const optionsOf = (mail: RegisteredCommand, name: string) =>
-  (subcommand(mail, name)?.options ?? []).map((option) => ({ name: option.name, type: option.type, required: option.required ?? false,
-    ...(option.autocomplete ? { autocomplete: true } : {}), ...(option.choices ? { choices: option.choices.map((choice) => choice.value) } : {}) }));
+  (subcommand(mail, name)?.options ?? []).map((option) => ({
+    name: option.name,
+    type: option.type,
+    required: option.required ?? false,
+    ...(option.autocomplete ? { autocomplete: true } : {}),
+    ...(option.choices ? { choices: option.choices.map((choice) => choice.value) } : {}),
+  }));
 
 describe('registering /mail', () => {
   it('sends the full /mail tree to the guild endpoint when DISCORD_GUILD_ID is set', async () => {
@@ -44,7 +69,11 @@ describe('registering /mail', () => {
 
     const puts = emulator.requests.filter((request) => request.method === 'PUT');
     expect(puts).toHaveLength(1);
-    expect(puts[0]).toMatchObject({ path: `/applications/${emulator.applicationId}/guilds/${emulator.guildId}/commands`, authorization: `Bot ${emulator.token}`, status: 200 });
+    expect(puts[0]).toMatchObject({
+      path: `/applications/${emulator.applicationId}/guilds/${emulator.guildId}/commands`,
+      authorization: `Bot ${emulator.token}`,
+      status: 200,
+    });
     const body = puts[0]?.body as RegisteredCommand[];
     expect(body.map((command) => command.name)).toEqual(['mail']);
     const [mail] = emulator.commands.guild as [RegisteredCommand];
@@ -61,7 +90,10 @@ describe('registering /mail', () => {
     expect(optionsOf(mail, 'alias-set')).toEqual([existing, { name: 'targets', type: 3, required: true }]);
     expect(optionsOf(mail, 'alias-remove')).toEqual([existing]);
     expect(optionsOf(mail, 'aliases')).toEqual([{ ...domain, required: false }]);
-    expect(optionsOf(mail, 'dkim-rotate')).toEqual([domain, { name: 'algo', type: 3, required: false, choices: ['rsa2048', 'rsa3072', 'ed25519'] }]);
+    expect(optionsOf(mail, 'dkim-rotate')).toEqual([
+      domain,
+      { name: 'algo', type: 3, required: false, choices: ['rsa2048', 'rsa3072', 'ed25519'] },
+    ]);
     expect(optionsOf(mail, 'dkim-show')).toEqual([domain]);
     expect(optionsOf(mail, 'dkim-retire')).toEqual([domain, { name: 'prune', type: 5, required: false }]);
     expect(optionsOf(mail, 'cert-renew')).toEqual([{ name: 'force', type: 5, required: false }]);
@@ -76,8 +108,14 @@ describe('registering /mail', () => {
     const run = await runRegister(env);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe(`Registered /mail with 15 subcommands globally (Discord may take up to an hour to show them): ${interfaceCommands.join(', ')}\n`);
-    expect(emulator.requests.at(-1)).toMatchObject({ method: 'PUT', path: `/applications/${emulator.applicationId}/commands`, status: 200 });
+    expect(run.stdout).toBe(
+      `Registered /mail with 15 subcommands globally (Discord may take up to an hour to show them): ${interfaceCommands.join(', ')}\n`
+    );
+    expect(emulator.requests.at(-1)).toMatchObject({
+      method: 'PUT',
+      path: `/applications/${emulator.applicationId}/commands`,
+      status: 200,
+    });
     expect(emulator.commands.global.map((command) => command.name)).toEqual(['mail']);
   });
 
@@ -93,7 +131,9 @@ describe('registering /mail', () => {
     const [closed] = await freePorts(1);
     const run = await runRegister({ ...emulator.env, DISCORD_API_URL: `http://127.0.0.1:${closed}/api` });
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(new RegExp(`Could not reach Discord at http://127\\.0\\.0\\.1:${closed}/api \\(.*ECONNREFUSED.*\\)\\. Nothing was registered\\.`));
+    expect(run.stderr).toMatch(
+      new RegExp(`Could not reach Discord at http://127\\.0\\.0\\.1:${closed}/api \\(.*ECONNREFUSED.*\\)\\. Nothing was registered\\.`)
+    );
     expect(run.stderr).toContain('Check that this machine can reach the internet');
     expect(run.stderr).not.toContain('DISCORD_APPLICATION_ID');
     expect(run.stderr).not.toContain('DISCORD_GUILD_ID');

@@ -11,8 +11,12 @@ import { probeCommands, probeLog } from './probe-commands.ts';
 let h: Harness;
 
 const ghost = defineCommand({
-  name: 'ghost', description: 'registered, but unknown to this bot', access: 'read', options: {},
-  run: () => Promise.resolve({}), render: { text: () => '', discord: () => ({ content: 'never run' }) },
+  name: 'ghost',
+  description: 'registered, but unknown to this bot',
+  access: 'read',
+  options: {},
+  run: () => Promise.resolve({}),
+  render: { text: () => '', discord: () => ({ content: 'never run' }) },
 });
 
 beforeAll(async () => {
@@ -82,7 +86,9 @@ describe('bad input from Discord', () => {
     const record = await h.finished(h.emulator.command(h.admin, 'ghost'));
     expect(record.callback?.type).toBe(4);
     expect(record.callback?.data?.flags).toBe(messageFlags.ephemeral);
-    expect(record.text).toBe('❌ mailops does not know /mail ghost. The registered commands do not match this version of the bot: run `npm run register`.');
+    expect(record.text).toBe(
+      '❌ mailops does not know /mail ghost. The registered commands do not match this version of the bot: run `npm run register`.'
+    );
   });
 
   it('answers a button it does not know privately', async () => {
@@ -110,7 +116,9 @@ describe('Discord errors', () => {
   it('a second acknowledgement is refused by Discord (40060)', async () => {
     const record = await h.finished(h.emulator.command(h.admin, 'status'));
     const response = await fetch(`${h.emulator.apiUrl}/v10/interactions/${record.id}/${record.token}/callback`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 5 }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 5 }),
     });
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({ code: 40060, message: 'Interaction has already been acknowledged.' });

@@ -38,9 +38,17 @@ describe('run-job without a running bot', () => {
     const posted = emulator.messagesIn(channel);
     expect(posted).toHaveLength(2);
     const requests = emulator.requests.filter((request) => request.method === 'POST' && request.path === `/channels/${channel}/messages`);
-    expect(requests.every((request) => request.authorization === `Bot ${emulator.token}` && (request.body as { enforce_nonce?: boolean }).enforce_nonce === true)).toBe(true);
+    expect(
+      requests.every(
+        (request) =>
+          request.authorization === `Bot ${emulator.token}` && (request.body as { enforce_nonce?: boolean }).enforce_nonce === true
+      )
+    ).toBe(true);
     expect(JSON.stringify(posted[0])).toContain('example.test');
-    const again = await runCli(['run-job', 'health', '--json'], { cwd: lab.dir, env: { ...lab.env, ...emulator.env, ALERT_CHANNEL_ID: channel } });
+    const again = await runCli(['run-job', 'health', '--json'], {
+      cwd: lab.dir,
+      env: { ...lab.env, ...emulator.env, ALERT_CHANNEL_ID: channel },
+    });
     expect(JSON.parse(again.stdout)).toMatchObject({ queued: 1, delivered: 1 });
     expect(emulator.messagesIn(channel)).toHaveLength(3);
   });

@@ -32,7 +32,8 @@ const healthRuns = () => jobRuns(h.runtime.database(), 'health');
  * How often the scheduler decided at start-up to run the health job for a missed slot. It decides in `start()`, which
  * the bot awaits before it counts as started, and logs the decision there: so after `h.restart()` this count is final.
  */
-const missedRunsLaunched = () => h.logs.filter((line) => line.includes('"job":"health"') && line.includes('passed while mailops was down')).length;
+const missedRunsLaunched = () =>
+  h.logs.filter((line) => line.includes('"job":"health"') && line.includes('passed while mailops was down')).length;
 
 describe('missed schedules', () => {
   it('the first start takes the current slot as handled and runs nothing', () => {

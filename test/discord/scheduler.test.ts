@@ -12,7 +12,10 @@ import { startHarness, type Harness } from './harness.ts';
 import type { EmulatedMessage } from './payloads.ts';
 
 const never = '0 0 1 1 *';
-const dmarc = { 'example.test': 'v=DMARC1; p=quarantine; rua=mailto:dmarc@example.test', 'example.org': 'v=DMARC1; p=quarantine; rua=mailto:dmarc@example.org' };
+const dmarc = {
+  'example.test': 'v=DMARC1; p=quarantine; rua=mailto:dmarc@example.test',
+  'example.org': 'v=DMARC1; p=quarantine; rua=mailto:dmarc@example.org',
+};
 
 let h: Harness;
 let scheduler: Scheduler;
@@ -21,7 +24,7 @@ beforeAll(async () => {
   h = await startHarness({
     lab: { dns: true, domains: ['example.test', 'example.org'] },
     env: { CRON_HEALTH: never, CRON_CERT_WATCH: never, CRON_DNS_DRIFT: never },
-    services: (runtime) => [scheduler = new Scheduler(runtime, { delivery: { pollMs: 100, retryFirstMs: 100, retryMaxMs: 300 } })],
+    services: (runtime) => [(scheduler = new Scheduler(runtime, { delivery: { pollMs: 100, retryFirstMs: 100, retryMaxMs: 300 } }))],
   });
 });
 
@@ -30,7 +33,8 @@ afterAll(async () => {
 });
 
 const alerts = (): EmulatedMessage[] => h.emulator.messagesIn(h.channels.alerts);
-const posts = (channel: string) => h.emulator.requests.filter((request) => request.method === 'POST' && request.path === `/channels/${channel}/messages`);
+const posts = (channel: string) =>
+  h.emulator.requests.filter((request) => request.method === 'POST' && request.path === `/channels/${channel}/messages`);
 const mentions = (message: EmulatedMessage) => message.content.includes(`<@&${h.roles.oncall}>`);
 
 async function setDmarc(domain: keyof typeof dmarc, value: string): Promise<void> {

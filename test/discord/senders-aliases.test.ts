@@ -79,7 +79,9 @@ describe('/mail user-add', () => {
     expect(h.emulator.requestsContaining('password1234')).toEqual([]);
     const users = await h.finished(h.emulator.command(h.viewer, 'users', {}));
     expect(users.text).not.toContain('weak@example.test');
-    await h.emulator.until(() => h.auditPosts().includes(`❌ <@${h.admin.id}> \`/mail user-add\` \`weak@example.test\`: failed (weak-password)`));
+    await h.emulator.until(() =>
+      h.auditPosts().includes(`❌ <@${h.admin.id}> \`/mail user-add\` \`weak@example.test\`: failed (weak-password)`)
+    );
   });
 
   it('refuses an address outside MAIL_DOMAINS before anything reaches the host', async () => {
@@ -107,13 +109,20 @@ describe('/mail users and /mail user-remove', () => {
     await addSender('dave@example.org');
     const all = await h.finished(h.emulator.command(h.viewer, 'users', {}));
     expect(all.original?.flags).toBe(0);
-    expect(all.original?.embeds[0]).toMatchObject({ title: 'Senders', description: expect.stringContaining('ann@example.test\nbob@example.test\ncarol@example.test') });
+    expect(all.original?.embeds[0]).toMatchObject({
+      title: 'Senders',
+      description: expect.stringContaining('ann@example.test\nbob@example.test\ncarol@example.test'),
+    });
     expect(all.text).toContain('dave@example.org');
     const org = await h.finished(h.emulator.command(h.viewer, 'users', { domain: 'example.org' }));
-    expect(org.original?.embeds[0]).toMatchObject({ title: 'Senders of example.org', description: 'dave@example.org', footer: { text: '1 sender(s)' } });
+    expect(org.original?.embeds[0]).toMatchObject({
+      title: 'Senders of example.org',
+      description: 'dave@example.org',
+      footer: { text: '1 sender(s)' },
+    });
   });
 
-  it('asks before removing; Confirm from another admin does nothing; the invoker\'s Confirm removes the sender', async () => {
+  it("asks before removing; Confirm from another admin does nothing; the invoker's Confirm removes the sender", async () => {
     const password = await addSender('erin@example.test');
     const record = await h.finished(h.emulator.command(h.admin, 'user-remove', { address: 'erin@example.test' }));
     expect(record.text).toContain('Remove the sender `erin@example.test`?');
@@ -143,7 +152,9 @@ describe('/mail users and /mail user-remove', () => {
 
 describe('/mail alias-set, aliases and alias-remove', () => {
   it('creates an alias that chasquid delivers through', async () => {
-    const record = await h.finished(h.emulator.command(h.admin, 'alias-set', { address: 'sales@example.test', targets: 'ann@example.test' }));
+    const record = await h.finished(
+      h.emulator.command(h.admin, 'alias-set', { address: 'sales@example.test', targets: 'ann@example.test' })
+    );
     expect(record.original?.embeds[0]).toMatchObject({ title: 'sales@example.test → ann@example.test' });
     const marker = `through-the-alias-${Date.now()}`;
     await deliverOnceAccepted(h.lab, 'someone@elsewhere.test', 'sales@example.test', marker);
@@ -156,19 +167,32 @@ describe('/mail alias-set, aliases and alias-remove', () => {
     expect(first.original?.embeds[0]).toMatchObject({ title: '*@example.test → ann@example.test' });
 
     const second = await h.finished(h.emulator.command(h.admin, 'alias-set', { address: '*@example.test', targets: 'bob@example.test' }));
-    expect(second.text).toContain('Replace the catch-all of `example.test`? Mail to unknown addresses now goes to `ann@example.test`; it would go to `bob@example.test`.');
-    expect((await h.finished(h.emulator.command(h.viewer, 'aliases', { domain: 'example.test' }))).text).toContain('*@example.test → ann@example.test');
+    expect(second.text).toContain(
+      'Replace the catch-all of `example.test`? Mail to unknown addresses now goes to `ann@example.test`; it would go to `bob@example.test`.'
+    );
+    expect((await h.finished(h.emulator.command(h.viewer, 'aliases', { domain: 'example.test' }))).text).toContain(
+      '*@example.test → ann@example.test'
+    );
     await confirmAs(h.admin, second);
-    expect(second.original?.embeds[0]).toMatchObject({ title: '*@example.test → bob@example.test', description: expect.stringContaining('Was: ann@example.test') });
-    expect((await h.finished(h.emulator.command(h.viewer, 'aliases', { domain: 'example.test' }))).text).toContain('*@example.test → bob@example.test');
+    expect(second.original?.embeds[0]).toMatchObject({
+      title: '*@example.test → bob@example.test',
+      description: expect.stringContaining('Was: ann@example.test'),
+    });
+    expect((await h.finished(h.emulator.command(h.viewer, 'aliases', { domain: 'example.test' }))).text).toContain(
+      '*@example.test → bob@example.test'
+    );
   });
 
   it('asks before an alias takes over the mail of an existing sender, and Cancel changes nothing', async () => {
     const record = await h.finished(h.emulator.command(h.admin, 'alias-set', { address: 'ann@example.test', targets: 'bob@example.test' }));
-    expect(record.text).toContain('`ann@example.test` is a sender: an alias takes over its mail, which would go to `bob@example.test` instead of its own mailbox. Set the alias?');
+    expect(record.text).toContain(
+      '`ann@example.test` is a sender: an alias takes over its mail, which would go to `bob@example.test` instead of its own mailbox. Set the alias?'
+    );
     expect(buttonIds(record.original)).toHaveLength(2);
     await h.finished(h.emulator.press(h.admin, record.original, buttonIds(record.original)[1] as string));
-    expect((await h.finished(h.emulator.command(h.viewer, 'aliases', { domain: 'example.test' }))).text).not.toContain('ann@example.test →');
+    expect((await h.finished(h.emulator.command(h.viewer, 'aliases', { domain: 'example.test' }))).text).not.toContain(
+      'ann@example.test →'
+    );
   });
 
   it('asks before removing an alias, and removes it on Confirm', async () => {

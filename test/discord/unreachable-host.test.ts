@@ -34,7 +34,11 @@ describe('/mail check with the mail host unreachable', () => {
     expect(embed.description).toContain('Cannot connect to the mail host');
     expect(embed.description).toContain('Gmail: unknown (SPF, DKIM, reverse DNS, TLS could not be checked)');
     expect(embed.description).not.toContain('not met');
-    expect(embed.fields.map((field) => field.name)).toEqual(['✅ dmarc', '➖ tls-rpt', '⏳ unknown: mx, mx-address, ptr, spf, dkim, mta-sts, tls, dnsbl, e2e']);
+    expect(embed.fields.map((field) => field.name)).toEqual([
+      '✅ dmarc',
+      '➖ tls-rpt',
+      '⏳ unknown: mx, mx-address, ptr, spf, dkim, mta-sts, tls, dnsbl, e2e',
+    ]);
     expect(embed.fields.at(-1)?.value).toBe('They need the mail host, which could not be reached (above).');
   });
 });

@@ -8,8 +8,20 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface FakeRecord { id: string; type: 'TXT'; name: string; content: string; ttl: number }
-export interface SeenRequest { method: string; path: string; query: Record<string, string>; headers: http.IncomingHttpHeaders; body: unknown }
+export interface FakeRecord {
+  id: string;
+  type: 'TXT';
+  name: string;
+  content: string;
+  ttl: number;
+}
+export interface SeenRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: http.IncomingHttpHeaders;
+  body: unknown;
+}
 
 export interface CloudflareFake {
   baseUrl: string;
@@ -39,7 +51,12 @@ function quotedStrings(content: string): Buffer[] | undefined {
   let match: RegExpExecArray | null;
   let end = 0;
   while ((match = pattern.exec(content)) !== null) {
-    strings.push(Buffer.from((match[1] ?? '').replace(/\\([0-9]{3})/g, (_, digits: string) => String.fromCharCode(Number(digits))).replace(/\\(.)/g, '$1'), 'latin1'));
+    strings.push(
+      Buffer.from(
+        (match[1] ?? '').replace(/\\([0-9]{3})/g, (_, digits: string) => String.fromCharCode(Number(digits))).replace(/\\(.)/g, '$1'),
+        'latin1'
+      )
+    );
     end = pattern.lastIndex;
   }
   return end === content.length && strings.length > 0 ? strings : undefined;
@@ -59,7 +76,10 @@ export async function startCloudflareFake(options: FakeOptions): Promise<Cloudfl
       const lose = losing.findIndex((entry) => entry.method === request.method);
       if (lose >= 0) {
         const when = losing.splice(lose, 1)[0]?.when;
-        if (when === 'before-applying') { response.socket?.destroy(); return; }
+        if (when === 'before-applying') {
+          response.socket?.destroy();
+          return;
+        }
         void handle(request, Buffer.concat(chunks).toString('utf8')).then(() => response.socket?.destroy());
         return;
       }
@@ -80,13 +100,25 @@ export async function startCloudflareFake(options: FakeOptions): Promise<Cloudfl
     const url = new URL(request.url ?? '/', 'http://fake');
     const method = request.method ?? 'GET';
     let body: unknown;
-    const seen: SeenRequest = { method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: request.headers, body: undefined };
+    const seen: SeenRequest = {
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: request.headers,
+      body: undefined,
+    };
     requests.push(seen);
     if (request.headers.authorization !== `Bearer ${options.token}`) {
-      return fail(403, 10000, 'Authentication error', request.headers.authorization?.startsWith('Bearer ') ? undefined : `${method} ${url.pathname}: no Bearer token`);
+      return fail(
+        403,
+        10000,
+        'Authentication error',
+        request.headers.authorization?.startsWith('Bearer ') ? undefined : `${method} ${url.pathname}: no Bearer token`
+      );
     }
     if (text !== '') {
-      if (request.headers['content-type'] !== 'application/json') return fail(400, 6003, 'Invalid request headers', `${method} ${url.pathname}: body without Content-Type: application/json`);
+      if (request.headers['content-type'] !== 'application/json')
+        return fail(400, 6003, 'Invalid request headers', `${method} ${url.pathname}: body without Content-Type: application/json`);
       try {
         body = JSON.parse(text);
         seen.body = body;
@@ -107,21 +139,44 @@ export async function startCloudflareFake(options: FakeOptions): Promise<Cloudfl
     if (method === 'GET' && recordId === undefined) {
       const allowed = new Set(['type', 'name', 'per_page']);
       for (const key of url.searchParams.keys()) if (!allowed.has(key)) problems.push(`GET dns_records with unexpected parameter ${key}`);
-      return ok(zoneRecords.filter((record) => (!url.searchParams.has('type') || record.type === url.searchParams.get('type')) &&
-        (!url.searchParams.has('name') || record.name === url.searchParams.get('name'))));
+      return ok(
+        zoneRecords.filter(
+          (record) =>
+            (!url.searchParams.has('type') || record.type === url.searchParams.get('type')) &&
+            (!url.searchParams.has('name') || record.name === url.searchParams.get('name'))
+        )
+      );
     }
     if (method === 'POST' && recordId === undefined) {
       const input = body as Partial<FakeRecord> | undefined;
-      const keys = Object.keys(input ?? {}).sort().join(',');
+      const keys = Object.keys(input ?? {})
+        .sort()
+        .join(',');
       const strings = typeof input?.content === 'string' ? quotedStrings(input.content) : undefined;
-      if (keys !== 'content,name,ttl,type' || input?.type !== 'TXT' || typeof input.name !== 'string' || !Number.isInteger(input.ttl) ||
-        !(input.ttl === 1 || ((input.ttl ?? 0) >= 30 && (input.ttl ?? 0) <= 86400))) {
+      if (
+        keys !== 'content,name,ttl,type' ||
+        input?.type !== 'TXT' ||
+        typeof input.name !== 'string' ||
+        !Number.isInteger(input.ttl) ||
+        !(input.ttl === 1 || ((input.ttl ?? 0) >= 30 && (input.ttl ?? 0) <= 86400))
+      ) {
         return fail(400, 9000, 'DNS record invalid', `POST dns_records with an invalid body ${JSON.stringify(input)}`);
       }
       if (!strings || strings.some((part) => part.length > 255)) {
-        return fail(400, 9000, 'TXT content must be quoted character-strings of at most 255 bytes', `POST dns_records with content not split into quoted strings of ≤255 bytes`);
+        return fail(
+          400,
+          9000,
+          'TXT content must be quoted character-strings of at most 255 bytes',
+          `POST dns_records with content not split into quoted strings of ≤255 bytes`
+        );
       }
-      const record: FakeRecord = { id: randomBytes(16).toString('hex'), type: 'TXT', name: input.name, content: input.content as string, ttl: input.ttl as number };
+      const record: FakeRecord = {
+        id: randomBytes(16).toString('hex'),
+        type: 'TXT',
+        name: input.name,
+        content: input.content as string,
+        ttl: input.ttl as number,
+      };
       zoneRecords.push(record);
       await options.mirror?.({ action: 'add', record });
       return ok(record);
@@ -153,7 +208,9 @@ export async function startCloudflareFake(options: FakeOptions): Promise<Cloudfl
     records,
     requests,
     problems,
-    loseNextAnswer: (method, when) => { losing.push({ method, when }); },
+    loseNextAnswer: (method, when) => {
+      losing.push({ method, when });
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -11,12 +11,26 @@
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lchownSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
-import type { ExecResult } from '../../src/host/transport.ts';
 import { mailHostFromConfig, type MailHost } from '../../src/host/mail-host.ts';
+import type { ExecResult } from '../../src/host/transport.ts';
 import { noLeaseStatus, refusedStatus } from '../../src/host/verbs.ts';
 import { createLogger, Redactor } from '../../src/log.ts';
 import { deliver } from '../smtp.ts';
@@ -47,19 +61,21 @@ function digest(file: string): string {
 /** Names, owners, modes (and, with `content`, checksums) of a directory's entries. */
 function listing(dir: string, content: boolean): string[] {
   if (!existsSync(dir)) return [`${dir} absent`];
-  return readdirSync(dir).sort().map((name) => {
-    const file = path.join(dir, name);
-    if (content) return `${file} ${digest(file)}`;
-    const stat = lstatSync(file);
-    return `${file} ${stat.uid}:${stat.gid} ${stat.mode.toString(8)}`;
-  });
+  return readdirSync(dir)
+    .sort()
+    .map((name) => {
+      const file = path.join(dir, name);
+      if (content) return `${file} ${digest(file)}`;
+      const stat = lstatSync(file);
+      return `${file} ${stat.uid}:${stat.gid} ${stat.mode.toString(8)}`;
+    });
 }
-
 
 /** An aliases file with one harmless alias and `extra` lines. */
 const aliasesWith = (...extra: string[]) => `postmaster: root@example.test\n${extra.join('\n')}\n`;
 
-const privateKeyPem = () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const privateKeyPem = () =>
+  generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
 describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key, chasquid %s', (build) => {
   let lab: Lab;
@@ -76,7 +92,10 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
   const hosts: MailHost[] = [];
 
   const newHost = (restricted: boolean) => {
-    const host = mailHostFromConfig(parseConfig({ ...lab.env, ...(restricted ? { MAIL_HOST: `ssh://${user}@127.0.0.1:${lab.ports.ssh}` } : {}) }), logger);
+    const host = mailHostFromConfig(
+      parseConfig({ ...lab.env, ...(restricted ? { MAIL_HOST: `ssh://${user}@127.0.0.1:${lab.ports.ssh}` } : {}) }),
+      logger
+    );
     hosts.push(host);
     return host;
   };
@@ -118,8 +137,12 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
 
   /** The raw call the key can make: 'mailops-v1' and one base64 word per argument, through the forced command. */
   const raw = (words: readonly string[], stdin?: string | Buffer, timeoutMs?: number) =>
-    sshConnection(attacker).exec(['mailops-v1', ...words.map(encode)], { ...(stdin === undefined ? {} : { stdin }), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
-  const rawVerb = (words: readonly string[], stdin?: string | Buffer, timeoutMs?: number) => raw(['--chasquid-dir', dir, ...words], stdin, timeoutMs);
+    sshConnection(attacker).exec(['mailops-v1', ...words.map(encode)], {
+      ...(stdin === undefined ? {} : { stdin }),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    });
+  const rawVerb = (words: readonly string[], stdin?: string | Buffer, timeoutMs?: number) =>
+    raw(['--chasquid-dir', dir, ...words], stdin, timeoutMs);
 
   /** A lease taken the way the key takes it; released afterwards. */
   async function withLease<T>(work: (token: string) => Promise<T>): Promise<T> {
@@ -133,7 +156,10 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
     }
   }
 
-  interface Op { words: string[]; data?: Buffer }
+  interface Op {
+    words: string[];
+    data?: Buffer;
+  }
   const baseOf = (file: string) => {
     try {
       return sha256(readFileSync(file));
@@ -141,9 +167,24 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
       return 'absent';
     }
   };
-  const write = (file: string, content: string | Buffer, options: { owner?: string; mode?: string; size?: string; base?: string } = {}): Op => {
+  const write = (
+    file: string,
+    content: string | Buffer,
+    options: { owner?: string; mode?: string; size?: string; base?: string } = {}
+  ): Op => {
     const data = Buffer.from(content);
-    return { words: ['w', file, options.size ?? String(data.length), sha256(data), options.base ?? baseOf(file), options.owner ?? '', options.mode ?? '644'], data };
+    return {
+      words: [
+        'w',
+        file,
+        options.size ?? String(data.length),
+        sha256(data),
+        options.base ?? baseOf(file),
+        options.owner ?? '',
+        options.mode ?? '644',
+      ],
+      data,
+    };
   };
   const removal = (file: string): Op => ({ words: ['r', file, baseOf(file)] });
   const directory = (target: string, mode = '755', owner = ''): Op => ({ words: ['d', target, mode, owner] });
@@ -152,9 +193,11 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
   /** `apply` as the key sends it, under a lease the caller holds. */
   const apply = (token: string, ...ops: Op[]) => rawVerb(['--lease', token, ...applyWords(ops)], applyInput(ops), 120_000);
   /** `apply` through mailops's own client (its lock, its encoding) on `host`. */
-  const applyAs = (host: MailHost, ...ops: Op[]) => host.lock.run(() => host.verbs.call('apply', applyWords(ops), { stdin: applyInput(ops), timeoutMs: 120_000 }));
+  const applyAs = (host: MailHost, ...ops: Op[]) =>
+    host.lock.run(() => host.verbs.call('apply', applyWords(ops), { stdin: applyInput(ops), timeoutMs: 120_000 }));
   const commitPending = (token: string, message = 'attack') => rawVerb(['--lease', token, 'git', 'commit-pending', message]);
-  const git = (...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'safe.directory=*', '-c', 'core.hooksPath=/dev/null', ...args], { encoding: 'utf8' });
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-C', dir, '-c', 'safe.directory=*', '-c', 'core.hooksPath=/dev/null', ...args], { encoding: 'utf8' });
 
   /**
    * Sends a message to `address` after chasquid has had time to load the aliases file, and says whether the marker
@@ -180,8 +223,20 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
     execFileSync('git', ['-C', dir, 'init', '-q']);
     execFileSync('git', ['-C', dir, '-c', 'user.name=seed', '-c', 'user.email=seed@example.test', 'add', '-A']);
     execFileSync('git', ['-C', dir, '-c', 'user.name=seed', '-c', 'user.email=seed@example.test', 'commit', '-qm', 'seed']);
-    const setup = hostSetup(['--user', user, '--key-file', `${lab.env.SSH_KEY_FILE}.pub`, '--chasquid-dir', dir, '--restart', lab.env.CHASQUID_RESTART ?? '',
-      '--path', `${path.join(lab.dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin`, '--prefix', prefix]);
+    const setup = hostSetup([
+      '--user',
+      user,
+      '--key-file',
+      `${lab.env.SSH_KEY_FILE}.pub`,
+      '--chasquid-dir',
+      dir,
+      '--restart',
+      lab.env.CHASQUID_RESTART ?? '',
+      '--path',
+      `${path.join(lab.dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin`,
+      '--prefix',
+      prefix,
+    ]);
     expect(setup.status, setup.stderr).toBe(0);
     attacker = newHost(true);
     root = newHost(false);
@@ -204,8 +259,21 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
   // --- 1. git runs what the key wrote --------------------------------------------------------------------------
 
   describe('1. git runs nothing the key wrote', () => {
-    const hookNames = ['pre-commit', 'prepare-commit-msg', 'commit-msg', 'post-commit', 'pre-auto-gc', 'post-index-change',
-      'reference-transaction', 'post-rewrite', 'fsmonitor-watchman', 'pre-merge-commit', 'post-checkout', 'post-merge', 'pre-push'];
+    const hookNames = [
+      'pre-commit',
+      'prepare-commit-msg',
+      'commit-msg',
+      'post-commit',
+      'pre-auto-gc',
+      'post-index-change',
+      'reference-transaction',
+      'post-rewrite',
+      'fsmonitor-watchman',
+      'pre-merge-commit',
+      'post-checkout',
+      'post-merge',
+      'pre-push',
+    ];
 
     it('cannot write a hook, the config, HEAD or info/ of .git, under any hook name', async () => {
       await withLease(async (token) => {
@@ -244,7 +312,10 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
       writeFileSync(path.join(outside, 'fsmonitor'), touchMarker, { mode: 0o755 });
       const config = readFileSync(path.join(dir, '.git/config'));
       try {
-        for (const [key, value] of [['core.fsmonitor', path.join(outside, 'fsmonitor')], ['core.hooksPath', path.join(outside, 'hooks')]] as const) {
+        for (const [key, value] of [
+          ['core.fsmonitor', path.join(outside, 'fsmonitor')],
+          ['core.hooksPath', path.join(outside, 'hooks')],
+        ] as const) {
           git('config', key, value);
           await withLease(async (token) => {
             expect((await apply(token, write(`${domainDir}/aliases`, aliasesWith(`hook-${key}: root@example.test`)))).code).toBe(0);
@@ -263,7 +334,7 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
       }
     });
 
-    it('refuses a .git that is a symbolic link, a gitfile, not root\'s, or has a config that is not root\'s — and one made from scratch', async () => {
+    it("refuses a .git that is a symbolic link, a gitfile, not root's, or has a config that is not root's — and one made from scratch", async () => {
       const evil = path.join(outside, 'evil-repo');
       execFileSync('git', ['init', '-q', evil]);
       writeFileSync(path.join(evil, '.git/hooks/pre-commit'), touchMarker, { mode: 0o755 });
@@ -271,9 +342,10 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
       writeFileSync(path.join(outside, 'fsmonitor'), touchMarker, { mode: 0o755 });
       const gitDir = path.join(dir, '.git');
       const aside = path.join(lab.dir, 'git-aside');
-      const gitVerbs = (token: string) => [
-        ['toplevel'], ['commit-pending', 'attack'], ['commit-files', 'attack', `${domainDir}/aliases`],
-      ].map((args) => () => rawVerb(['--lease', token, 'git', ...args]));
+      const gitVerbs = (token: string) =>
+        [['toplevel'], ['commit-pending', 'attack'], ['commit-files', 'attack', `${domainDir}/aliases`]].map(
+          (args) => () => rawVerb(['--lease', token, 'git', ...args])
+        );
       await withLease(async (token) => {
         renameSync(gitDir, aside);
         try {
@@ -299,7 +371,11 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
           ['.git owned by chasquid', () => chownSync(gitDir, lab.daemon.uid, lab.daemon.gid), () => chownSync(gitDir, 0, 0)],
           ['.git mode 0777', () => chmodSync(gitDir, 0o777), () => chmodSync(gitDir, 0o700)],
           ['.git mode 0770', () => chmodSync(gitDir, 0o770), () => chmodSync(gitDir, 0o700)],
-          ['.git/config owned by chasquid', () => chownSync(`${gitDir}/config`, lab.daemon.uid, 0), () => chownSync(`${gitDir}/config`, 0, 0)],
+          [
+            '.git/config owned by chasquid',
+            () => chownSync(`${gitDir}/config`, lab.daemon.uid, 0),
+            () => chownSync(`${gitDir}/config`, 0, 0),
+          ],
           ['.git/config mode 0666', () => chmodSync(`${gitDir}/config`, 0o666), () => chmodSync(`${gitDir}/config`, configMode)],
           ['.git/HEAD owned by chasquid', () => chownSync(`${gitDir}/HEAD`, lab.daemon.uid, 0), () => chownSync(`${gitDir}/HEAD`, 0, 0)],
         ] as const) {
@@ -326,13 +402,41 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
 
     it('refuses git subcommands and options of its own, and commit-files on paths outside', async () => {
       await withLease(async (token) => {
-        for (const args of [['config', 'core.hooksPath', outside], ['-c', 'core.hooksPath=/tmp', 'commit-pending', 'x'], ['--exec-path=/tmp', 'toplevel'],
-          ['--git-dir=/tmp', 'toplevel'], ['log'], ['show', 'HEAD:certs'], ['status'], ['add', '-A'], ['reset', '--hard'], ['checkout', '.'], ['gc'],
-          ['rev-parse', '--show-toplevel'], ['commit', '-m', 'x'], ['cat-file', '-p', 'HEAD'], ['archive', 'HEAD'], ['clone', outside]]) {
+        for (const args of [
+          ['config', 'core.hooksPath', outside],
+          ['-c', 'core.hooksPath=/tmp', 'commit-pending', 'x'],
+          ['--exec-path=/tmp', 'toplevel'],
+          ['--git-dir=/tmp', 'toplevel'],
+          ['log'],
+          ['show', 'HEAD:certs'],
+          ['status'],
+          ['add', '-A'],
+          ['reset', '--hard'],
+          ['checkout', '.'],
+          ['gc'],
+          ['rev-parse', '--show-toplevel'],
+          ['commit', '-m', 'x'],
+          ['cat-file', '-p', 'HEAD'],
+          ['archive', 'HEAD'],
+          ['clone', outside],
+        ]) {
           await refused(`git ${args.join(' ')}`, () => rawVerb(['--lease', token, 'git', ...args]));
         }
-        for (const file of ['--exec=touch /tmp/x', '-A', '.', '*', ':(glob)**', '/etc/shadow', `${dir}/../../../etc/shadow`, `${dir}/.git/config`,
-          `${dir}/.mailops-state/lease`, path.join(outside, 'x'), `${dataDir}/queue`, `${dataDir}/mailops-probe/x.eml`, 'domains/example.test/aliases']) {
+        for (const file of [
+          '--exec=touch /tmp/x',
+          '-A',
+          '.',
+          '*',
+          ':(glob)**',
+          '/etc/shadow',
+          `${dir}/../../../etc/shadow`,
+          `${dir}/.git/config`,
+          `${dir}/.mailops-state/lease`,
+          path.join(outside, 'x'),
+          `${dataDir}/queue`,
+          `${dataDir}/mailops-probe/x.eml`,
+          'domains/example.test/aliases',
+        ]) {
           await refused(`commit-files ${file}`, () => rawVerb(['--lease', token, 'git', 'commit-files', 'attack', file]));
         }
       });
@@ -341,7 +445,7 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
 
   // --- the change list itself ------------------------------------------------------------------------------------
 
-  describe('apply\'s own list of changes', () => {
+  describe("apply's own list of changes", () => {
     it('takes no extra change smuggled in a base or an owner with a tab or a line break (root moving, making or removing files anywhere)', async () => {
       const victim = path.join(outside, 'victim');
       const cron = path.join(outside, 'cron.d');
@@ -356,11 +460,26 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
         const tab = '\t';
         const smuggled: Array<[string, Op]> = [
           // apply keeps its list of changes as lines of tab-separated fields; the journal is made from it.
-          ['make a directory as root, owned by anyone', { words: ['w', users, '0', sha256(''), `${baseOf(users)}${tab}${aliases}\nd${tab}${marker}${tab}755${tab}chasquid`, '', '640'], data: Buffer.alloc(0) }],
-          ['move a root-only file where the key can read it', { words: ['w', users, '0', sha256(''), `${baseOf(users)}${tab}${victim}`, '', '640'], data: Buffer.alloc(0) }],
-          ['move its own file into a cron directory', directory(`${dataDir}/mailops-probe`, '700', `chasquid:chasquid\nw${tab}${cron}/mailops${tab}absent${tab}${aliases}`)],
+          [
+            'make a directory as root, owned by anyone',
+            {
+              words: ['w', users, '0', sha256(''), `${baseOf(users)}${tab}${aliases}\nd${tab}${marker}${tab}755${tab}chasquid`, '', '640'],
+              data: Buffer.alloc(0),
+            },
+          ],
+          [
+            'move a root-only file where the key can read it',
+            { words: ['w', users, '0', sha256(''), `${baseOf(users)}${tab}${victim}`, '', '640'], data: Buffer.alloc(0) },
+          ],
+          [
+            'move its own file into a cron directory',
+            directory(`${dataDir}/mailops-probe`, '700', `chasquid:chasquid\nw${tab}${cron}/mailops${tab}absent${tab}${aliases}`),
+          ],
           ['through a removal', { words: ['r', aliases, `${baseOf(aliases)}\nd${tab}${marker}${tab}755${tab}root`] }],
-          ['through the owner of the probe directory', directory(`${dataDir}/mailops-probe`, '700', `chasquid:chasquid\nd${tab}${marker}${tab}755${tab}root`)],
+          [
+            'through the owner of the probe directory',
+            directory(`${dataDir}/mailops-probe`, '700', `chasquid:chasquid\nd${tab}${marker}${tab}755${tab}root`),
+          ],
           ['a line break alone', { words: ['r', aliases, `${baseOf(aliases)}\n`] }],
         ];
         for (const [what, op] of smuggled) {
@@ -394,7 +513,7 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
     it('keeps the data directory from root\'s settings when chasquid.conf names another (data_dir: "/etc/cron.d")', async () => {
       const conf = `${dir}/chasquid.conf`;
       const original = readFileSync(conf);
-      writeFileSync(conf, `${original.toString('utf8').replace(/^data_dir:.*$/m, 'data_dir: "/etc/cron.d"')}`);
+      writeFileSync(conf, original.toString('utf8').replace(/^data_dir:.*$/m, 'data_dir: "/etc/cron.d"'));
       try {
         await withLease(async (token) => {
           for (const target of ['/etc/cron.d/mailops-probe', '/etc/cron.d/mailops-probe/x.eml']) {
@@ -414,16 +533,77 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
   // --- 3. modes and owners from a fixed set ----------------------------------------------------------------------
 
   describe('3. modes and owners only from the fixed set', () => {
-    const badFileModes = ['4755', '2755', '1777', '0666', '0777', '6644', '4644', '2644', '1644', '0755', '0664', '0660', '0646', '0700', '0', '7777', '04755', 'u+s', '+s', '-1', '0o644', '644 ', ' 644', '644\n', ''];
-    const badDirModes = ['4755', '2755', '1777', '0666', '0777', '0775', '0770', '0757', '1755', '3755', '0644', '0600', 'u+s', '-1', '0o755', ''];
-    const badOwners = ['nobody', 'chasquid', 'chasquid:chasquid', 'root:nobody', 'nobody:root', 'nobody:chasquid', '0:0', '0', 'root:', ':chasquid', ':root', 'root:chasquid:x', 'root:shadow', 'root:sudo', '-1'];
+    const badFileModes = [
+      '4755',
+      '2755',
+      '1777',
+      '0666',
+      '0777',
+      '6644',
+      '4644',
+      '2644',
+      '1644',
+      '0755',
+      '0664',
+      '0660',
+      '0646',
+      '0700',
+      '0',
+      '7777',
+      '04755',
+      'u+s',
+      '+s',
+      '-1',
+      '0o644',
+      '644 ',
+      ' 644',
+      '644\n',
+      '',
+    ];
+    const badDirModes = [
+      '4755',
+      '2755',
+      '1777',
+      '0666',
+      '0777',
+      '0775',
+      '0770',
+      '0757',
+      '1755',
+      '3755',
+      '0644',
+      '0600',
+      'u+s',
+      '-1',
+      '0o755',
+      '',
+    ];
+    const badOwners = [
+      'nobody',
+      'chasquid',
+      'chasquid:chasquid',
+      'root:nobody',
+      'nobody:root',
+      'nobody:chasquid',
+      '0:0',
+      '0',
+      'root:',
+      ':chasquid',
+      ':root',
+      'root:chasquid:x',
+      'root:shadow',
+      'root:sudo',
+      '-1',
+    ];
 
     it('refuses set-id, sticky, executable and group/world-writable modes for a new file, and owners other than root[:chasquid]', async () => {
       const file = `${domainDir}/users`;
       rmSync(file, { force: true });
       await withLease(async (token) => {
-        for (const mode of badFileModes) await refused(`new file mode ${JSON.stringify(mode)}`, () => apply(token, write(file, '', { mode })));
-        for (const owner of badOwners) await refused(`new file owner ${owner}`, () => apply(token, write(file, '', { owner, mode: '640' })));
+        for (const mode of badFileModes)
+          await refused(`new file mode ${JSON.stringify(mode)}`, () => apply(token, write(file, '', { mode })));
+        for (const owner of badOwners)
+          await refused(`new file owner ${owner}`, () => apply(token, write(file, '', { owner, mode: '640' })));
       });
       expect(existsSync(file)).toBe(false);
     });
@@ -442,25 +622,41 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
 
     it('refuses those modes and owners for a new directory', async () => {
       await withLease(async (token) => {
-        for (const mode of badDirModes) await refused(`dir mode ${JSON.stringify(mode)}`, () => apply(token, directory(`${dir}/domains/modes.test`, mode)));
-        for (const owner of badOwners) await refused(`dir owner ${owner}`, () => apply(token, directory(`${dir}/certs/modes.test`, '750', owner)));
-        for (const mode of badDirModes) await refused(`probe dir mode ${JSON.stringify(mode)}`, () => apply(token, directory(`${dataDir}/mailops-probe`, mode)));
+        for (const mode of badDirModes)
+          await refused(`dir mode ${JSON.stringify(mode)}`, () => apply(token, directory(`${dir}/domains/modes.test`, mode)));
+        for (const owner of badOwners)
+          await refused(`dir owner ${owner}`, () => apply(token, directory(`${dir}/certs/modes.test`, '750', owner)));
+        for (const mode of badDirModes)
+          await refused(`probe dir mode ${JSON.stringify(mode)}`, () => apply(token, directory(`${dataDir}/mailops-probe`, mode)));
       });
     });
 
     it('refuses them through ownership, on every file and directory it manages, and any change to files it does not', async () => {
       await withLease(async (token) => {
         for (const target of [`${domainDir}/aliases`, `${dir}/certs/${lab.hostname}/privkey.pem`]) {
-          for (const mode of badFileModes) await refused(`ownership ${target} ${JSON.stringify(mode)}`, () => rawVerb(['--lease', token, 'ownership', target, '', mode]));
+          for (const mode of badFileModes)
+            await refused(`ownership ${target} ${JSON.stringify(mode)}`, () => rawVerb(['--lease', token, 'ownership', target, '', mode]));
           for (const owner of ['nobody', 'chasquid', ':nobody', ':shadow', 'root:root', 'root:chasquid', ':chasquid:x', 'chasquid:']) {
             await refused(`ownership ${target} ${owner}`, () => rawVerb(['--lease', token, 'ownership', target, owner, '640']));
           }
         }
         for (const target of [domainDir, `${dir}/domains`, `${dir}/certs`, `${dir}/.mailops-backup`]) {
           if (!existsSync(target)) continue;
-          for (const mode of badDirModes) await refused(`ownership ${target} ${JSON.stringify(mode)}`, () => rawVerb(['--lease', token, 'ownership', target, '', mode]));
+          for (const mode of badDirModes)
+            await refused(`ownership ${target} ${JSON.stringify(mode)}`, () => rawVerb(['--lease', token, 'ownership', target, '', mode]));
         }
-        for (const target of [`${dir}/chasquid.conf`, `${dir}/hooks/post-data`, `${dir}/hooks`, dir, `${dir}/.git`, '/etc/shadow', '/etc/passwd', `${dataDir}/queue`, dataDir, `${dataDir}/mailops-probe`]) {
+        for (const target of [
+          `${dir}/chasquid.conf`,
+          `${dir}/hooks/post-data`,
+          `${dir}/hooks`,
+          dir,
+          `${dir}/.git`,
+          '/etc/shadow',
+          '/etc/passwd',
+          `${dataDir}/queue`,
+          dataDir,
+          `${dataDir}/mailops-probe`,
+        ]) {
           await refused(`ownership ${target}`, () => rawVerb(['--lease', token, 'ownership', target, ':chasquid', '640']));
         }
       });
@@ -495,7 +691,8 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
 
     it('refuses a pipe alias in every spelling, and the probe inbox line with another path or domain', async () => {
       const dd = '/usr/bin/dd';
-      const probe = (domain: string, file = `${dataDir}/mailops-probe/${domain}.eml`) => `mailops-probe-inbox: | ${dd} of=${file} status=none`;
+      const probe = (domain: string, file = `${dataDir}/mailops-probe/${domain}.eml`) =>
+        `mailops-probe-inbox: | ${dd} of=${file} status=none`;
       const otherDomain = path.join(dir, 'domains/other.test');
       mkdirSync(otherDomain, { mode: 0o755 });
       // An operator's own pipe alias in another domain's file: copying it into this domain's file is a new pipe here.
@@ -504,19 +701,46 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
       try {
         await withLease(async (token) => {
           for (const line of [
-            `x: | ${touch}`, `x: |${touch}`, `x:|${touch}`, `x:| ${touch}`, `   x: | ${touch}`, `\tx:\t|\t${touch}`, `x: | ${touch}\r`,
-            `x: root@example.test, | ${touch}`, `x: root@example.test,| ${touch}`, `x:\u00a0| ${touch}`, `x:\u2003|${touch}`, `x: \u3000| ${touch}`,
-            `\u00a0x: | ${touch}`, `X: | ${touch}`, `*: | ${touch}`, `x : | ${touch}`, `x: ||${touch}`, `x: | sh -c 'touch ${marker}'`,
+            `x: | ${touch}`,
+            `x: |${touch}`,
+            `x:|${touch}`,
+            `x:| ${touch}`,
+            `   x: | ${touch}`,
+            `\tx:\t|\t${touch}`,
+            `x: | ${touch}\r`,
+            `x: root@example.test, | ${touch}`,
+            `x: root@example.test,| ${touch}`,
+            `x:\u00a0| ${touch}`,
+            `x:\u2003|${touch}`,
+            `x: \u3000| ${touch}`,
+            `\u00a0x: | ${touch}`,
+            `X: | ${touch}`,
+            `*: | ${touch}`,
+            `x : | ${touch}`,
+            `x: ||${touch}`,
+            `x: | sh -c 'touch ${marker}'`,
             `tickets: | /usr/bin/touch ${marker}`,
-            probe('example.test', `/etc/cron.d/mailops`), probe('other.test'), probe('example.test', `${dataDir}/mailops-probe/../../../../../etc/cron.d/x.eml`),
-            `${probe('example.test')} ${marker}`, `${probe('example.test')}\r`, probe('example.test').replace('| ', '|'), probe('example.test').replace(dd, '/bin/dd'),
-            `mailops-probe-inbox: | ${touch}`, `x: ${probe('example.test').slice('mailops-probe-inbox: '.length)}`,
+            probe('example.test', `/etc/cron.d/mailops`),
+            probe('other.test'),
+            probe('example.test', `${dataDir}/mailops-probe/../../../../../etc/cron.d/x.eml`),
+            `${probe('example.test')} ${marker}`,
+            `${probe('example.test')}\r`,
+            probe('example.test').replace('| ', '|'),
+            probe('example.test').replace(dd, '/bin/dd'),
+            `mailops-probe-inbox: | ${touch}`,
+            `x: ${probe('example.test').slice('mailops-probe-inbox: '.length)}`,
           ]) {
-            await refused(`aliases line ${JSON.stringify(line)}`, () => apply(token, write(`${domainDir}/aliases`, aliasesWith('# a comment', line))));
+            await refused(`aliases line ${JSON.stringify(line)}`, () =>
+              apply(token, write(`${domainDir}/aliases`, aliasesWith('# a comment', line)))
+            );
           }
           // Spread over lines, as chasquid would read the first one.
-          await refused('pipe on the last line without a newline', () => apply(token, write(`${domainDir}/aliases`, `postmaster: root@example.test\nx: | ${touch}`)));
-          await refused('pipe after CR-only line breaks', () => apply(token, write(`${domainDir}/aliases`, `postmaster: root@example.test\rx: | ${touch}\r`)));
+          await refused('pipe on the last line without a newline', () =>
+            apply(token, write(`${domainDir}/aliases`, `postmaster: root@example.test\nx: | ${touch}`))
+          );
+          await refused('pipe after CR-only line breaks', () =>
+            apply(token, write(`${domainDir}/aliases`, `postmaster: root@example.test\rx: | ${touch}\r`))
+          );
         });
         expect(await markerAfterDelivery('x@example.test')).toBe(false);
       } finally {
@@ -526,22 +750,34 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
 
     it('refuses a pipe alias hidden by a NUL byte elsewhere in the file (grep calls the file binary and prints no line), and chasquid runs nothing', async () => {
       const before = fingerprint();
-      const result = await withLease((token) => apply(token, write(`${domainDir}/aliases`, Buffer.from(aliasesWith('#\0', `nul: | /usr/bin/touch ${marker}`)))));
+      const result = await withLease((token) =>
+        apply(token, write(`${domainDir}/aliases`, Buffer.from(aliasesWith('#\0', `nul: | /usr/bin/touch ${marker}`))))
+      );
       const ran = await markerAfterDelivery('nul@example.test');
       expect({ code: result.code, ran }).toEqual({ code: refusedStatus, ran: false });
       expect(fingerprint()).toEqual(before);
     });
 
-    it('keeps mailops\'s own probe inbox line and an operator\'s existing pipe line (what mailops itself writes)', async () => {
+    it("keeps mailops's own probe inbox line and an operator's existing pipe line (what mailops itself writes)", async () => {
       const operator = `ops: | /usr/bin/logger mailops-lab-${build}`;
       writeFileSync(`${domainDir}/aliases`, aliasesWith(operator));
       await withLease(async (token) => {
-        const kept = await apply(token, write(`${domainDir}/aliases`, aliasesWith(operator, 'new: root@example.test',
-          `mailops-probe-inbox: | /usr/bin/dd of=${dataDir}/mailops-probe/example.test.eml status=none`)));
+        const kept = await apply(
+          token,
+          write(
+            `${domainDir}/aliases`,
+            aliasesWith(
+              operator,
+              'new: root@example.test',
+              `mailops-probe-inbox: | /usr/bin/dd of=${dataDir}/mailops-probe/example.test.eml status=none`
+            )
+          )
+        );
         expect(kept.stderr).toBe('');
         expect(kept.code).toBe(0);
-        await refused('a second copy of the operator\'s command under another name', () =>
-          apply(token, write(`${domainDir}/aliases`, aliasesWith(operator, `evil: | /usr/bin/logger mailops-lab-${build}`))));
+        await refused("a second copy of the operator's command under another name", () =>
+          apply(token, write(`${domainDir}/aliases`, aliasesWith(operator, `evil: | /usr/bin/logger mailops-lab-${build}`)))
+        );
       });
       writeFileSync(`${domainDir}/aliases`, aliasesWith());
     });
@@ -553,7 +789,10 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
           ['an aliases file', aliasesWith()],
           ['a shell script', touchMarker],
           ['a PEM key', privateKeyPem()],
-          ['command substitution after a valid entry', `users: {\n  key: "a"\n  value: { plain: { password: "x" } }\n}\n$(touch ${marker})\n`],
+          [
+            'command substitution after a valid entry',
+            `users: {\n  key: "a"\n  value: { plain: { password: "x" } }\n}\n$(touch ${marker})\n`,
+          ],
           ['an unknown field', 'users: { key: "a" value: { plain: { password: "x" } } }\nhooks: "x"\n'],
           ['an unterminated string', 'users: { key: "a\n'],
           ['random bytes', randomBytes(256)],
@@ -581,7 +820,11 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
           ['an unterminated block', `${certDir}/fullchain.pem`, chain.split('-----END')[0] ?? ''],
           ['a NUL byte', `${certDir}/fullchain.pem`, chain.replace('\n', '\0\n')],
           ['an empty file', `${certDir}/fullchain.pem`, ''],
-          ['a line over 76 characters', `${certDir}/fullchain.pem`, chain.replace(/\n([A-Za-z0-9+/]{64})\n([A-Za-z0-9+/]{64})\n/, '\n$1$2\n')],
+          [
+            'a line over 76 characters',
+            `${certDir}/fullchain.pem`,
+            chain.replace(/\n([A-Za-z0-9+/]{64})\n([A-Za-z0-9+/]{64})\n/, '\n$1$2\n'),
+          ],
           ['random bytes', `${certDir}/privkey.pem`, randomBytes(300)],
           ['another label', `${certDir}/fullchain.pem`, chain.replaceAll('CERTIFICATE', 'X509 CRL')],
           ['a certificate as a DKIM key', `${domainDir}/dkim:attack.pem`, chain],
@@ -600,7 +843,13 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
   describe('5. no symbolic link leads out', () => {
     const secret = `TOP SECRET ${randomBytes(4).toString('hex')}`;
 
-    async function throughLink(what: string, link: string, target: string, attacks: Array<(token: string) => Promise<ExecResult>>, owner?: { uid: number; gid: number }) {
+    async function throughLink(
+      what: string,
+      link: string,
+      target: string,
+      attacks: Array<(token: string) => Promise<ExecResult>>,
+      owner?: { uid: number; gid: number }
+    ) {
       const aside = `${link}.aside`;
       const existed = existsSync(link);
       if (existed) renameSync(link, aside);
@@ -668,7 +917,11 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
     });
 
     it('refuses a managed file that is a link, even to /etc/shadow, and leaves the target alone', async () => {
-      for (const [file, target] of [[`${domainDir}/aliases`, '/etc/shadow'], [`${domainDir}/users`, '/etc/shadow'], [`${dir}/certs/${lab.hostname}/privkey.pem`, path.join(outside, 'secrets/privkey.pem')]] as const) {
+      for (const [file, target] of [
+        [`${domainDir}/aliases`, '/etc/shadow'],
+        [`${domainDir}/users`, '/etc/shadow'],
+        [`${dir}/certs/${lab.hostname}/privkey.pem`, path.join(outside, 'secrets/privkey.pem')],
+      ] as const) {
         await throughLink(`${file} -> ${target}`, file, target, [
           () => rawVerb(['read', file]),
           () => rawVerb(['hash', file]),
@@ -685,11 +938,21 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
       const modeOf = (target: string) => statSync(target).mode & 0o7777;
       const [domainMode, domainsMode, dirMode] = [modeOf(domainDir), modeOf(`${dir}/domains`), modeOf(dir)];
       for (const [what, change, undo, op] of [
-        ['domains/<d> owned by chasquid', () => chownSync(domainDir, lab.daemon.uid, lab.daemon.gid), () => chownSync(domainDir, 0, 0), aliases],
+        [
+          'domains/<d> owned by chasquid',
+          () => chownSync(domainDir, lab.daemon.uid, lab.daemon.gid),
+          () => chownSync(domainDir, 0, 0),
+          aliases,
+        ],
         ['domains/<d> group-writable', () => chmodSync(domainDir, 0o775), () => chmodSync(domainDir, domainMode), aliases],
         ['domains world-writable', () => chmodSync(`${dir}/domains`, 0o777), () => chmodSync(`${dir}/domains`, domainsMode), aliases],
         ['domains writable by others', () => chmodSync(`${dir}/domains`, 0o757), () => chmodSync(`${dir}/domains`, domainsMode), aliases],
-        ['certs/<name> owned by nobody', () => chownSync(`${dir}/certs/${lab.hostname}`, 65534, 0), () => chownSync(`${dir}/certs/${lab.hostname}`, 0, 0), key],
+        [
+          'certs/<name> owned by nobody',
+          () => chownSync(`${dir}/certs/${lab.hostname}`, 65534, 0),
+          () => chownSync(`${dir}/certs/${lab.hostname}`, 0, 0),
+          key,
+        ],
         ['CHASQUID_DIR group-writable', () => chmodSync(dir, 0o775), () => chmodSync(dir, dirMode), key],
       ] as const) {
         change();
@@ -703,17 +966,28 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
       }
     });
 
-    it('reaches through links in chasquid\'s data directory only what chasquid\'s user could reach itself', async () => {
+    it("reaches through links in chasquid's data directory only what chasquid's user could reach itself", async () => {
       const probeDir = path.join(dataDir, 'mailops-probe');
       const daemon = lab.daemon;
       const rootOnly = path.join(outside, 'secrets');
       const attempts = async (what: string, listable: boolean) => {
-        for (const [verb, file] of [['read', `${probeDir}/secret.eml`], ['read', `${probeDir}/shadow.eml`], ['stat', `${probeDir}/secret.eml`], ['list', probeDir]] as const) {
+        for (const [verb, file] of [
+          ['read', `${probeDir}/secret.eml`],
+          ['read', `${probeDir}/shadow.eml`],
+          ['stat', `${probeDir}/secret.eml`],
+          ['list', probeDir],
+        ] as const) {
           const before = fingerprint();
           const result = await rawVerb([verb, file]);
           const out = result.stdout.toString();
           const revealed = out.includes(secret) || /^root:/m.test(out) || (verb === 'list' && !listable && out !== '');
-          expect({ what, verb, file, revealed, read: verb === 'read' && result.code === 0 }).toEqual({ what, verb, file, revealed: false, read: false });
+          expect({ what, verb, file, revealed, read: verb === 'read' && result.code === 0 }).toEqual({
+            what,
+            verb,
+            file,
+            revealed: false,
+            read: false,
+          });
           expect(fingerprint()).toEqual(before);
         }
       };
@@ -766,18 +1040,40 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
       const dkimKey = privateKeyPem();
       const oldDkimKey = privateKeyPem();
       const users = `users: {\n  key: "secret"\n  value: { scrypt: { logN: 14 r: 8 p: 1 keyLen: 32 salt: "${randomBytes(8).toString('hex')}" encrypted: "${randomBytes(8).toString('hex')}" } }\n}\n`;
-      const secrets: Array<[string, string]> = [[`${certDir}/privkey.pem`, certKey], [`${domainDir}/dkim:attack.pem`, dkimKey],
-        [`${dir}/certs/example.test/dkim_privkey.pem`, oldDkimKey], [`${domainDir}/users`, users]];
+      const secrets: Array<[string, string]> = [
+        [`${certDir}/privkey.pem`, certKey],
+        [`${domainDir}/dkim:attack.pem`, dkimKey],
+        [`${dir}/certs/example.test/dkim_privkey.pem`, oldDkimKey],
+        [`${domainDir}/users`, users],
+      ];
       try {
         await withLease(async (token) => {
           expect((await apply(token, directory(certDir, '755'), directory(`${dir}/certs/example.test`, '755'))).code).toBe(0);
-          const written = await apply(token, ...secrets.map(([file, content]) => write(file, content, { owner: 'root:chasquid', mode: '640' })));
+          const written = await apply(
+            token,
+            ...secrets.map(([file, content]) => write(file, content, { owner: 'root:chasquid', mode: '640' }))
+          );
           expect(written.stderr).toBe('');
-          const files = await rawVerb(['--lease', token, 'git', 'commit-files', 'attack: commit the secrets', ...secrets.map(([file]) => file)]);
+          const files = await rawVerb([
+            '--lease',
+            token,
+            'git',
+            'commit-files',
+            'attack: commit the secrets',
+            ...secrets.map(([file]) => file),
+          ]);
           expect({ code: files.code, out: files.stdout.toString().trim() }).toEqual({ code: 0, out: 'committed' });
           expect((await commitPending(token, 'attack: commit everything')).code).toBe(0);
           // The directories that hold them, named whole.
-          const directories = await rawVerb(['--lease', token, 'git', 'commit-files', 'attack: the directories', `${dir}/certs`, `${dir}/domains`]);
+          const directories = await rawVerb([
+            '--lease',
+            token,
+            'git',
+            'commit-files',
+            'attack: the directories',
+            `${dir}/certs`,
+            `${dir}/domains`,
+          ]);
           expect(directories.code).toBe(0);
         });
         const tracked = git('ls-files');
@@ -790,7 +1086,13 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
         expect(git('log', '-3', '--format=%s')).toContain('attack: commit the secrets');
         expect((statSync(`${dir}/.git`).mode & 0o777).toString(8)).toBe('700');
         const exclude = readFileSync(`${dir}/.git/info/exclude`, 'utf8');
-        for (const pattern of ['/certs/*/privkey.pem', '/certs/*/dkim_privkey.pem', '/domains/*/dkim:*.pem', '/domains/*/users', '/.mailops-backup/']) {
+        for (const pattern of [
+          '/certs/*/privkey.pem',
+          '/certs/*/dkim_privkey.pem',
+          '/domains/*/dkim:*.pem',
+          '/domains/*/users',
+          '/.mailops-backup/',
+        ]) {
           expect(exclude).toContain(pattern);
         }
         await refused('read .git/config', () => rawVerb(['read', `${dir}/.git/config`]));
@@ -811,7 +1113,9 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
       const file = `${domainDir}/aliases`;
       const op = write(file, content);
       const flood = Buffer.alloc(20 * mebibyte, 'a: b\n');
-      const result = await withLease((token) => rawVerb(['--lease', token, ...applyWords([op])], Buffer.concat([Buffer.from(content), flood]), 120_000));
+      const result = await withLease((token) =>
+        rawVerb(['--lease', token, ...applyWords([op])], Buffer.concat([Buffer.from(content), flood]), 120_000)
+      );
       expect(result.code).toBe(0);
       expect(readFileSync(file, 'utf8')).toBe(content);
       const leftovers = spawnSync('find', [dir, '-name', '.mailops-write.*', '-o', '-size', '+17M'], { encoding: 'utf8' }).stdout;
@@ -821,7 +1125,9 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
     it('refuses a declared size over 16 MiB, or one that is not a plain number, before reading anything', async () => {
       await withLease(async (token) => {
         for (const size of [String(16 * mebibyte + 1), '99999999999999999999999', '-1', '1e9', '0x10', ' 10', '10 ', '']) {
-          await refused(`declared size ${JSON.stringify(size)}`, () => apply(token, write(`${domainDir}/aliases`, aliasesWith(), { size })));
+          await refused(`declared size ${JSON.stringify(size)}`, () =>
+            apply(token, write(`${domainDir}/aliases`, aliasesWith(), { size }))
+          );
         }
       });
     });
@@ -831,7 +1137,11 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
       const file = `${domainDir}/aliases`;
       await withLease(async (token) => {
         for (const size of [String(16 * mebibyte), `0${16 * mebibyte}`]) {
-          const ops = [0, 1, 2].map(() => ({ ...write(file, chunk), words: ['w', file, size, sha256(chunk), baseOf(file), '', '644'], data: chunk }));
+          const ops = [0, 1, 2].map(() => ({
+            ...write(file, chunk),
+            words: ['w', file, size, sha256(chunk), baseOf(file), '', '644'],
+            data: chunk,
+          }));
           await refused(`three writes of ${size} bytes`, () => apply(token, ...ops));
         }
       });
@@ -843,19 +1153,40 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
       const token = acquired.stdout.toString().trim();
       expect(acquired.code).toBe(0);
       const words = ['--chasquid-dir', dir, '--lease', token, ...applyWords([write(`${domainDir}/aliases`, Buffer.alloc(1000, 'a'))])];
-      const ssh = spawn('ssh', ['-i', lab.env.SSH_KEY_FILE ?? '', '-o', `UserKnownHostsFile=${lab.env.SSH_KNOWN_HOSTS_FILE}`, '-o', 'BatchMode=yes',
-        '-p', String(lab.ports.ssh), `${user}@127.0.0.1`, ['mailops-v1', ...words.map(encode)].map((word) => `'${word}'`).join(' ')], { stdio: ['pipe', 'ignore', 'ignore'] });
+      const ssh = spawn(
+        'ssh',
+        [
+          '-i',
+          lab.env.SSH_KEY_FILE ?? '',
+          '-o',
+          `UserKnownHostsFile=${lab.env.SSH_KNOWN_HOSTS_FILE}`,
+          '-o',
+          'BatchMode=yes',
+          '-p',
+          String(lab.ports.ssh),
+          `${user}@127.0.0.1`,
+          ['mailops-v1', ...words.map(encode)].map((word) => `'${word}'`).join(' '),
+        ],
+        { stdio: ['pipe', 'ignore', 'ignore'] }
+      );
       const ended = new Promise<number | null>((resolve) => ssh.once('exit', (code) => resolve(code)));
       const stagedBefore = readdirSync(domainDir);
       try {
         ssh.stdin.write('a: b\n');
         // The host stages the upload in a temporary file beside its target, under its state lock, and waits for the rest.
-        await waitFor('the host to stage the stalled upload', () => readdirSync(domainDir).some((name) => name.startsWith('.mailops-write.') && !stagedBefore.includes(name)),
-          { timeoutMs: 30_000 });
+        await waitFor(
+          'the host to stage the stalled upload',
+          () => readdirSync(domainDir).some((name) => name.startsWith('.mailops-write.') && !stagedBefore.includes(name)),
+          { timeoutMs: 30_000 }
+        );
         const started = Date.now();
         const other = await rawVerb(['lease', 'acquire', '0', 'another-mailops'], undefined, 150_000);
         const waited = Date.now() - started;
-        expect({ code: other.code, stderr: other.stderr, withinAMinute: waited < 60_000 }).toEqual({ code: 0, stderr: '', withinAMinute: true });
+        expect({ code: other.code, stderr: other.stderr, withinAMinute: waited < 60_000 }).toEqual({
+          code: 0,
+          stderr: '',
+          withinAMinute: true,
+        });
         await rawVerb(['lease', 'release', other.stdout.toString().trim()]);
         // The stalled upload itself was given up ("incomplete upload", status 1), not left holding the lock.
         expect(await withDeadline('the stalled upload to end', ended, 10_000)).toBe(1);
@@ -878,7 +1209,11 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
       const now = Math.floor(Date.now() / 1000);
       writeFileSync(leaseFile, `${token} ${now + 40} ${now - 3600} ${length} ${holder}\n`);
       await refused('renew after an hour', () => rawVerb(['lease', 'renew', token]), noLeaseStatus);
-      await refused('write after an hour', () => apply(token, write(`${domainDir}/aliases`, aliasesWith('late: root@example.test'))), noLeaseStatus);
+      await refused(
+        'write after an hour',
+        () => apply(token, write(`${domainDir}/aliases`, aliasesWith('late: root@example.test'))),
+        noLeaseStatus
+      );
       const other = await rawVerb(['lease', 'acquire', '0', 'another-mailops']);
       expect(other.code).toBe(0);
       expect(other.stdout.toString().trim()).not.toBe(token);
@@ -889,7 +1224,10 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
       const file = `${domainDir}/aliases`;
       for (const [what, words] of [
         ['apply without a lease', applyWords([write(file, aliasesWith('nolease: root@example.test'))])],
-        ['apply with a made-up lease', ['--lease', 'ab'.repeat(16), ...applyWords([write(file, aliasesWith('nolease: root@example.test'))])]],
+        [
+          'apply with a made-up lease',
+          ['--lease', 'ab'.repeat(16), ...applyWords([write(file, aliasesWith('nolease: root@example.test'))])],
+        ],
         ['ownership without a lease', ['ownership', file, '', '600']],
         ['commit without a lease', ['git', 'commit-pending', 'x']],
         ['restart without a lease', ['restart']],
@@ -903,10 +1241,17 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
 
   // --- 8. the key reaches none of host-setup's own files ------------------------------------------------------------
 
-  describe('8. nothing of host-setup.sh\'s own', () => {
+  describe("8. nothing of host-setup.sh's own", () => {
     it('cannot read or change its settings, sudo rule, authorized_keys, the helper itself, or pick another CHASQUID_DIR', async () => {
       const sudoers = `/etc/sudoers.d/mailops-host-${user.replaceAll('-', '_')}`;
-      const targets = [`/etc/mailops-host/${user}.conf`, sudoers, `/var/lib/${user}/.ssh/authorized_keys`, `${prefix}/mailops-host`, `${prefix}/mailops-forced-command`, '/root/.ssh/authorized_keys'];
+      const targets = [
+        `/etc/mailops-host/${user}.conf`,
+        sudoers,
+        `/var/lib/${user}/.ssh/authorized_keys`,
+        `${prefix}/mailops-host`,
+        `${prefix}/mailops-forced-command`,
+        '/root/.ssh/authorized_keys',
+      ];
       await withLease(async (token) => {
         for (const file of targets) {
           await refused(`read ${file}`, () => rawVerb(['read', file]));
@@ -915,21 +1260,45 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
           await refused(`ownership ${file}`, () => rawVerb(['--lease', token, 'ownership', file, '', '644']));
         }
         for (const other of ['/', '/etc', '/etc/mailops-host', outside, `${dir}/domains`, `${dir}/`, `${dir}/.`]) {
-          await refused(`--chasquid-dir ${other}`, () => raw(['--chasquid-dir', other, 'read', `${other.replace(/\/$/, '')}/chasquid.conf`]));
+          await refused(`--chasquid-dir ${other}`, () =>
+            raw(['--chasquid-dir', other, 'read', `${other.replace(/\/$/, '')}/chasquid.conf`])
+          );
         }
       });
     });
 
     it('gets no shell, subsystem or other command through the forced command', () => {
-      const sshArgs = ['-i', lab.env.SSH_KEY_FILE ?? '', '-o', `UserKnownHostsFile=${lab.env.SSH_KNOWN_HOSTS_FILE}`, '-o', 'BatchMode=yes', '-p', String(lab.ports.ssh)];
+      const sshArgs = [
+        '-i',
+        lab.env.SSH_KEY_FILE ?? '',
+        '-o',
+        `UserKnownHostsFile=${lab.env.SSH_KNOWN_HOSTS_FILE}`,
+        '-o',
+        'BatchMode=yes',
+        '-p',
+        String(lab.ports.ssh),
+      ];
       const target = `${user}@127.0.0.1`;
-      for (const args of [['-T', target], ['-s', target, 'sftp'], [target, `'mailops-v1' '${encode('hello')}'; touch ${marker}`], [target, `'mailops-v1' '${encode('hello')}' $(touch ${marker})`],
-        [target, `'mailops-v1' "${encode('hello')}"`], [target, `'mailops-v1'\n'${encode('hello')}'`], [target, 'sudo -n -l'], [target, `/usr/bin/touch ${marker}`]]) {
+      for (const args of [
+        ['-T', target],
+        ['-s', target, 'sftp'],
+        [target, `'mailops-v1' '${encode('hello')}'; touch ${marker}`],
+        [target, `'mailops-v1' '${encode('hello')}' $(touch ${marker})`],
+        [target, `'mailops-v1' "${encode('hello')}"`],
+        [target, `'mailops-v1'\n'${encode('hello')}'`],
+        [target, 'sudo -n -l'],
+        [target, `/usr/bin/touch ${marker}`],
+      ]) {
         const before = fingerprint();
         const result = spawnSync('ssh', [...sshArgs, ...args], { encoding: 'utf8', timeout: 30_000, input: '' });
         // (ssh shows no error output for a subsystem)
         const message = args[0] === '-s' ? expect.any(String) : expect.stringContaining('may only run mailops operations');
-        expect({ args, status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ args, status: 64, stdout: '', stderr: message });
+        expect({ args, status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({
+          args,
+          status: 64,
+          stdout: '',
+          stderr: message,
+        });
         expect(fingerprint()).toEqual(before);
       }
     });
@@ -940,44 +1309,117 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
   describe('names and paths outside the allow-list', () => {
     it('refuses names with .., /, upper case, trailing or leading dots, and paths that leave their directory', async () => {
       const paths = [
-        `${dir}/domains/../chasquid.conf`, `${dir}/domains/example.test/../../chasquid.conf`, `${dir}/domains/../../../../../../etc/cron.d/x`,
-        `${dir}/domains/./example.test/aliases`, `${dir}//domains/example.test/aliases`, `${dir}/domains/example.test/aliases/`,
-        `${dir}/domains/Example.test/aliases`, `${dir}/domains/EXAMPLE.TEST/aliases`, `${dir}/domains/example.test./aliases`, `${dir}/domains/.example.test/aliases`,
-        `${dir}/domains/-example.test/aliases`, `${dir}/domains/a..b/aliases`, `${dir}/domains/exa mple.test/aliases`, `${dir}/domains/exämple.test/aliases`,
-        `${dir}/domains/example.test/sub/aliases`, `${dir}/domains/example.test/Aliases`, `${dir}/domains/example.test/aliases.bak`, `${dir}/domains/example.test/.aliases`,
-        `${dir}/domains/example.test/dkim:../x.pem`, `${dir}/domains/example.test/dkim:a/b.pem`, `${dir}/domains/example.test/dkim:-x.pem`, `${dir}/domains/example.test/dkim:.pem`,
-        `${dir}/domains/example.test/dkim:a b.pem`, `${dir}/domains/example.test/dkim:${'a'.repeat(64)}.pem`, `${dir}/domains/${'a'.repeat(254)}/aliases`,
-        `${dir}/certs/../x/fullchain.pem`, `${dir}/certs/Mail.example.test/fullchain.pem`, `${dir}/certs/${lab.hostname}/cert.pem`, `${dir}/certs/${lab.hostname}/privkey.pem.evil`,
-        `${dir}/.mailops-backup/cert-previous/${lab.hostname}/dkim_privkey.pem`, `${dir}/.mailops-backup/domains/example.test/users.1`, `${dir}/.mailops-backup/x`,
-        `${dir}/.mailops-state/lease`, `${dir}/.mailops-state/pending`, `${dir}/.mailops-state/pending.tmp`, `${dir}/new-top-level`, `${dir}/.hidden`, `${dir}`, `${dir}x/domains/example.test/aliases`,
-        'domains/example.test/aliases', `./domains/example.test/aliases`, `~/x`, `${dir}/domains/example.test/aliases\n`, `${dir}/domains/example.test/aliases\tx`,
-        `${dataDir}/mailops-probe/x.eml`, `${dataDir}/queue/x`, `${dataDir}/x`, `${dataDir}/../x`, '/etc/cron.d/mailops', '/etc/shadow', '/etc/sudoers.d/evil', '/root/.ssh/authorized_keys', '-',
+        `${dir}/domains/../chasquid.conf`,
+        `${dir}/domains/example.test/../../chasquid.conf`,
+        `${dir}/domains/../../../../../../etc/cron.d/x`,
+        `${dir}/domains/./example.test/aliases`,
+        `${dir}//domains/example.test/aliases`,
+        `${dir}/domains/example.test/aliases/`,
+        `${dir}/domains/Example.test/aliases`,
+        `${dir}/domains/EXAMPLE.TEST/aliases`,
+        `${dir}/domains/example.test./aliases`,
+        `${dir}/domains/.example.test/aliases`,
+        `${dir}/domains/-example.test/aliases`,
+        `${dir}/domains/a..b/aliases`,
+        `${dir}/domains/exa mple.test/aliases`,
+        `${dir}/domains/exämple.test/aliases`,
+        `${dir}/domains/example.test/sub/aliases`,
+        `${dir}/domains/example.test/Aliases`,
+        `${dir}/domains/example.test/aliases.bak`,
+        `${dir}/domains/example.test/.aliases`,
+        `${dir}/domains/example.test/dkim:../x.pem`,
+        `${dir}/domains/example.test/dkim:a/b.pem`,
+        `${dir}/domains/example.test/dkim:-x.pem`,
+        `${dir}/domains/example.test/dkim:.pem`,
+        `${dir}/domains/example.test/dkim:a b.pem`,
+        `${dir}/domains/example.test/dkim:${'a'.repeat(64)}.pem`,
+        `${dir}/domains/${'a'.repeat(254)}/aliases`,
+        `${dir}/certs/../x/fullchain.pem`,
+        `${dir}/certs/Mail.example.test/fullchain.pem`,
+        `${dir}/certs/${lab.hostname}/cert.pem`,
+        `${dir}/certs/${lab.hostname}/privkey.pem.evil`,
+        `${dir}/.mailops-backup/cert-previous/${lab.hostname}/dkim_privkey.pem`,
+        `${dir}/.mailops-backup/domains/example.test/users.1`,
+        `${dir}/.mailops-backup/x`,
+        `${dir}/.mailops-state/lease`,
+        `${dir}/.mailops-state/pending`,
+        `${dir}/.mailops-state/pending.tmp`,
+        `${dir}/new-top-level`,
+        `${dir}/.hidden`,
+        dir,
+        `${dir}x/domains/example.test/aliases`,
+        'domains/example.test/aliases',
+        `./domains/example.test/aliases`,
+        `~/x`,
+        `${dir}/domains/example.test/aliases\n`,
+        `${dir}/domains/example.test/aliases\tx`,
+        `${dataDir}/mailops-probe/x.eml`,
+        `${dataDir}/queue/x`,
+        `${dataDir}/x`,
+        `${dataDir}/../x`,
+        '/etc/cron.d/mailops',
+        '/etc/shadow',
+        '/etc/sudoers.d/evil',
+        '/root/.ssh/authorized_keys',
+        '-',
       ];
       await withLease(async (token) => {
         for (const file of paths) {
           await refused(`write ${JSON.stringify(file)}`, () => apply(token, write(file, aliasesWith())));
           await refused(`remove ${JSON.stringify(file)}`, () => apply(token, removal(file)));
         }
-        for (const target of [`${dir}/domains/Evil.test`, `${dir}/domains/evil.test.`, `${dir}/domains/../evil`, `${dir}/evil`, `${dir}/hooks/evil`, `${dir}/domains/example.test/sub`,
-          `${dataDir}/queue`, `${dataDir}/evil`, `${dataDir}/mailops-probe/sub`, '/etc/cron.d/evil', `${dir}/.mailops-state/x`]) {
+        for (const target of [
+          `${dir}/domains/Evil.test`,
+          `${dir}/domains/evil.test.`,
+          `${dir}/domains/../evil`,
+          `${dir}/evil`,
+          `${dir}/hooks/evil`,
+          `${dir}/domains/example.test/sub`,
+          `${dataDir}/queue`,
+          `${dataDir}/evil`,
+          `${dataDir}/mailops-probe/sub`,
+          '/etc/cron.d/evil',
+          `${dir}/.mailops-state/x`,
+        ]) {
           await refused(`mkdir ${target}`, () => apply(token, directory(target)));
         }
         // One refused operation refuses the whole change: the valid write before it does not happen either.
-        await refused('a valid write with a refused one', () => apply(token, write(`${domainDir}/aliases`, aliasesWith('partial: root@example.test')), write('/etc/cron.d/mailops', 'x')));
+        await refused('a valid write with a refused one', () =>
+          apply(token, write(`${domainDir}/aliases`, aliasesWith('partial: root@example.test')), write('/etc/cron.d/mailops', 'x'))
+        );
         await refused('unknown change kinds', () => rawVerb(['--lease', token, 'apply', 'x', `${domainDir}/aliases`]));
         await refused('a truncated operation', () => rawVerb(['--lease', token, 'apply', 'w', `${domainDir}/aliases`, '3']));
       });
     });
 
     it('reads /etc/shadow through no read verb and no spelling of its path', async () => {
-      const spellings = ['/etc/shadow', '/etc/./shadow', '//etc/shadow', '/etc/shadow/', 'etc/shadow', '../../../../etc/shadow', `${dir}/../../../../../../etc/shadow`,
-        `${dir}/domains/../../../../../../../etc/shadow`, `${domainDir}/../../../../../../../../etc/shadow`, `${dataDir}/../../../../../etc/shadow`,
-        `${dataDir}/mailops-probe/../../../../../../etc/shadow.eml`, `${dir}/domains/example.test/users/../../../../../../../../etc/shadow`];
+      const spellings = [
+        '/etc/shadow',
+        '/etc/./shadow',
+        '//etc/shadow',
+        '/etc/shadow/',
+        'etc/shadow',
+        '../../../../etc/shadow',
+        `${dir}/../../../../../../etc/shadow`,
+        `${dir}/domains/../../../../../../../etc/shadow`,
+        `${domainDir}/../../../../../../../../etc/shadow`,
+        `${dataDir}/../../../../../etc/shadow`,
+        `${dataDir}/mailops-probe/../../../../../../etc/shadow.eml`,
+        `${dir}/domains/example.test/users/../../../../../../../../etc/shadow`,
+      ];
       await withLease(async (token) => {
         for (const file of spellings) {
-          for (const words of [['read', file], ['hash', file], ['stat', file], ['list', file], ['list', path.dirname(file)], ['--lease', token, 'git', 'commit-files', 'x', file],
-            ['--lease', token, 'apply', 'r', file, 'absent'], ['--lease', token, 'ownership', file, '', '644']]) {
-            const result = await refused(`${words.join(' ')}`, () => rawVerb(words));
+          for (const words of [
+            ['read', file],
+            ['hash', file],
+            ['stat', file],
+            ['list', file],
+            ['list', path.dirname(file)],
+            ['--lease', token, 'git', 'commit-files', 'x', file],
+            ['--lease', token, 'apply', 'r', file, 'absent'],
+            ['--lease', token, 'ownership', file, '', '644'],
+          ]) {
+            const result = await refused(words.join(' '), () => rawVerb(words));
             expect(result.stdout.toString()).not.toMatch(/root:/);
           }
         }
@@ -986,12 +1428,31 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
 
     it('refuses other restart commands, program names with paths, and verbs it does not have', async () => {
       await withLease(async (token) => {
-        for (const args of [['sh', '-c', `touch ${marker}`], ['/usr/bin/touch', marker], [`${lab.env.CHASQUID_RESTART} ; touch ${marker}`], [`${lab.env.CHASQUID_RESTART}`, 'x']]) {
+        for (const args of [
+          ['sh', '-c', `touch ${marker}`],
+          ['/usr/bin/touch', marker],
+          [`${lab.env.CHASQUID_RESTART} ; touch ${marker}`],
+          [`${lab.env.CHASQUID_RESTART}`, 'x'],
+        ]) {
           await refused(`restart ${args.join(' ')}`, () => rawVerb(['--lease', token, 'restart', ...args]));
         }
       });
-      for (const words of [['which', '/bin/sh'], ['which', '../sh'], ['which', 'sh;id'], ['group-of', 'root:x'], ['group-of', '../root'], ['write', '/etc/passwd', '1', 'x'],
-        ['mkdir', '/etc/x', '755', ''], ['remove', '/etc/hostname'], ['lock'], ['exec', 'id'], ['sh', '-c', 'id'], ['hello; id'], ['', 'read', '/etc/shadow'], ['lease', 'steal']]) {
+      for (const words of [
+        ['which', '/bin/sh'],
+        ['which', '../sh'],
+        ['which', 'sh;id'],
+        ['group-of', 'root:x'],
+        ['group-of', '../root'],
+        ['write', '/etc/passwd', '1', 'x'],
+        ['mkdir', '/etc/x', '755', ''],
+        ['remove', '/etc/hostname'],
+        ['lock'],
+        ['exec', 'id'],
+        ['sh', '-c', 'id'],
+        ['hello; id'],
+        ['', 'read', '/etc/shadow'],
+        ['lease', 'steal'],
+      ]) {
         await refused(words.join(' '), () => rawVerb(words));
       }
     });
@@ -1018,7 +1479,9 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
       ] as const) {
         await refused(`as root: ${what}`, () => applyAs(root, ...ops));
       }
-      await refused('as root: ownership 4755', () => root.lock.run(() => root.verbs.call('ownership', [`${domainDir}/aliases`, '', '4755'])));
+      await refused('as root: ownership 4755', () =>
+        root.lock.run(() => root.verbs.call('ownership', [`${domainDir}/aliases`, '', '4755']))
+      );
       await refused('as root: read /etc/shadow', () => root.verbs.call('read', ['/etc/shadow']));
       const link = `${dir}/domains/linked.test`;
       symlinkSync(path.join(outside, 'secrets'), link);

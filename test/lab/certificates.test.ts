@@ -12,8 +12,8 @@ import { loadConfig } from '../../src/config.ts';
 import { certRenew } from '../../src/ops/cert-renew.ts';
 import { operationContext } from '../../src/ops/context.ts';
 import { createRuntime } from '../../src/runtime.ts';
-import { openDatabase } from '../../src/store/database.ts';
 import { auditEntries } from '../../src/store/audit.ts';
+import { openDatabase } from '../../src/store/database.ts';
 import { runCli } from '../cli.ts';
 import { startLab, type ChasquidBuild, type Lab } from './lab.ts';
 import { servedEverywhere } from './served-chain.ts';
@@ -21,11 +21,15 @@ import { servedEverywhere } from './served-chain.ts';
 /** Pebble's issuing root of this run, from its management interface. */
 function pebbleRoot(lab: Lab): Promise<X509Certificate> {
   return new Promise((resolve, reject) => {
-    https.get(`https://127.0.0.1:${lab.ports.acmeManagement}/roots/0`, { ca: readFileSync(lab.acmeCaFile) }, (response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => { body += chunk.toString('utf8'); });
-      response.on('end', () => resolve(new X509Certificate(body)));
-    }).on('error', reject);
+    https
+      .get(`https://127.0.0.1:${lab.ports.acmeManagement}/roots/0`, { ca: readFileSync(lab.acmeCaFile) }, (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => {
+          body += chunk.toString('utf8');
+        });
+        response.on('end', () => resolve(new X509Certificate(body)));
+      })
+      .on('error', reject);
   });
 }
 
@@ -84,7 +88,11 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificates with chasquid %
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const body = JSON.parse(result.stdout);
-    expect(body).toMatchObject({ renewed: true, name: lab.hostname, served: [lab.ports.smtp, lab.ports.submission, lab.ports.submissionTls] });
+    expect(body).toMatchObject({
+      renewed: true,
+      name: lab.hostname,
+      served: [lab.ports.smtp, lab.ports.submission, lab.ports.submissionTls],
+    });
     expect(body.issuer).toMatch(/Pebble/i);
     expect(body.names.sort()).toEqual(['*.example.test', 'example.test', lab.hostname].sort());
 
@@ -115,7 +123,11 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificates with chasquid %
     expect(await lab.knotc('zone-read', 'example.test')).not.toContain('_acme-challenge');
 
     const status = JSON.parse((await runCli(['cert-status', '--json', '--env-file', lab.envFile], { env: env() })).stdout);
-    expect(status.certificates[0]).toMatchObject({ name: lab.hostname, renewDue: false, served: [lab.ports.smtp, lab.ports.submission, lab.ports.submissionTls] });
+    expect(status.certificates[0]).toMatchObject({
+      name: lab.hostname,
+      renewDue: false,
+      served: [lab.ports.smtp, lab.ports.submission, lab.ports.submissionTls],
+    });
     expect(status.certificates[0].issuer).toMatch(/Pebble/i);
   });
 
@@ -149,11 +161,19 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificates with chasquid %
         { fullchain: good.fullchain, privkey: good.privkey, names: ['mail.example.org'], expected: 'does not cover mail.example.org' },
       ];
       for (const pair of broken) {
-        const error = await certRenew({ ...context, config: { ...config, CERT_EXTRA_NAMES: pair.names ?? [] } }, {
-          force: true,
-          publishing: () => { throw new Error('no DNS is needed'); },
-          issue: async () => ({ fullchain: pair.fullchain, privkey: pair.privkey }),
-        }).then(() => undefined, (caught: unknown) => caught);
+        const error = await certRenew(
+          { ...context, config: { ...config, CERT_EXTRA_NAMES: pair.names ?? [] } },
+          {
+            force: true,
+            publishing: () => {
+              throw new Error('no DNS is needed');
+            },
+            issue: async () => ({ fullchain: pair.fullchain, privkey: pair.privkey }),
+          }
+        ).then(
+          () => undefined,
+          (caught: unknown) => caught
+        );
         expect(error).toMatchObject({ code: 'certificate-unfit' });
         expect((error as Error).message).toContain(pair.expected);
         expect((error as Error).message).toContain('Nothing on the mail host was changed');
@@ -175,8 +195,12 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificates with chasquid %
     expect(result.code).toBe(1);
     const body = JSON.parse(result.stdout);
     expect(body.error.code).toBe('certificate-install-rolled-back');
-    expect(body.error.message).toContain(how === 'stays-down' ? 'chasquid did not come back after the restart' : 'serves another certificate');
-    expect(body.error.message).toContain('The previous certificate was put back and chasquid restarted; chasquid serves the previous certificate again');
+    expect(body.error.message).toContain(
+      how === 'stays-down' ? 'chasquid did not come back after the restart' : 'serves another certificate'
+    );
+    expect(body.error.message).toContain(
+      'The previous certificate was put back and chasquid restarted; chasquid serves the previous certificate again'
+    );
     expect(result.stderr).toContain('The previous certificate was put back');
     expect(installed(lab)).toEqual(previous);
     const expected = fingerprintOf(previous.fullchain);
@@ -186,10 +210,13 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificates with chasquid %
   it('reports a TSIG key that Knot refuses, and changes nothing', async () => {
     const before = installed(lab);
     const wrongSecret = Buffer.alloc(32, 9).toString('base64');
-    const result = await runCli(['cert-renew', '--force', '--env-file', lab.envFile],
-      { env: { ...env(), RFC2136_TSIG: `hmac-sha256:${lab.tsig.name}:${wrongSecret}` } });
+    const result = await runCli(['cert-renew', '--force', '--env-file', lab.envFile], {
+      env: { ...env(), RFC2136_TSIG: `hmac-sha256:${lab.tsig.name}:${wrongSecret}` },
+    });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/refused adding a TXT record at _acme-challenge\.\S+ \(zone example\.test\): it did not accept the TSIG signature made with key "mailops-lab" \(hmac-sha256\) — BADSIG/);
+    expect(result.stderr).toMatch(
+      /refused adding a TXT record at _acme-challenge\.\S+ \(zone example\.test\): it did not accept the TSIG signature made with key "mailops-lab" \(hmac-sha256\) — BADSIG/
+    );
     expect(result.stderr).toContain('The secret in RFC2136_TSIG does not match the key configured on the DNS server');
     expect(result.stderr).not.toContain(wrongSecret);
     expect(installed(lab)).toEqual(before);

@@ -21,7 +21,14 @@ let aliases: string;
 beforeAll(async () => {
   lab = await startLab({ dns: false });
   host = mailHostFromConfig(parseConfig(lab.env), createLogger({ level: 'silent', redactor: new Redactor() }));
-  context = { host, chasquidDir: lab.chasquidDir, database: openDatabase(':memory:'), logger: createLogger({ level: 'silent', redactor: new Redactor() }), actor: 'cli:tester', now: () => new Date() };
+  context = {
+    host,
+    chasquidDir: lab.chasquidDir,
+    database: openDatabase(':memory:'),
+    logger: createLogger({ level: 'silent', redactor: new Redactor() }),
+    actor: 'cli:tester',
+    now: () => new Date(),
+  };
   aliases = path.join(lab.chasquidDir, 'domains', 'change.test', 'aliases');
   mkdirSync(path.dirname(aliases), { recursive: true });
 });
@@ -56,8 +63,12 @@ describe('a change', () => {
 
   it('stops with exit 4 after three conflicts, nothing of it applied', async () => {
     writeFileSync(aliases, 'first: a@example.test\n');
-    const error = await appendLine('never: d@example.test', (attempt) => writeFileSync(aliases, `first: a@example.test\nedit${attempt}: e@example.test\n`))
-      .then(() => undefined, (caught: unknown) => caught);
+    const error = await appendLine('never: d@example.test', (attempt) =>
+      writeFileSync(aliases, `first: a@example.test\nedit${attempt}: e@example.test\n`)
+    ).then(
+      () => undefined,
+      (caught: unknown) => caught
+    );
     expect(error).toMatchObject({ code: 'host-conflict', exitCode: 4 });
     expect(readFileSync(aliases, 'utf8')).toBe('first: a@example.test\nedit3: e@example.test\n');
     expect(auditEntries(context.database, 1)[0]).toMatchObject({ operation: 'alias-set', outcome: 'failed', detail: 'host-conflict' });
@@ -65,7 +76,8 @@ describe('a change', () => {
 
   it('left unfinished by a process that died is audited as interrupted by the next one', async () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid ?? 999_999;
-    context.database.prepare('INSERT INTO operations (operation, target, actor, pid, started_at) VALUES (?, ?, ?, ?, ?)')
+    context.database
+      .prepare('INSERT INTO operations (operation, target, actor, pid, started_at) VALUES (?, ?, ?, ?, ?)')
       .run('dkim-rotate', 'example.test', 'cli:someone', dead, new Date().toISOString());
     await appendLine('after: f@example.test', () => undefined);
     const entries = auditEntries(context.database, 10);
@@ -75,7 +87,10 @@ describe('a change', () => {
   });
 
   it('leaves a chasquid.conf that chasquid would refuse uncommitted, and commits its own file', async () => {
-    const git = (...args: string[]) => execFileSync('git', ['-C', lab.chasquidDir, '-c', 'user.name=seed', '-c', 'user.email=seed@example.test', ...args], { encoding: 'utf8' });
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', lab.chasquidDir, '-c', 'user.name=seed', '-c', 'user.email=seed@example.test', ...args], {
+        encoding: 'utf8',
+      });
     git('init', '-q');
     git('add', '-A');
     git('commit', '-qm', 'seed');

@@ -39,5 +39,8 @@ export interface DkimKey {
 
 export function dkimKey(type: 'rsa' | 'ed25519' = 'rsa', bits = 2048): DkimKey {
   const { privateKey } = type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: bits }) : generateKeyPairSync('ed25519');
-  return { privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), record: dkimRecordValue(dkimPublicKey(privateKey)) };
+  return {
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    record: dkimRecordValue(dkimPublicKey(privateKey)),
+  };
 }

@@ -3,9 +3,9 @@
 
 import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import type { DatabaseSync } from 'node:sqlite';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/checks/result.ts';
 import { parseConfig } from '../../src/config.ts';
@@ -42,7 +42,10 @@ interface Scenario {
   host: MailHost;
   certificate: string;
   /** Runs the check in-process; with `probe`, the end-to-end probe runs too (state database and audit of the lab). */
-  run(domain: string, options?: { env?: Record<string, string>; now?: Date; trustLabCertificate?: boolean; probe?: boolean }): Promise<CheckReport>;
+  run(
+    domain: string,
+    options?: { env?: Record<string, string>; now?: Date; trustLabCertificate?: boolean; probe?: boolean }
+  ): Promise<CheckReport>;
 }
 
 async function scenario(options: LabOptions): Promise<Scenario> {
@@ -55,21 +58,33 @@ async function scenario(options: LabOptions): Promise<Scenario> {
     certificate,
     run(domain, { env = {}, now = new Date(), trustLabCertificate = true, probe = false } = {}) {
       const config = parseConfig({ ...lab.env, ...cleanLists, ...env });
-      const operation: OperationContext = { host, chasquidDir: lab.chasquidDir, database: database(lab), logger, actor: 'test', now: () => now, config, redactor: new Redactor() };
+      const operation: OperationContext = {
+        host,
+        chasquidDir: lab.chasquidDir,
+        database: database(lab),
+        logger,
+        actor: 'test',
+        now: () => now,
+        config,
+        redactor: new Redactor(),
+      };
       return check(operation, { domain, probe, ...(trustLabCertificate ? { extraCa: [certificate] } : {}) });
     },
   };
 }
 
 const databases = new Map<Lab, DatabaseSync>();
-const database = (lab: Lab): DatabaseSync => databases.get(lab) ?? databases.set(lab, openDatabase(lab.env.STATE_DB ?? '')).get(lab) as DatabaseSync;
+const database = (lab: Lab): DatabaseSync =>
+  databases.get(lab) ?? (databases.set(lab, openDatabase(lab.env.STATE_DB ?? '')).get(lab) as DatabaseSync);
 
 async function stop(scenarios: Array<Scenario | undefined>): Promise<void> {
-  await Promise.all(scenarios.map(async (entry) => {
-    await entry?.host.close();
-    if (entry) databases.get(entry.lab)?.close();
-    await entry?.lab.stop();
-  }));
+  await Promise.all(
+    scenarios.map(async (entry) => {
+      await entry?.host.close();
+      if (entry) databases.get(entry.lab)?.close();
+      await entry?.lab.stop();
+    })
+  );
 }
 
 function one(report: CheckReport, id: string): CheckResult {
@@ -103,8 +118,14 @@ const broken: Record<string, string> = {
   'spfvoid.test': mailZone('spfvoid.test', hostname, { spf: ['v=spf1 a:v1.spfvoid.test a:v2.spfvoid.test a:v3.spfvoid.test mx -all'] }),
   'spfnotauth.test': mailZone('spfnotauth.test', hostname, { spf: ['v=spf1 ip4:192.0.2.77 -all'] }),
   'spfinclude.test': mailZone('spfinclude.test', hostname, { spf: ['v=spf1 include:missing.spfinclude.test -all'] }),
-  'spfopeninclude.test': mailZone('spfopeninclude.test', hostname, { spf: ['v=spf1 mx include:_open.spfopeninclude.test -all'], extra: [txt('_open', 'v=spf1 +all')] }),
-  'spfopenredirect.test': mailZone('spfopenredirect.test', hostname, { spf: ['v=spf1 redirect=_spf.spfopenredirect.test'], extra: [txt('_spf', 'v=spf1 mx ?all')] }),
+  'spfopeninclude.test': mailZone('spfopeninclude.test', hostname, {
+    spf: ['v=spf1 mx include:_open.spfopeninclude.test -all'],
+    extra: [txt('_open', 'v=spf1 +all')],
+  }),
+  'spfopenredirect.test': mailZone('spfopenredirect.test', hostname, {
+    spf: ['v=spf1 redirect=_spf.spfopenredirect.test'],
+    extra: [txt('_spf', 'v=spf1 mx ?all')],
+  }),
   'spffirstall.test': mailZone('spffirstall.test', hostname, { spf: ['v=spf1 +all mx -all'] }),
   'spfafterall.test': mailZone('spfafterall.test', hostname, { spf: ['v=spf1 mx -all ip4:192.0.2.1 ?all'] }),
   'spfmxlimit.test': mailZone('spfmxlimit.test', hostname, {
@@ -116,8 +137,13 @@ const broken: Record<string, string> = {
     extra: ['v1 AAAA 2001:db8::1', 'v2 AAAA 2001:db8::2', 'v3 AAAA 2001:db8::3'],
   }),
   'spflatesyntax.test': mailZone('spflatesyntax.test', hostname, { spf: ['v=spf1 mx a/33 -all'] }),
-  'spfprovider.test': mailZone('spfprovider.test', hostname, { spf: ['v=spf1 mx include:_spf.spfprovider.test -all'], extra: [txt('_spf', 'v=spf1 ip4:198.51.100.0/24 -all')] }),
-  'dmarcv10.test': mailZone('dmarcv10.test', hostname, { dmarc: ['v=DMARC10; p=none', 'v=DMARC1; p=reject; rua=mailto:reports@reports.test'] }),
+  'spfprovider.test': mailZone('spfprovider.test', hostname, {
+    spf: ['v=spf1 mx include:_spf.spfprovider.test -all'],
+    extra: [txt('_spf', 'v=spf1 ip4:198.51.100.0/24 -all')],
+  }),
+  'dmarcv10.test': mailZone('dmarcv10.test', hostname, {
+    dmarc: ['v=DMARC10; p=none', 'v=DMARC1; p=reject; rua=mailto:reports@reports.test'],
+  }),
   'dmarcupper.test': mailZone('dmarcupper.test', hostname, { dmarc: ['V=DMARC1; P=REJECT'] }),
   'nodmarc.test': mailZone('nodmarc.test', hostname, { dmarc: [] }),
   'twodmarc.test': mailZone('twodmarc.test', hostname, { dmarc: ['v=DMARC1; p=reject', 'v=DMARC1; p=none'] }),
@@ -155,23 +181,55 @@ describe('check against chasquid 1.15, Knot and the blocklist zones', () => {
     await stop([main]);
   });
 
-  it('passes every check of a right domain, a real message included, and says which providers\' requirements it meets', async () => {
+  it("passes every check of a right domain, a real message included, and says which providers' requirements it meets", async () => {
     const report = await main.run('good.test', { probe: true });
-    const statuses = Object.fromEntries(report.checks.map((result) => [result.port === undefined ? result.id : `tls:${result.service}`, result.status]));
+    const statuses = Object.fromEntries(
+      report.checks.map((result) => [result.port === undefined ? result.id : `tls:${result.service}`, result.status])
+    );
     expect(statuses).toEqual({
-      mx: 'pass', 'mx-address': 'pass', ptr: 'pass', spf: 'pass', dkim: 'pass', dmarc: 'pass', 'mta-sts': 'skip', 'tls-rpt': 'pass',
-      'tls:smtp': 'pass', 'tls:submission': 'pass', 'tls:submission-tls': 'pass', dnsbl: 'pass', e2e: 'pass',
+      mx: 'pass',
+      'mx-address': 'pass',
+      ptr: 'pass',
+      spf: 'pass',
+      dkim: 'pass',
+      dmarc: 'pass',
+      'mta-sts': 'skip',
+      'tls-rpt': 'pass',
+      'tls:smtp': 'pass',
+      'tls:submission': 'pass',
+      'tls:submission-tls': 'pass',
+      dnsbl: 'pass',
+      e2e: 'pass',
     });
     expect(report.ok).toBe(true);
     expect(report.worst).toBe('pass');
-    expect(report.checks.map((result) => result.id)).toEqual(['mx', 'mx-address', 'ptr', 'spf', 'dkim', 'dmarc', 'mta-sts', 'tls-rpt', 'tls', 'tls', 'tls', 'dnsbl', 'e2e']);
+    expect(report.checks.map((result) => result.id)).toEqual([
+      'mx',
+      'mx-address',
+      'ptr',
+      'spf',
+      'dkim',
+      'dmarc',
+      'mta-sts',
+      'tls-rpt',
+      'tls',
+      'tls',
+      'tls',
+      'dnsbl',
+      'e2e',
+    ]);
     expect(one(report, 'ptr').summary).toContain(`127.0.0.1 → ${hostname}`);
     expect(one(report, 'dkim').summary).toContain('selector s1 (RSA 2048)');
     expect(one(report, 'dmarc').summary).toContain('reports@reports.test');
-    expect(report.checks.filter((result) => result.id === 'tls').map((result) => result.port))
-      .toEqual([main.lab.ports.smtp, main.lab.ports.submission, main.lab.ports.submissionTls]);
+    expect(report.checks.filter((result) => result.id === 'tls').map((result) => result.port)).toEqual([
+      main.lab.ports.smtp,
+      main.lab.ports.submission,
+      main.lab.ports.submissionTls,
+    ]);
     expect(report.summary).toBe('Gmail: requirements met · Yahoo: requirements met · Outlook: requirements met');
-    expect(one(report, 'e2e').summary).toBe('message from mailops-probe@good.test: DKIM pass (d=good.test, s=s1), SPF pass (127.0.0.1), DMARC pass');
+    expect(one(report, 'e2e').summary).toBe(
+      'message from mailops-probe@good.test: DKIM pass (d=good.test, s=s1), SPF pass (127.0.0.1), DMARC pass'
+    );
   });
 
   describe('e2e', () => {
@@ -179,10 +237,14 @@ describe('check against chasquid 1.15, Knot and the blocklist zones', () => {
       const users = await runCli(['users', 'good.test', '--json', '--env-file', main.lab.envFile]);
       expect(JSON.parse(users.stdout).users).toContain('mailops-probe@good.test');
       const aliases = await runCli(['aliases', 'good.test', '--json', '--env-file', main.lab.envFile]);
-      expect(JSON.parse(aliases.stdout).aliases.map((alias: { address: string }) => alias.address)).toContain('mailops-probe-inbox@good.test');
+      expect(JSON.parse(aliases.stdout).aliases.map((alias: { address: string }) => alias.address)).toContain(
+        'mailops-probe-inbox@good.test'
+      );
       const again = await main.run('good.test', { probe: true });
       expect(one(again, 'e2e').status).toBe('pass');
-      const setups = database(main.lab).prepare("SELECT count(*) AS n FROM audit WHERE operation = 'probe-setup' AND target = 'good.test' AND outcome = 'ok'").get() as { n: number };
+      const setups = database(main.lab)
+        .prepare("SELECT count(*) AS n FROM audit WHERE operation = 'probe-setup' AND target = 'good.test' AND outcome = 'ok'")
+        .get() as { n: number };
       expect(setups.n).toBe(1);
     });
 
@@ -190,8 +252,10 @@ describe('check against chasquid 1.15, Knot and the blocklist zones', () => {
       const result = one(await main.run('dkimnorecord.test', { probe: true }), 'e2e');
       expect(result.status).toBe('fail');
       // DMARC still passes through the aligned SPF pass; the message is unsigned as far as receivers can tell.
-      expect(result.summary).toBe('message from mailops-probe@dkimnorecord.test: DKIM neutral (s=s1: no key), SPF pass (127.0.0.1), DMARC pass');
-      expect(result.fix).toContain('Publish the host\'s DKIM key as the dkim check says');
+      expect(result.summary).toBe(
+        'message from mailops-probe@dkimnorecord.test: DKIM neutral (s=s1: no key), SPF pass (127.0.0.1), DMARC pass'
+      );
+      expect(result.fix).toContain("Publish the host's DKIM key as the dkim check says");
     });
   });
 
@@ -220,18 +284,36 @@ describe('check against chasquid 1.15, Knot and the blocklist zones', () => {
       ['twospf.test', 'publishes 2 SPF records', 'v=spf1 mx -all'],
       ['plusall.test', '+all gives pass to every address (0.0.0.0/0)', 'plusall.test. 3600 IN TXT "v=spf1 mx -all"'],
       ['spfsyntax.test', '"foo:bar" is not an SPF mechanism', 'v=spf1 mx -all'],
-      ['spfmany.test', 'more than 10 DNS lookups (the 11th is a:h10.spfmany.test in the record of spfmany.test)', 'spfmany.test. 3600 IN TXT "v=spf1 mx -all"'],
+      [
+        'spfmany.test',
+        'more than 10 DNS lookups (the 11th is a:h10.spfmany.test in the record of spfmany.test)',
+        'spfmany.test. 3600 IN TXT "v=spf1 mx -all"',
+      ],
       ['spfvoid.test', 'more than 2 lookups find nothing: A v1.spfvoid.test (a:v1.spfvoid.test), A v2.spfvoid.test', 'v=spf1 mx -all'],
       ['spfnotauth.test', 'does not authorise 127.0.0.1 (fail: -all)', 'spfnotauth.test. 3600 IN TXT "v=spf1 ip4:192.0.2.77 mx -all"'],
-      ['spfinclude.test', 'include:missing.spfinclude.test (in the record of spfinclude.test): missing.spfinclude.test has no SPF record', 'v=spf1 mx -all'],
+      [
+        'spfinclude.test',
+        'include:missing.spfinclude.test (in the record of spfinclude.test): missing.spfinclude.test has no SPF record',
+        'v=spf1 mx -all',
+      ],
       // What a comparison with pyspf found: an open policy is not a pass, wherever the opening is.
-      ['spfopeninclude.test', 'include:_open.spfopeninclude.test (include:_open.spfopeninclude.test → +all) gives pass to every address',
-        'Remove include:_open.spfopeninclude.test: Publish: spfopeninclude.test. 3600 IN TXT "v=spf1 mx -all"'],
-      ['spfopenredirect.test', 'redirect=_spf.spfopenredirect.test (redirect=_spf.spfopenredirect.test → ?all) gives neutral to every address',
-        'Remove redirect=_spf.spfopenredirect.test: Publish: spfopenredirect.test. 3600 IN TXT "v=spf1 mx -all"'],
+      [
+        'spfopeninclude.test',
+        'include:_open.spfopeninclude.test (include:_open.spfopeninclude.test → +all) gives pass to every address',
+        'Remove include:_open.spfopeninclude.test: Publish: spfopeninclude.test. 3600 IN TXT "v=spf1 mx -all"',
+      ],
+      [
+        'spfopenredirect.test',
+        'redirect=_spf.spfopenredirect.test (redirect=_spf.spfopenredirect.test → ?all) gives neutral to every address',
+        'Remove redirect=_spf.spfopenredirect.test: Publish: spfopenredirect.test. 3600 IN TXT "v=spf1 mx -all"',
+      ],
       ['spffirstall.test', '+all gives pass to every address', 'Remove +all: Publish: spffirstall.test. 3600 IN TXT "v=spf1 mx -all"'],
       // mailauth stops at the first match, so the host passed; every other sender gets permerror.
-      ['spfmxlimit.test', 'spfmxlimit.test has 11 MX records; the "mx" term allows at most 10', 'spfmxlimit.test. 3600 IN TXT "v=spf1 a:mail.good.test -all"'],
+      [
+        'spfmxlimit.test',
+        'spfmxlimit.test has 11 MX records; the "mx" term allows at most 10',
+        'spfmxlimit.test. 3600 IN TXT "v=spf1 a:mail.good.test -all"',
+      ],
       ['spfv6void.test', 'for 127.0.0.1: more than 2 lookups find nothing: A v1.spfv6void.test', 'v=spf1 mx -all'],
       ['spflatesyntax.test', '"a/33": /33 is not an IPv4 prefix length', 'spflatesyntax.test. 3600 IN TXT "v=spf1 mx -all"'],
     ])('fails for %s', async (domain, summary, fix) => {
@@ -246,14 +328,21 @@ describe('check against chasquid 1.15, Knot and the blocklist zones', () => {
 
     it('ignores the terms after the first all', async () => {
       const result = one(await main.run('spfafterall.test'), 'spf');
-      expect(result).toMatchObject({ status: 'pass', summary: '"v=spf1 mx -all ip4:192.0.2.1 ?all" authorises 127.0.0.1 with 1 DNS lookup' });
+      expect(result).toMatchObject({
+        status: 'pass',
+        summary: '"v=spf1 mx -all ip4:192.0.2.1 ?all" authorises 127.0.0.1 with 1 DNS lookup',
+      });
     });
 
     it('warns about an include that lets another provider send, naming it', async () => {
       const result = one(await main.run('spfprovider.test'), 'spf');
       expect(result.status).toBe('warn');
-      expect(result.summary).toContain('include:_spf.spfprovider.test (include:_spf.spfprovider.test → ip4:198.51.100.0/24) also gives pass to addresses that are not the mail host\'s');
-      expect(result.fix).toBe('If those are not your senders, remove include:_spf.spfprovider.test: Publish: spfprovider.test. 3600 IN TXT "v=spf1 mx -all"');
+      expect(result.summary).toContain(
+        "include:_spf.spfprovider.test (include:_spf.spfprovider.test → ip4:198.51.100.0/24) also gives pass to addresses that are not the mail host's"
+      );
+      expect(result.fix).toBe(
+        'If those are not your senders, remove include:_spf.spfprovider.test: Publish: spfprovider.test. 3600 IN TXT "v=spf1 mx -all"'
+      );
     });
   });
 
@@ -263,7 +352,7 @@ describe('check against chasquid 1.15, Knot and the blocklist zones', () => {
       expect(result).toMatchObject({ status: 'fail', fix: 'Create and publish a key: mailops dkim-rotate nospf.test' });
     });
 
-    it('fails when the host\'s key is not published, and gives the record', async () => {
+    it("fails when the host's key is not published, and gives the record", async () => {
       const result = one(await main.run('dkimnorecord.test'), 'dkim');
       expect(result.status).toBe('fail');
       expect(result.summary).toContain('no key published at s1._domainkey.dkimnorecord.test');
@@ -273,7 +362,7 @@ describe('check against chasquid 1.15, Knot and the blocklist zones', () => {
       expect(result.fix?.replace(/" "/g, '')).toContain(p);
     });
 
-    it('fails when the published key is not the host\'s', async () => {
+    it("fails when the published key is not the host's", async () => {
       const result = one(await main.run('dkimmismatch.test'), 'dkim');
       expect(result.status).toBe('fail');
       expect(result.summary).toContain('is not the key on the host');
@@ -287,7 +376,11 @@ describe('check against chasquid 1.15, Knot and the blocklist zones', () => {
 
   describe('dmarc', () => {
     it.each([
-      ['nodmarc.test', 'publishes no DMARC record', '_dmarc.nodmarc.test. 3600 IN TXT "v=DMARC1; p=quarantine; rua=mailto:postmaster@nodmarc.test"'],
+      [
+        'nodmarc.test',
+        'publishes no DMARC record',
+        '_dmarc.nodmarc.test. 3600 IN TXT "v=DMARC1; p=quarantine; rua=mailto:postmaster@nodmarc.test"',
+      ],
       ['twodmarc.test', 'holds 2 DMARC records', '_dmarc.twodmarc.test. 3600 IN TXT'],
       ['dmarcsyntax.test', 'p=bogus is not a valid value', '_dmarc.dmarcsyntax.test. 3600 IN TXT'],
     ])('fails for %s', async (domain, summary, fix) => {
@@ -304,12 +397,18 @@ describe('check against chasquid 1.15, Knot and the blocklist zones', () => {
       expect(result.fix).toBe('Publish: _dmarc.dmarchttps.test. 3600 IN TXT "v=DMARC1; p=reject; rua=mailto:postmaster@dmarchttps.test"');
     });
 
-    it('does not take v=DMARC10 for a second record, and checks the real one\'s external report address', async () => {
-      expect(one(await main.run('dmarcv10.test'), 'dmarc')).toMatchObject({ status: 'pass', summary: 'p=reject, reports to reports@reports.test' });
+    it("does not take v=DMARC10 for a second record, and checks the real one's external report address", async () => {
+      expect(one(await main.run('dmarcv10.test'), 'dmarc')).toMatchObject({
+        status: 'pass',
+        summary: 'p=reject, reports to reports@reports.test',
+      });
     });
 
     it('reads upper-case tag names and values', async () => {
-      expect(one(await main.run('dmarcupper.test'), 'dmarc')).toMatchObject({ status: 'pass', summary: 'p=reject, no aggregate reports (rua)' });
+      expect(one(await main.run('dmarcupper.test'), 'dmarc')).toMatchObject({
+        status: 'pass',
+        summary: 'p=reject, no aggregate reports (rua)',
+      });
     });
 
     it('warns about p=none', async () => {
@@ -391,20 +490,27 @@ describe('check against chasquid 1.15, Knot and the blocklist zones', () => {
       expect(soon.checks.filter((result) => result.id === 'tls').map((result) => result.status)).toEqual(['warn', 'warn', 'warn']);
       expect(soon.checks.find((result) => result.id === 'tls')?.fix).toBe('Renew it now: mailops cert-renew');
       const late = await main.run('good.test', { now: new Date(Date.now() + 91 * 86_400_000) });
-      expect(late.checks.find((result) => result.id === 'tls')).toMatchObject({ status: 'fail', fix: 'Renew it: mailops cert-renew --force' });
+      expect(late.checks.find((result) => result.id === 'tls')).toMatchObject({
+        status: 'fail',
+        fix: 'Renew it: mailops cert-renew --force',
+      });
     });
   });
 
   describe('the command line', () => {
-    it('exits 0 with the interface\'s JSON when nothing fails', async () => {
+    it("exits 0 with the interface's JSON when nothing fails", async () => {
       const certificateFile = path.join(main.lab.chasquidDir, 'certs', hostname, 'fullchain.pem');
-      const run = await runCli(['check', 'good.test', '--json', '--env-file', main.lab.envFile], { env: { ...cleanLists, NODE_EXTRA_CA_CERTS: certificateFile } });
+      const run = await runCli(['check', 'good.test', '--json', '--env-file', main.lab.envFile], {
+        env: { ...cleanLists, NODE_EXTRA_CA_CERTS: certificateFile },
+      });
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
       const body = JSON.parse(run.stdout);
       expect(body).toMatchObject({ domain: 'good.test', ok: true });
       for (const result of body.checks) expect(['pass', 'skip']).toContain(result.status);
-      expect(body.checks.filter((result: CheckResult) => result.id === 'tls').every((result: CheckResult) => typeof result.port === 'number')).toBe(true);
+      expect(
+        body.checks.filter((result: CheckResult) => result.id === 'tls').every((result: CheckResult) => typeof result.port === 'number')
+      ).toBe(true);
     });
 
     it('exits 1 and prints a table with each fix when a check fails', async () => {
@@ -424,7 +530,7 @@ describe('check against chasquid 1.15, Knot and the blocklist zones', () => {
   });
 });
 
-describe('check of the mail host\'s addresses and reverse DNS', () => {
+describe("check of the mail host's addresses and reverse DNS", () => {
   const scenarios: Scenario[] = [];
   const withZones = async (zones: Record<string, string>) => {
     const entry = await scenario({ chasquid: '1.15', domains: ['good.test'], zones });
@@ -451,12 +557,15 @@ describe('check of the mail host\'s addresses and reverse DNS', () => {
 
   it('fails mx-address (and ptr) when the hostname has no address', async () => {
     const report = await withZones({ 'good.test': mailZone('good.test', hostname) });
-    expect(one(report, 'mx-address')).toMatchObject({ status: 'fail', summary: 'mail.good.test has no A or AAAA record: nobody can connect to it' });
+    expect(one(report, 'mx-address')).toMatchObject({
+      status: 'fail',
+      summary: 'mail.good.test has no A or AAAA record: nobody can connect to it',
+    });
     expect(one(report, 'mx-address').fix).toMatch(/^Publish: mail\.good\.test\. 3600 IN A /);
     expect(one(report, 'ptr').status).toBe('fail');
   });
 
-  it('fails mx-address when the hostname points at an address that is not the host\'s', async () => {
+  it("fails mx-address when the hostname points at an address that is not the host's", async () => {
     const report = await withZones({ 'good.test': mailZone('good.test', hostname, { extra: ['mail A 127.0.0.2'] }) });
     const result = one(report, 'mx-address');
     expect(result.status).toBe('fail');
@@ -477,11 +586,33 @@ describe('check of the certificate chasquid serves', () => {
 
   const certificateDir = () => path.join(entry.lab.chasquidDir, 'certs', hostname);
   const newCertificate = (name: string) => {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '90',
-      '-keyout', 'privkey.pem', '-out', 'fullchain.pem', '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`], { cwd: certificateDir(), stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '90',
+        '-keyout',
+        'privkey.pem',
+        '-out',
+        'fullchain.pem',
+        '-subj',
+        `/CN=${name}`,
+        '-addext',
+        `subjectAltName=DNS:${name}`,
+      ],
+      { cwd: certificateDir(), stdio: 'ignore' }
+    );
     return readFileSync(path.join(certificateDir(), 'fullchain.pem'), 'utf8');
   };
-  const restart = () => execFileSync(entry.lab.env.CHASQUID_RESTART?.split(' ')[0] ?? '', entry.lab.env.CHASQUID_RESTART?.split(' ').slice(1) ?? []);
+  const restart = () =>
+    execFileSync(entry.lab.env.CHASQUID_RESTART?.split(' ')[0] ?? '', entry.lab.env.CHASQUID_RESTART?.split(' ').slice(1) ?? []);
   const tlsResults = async (trusted: string) => {
     const config = parseConfig({ ...entry.lab.env, ...cleanLists });
     const report = await check({ host: entry.host, config, now: () => new Date() }, { domain: 'good.test', extraCa: [trusted] });
@@ -525,8 +656,12 @@ describe('check with DKIM in the 1.11 post-data hook layout', () => {
   let entry: Scenario;
 
   beforeAll(async () => {
-    entry = await scenario({ chasquid: '1.11', domains: ['good.test'], zones: { 'good.test': goodZone },
-      dkimKeys: [{ domain: 'good.test', selector: 's1', privateKeyPem: good.privateKeyPem }] });
+    entry = await scenario({
+      chasquid: '1.11',
+      domains: ['good.test'],
+      zones: { 'good.test': goodZone },
+      dkimKeys: [{ domain: 'good.test', selector: 's1', privateKeyPem: good.privateKeyPem }],
+    });
   });
 
   afterAll(async () => {
@@ -535,12 +670,15 @@ describe('check with DKIM in the 1.11 post-data hook layout', () => {
 
   it('finds the selector and key of the hook layout, and passes when they are published — a signed message included', async () => {
     const report = await entry.run('good.test', { probe: true });
-    expect(one(report, 'e2e')).toMatchObject({ status: 'pass', summary: 'message from mailops-probe@good.test: DKIM pass (d=good.test, s=s1), SPF pass (127.0.0.1), DMARC pass' });
+    expect(one(report, 'e2e')).toMatchObject({
+      status: 'pass',
+      summary: 'message from mailops-probe@good.test: DKIM pass (d=good.test, s=s1), SPF pass (127.0.0.1), DMARC pass',
+    });
     expect(one(report, 'dkim')).toMatchObject({ status: 'pass', summary: 'selector s1 (RSA 2048) published and matching' });
     expect(report.checks.filter((result) => result.status === 'fail')).toEqual([]);
   });
 
-  it('fails when the hook layout\'s key is not the published one', async () => {
+  it("fails when the hook layout's key is not the published one", async () => {
     const replacement = dkimKey();
     writeFileSync(path.join(entry.lab.chasquidDir, 'certs/good.test/dkim_privkey.pem'), replacement.privateKeyPem);
     const result = one(await entry.run('good.test'), 'dkim');
@@ -556,8 +694,12 @@ describe('check while DNS does not answer', () => {
   let closedPort: number;
 
   beforeAll(async () => {
-    entry = await scenario({ chasquid: '1.15', domains: ['good.test'], zones: { 'good.test': goodZone },
-      dkimKeys: [{ domain: 'good.test', selector: 's1', privateKeyPem: good.privateKeyPem }] });
+    entry = await scenario({
+      chasquid: '1.15',
+      domains: ['good.test'],
+      zones: { 'good.test': goodZone },
+      dkimKeys: [{ domain: 'good.test', selector: 's1', privateKeyPem: good.privateKeyPem }],
+    });
     // A name server that takes every question and never answers: what a frozen Knot looks like to a resolver.
     silent = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
@@ -579,18 +721,22 @@ describe('check while DNS does not answer', () => {
   it.each([
     ['does not answer', () => silent.address().port, 'timed out'],
     ['refuses connections', () => closedPort, 'connection refused'],
-  ])('reports every DNS-based check as a temperror when the resolver %s, never as a wrong record', async (_how, port, reason) => {
-    const report = await entry.run('good.test', { probe: true, env: { DNS_RESOLVER: `127.0.0.1:${port()}` } });
-    for (const id of dnsBased) {
-      const result = one(report, id);
-      expect(result, id).toMatchObject({ temperror: true, status: optional.includes(id) ? 'warn' : 'fail' });
-      expect(result.summary, id).toMatch(/^could not be checked \(temperror\): /);
-      expect(result.summary, id).toContain(reason);
-      expect(result.fix, id).toContain('name servers answer');
-      expect(result.fix, id).not.toMatch(/ IN (TXT|A|AAAA|MX|PTR) /);
-    }
-    // The TLS listeners are configured by address: they need no DNS, and are checked as usual.
-    expect(report.checks.filter((result) => result.id === 'tls').map((result) => result.status)).toEqual(['pass', 'pass', 'pass']);
-    expect(report.ok).toBe(false);
-  }, 60_000);
+  ])(
+    'reports every DNS-based check as a temperror when the resolver %s, never as a wrong record',
+    async (_how, port, reason) => {
+      const report = await entry.run('good.test', { probe: true, env: { DNS_RESOLVER: `127.0.0.1:${port()}` } });
+      for (const id of dnsBased) {
+        const result = one(report, id);
+        expect(result, id).toMatchObject({ temperror: true, status: optional.includes(id) ? 'warn' : 'fail' });
+        expect(result.summary, id).toMatch(/^could not be checked \(temperror\): /);
+        expect(result.summary, id).toContain(reason);
+        expect(result.fix, id).toContain('name servers answer');
+        expect(result.fix, id).not.toMatch(/ IN (TXT|A|AAAA|MX|PTR) /);
+      }
+      // The TLS listeners are configured by address: they need no DNS, and are checked as usual.
+      expect(report.checks.filter((result) => result.id === 'tls').map((result) => result.status)).toEqual(['pass', 'pass', 'pass']);
+      expect(report.ok).toBe(false);
+    },
+    60_000
+  );
 });

@@ -4,7 +4,18 @@
 
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +25,8 @@ import { repoRoot } from './lab.ts';
 /** Copies the checkout's files (as they are now, tracked or new, not ignored) to `target`. */
 function copyCheckout(target: string): void {
   const files = execFileSync('git', ['-C', repoRoot, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], { encoding: 'utf8' })
-    .split('\0').filter((file) => file !== '' && existsSync(path.join(repoRoot, file)));
+    .split('\0')
+    .filter((file) => file !== '' && existsSync(path.join(repoRoot, file)));
   for (const file of files) {
     mkdirSync(path.dirname(path.join(target, file)), { recursive: true });
     copyFileSync(path.join(repoRoot, file), path.join(target, file));
@@ -25,10 +37,20 @@ function copyCheckout(target: string): void {
 }
 
 /** Runs a shell command line the lab printed, from the checkout, as a reader at a root shell would (npx included). */
-function runPrinted(line: string, checkout: string, env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+function runPrinted(
+  line: string,
+  checkout: string,
+  env: Record<string, string> = {}
+): { code: number | null; stdout: string; stderr: string } {
   const result = spawnSync('sh', ['-c', line], {
-    cwd: checkout, encoding: 'utf8',
-    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: checkout, npm_config_update_notifier: 'false', ...env },
+    cwd: checkout,
+    encoding: 'utf8',
+    env: {
+      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      HOME: checkout,
+      npm_config_update_notifier: 'false',
+      ...env,
+    },
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -45,15 +67,27 @@ describe('the lab started from a checkout that only root can enter', () => {
     chmodSync(home, 0o700);
     copyCheckout(checkout);
     // `npm run lab` (run.ts is what it runs) from the copy.
-    lab = spawn(process.execPath, ['--', 'test/lab/run.ts'], { cwd: checkout, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MAILOPS_LAB_KEEP: '' } });
+    lab = spawn(process.execPath, ['--', 'test/lab/run.ts'], {
+      cwd: checkout,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, MAILOPS_LAB_KEEP: '' },
+    });
     let stderr = '';
-    lab.stdout!.on('data', (chunk: Buffer) => { printed += chunk.toString('utf8'); });
-    lab.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
+    lab.stdout!.on('data', (chunk: Buffer) => {
+      printed += chunk.toString('utf8');
+    });
+    lab.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
     exited = new Promise((resolve) => lab.on('exit', (code) => resolve(code)));
-    await waitFor('npm run lab to print its commands', () => {
-      if (lab.exitCode !== null) throw new Error(`npm run lab exited ${lab.exitCode}:\n${stderr}`);
-      return printed.includes('Press Ctrl-C');
-    }, { timeoutMs: 30_000, intervalMs: 50, diagnostics: () => `${printed}\n${stderr}` });
+    await waitFor(
+      'npm run lab to print its commands',
+      () => {
+        if (lab.exitCode !== null) throw new Error(`npm run lab exited ${lab.exitCode}:\n${stderr}`);
+        return printed.includes('Press Ctrl-C');
+      },
+      { timeoutMs: 30_000, intervalMs: 50, diagnostics: () => `${printed}\n${stderr}` }
+    );
   }, 40_000);
 
   afterAll(async () => {
@@ -84,27 +118,46 @@ describe('the lab started from a checkout that only root can enter', () => {
     // chasquid reads its users file again every second in the lab: until then it refuses the new sender as recipient.
     const swaks = `${printedLine(/^swaks /)} --header 'Subject: from a closed home' --silent 2`;
     let refusal = '';
-    const delivered = await waitFor('chasquid to accept mail to alice@example.test (after reloading its users file)', () => {
-      const attempt = runPrinted(swaks, checkout);
-      refusal = attempt.stderr;
-      return attempt.code === 0 ? attempt : undefined;
-    }, { timeoutMs: 8000, intervalMs: 250, diagnostics: () => refusal });
+    const delivered = await waitFor(
+      'chasquid to accept mail to alice@example.test (after reloading its users file)',
+      () => {
+        const attempt = runPrinted(swaks, checkout);
+        refusal = attempt.stderr;
+        return attempt.code === 0 ? attempt : undefined;
+      },
+      { timeoutMs: 8000, intervalMs: 250, diagnostics: () => refusal }
+    );
     expect(delivered.stderr).toBe('');
     expect(delivered.code).toBe(0);
     const mailDir = /^Delivered mail: (\S+)\/<recipient>\/<time>\.eml/m.exec(printed)?.[1];
     expect(mailDir).toBeDefined();
     const inbox = path.join(mailDir!, 'alice@example.test');
-    await waitFor(`a message delivered to ${inbox}`, () => existsSync(inbox) && readdirSync(inbox).some((file) => file.endsWith('.eml')), { intervalMs: 50 });
+    await waitFor(`a message delivered to ${inbox}`, () => existsSync(inbox) && readdirSync(inbox).some((file) => file.endsWith('.eml')), {
+      intervalMs: 50,
+    });
     const messages = readdirSync(inbox).filter((file) => file.endsWith('.eml'));
     expect(messages.map((file) => readFileSync(path.join(inbox, file), 'utf8')).join('')).toContain('Subject: from a closed home');
   });
 
   it('sets up the restricted host user with the printed host-setup.sh command, and mailops works through it', () => {
-    const setup = runPrinted(printed.split('\n').filter((line, index, lines) => /^\s+sh deploy\/host-setup\.sh --user \S+ --key-file/.test(line)
-      || (index > 0 && lines[index - 1]!.trimEnd().endsWith('\\') && /--restart/.test(line))).join('\n').replace('--user mailops-lab ', `--user ${hostUser} `), checkout);
+    const setup = runPrinted(
+      printed
+        .split('\n')
+        .filter(
+          (line, index, lines) =>
+            /^\s+sh deploy\/host-setup\.sh --user \S+ --key-file/.test(line) ||
+            (index > 0 && lines[index - 1]!.trimEnd().endsWith('\\') && /--restart/.test(line))
+        )
+        .join('\n')
+        .replace('--user mailops-lab ', `--user ${hostUser} `),
+      checkout
+    );
     expect(setup.stderr).toBe('');
     expect(setup.code).toBe(0);
-    const status = runPrinted(`${printedLine(/^MAIL_HOST=ssh:\/\/mailops-lab@/).replace('ssh://mailops-lab@', `ssh://${hostUser}@`)} --json`, checkout);
+    const status = runPrinted(
+      `${printedLine(/^MAIL_HOST=ssh:\/\/mailops-lab@/).replace('ssh://mailops-lab@', `ssh://${hostUser}@`)} --json`,
+      checkout
+    );
     expect(status.stderr).toBe('');
     expect(JSON.parse(status.stdout)).toMatchObject({ service: { running: true }, domains: ['example.test'] });
   });

@@ -46,7 +46,9 @@ const domainFile = (name: string) => path.join(lab.chasquidDir, 'domains', domai
 const sshdSessions = () => {
   const sshd = readFileSync(path.join(lab.dir, 'ssh/sshd.pid'), 'utf8').trim();
   try {
-    return execFileSync('pgrep', ['-P', sshd], { encoding: 'utf8' }).split('\n').filter((line) => line.trim() !== '').length;
+    return execFileSync('pgrep', ['-P', sshd], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.trim() !== '').length;
   } catch {
     return 0;
   }
@@ -56,7 +58,11 @@ const sshdSessions = () => {
  * Runs `calls` for each writer (each writer one call after the other, the writers side by side) while killing every
  * SSH connection at random moments, 1 to 6 s apart (more often, and on a loaded machine no call gets through at all). Returns the calls and how many drops killed how many sessions.
  */
-async function underRandomDrops(calls: (writer: string) => Array<{ address: string; args: string[] }>, next: () => number, spreadMs = 5000) {
+async function underRandomDrops(
+  calls: (writer: string) => Array<{ address: string; args: string[] }>,
+  next: () => number,
+  spreadMs = 5000
+) {
   let running = true;
   const drops = { drops: 0, sessionsKilled: 0 };
   const chaos = (async () => {
@@ -70,38 +76,63 @@ async function underRandomDrops(calls: (writer: string) => Array<{ address: stri
     }
   })();
   const started = Date.now();
-  const results = await Promise.all(writers.map(async (writer) => {
-    const done: Call[] = [];
-    for (const call of calls(writer)) {
-      const run = await runCli([...call.args, '--json', '--actor', `drill-${writer}`, '--env-file', lab.envFile]);
-      let body: Call['body'];
-      try {
-        body = JSON.parse(run.stdout) as Call['body'];
-      } catch {
-        body = { error: { code: 'no-json', message: `${run.stdout}\n${run.stderr}`.slice(0, 500) } };
+  const results = await Promise.all(
+    writers.map(async (writer) => {
+      const done: Call[] = [];
+      for (const call of calls(writer)) {
+        const run = await runCli([...call.args, '--json', '--actor', `drill-${writer}`, '--env-file', lab.envFile]);
+        let body: Call['body'];
+        try {
+          body = JSON.parse(run.stdout) as Call['body'];
+        } catch {
+          body = { error: { code: 'no-json', message: `${run.stdout}\n${run.stderr}`.slice(0, 500) } };
+        }
+        done.push({ writer, address: call.address, local: call.address.split('@')[0] ?? '', run, body });
       }
-      done.push({ writer, address: call.address, local: call.address.split('@')[0] ?? '', run, body });
-    }
-    return done;
-  }));
+      return done;
+    })
+  );
   running = false;
   await chaos;
   return { calls: results.flat(), ...drops, seconds: Math.round((Date.now() - started) / 1000) };
 }
 
 /** What a failed call said, grouped: `code: count`. */
-const failureCodes = (calls: Call[]) => Object.entries(calls.filter((call) => call.run.code !== 0)
-  .reduce<Record<string, number>>((counts, call) => ({ ...counts, [call.body.error?.code ?? `exit ${call.run.code}`]: (counts[call.body.error?.code ?? `exit ${call.run.code}`] ?? 0) + 1 }), {}));
+const failureCodes = (calls: Call[]) =>
+  Object.entries(
+    calls
+      .filter((call) => call.run.code !== 0)
+      .reduce<Record<string, number>>(
+        (counts, call) => ({
+          ...counts,
+          [call.body.error?.code ?? `exit ${call.run.code}`]: (counts[call.body.error?.code ?? `exit ${call.run.code}`] ?? 0) + 1,
+        }),
+        {}
+      )
+  );
 
 /** One message of each kind of failure, to say in a failed drill what went wrong. */
-const failureExamples = (calls: Call[]) => [...new Map(calls.filter((call) => call.run.code !== 0)
-  .map((call) => [call.body.error?.code ?? `exit ${call.run.code}`, `${call.address}: ${call.body.error?.message ?? call.run.stderr.slice(0, 300)}`])).values()].join('\n');
+const failureExamples = (calls: Call[]) =>
+  [
+    ...new Map(
+      calls
+        .filter((call) => call.run.code !== 0)
+        .map((call) => [
+          call.body.error?.code ?? `exit ${call.run.code}`,
+          `${call.address}: ${call.body.error?.message ?? call.run.stderr.slice(0, 300)}`,
+        ])
+    ).values(),
+  ].join('\n');
 
 /** The audit trail's outcomes for one operation and target, oldest first. */
 function auditOutcomes(operation: string): Map<string, Array<{ outcome: string; actor: string }>> {
   const database = openDatabase(lab.env.STATE_DB ?? '');
   try {
-    const rows = database.prepare('SELECT target, outcome, actor FROM audit WHERE operation = ? ORDER BY id').all(operation) as Array<{ target: string; outcome: string; actor: string }>;
+    const rows = database.prepare('SELECT target, outcome, actor FROM audit WHERE operation = ? ORDER BY id').all(operation) as Array<{
+      target: string;
+      outcome: string;
+      actor: string;
+    }>;
     const byTarget = new Map<string, Array<{ outcome: string; actor: string }>>();
     for (const row of rows) byTarget.set(row.target, [...(byTarget.get(row.target) ?? []), { outcome: row.outcome, actor: row.actor }]);
     return byTarget;
@@ -112,11 +143,17 @@ function auditOutcomes(operation: string): Map<string, Array<{ outcome: string; 
 
 /** Every commit after the seed: its subject and the keys (alias or sender names) of the aliases lines it added. */
 function commitsSinceSeed(file: string): Array<{ subject: string; added: string[] }> {
-  const log = git('log', '--reverse', '--format=%H%x09%s', 'seed..HEAD').trim().split('\n').filter((line) => line !== '');
+  const log = git('log', '--reverse', '--format=%H%x09%s', 'seed..HEAD')
+    .trim()
+    .split('\n')
+    .filter((line) => line !== '');
   return log.map((line) => {
     const [sha = '', subject = ''] = line.split('\t');
     const diff = git('show', '--format=', '-U0', '--no-color', sha, '--', file);
-    const added = diff.split('\n').filter((diffLine) => diffLine.startsWith('+') && !diffLine.startsWith('+++')).map((diffLine) => diffLine.slice(1).split(':')[0] ?? '');
+    const added = diff
+      .split('\n')
+      .filter((diffLine) => diffLine.startsWith('+') && !diffLine.startsWith('+++'))
+      .map((diffLine) => diffLine.slice(1).split(':')[0] ?? '');
     return { subject, added };
   });
 }
@@ -139,103 +176,164 @@ afterAll(async () => {
 });
 
 describe(`three writers, SSH connections killed at random (seed ${seed})`, () => {
-  it('alias-set on a 5,000-line aliases file: every alias reported set is there, each commit holds its own change', { timeout: 1_200_000 }, async () => {
-    const next = random(seed);
-    const perWriter = 17;
-    const { calls, drops, sessionsKilled, seconds } = await underRandomDrops((writer) => Array.from({ length: perWriter }, (_, index) => {
-      const address = `f${writer}${index}@${domain}`;
-      return { address, args: ['alias-set', address, `t${writer}${index}@elsewhere.test`] };
-    }), next);
-    const succeeded = calls.filter((call) => call.run.code === 0);
-    const failed = calls.filter((call) => call.run.code !== 0);
+  it(
+    'alias-set on a 5,000-line aliases file: every alias reported set is there, each commit holds its own change',
+    { timeout: 1_200_000 },
+    async () => {
+      const next = random(seed);
+      const perWriter = 17;
+      const { calls, drops, sessionsKilled, seconds } = await underRandomDrops(
+        (writer) =>
+          Array.from({ length: perWriter }, (_, index) => {
+            const address = `f${writer}${index}@${domain}`;
+            return { address, args: ['alias-set', address, `t${writer}${index}@elsewhere.test`] };
+          }),
+        next
+      );
+      const succeeded = calls.filter((call) => call.run.code === 0);
+      const failed = calls.filter((call) => call.run.code !== 0);
 
-    const file = readFileSync(domainFile('aliases'), 'utf8').split('\n');
-    const present = new Map(file.map((line) => [line.split(':')[0] ?? '', line]));
-    const lost = succeeded.filter((call) => present.get(call.local) !== `${call.local}: t${call.writer}${call.local.slice(2)}@elsewhere.test`);
-    const failedButApplied = failed.filter((call) => present.has(call.local));
-    const summary = `seed ${seed}: ${calls.length} writes in ${seconds} s, ${drops} drops killing ${sessionsKilled} SSH sessions; ` +
-      `${succeeded.length} reported done, ${lost.length} of them lost; ${failed.length} failed (${failureCodes(calls).map(([code, count]) => `${code} ×${count}`).join(', ') || 'none'}), ` +
-      `${failedButApplied.length} of those applied anyway`;
-    console.log(`${summary}\n${failureExamples(calls)}`);
+      const file = readFileSync(domainFile('aliases'), 'utf8').split('\n');
+      const present = new Map(file.map((line) => [line.split(':')[0] ?? '', line]));
+      const lost = succeeded.filter(
+        (call) => present.get(call.local) !== `${call.local}: t${call.writer}${call.local.slice(2)}@elsewhere.test`
+      );
+      const failedButApplied = failed.filter((call) => present.has(call.local));
+      const summary =
+        `seed ${seed}: ${calls.length} writes in ${seconds} s, ${drops} drops killing ${sessionsKilled} SSH sessions; ` +
+        `${succeeded.length} reported done, ${lost.length} of them lost; ${failed.length} failed (${
+          failureCodes(calls)
+            .map(([code, count]) => `${code} ×${count}`)
+            .join(', ') || 'none'
+        }), ` +
+        `${failedButApplied.length} of those applied anyway`;
+      console.log(`${summary}\n${failureExamples(calls)}`);
 
-    expect(calls.length).toBeGreaterThanOrEqual(50);
-    expect(drops, summary).toBeGreaterThanOrEqual(10);
-    expect(succeeded.length, summary).toBeGreaterThanOrEqual(25);
-    expect(lost.map((call) => call.address), summary).toEqual([]);
-    // Nothing else in the file was lost either: the 5,000 lists and the comment are there, once each.
-    expect(file.filter((line) => /^list[0-9]{4}: member[0-9]+@elsewhere\.test$/.test(line))).toHaveLength(5000);
-    expect(file[0]).toBe('# lists');
-    // A failure that says nothing was changed must be true.
-    expect(failedButApplied.map((call) => `${call.address}: ${call.body.error?.code}`), summary).toEqual([]);
+      expect(calls.length).toBeGreaterThanOrEqual(50);
+      expect(drops, summary).toBeGreaterThanOrEqual(10);
+      expect(succeeded.length, summary).toBeGreaterThanOrEqual(25);
+      expect(
+        lost.map((call) => call.address),
+        summary
+      ).toEqual([]);
+      // Nothing else in the file was lost either: the 5,000 lists and the comment are there, once each.
+      expect(file.filter((line) => /^list[0-9]{4}: member[0-9]+@elsewhere\.test$/.test(line))).toHaveLength(5000);
+      expect(file[0]).toBe('# lists');
+      // A failure that says nothing was changed must be true.
+      expect(
+        failedButApplied.map((call) => `${call.address}: ${call.body.error?.code}`),
+        summary
+      ).toEqual([]);
 
-    // The audit trail agrees with what each process printed: `started`, then `ok` for a success and no `ok` otherwise.
-    const audit = auditOutcomes('alias-set');
-    for (const call of calls) {
-      const outcomes = audit.get(call.address) ?? [];
-      expect(outcomes.every((entry) => entry.actor === `drill-${call.writer}`), call.address).toBe(true);
-      if (call.run.code === 0) expect(outcomes.map((entry) => entry.outcome), call.address).toEqual(['started', 'ok']);
-      else expect(outcomes.map((entry) => entry.outcome), call.address).not.toContain('ok');
-    }
-
-    // Git: a commit named after a change holds exactly that change; every change is in history or still pending.
-    const commits = commitsSinceSeed(`domains/${domain}/aliases`);
-    const misattributed = commits.flatMap((commit) => {
-      const named = /^mailops alias-set f([abc])([0-9]+)@example\.test \(by drill-([abc])\)$/.exec(commit.subject);
-      if (named === null) return [];
-      const key = `f${named[1]}${named[2]}`;
-      const wrong = named[1] !== named[3] || commit.added.some((added) => added !== key);
-      return wrong ? [`${commit.subject}: ${commit.added.join(', ')}`] : [];
-    });
-    expect(misattributed, summary).toEqual([]);
-    const ownCommit = new Set(commits.filter((commit) => commit.subject.startsWith('mailops alias-set')).flatMap((commit) => commit.added));
-    const otherCommits = commits.filter((commit) => !commit.subject.startsWith('mailops alias-set'));
-    // Besides: edits found uncommitted before a change (a writer whose commit was cut off), and mailops-host's own
-    // commit that stops tracking the private keys the seed committed.
-    expect(otherCommits.every((commit) => /^(Changes (found in the working tree before|of interrupted) mailops |mailops: keep private keys and password hashes out of git)/.test(commit.subject)),
-      otherCommits.map((commit) => commit.subject).join('\n')).toBe(true);
-    const committedElsewhere = succeeded.filter((call) => !ownCommit.has(call.local));
-    console.log(`${succeeded.length - committedElsewhere.length} of ${succeeded.length} successes in a commit of their own; ${committedElsewhere.length} committed as changes found by a later writer or still uncommitted`);
-    expect(committedElsewhere.length, summary).toBeLessThanOrEqual(Math.ceil(succeeded.length / 5));
-  });
-
-  it('user-add: every sender whose password was printed can log in with it; every failure left no sender', { timeout: 1_200_000 }, async () => {
-    const next = random(seed + 1);
-    const perWriter = 7;
-    const { calls, drops, sessionsKilled, seconds } = await underRandomDrops((writer) => Array.from({ length: perWriter }, (_, index) => {
-      const address = `u${writer}${index}@${domain}`;
-      return { address, args: ['user-add', address] };
-    // Drops 1 to 2.5 s apart: 21 user-adds take only about 10 s on a quiet machine.
-    }), next, 1500);
-    const succeeded = calls.filter((call) => call.run.code === 0);
-    const failed = calls.filter((call) => call.run.code !== 0);
-    const users = (() => {
-      try {
-        return readFileSync(domainFile('users'), 'utf8');
-      } catch {
-        return '';
+      // The audit trail agrees with what each process printed: `started`, then `ok` for a success and no `ok` otherwise.
+      const audit = auditOutcomes('alias-set');
+      for (const call of calls) {
+        const outcomes = audit.get(call.address) ?? [];
+        expect(
+          outcomes.every((entry) => entry.actor === `drill-${call.writer}`),
+          call.address
+        ).toBe(true);
+        if (call.run.code === 0)
+          expect(
+            outcomes.map((entry) => entry.outcome),
+            call.address
+          ).toEqual(['started', 'ok']);
+        else
+          expect(
+            outcomes.map((entry) => entry.outcome),
+            call.address
+          ).not.toContain('ok');
       }
-    })();
-    const isSender = (local: string) => users.includes(`key: "${local}"`);
-    const summary = `seed ${seed}: ${calls.length} user-adds in ${seconds} s, ${drops} drops killing ${sessionsKilled} SSH sessions; ` +
-      `${succeeded.length} printed a password; ${failed.length} failed (${failureCodes(calls).map(([code, count]) => `${code} ×${count}`).join(', ') || 'none'})`;
-    console.log(`${summary}\n${failureExamples(calls)}`);
 
-    expect(drops, summary).toBeGreaterThanOrEqual(3);
-    expect(succeeded.length, summary).toBeGreaterThanOrEqual(10);
-    for (const call of succeeded) {
-      expect(call.body.password, call.address).toMatch(/^\S{24}$/);
-      expect(isSender(call.local), `${call.address} printed a password but is not in the users file (${summary})`).toBe(true);
+      // Git: a commit named after a change holds exactly that change; every change is in history or still pending.
+      const commits = commitsSinceSeed(`domains/${domain}/aliases`);
+      const misattributed = commits.flatMap((commit) => {
+        const named = /^mailops alias-set f([abc])([0-9]+)@example\.test \(by drill-([abc])\)$/.exec(commit.subject);
+        if (named === null) return [];
+        const key = `f${named[1]}${named[2]}`;
+        const wrong = named[1] !== named[3] || commit.added.some((added) => added !== key);
+        return wrong ? [`${commit.subject}: ${commit.added.join(', ')}`] : [];
+      });
+      expect(misattributed, summary).toEqual([]);
+      const ownCommit = new Set(
+        commits.filter((commit) => commit.subject.startsWith('mailops alias-set')).flatMap((commit) => commit.added)
+      );
+      const otherCommits = commits.filter((commit) => !commit.subject.startsWith('mailops alias-set'));
+      // Besides: edits found uncommitted before a change (a writer whose commit was cut off), and mailops-host's own
+      // commit that stops tracking the private keys the seed committed.
+      expect(
+        otherCommits.every((commit) =>
+          /^(Changes (found in the working tree before|of interrupted) mailops |mailops: keep private keys and password hashes out of git)/.test(
+            commit.subject
+          )
+        ),
+        otherCommits.map((commit) => commit.subject).join('\n')
+      ).toBe(true);
+      const committedElsewhere = succeeded.filter((call) => !ownCommit.has(call.local));
+      console.log(
+        `${succeeded.length - committedElsewhere.length} of ${succeeded.length} successes in a commit of their own; ${committedElsewhere.length} committed as changes found by a later writer or still uncommitted`
+      );
+      expect(committedElsewhere.length, summary).toBeLessThanOrEqual(Math.ceil(succeeded.length / 5));
     }
-    expect(failed.filter((call) => isSender(call.local)).map((call) => `${call.address}: ${call.body.error?.code} ${call.body.error?.message}`), summary).toEqual([]);
-    // chasquid itself accepts each printed password (it reads the users file again within a second in the lab).
-    for (const call of succeeded) {
-      await waitForAuthentication(lab, call.address, call.body.password ?? '', true);
+  );
+
+  it(
+    'user-add: every sender whose password was printed can log in with it; every failure left no sender',
+    { timeout: 1_200_000 },
+    async () => {
+      const next = random(seed + 1);
+      const perWriter = 7;
+      const { calls, drops, sessionsKilled, seconds } = await underRandomDrops(
+        (writer) =>
+          Array.from({ length: perWriter }, (_, index) => {
+            const address = `u${writer}${index}@${domain}`;
+            return { address, args: ['user-add', address] };
+            // Drops 1 to 2.5 s apart: 21 user-adds take only about 10 s on a quiet machine.
+          }),
+        next,
+        1500
+      );
+      const succeeded = calls.filter((call) => call.run.code === 0);
+      const failed = calls.filter((call) => call.run.code !== 0);
+      const users = (() => {
+        try {
+          return readFileSync(domainFile('users'), 'utf8');
+        } catch {
+          return '';
+        }
+      })();
+      const isSender = (local: string) => users.includes(`key: "${local}"`);
+      const summary =
+        `seed ${seed}: ${calls.length} user-adds in ${seconds} s, ${drops} drops killing ${sessionsKilled} SSH sessions; ` +
+        `${succeeded.length} printed a password; ${failed.length} failed (${
+          failureCodes(calls)
+            .map(([code, count]) => `${code} ×${count}`)
+            .join(', ') || 'none'
+        })`;
+      console.log(`${summary}\n${failureExamples(calls)}`);
+
+      expect(drops, summary).toBeGreaterThanOrEqual(3);
+      expect(succeeded.length, summary).toBeGreaterThanOrEqual(10);
+      for (const call of succeeded) {
+        expect(call.body.password, call.address).toMatch(/^\S{24}$/);
+        expect(isSender(call.local), `${call.address} printed a password but is not in the users file (${summary})`).toBe(true);
+      }
+      expect(
+        failed
+          .filter((call) => isSender(call.local))
+          .map((call) => `${call.address}: ${call.body.error?.code} ${call.body.error?.message}`),
+        summary
+      ).toEqual([]);
+      // chasquid itself accepts each printed password (it reads the users file again within a second in the lab).
+      for (const call of succeeded) {
+        await waitForAuthentication(lab, call.address, call.body.password ?? '', true);
+      }
+      const audit = auditOutcomes('user-add');
+      for (const call of calls) {
+        const outcomes = (audit.get(call.address) ?? []).map((entry) => entry.outcome);
+        if (call.run.code === 0) expect(outcomes, call.address).toEqual(['started', 'ok']);
+        else expect(outcomes, call.address).not.toContain('ok');
+      }
     }
-    const audit = auditOutcomes('user-add');
-    for (const call of calls) {
-      const outcomes = (audit.get(call.address) ?? []).map((entry) => entry.outcome);
-      if (call.run.code === 0) expect(outcomes, call.address).toEqual(['started', 'ok']);
-      else expect(outcomes, call.address).not.toContain('ok');
-    }
-  });
+  );
 });

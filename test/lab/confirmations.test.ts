@@ -14,7 +14,10 @@ describe('confirmations in the CLI', () => {
     const before = treeFingerprint(lab.chasquidDir);
     const run = await mailops(...args);
     expect(run.code).toBe(3);
-    expect(JSON.parse(run.stdout).error).toMatchObject({ code: 'confirmation-required', hint: 'Run it again with --yes (in Discord: press Confirm).' });
+    expect(JSON.parse(run.stdout).error).toMatchObject({
+      code: 'confirmation-required',
+      hint: 'Run it again with --yes (in Discord: press Confirm).',
+    });
     expect(treeFingerprint(lab.chasquidDir)).toEqual(before);
     return JSON.parse(run.stdout).error.message as string;
   };
@@ -51,19 +54,25 @@ describe('confirmations in the CLI', () => {
 
   it('alias-set: a new catch-all goes through, replacing it needs --yes', async () => {
     expect((await mailops('alias-set', '*@example.test', 'alice')).code).toBe(0);
-    expect(await refusedUnchanged('alias-set', '*@example.test', 'bob')).toContain('Replace the catch-all of example.test? Mail to unknown addresses now goes to alice@example.test; it would go to bob@example.test.');
+    expect(await refusedUnchanged('alias-set', '*@example.test', 'bob')).toContain(
+      'Replace the catch-all of example.test? Mail to unknown addresses now goes to alice@example.test; it would go to bob@example.test.'
+    );
     expect((await mailops('alias-set', '*@example.test', 'bob', '--yes')).code).toBe(0);
     expect(JSON.parse((await mailops('aliases')).stdout).aliases).toEqual([{ address: '*@example.test', targets: ['bob@example.test'] }]);
   });
 
-  it('alias-set that takes over an existing sender\'s mail needs --yes; an ordinary alias does not', async () => {
-    expect(await refusedUnchanged('alias-set', 'alice@example.test', 'bob')).toContain('alice@example.test is a sender: an alias takes over its mail');
+  it("alias-set that takes over an existing sender's mail needs --yes; an ordinary alias does not", async () => {
+    expect(await refusedUnchanged('alias-set', 'alice@example.test', 'bob')).toContain(
+      'alice@example.test is a sender: an alias takes over its mail'
+    );
     expect((await mailops('alias-set', 'sales@example.test', 'bob')).code).toBe(0);
     expect((await mailops('alias-set', 'alice@example.test', 'bob', '--yes')).code).toBe(0);
   });
 
   it('alias-remove of an existing alias needs --yes', async () => {
-    expect(await refusedUnchanged('alias-remove', 'sales@example.test')).toContain('Remove the alias sales@example.test (→ bob@example.test)?');
+    expect(await refusedUnchanged('alias-remove', 'sales@example.test')).toContain(
+      'Remove the alias sales@example.test (→ bob@example.test)?'
+    );
     expect((await mailops('alias-remove', 'sales@example.test', '--yes')).code).toBe(0);
   });
 });

@@ -36,14 +36,25 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('DKIM rotation with chasquid 
   let oldMessage: Buffer;
 
   const at = (when: Date): OperationContext => ({ ...operationContext(runtime, 'test'), now: () => when });
-  const publishing = () => new RecordPublishing(createPublisher(runtime.config, runtime.logger, () => new Date(), {}), runtime.config, runtime.logger, 10_000);
+  const publishing = () =>
+    new RecordPublishing(
+      createPublisher(runtime.config, runtime.logger, () => new Date(), {}),
+      runtime.config,
+      runtime.logger,
+      10_000
+    );
   const rotate = (when: Date, input: Partial<DkimRotateInput> = {}) => dkimRotate(at(when), { domain, publishing, ...input });
   const probeMessage = async () => (await sendProbe(operationContext(runtime, 'test'), domain)).raw;
   /** What mailauth says of each DKIM signature of a message, asking the lab's Knot for keys. */
-  const signatures = async (message: Buffer) => (await dkimVerify(message, { resolver: new DnsResolver({ server: { host: '127.0.0.1', port: lab.ports.dns } }).forMailauth }))
-    .results.map((result) => ({ selector: result.selector, domain: result.signingDomain, result: result.status.result }));
+  const signatures = async (message: Buffer) =>
+    (
+      await dkimVerify(message, { resolver: new DnsResolver({ server: { host: '127.0.0.1', port: lab.ports.dns } }).forMailauth })
+    ).results.map((result) => ({ selector: result.selector, domain: result.signingDomain, result: result.status.result }));
   const knotRecord = async (selector: string) => lab.knotc('zone-read', domain, `${selector}._domainkey.${domain}.`, 'TXT').catch(() => '');
-  const domainFiles = () => readdirSync(path.join(lab.chasquidDir, 'domains', domain)).filter((name) => name.startsWith('dkim')).sort();
+  const domainFiles = () =>
+    readdirSync(path.join(lab.chasquidDir, 'domains', domain))
+      .filter((name) => name.startsWith('dkim'))
+      .sort();
 
   beforeAll(async () => {
     lab = await startLab({ chasquid: build, domains: [domain] });
@@ -77,7 +88,7 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('DKIM rotation with chasquid 
         expect(result.code).toBe(1);
         const body = JSON.parse(result.stdout);
         expect(body.error.code).toBe('dkim-hook-missing');
-        expect(body.error.message).toContain('does not call dkimsign: add the DKIM section of chasquid\'s example hook');
+        expect(body.error.message).toContain("does not call dkimsign: add the DKIM section of chasquid's example hook");
       } finally {
         writeFileSync(hook, original);
       }
@@ -104,7 +115,9 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('DKIM rotation with chasquid 
       expect(readFileSync(path.join(lab.chasquidDir, 'certs', domain, 'dkim_privkey.pem'), 'utf8')).toContain('BEGIN RSA PRIVATE KEY');
     } else {
       expect(domainFiles()).toEqual([`dkim:${firstSelector}.pem`]);
-      expect(readFileSync(path.join(lab.chasquidDir, 'domains', domain, `dkim:${firstSelector}.pem`), 'utf8')).toContain('BEGIN PRIVATE KEY');
+      expect(readFileSync(path.join(lab.chasquidDir, 'domains', domain, `dkim:${firstSelector}.pem`), 'utf8')).toContain(
+        'BEGIN PRIVATE KEY'
+      );
     }
     oldMessage = await probeMessage();
     expect(await signatures(oldMessage)).toEqual([{ selector: firstSelector, domain, result: 'pass' }]);
@@ -120,15 +133,26 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('DKIM rotation with chasquid 
 
     const fresh = await signatures(await probeMessage());
     // 1.15 signs with every key present (the old one too, during the grace period); the 1.11 hook with the selected one.
-    const expected = build === '1.11' ? [{ selector: secondSelector, domain, result: 'pass' }]
-      : [{ selector: firstSelector, domain, result: 'pass' }, { selector: secondSelector, domain, result: 'pass' }];
+    const expected =
+      build === '1.11'
+        ? [{ selector: secondSelector, domain, result: 'pass' }]
+        : [
+            { selector: firstSelector, domain, result: 'pass' },
+            { selector: secondSelector, domain, result: 'pass' },
+          ];
     expect(fresh.sort((a, b) => String(a.selector).localeCompare(String(b.selector)))).toEqual(expected);
     expect(await signatures(oldMessage)).toEqual([{ selector: firstSelector, domain, result: 'pass' }]);
 
     const shown = JSON.parse((await runCli(['dkim-show', domain, '--json', '--env-file', lab.envFile])).stdout);
     expect(shown.selectors).toEqual([
       { selector: secondSelector, record: result.record, published: true, active: true },
-      { selector: firstSelector, record: expect.stringMatching(/^v=DKIM1; k=rsa; p=/), published: true, active: build === '1.15', retireAfter: result.retiring[0]?.after },
+      {
+        selector: firstSelector,
+        record: expect.stringMatching(/^v=DKIM1; k=rsa; p=/),
+        published: true,
+        active: build === '1.15',
+        retireAfter: result.retiring[0]?.after,
+      },
     ]);
   });
 
@@ -159,7 +183,10 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('DKIM rotation with chasquid 
     const before = domainFiles();
     const selectorBefore = build === '1.11' ? readFileSync(path.join(lab.chasquidDir, 'domains', domain, 'dkim_selector'), 'utf8') : '';
     const unsigned: SignedMessageProbe = async () => Buffer.from(`From: <x@${domain}>\r\nSubject: unsigned\r\n\r\nno signature\r\n`);
-    const error = await rotate(new Date(secondAt.getTime() + day), { probe: unsigned }).then(() => undefined, (caught: unknown) => caught);
+    const error = await rotate(new Date(secondAt.getTime() + day), { probe: unsigned }).then(
+      () => undefined,
+      (caught: unknown) => caught
+    );
     expect(error).toMatchObject({ code: 'dkim-signature-unverified' });
     const message = (error as Error).message;
     expect(message).toContain(`dkim-rotate ${domain} stopped at step "verify a freshly signed message"`);
@@ -175,7 +202,9 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('DKIM rotation with chasquid 
   it('stops before changing anything when Knot refuses the TSIG key, and says so', async () => {
     const before = domainFiles();
     const wrongSecret = Buffer.alloc(32, 5).toString('base64');
-    const result = await runCli(['dkim-rotate', domain, '--yes', '--json', '--env-file', lab.envFile], { env: { RFC2136_TSIG: `hmac-sha256:${lab.tsig.name}:${wrongSecret}` } });
+    const result = await runCli(['dkim-rotate', domain, '--yes', '--json', '--env-file', lab.envFile], {
+      env: { RFC2136_TSIG: `hmac-sha256:${lab.tsig.name}:${wrongSecret}` },
+    });
     expect(result.code).toBe(1);
     const body = JSON.parse(result.stdout);
     expect(body.error.code).toBe('dns-update-tsig-refused');
@@ -187,7 +216,7 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('DKIM rotation with chasquid 
     expect(domainFiles()).toEqual(before);
   });
 
-  it('rotates from the command line too, with today\'s selector, verified through mailops\'s probe', async () => {
+  it("rotates from the command line too, with today's selector, verified through mailops's probe", async () => {
     const algorithm = build === '1.15' ? 'ed25519' : 'rsa3072';
     const result = await runCli(['dkim-rotate', domain, '--yes', '--algo', algorithm, '--json', '--env-file', lab.envFile]);
     expect(result.stderr).toBe('');

@@ -4,8 +4,8 @@
 // after --accept; and without Discord settings run-job prints the alerts it would post.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/store/database.ts';
 import { auditEntries } from '../../src/store/audit.ts';
+import { openDatabase } from '../../src/store/database.ts';
 import { runCli } from '../cli.ts';
 import { dkimKey, mailZone, txt } from './check-zones.ts';
 import { startLab, type Lab } from './lab.ts';
@@ -20,7 +20,9 @@ beforeAll(async () => {
   lab = await startLab({
     chasquid: '1.15',
     domains: [domain],
-    zones: { [domain]: mailZone(domain, `mail.${domain}`, { dmarc: [dmarc], extra: ['mail A 127.0.0.1', txt('s1._domainkey', key.record)] }) },
+    zones: {
+      [domain]: mailZone(domain, `mail.${domain}`, { dmarc: [dmarc], extra: ['mail A 127.0.0.1', txt('s1._domainkey', key.record)] }),
+    },
     dkimKeys: [{ domain, selector: 's1', privateKeyPem: key.privateKeyPem }],
   });
 });
@@ -55,7 +57,16 @@ describe('dns-diff', () => {
     await setTxt('_dmarc', 'v=DMARC1; p=none');
     const { code, body } = await diff();
     expect(code).toBe(1);
-    expect(body.drift).toEqual([{ name: `_dmarc.${domain}`, type: 'TXT', expected: [dmarc], actual: ['v=DMARC1; p=none'], reason: 'differs from the accepted state', contradiction: false }]);
+    expect(body.drift).toEqual([
+      {
+        name: `_dmarc.${domain}`,
+        type: 'TXT',
+        expected: [dmarc],
+        actual: ['v=DMARC1; p=none'],
+        reason: 'differs from the accepted state',
+        contradiction: false,
+      },
+    ]);
     const text = await runCli(['dns-diff', domain, '--env-file', lab.envFile]);
     expect(text.stdout).toContain(`DRIFT  _dmarc.${domain} TXT: differs from the accepted state`);
     expect(text.stdout).toContain(`mailops dns-diff ${domain} --accept`);
@@ -95,7 +106,9 @@ describe('dns-diff', () => {
     await lab.knotc('zone-commit', domain);
     const { code, body } = await diff('--accept');
     expect(code).toBe(1);
-    expect(body.drift).toMatchObject([{ name: domain, type: 'MX', expected: [`10 mail.${domain}.`], actual: ['10 mx.elsewhere.test.'], contradiction: true }]);
+    expect(body.drift).toMatchObject([
+      { name: domain, type: 'MX', expected: [`10 mail.${domain}.`], actual: ['10 mx.elsewhere.test.'], contradiction: true },
+    ]);
     expect(body.drift[0].reason).toContain(`no MX record names the mail host mail.${domain}`);
     const text = await runCli(['dns-diff', domain, '--accept', '--env-file', lab.envFile]);
     expect(text.stdout).toContain('except the record below: it contradicts the mail host and was not accepted');
@@ -128,7 +141,11 @@ describe('run-job dns-drift without Discord settings', () => {
     // p=none is the accepted state since the --accept above.
     await setTxt('_dmarc', 'v=DMARC1; p=none');
     const recovered = JSON.parse((await runCli(['run-job', 'dns-drift', '--json', '--env-file', lab.envFile])).stdout);
-    expect(recovered).toMatchObject({ job: 'dns-drift', ok: true, alerts: [{ kind: 'recovery', message: `DNS of ${domain} matches what is expected again: _dmarc.${domain} TXT.` }] });
+    expect(recovered).toMatchObject({
+      job: 'dns-drift',
+      ok: true,
+      alerts: [{ kind: 'recovery', message: `DNS of ${domain} matches what is expected again: _dmarc.${domain} TXT.` }],
+    });
   });
 });
 
@@ -140,7 +157,9 @@ describe('a record that contradicts the mail host is never accepted', () => {
 
     const accepted = await diff('--accept');
     expect(accepted.code).toBe(1);
-    expect(accepted.body.drift).toMatchObject([{ name: domain, type: 'TXT', expected: ['v=spf1 mx -all'], actual: ['v=spf1 -all'], contradiction: true }]);
+    expect(accepted.body.drift).toMatchObject([
+      { name: domain, type: 'TXT', expected: ['v=spf1 mx -all'], actual: ['v=spf1 -all'], contradiction: true },
+    ]);
     // Our own check_host(), as the spf check evaluates it: -all fails the host's address.
     expect(accepted.body.drift[0].reason).toContain('the SPF record does not authorise 127.0.0.1 (fail)');
     expect((await diff()).body.drift).toMatchObject([{ expected: ['v=spf1 mx -all'], contradiction: true }]);

@@ -7,9 +7,9 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TsigKey } from '../../src/config.ts';
+import { resolverFor } from '../../src/dns/authoritative-servers.ts';
 import { CloudflarePublisher } from '../../src/dns/cloudflare.ts';
 import { RecordPublishing } from '../../src/dns/publisher.ts';
-import { resolverFor } from '../../src/dns/authoritative-servers.ts';
 import { Rfc2136Publisher } from '../../src/dns/rfc2136.ts';
 import { verifyRequest } from '../../src/dns/tsig.ts';
 import type { TxtRecord } from '../../src/dns/txt.ts';
@@ -25,7 +25,7 @@ function keyOf(key: Lab['tsig']): TsigKey {
   return { algorithm: key.algorithm as TsigKey['algorithm'], name: key.name, secret: Buffer.from(key.secret, 'base64') };
 }
 
-describe('publishing TXT records at the lab\'s Knot', () => {
+describe("publishing TXT records at the lab's Knot", () => {
   let lab: Lab;
   let server: { host: string; port: number };
   const txtAt = async (name: string) => {
@@ -38,10 +38,14 @@ describe('publishing TXT records at the lab\'s Knot', () => {
   };
 
   beforeAll(async () => {
-    lab = await startLab({ domains: ['example.test', 'example.org'], zones: {
-      // A zone with a second name server that never answers: the authoritative check must wait for it and name it.
-      'lagging.test': '@ SOA ns1.lagging.test. hostmaster.lagging.test. 1 3600 600 86400 60\n@ NS ns1.lagging.test.\n@ NS ns2.lagging.test.\nns1 A 127.0.0.1\nns2 A 127.0.0.2\n',
-    } });
+    lab = await startLab({
+      domains: ['example.test', 'example.org'],
+      zones: {
+        // A zone with a second name server that never answers: the authoritative check must wait for it and name it.
+        'lagging.test':
+          '@ SOA ns1.lagging.test. hostmaster.lagging.test. 1 3600 600 86400 60\n@ NS ns1.lagging.test.\n@ NS ns2.lagging.test.\nns1 A 127.0.0.1\nns2 A 127.0.0.2\n',
+      },
+    });
     server = { host: '127.0.0.1', port: lab.ports.dns };
   });
 
@@ -49,17 +53,20 @@ describe('publishing TXT records at the lab\'s Knot', () => {
     await lab?.stop();
   });
 
-  it.each(['hmac-sha256', 'hmac-sha384', 'hmac-sha512'])('adds and removes a record with an UPDATE signed %s, which Knot accepts and answers signed', async (algorithm) => {
-    const key = lab.tsigKeys.find((candidate) => candidate.algorithm === algorithm);
-    expect(key).toBeDefined();
-    const publisher = new Rfc2136Publisher({ server, key: keyOf(key!), now, logger });
-    const record: TxtRecord = { name: `${algorithm}.example.org`, value: `token-${algorithm}`, ttl: 60 };
-    await publisher.add(record);
-    expect(await txtAt(record.name)).toEqual([[record.value]]);
-    expect(await lab.knotc('zone-read', 'example.org', `${record.name}.`, 'TXT')).toContain(`"${record.value}"`);
-    await publisher.remove(record);
-    expect(await txtAt(record.name)).toEqual([]);
-  });
+  it.each(['hmac-sha256', 'hmac-sha384', 'hmac-sha512'])(
+    'adds and removes a record with an UPDATE signed %s, which Knot accepts and answers signed',
+    async (algorithm) => {
+      const key = lab.tsigKeys.find((candidate) => candidate.algorithm === algorithm);
+      expect(key).toBeDefined();
+      const publisher = new Rfc2136Publisher({ server, key: keyOf(key!), now, logger });
+      const record: TxtRecord = { name: `${algorithm}.example.org`, value: `token-${algorithm}`, ttl: 60 };
+      await publisher.add(record);
+      expect(await txtAt(record.name)).toEqual([[record.value]]);
+      expect(await lab.knotc('zone-read', 'example.org', `${record.name}.`, 'TXT')).toContain(`"${record.value}"`);
+      await publisher.remove(record);
+      expect(await txtAt(record.name)).toEqual([]);
+    }
+  );
 
   it('splits a long value into strings of at most 255 bytes, and removing one value keeps the others', async () => {
     const publisher = new Rfc2136Publisher({ server, key: keyOf(lab.tsig), now, logger });
@@ -80,7 +87,10 @@ describe('publishing TXT records at the lab\'s Knot', () => {
     const wrong = { ...keyOf(lab.tsig), secret: Buffer.alloc(32, 7) };
     const publisher = new Rfc2136Publisher({ server, key: wrong, now, logger });
     const record: TxtRecord = { name: 'wrong-key.example.test', value: 'must-not-appear', ttl: 60 };
-    const error = await publisher.add(record).then(() => undefined, (caught: unknown) => caught);
+    const error = await publisher.add(record).then(
+      () => undefined,
+      (caught: unknown) => caught
+    );
     expect(error).toMatchObject({ code: 'dns-update-tsig-refused', kind: 'failed' });
     expect((error as Error).message).toContain('BADSIG');
     expect((error as Error).message).toContain(`key "${lab.tsig.name}"`);
@@ -97,7 +107,7 @@ describe('publishing TXT records at the lab\'s Knot', () => {
     expect(await txtAt(record.name)).toEqual([]);
   });
 
-  it('computes the same request MAC as Knot\'s knsupdate', async () => {
+  it("computes the same request MAC as Knot's knsupdate", async () => {
     for (const key of lab.tsigKeys) {
       const request = await captureKnsupdate(key);
       expect(verifyRequest(request, keyOf(key))).toBe(true);
@@ -106,8 +116,12 @@ describe('publishing TXT records at the lab\'s Knot', () => {
   });
 
   it('waits until the authoritative server answers with the new value', async () => {
-    const publishing = new RecordPublishing(new Rfc2136Publisher({ server, key: keyOf(lab.tsig), now, logger }),
-      { DNS_RESOLVER: server, RFC2136_SERVER: server }, logger, 5000);
+    const publishing = new RecordPublishing(
+      new Rfc2136Publisher({ server, key: keyOf(lab.tsig), now, logger }),
+      { DNS_RESOLVER: server, RFC2136_SERVER: server },
+      logger,
+      5000
+    );
     const record: TxtRecord = { name: '_acme-challenge.mail.example.test', value: 'challenge-token', ttl: 60 };
     const result = await publishing.publish(record);
     expect(result.zone).toBe('example.test');
@@ -117,10 +131,17 @@ describe('publishing TXT records at the lab\'s Knot', () => {
   });
 
   it('fails, naming the server, when one authoritative server never shows the record', async () => {
-    const publishing = new RecordPublishing(new Rfc2136Publisher({ server, key: keyOf(lab.tsig), now, logger }),
-      { DNS_RESOLVER: server, RFC2136_SERVER: server }, logger, 2500);
+    const publishing = new RecordPublishing(
+      new Rfc2136Publisher({ server, key: keyOf(lab.tsig), now, logger }),
+      { DNS_RESOLVER: server, RFC2136_SERVER: server },
+      logger,
+      2500
+    );
     const record: TxtRecord = { name: 'probe.lagging.test', value: 'v', ttl: 60 };
-    const error = await publishing.publish(record).then(() => undefined, (caught: unknown) => caught);
+    const error = await publishing.publish(record).then(
+      () => undefined,
+      (caught: unknown) => caught
+    );
     expect(error).toMatchObject({ code: 'dns-not-propagated' });
     expect((error as Error).message).toContain('ns2.lagging.test (127.0.0.2:53) did not answer');
     expect((error as Error).message).not.toContain('ns1.lagging.test');
@@ -131,9 +152,15 @@ describe('publishing TXT records at the lab\'s Knot', () => {
     // applied it (as a server frozen or a connection cut right after the change), lose the request itself, or stop
     // answering altogether: the three outcomes mailops must tell apart — applied, not applied, unknown.
     let relay: LossyRelay;
-    const publisherVia = (settings: { verifyTimeoutMs?: number } = {}) => new Rfc2136Publisher({
-      server: { host: '127.0.0.1', port: relay.port }, key: keyOf(lab.tsig), now, logger, timeoutMs: 700, verifyTimeoutMs: settings.verifyTimeoutMs ?? 5000,
-    });
+    const publisherVia = (settings: { verifyTimeoutMs?: number } = {}) =>
+      new Rfc2136Publisher({
+        server: { host: '127.0.0.1', port: relay.port },
+        key: keyOf(lab.tsig),
+        now,
+        logger,
+        timeoutMs: 700,
+        verifyTimeoutMs: settings.verifyTimeoutMs ?? 5000,
+      });
 
     beforeAll(async () => {
       relay = await startLossyRelay(server);
@@ -145,7 +172,12 @@ describe('publishing TXT records at the lab\'s Knot', () => {
 
     it('finds out from the primary that an add was applied, and a publish reports it published', async () => {
       const record: TxtRecord = { name: 'lost-answer.example.test', value: 'applied-anyway', ttl: 60 };
-      const publishing = new RecordPublishing(publisherVia(), { DNS_RESOLVER: server, RFC2136_SERVER: { host: '127.0.0.1', port: relay.port } }, logger, 5000);
+      const publishing = new RecordPublishing(
+        publisherVia(),
+        { DNS_RESOLVER: server, RFC2136_SERVER: { host: '127.0.0.1', port: relay.port } },
+        logger,
+        5000
+      );
       relay.next('answer-lost');
       const result = await publishing.publish(record);
       expect(relay.pending()).toBe(0);
@@ -161,9 +193,16 @@ describe('publishing TXT records at the lab\'s Knot', () => {
     it('says "not published" when the UPDATE never reached the server, and "not removed" when a removal did not', async () => {
       const record: TxtRecord = { name: 'lost-request.example.test', value: 'never-applied', ttl: 60 };
       relay.next('request-lost');
-      const error = await publisherVia().add(record).then(() => undefined, (caught: unknown) => caught);
+      const error = await publisherVia()
+        .add(record)
+        .then(
+          () => undefined,
+          (caught: unknown) => caught
+        );
       expect(error).toMatchObject({ code: 'dns-update-not-applied' });
-      expect((error as Error).message).toMatch(/did not answer adding a TXT record at lost-request\.example\.test \(zone example\.test\): .* Asked afterwards, it does not have the record: it was not published\.$/);
+      expect((error as Error).message).toMatch(
+        /did not answer adding a TXT record at lost-request\.example\.test \(zone example\.test\): .* Asked afterwards, it does not have the record: it was not published\.$/
+      );
       expect(await txtAt(record.name)).toEqual([]);
 
       await publisherVia().add(record);
@@ -179,11 +218,18 @@ describe('publishing TXT records at the lab\'s Knot', () => {
       relay.next('silent');
       relay.next('silent');
       relay.next('silent');
-      const error = await publisherVia({ verifyTimeoutMs: 1500 }).add(record).then(() => undefined, (caught: unknown) => caught);
+      const error = await publisherVia({ verifyTimeoutMs: 1500 })
+        .add(record)
+        .then(
+          () => undefined,
+          (caught: unknown) => caught
+        );
       relay.clear();
       expect(error).toMatchObject({ code: 'dns-update-unverified' });
       expect((error as Error).message).toContain('so the record may or may not be published');
-      expect((error as { hint: string }).hint).toContain(`Look at unknown.example.test TXT on the primary (dig @127.0.0.1 -p ${relay.port} unknown.example.test TXT)`);
+      expect((error as { hint: string }).hint).toContain(
+        `Look at unknown.example.test TXT on the primary (dig @127.0.0.1 -p ${relay.port} unknown.example.test TXT)`
+      );
       // It was in fact applied; a second run is safe and finds it.
       await publisherVia().add(record);
       expect(await txtAt(record.name)).toEqual([[record.value]]);
@@ -227,12 +273,20 @@ describe('publishing TXT records at the lab\'s Knot', () => {
       await publishing.unpublish(record);
       expect(await txtAt(record.name)).toEqual([]);
       expect(fake.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
-        'GET /client/v4/zones', 'GET /client/v4/zones', 'GET /client/v4/zones',
-        `GET /client/v4/zones/${zoneId}/dns_records`, `POST /client/v4/zones/${zoneId}/dns_records`,
+        'GET /client/v4/zones',
+        'GET /client/v4/zones',
+        'GET /client/v4/zones',
         `GET /client/v4/zones/${zoneId}/dns_records`,
-        `GET /client/v4/zones/${zoneId}/dns_records`, `DELETE /client/v4/zones/${zoneId}/dns_records/${createdId}`,
+        `POST /client/v4/zones/${zoneId}/dns_records`,
+        `GET /client/v4/zones/${zoneId}/dns_records`,
+        `GET /client/v4/zones/${zoneId}/dns_records`,
+        `DELETE /client/v4/zones/${zoneId}/dns_records/${createdId}`,
       ]);
-      expect(fake.requests.slice(0, 3).map((request) => request.query.name)).toEqual(['cf._domainkey.example.test', '_domainkey.example.test', 'example.test']);
+      expect(fake.requests.slice(0, 3).map((request) => request.query.name)).toEqual([
+        'cf._domainkey.example.test',
+        '_domainkey.example.test',
+        'example.test',
+      ]);
       expect(fake.requests[3]?.query).toEqual({ type: 'TXT', name: record.name, per_page: '100' });
       const created = fake.requests[4]?.body as { content: string };
       expect(created).toEqual({ type: 'TXT', name: record.name, content: expect.any(String), ttl: 300 });
@@ -263,7 +317,10 @@ describe('publishing TXT records at the lab\'s Knot', () => {
 
     it('says the token is refused, without showing it', async () => {
       const publisher = new CloudflarePublisher({ token: 'wrong-token-0123456789abcdef', logger, baseUrl: fake.baseUrl });
-      const error = await publisher.add({ name: 'x.example.test', value: 'v', ttl: 60 }).then(() => undefined, (caught: unknown) => caught);
+      const error = await publisher.add({ name: 'x.example.test', value: 'v', ttl: 60 }).then(
+        () => undefined,
+        (caught: unknown) => caught
+      );
       expect(error).toMatchObject({ code: 'cloudflare-unauthorized' });
       expect((error as { hint: string }).hint).toContain('CLOUDFLARE_API_TOKEN');
       expect(JSON.stringify({ message: (error as Error).message, hint: (error as { hint: string }).hint })).not.toContain('wrong-token');
@@ -281,14 +338,19 @@ describe('publishing TXT records at the lab\'s Knot', () => {
       await publisher.remove(record);
       expect(at()).toEqual([]);
       fake.loseNextAnswer('POST', 'before-applying');
-      await expect(publisher.add(record)).rejects.toMatchObject({ code: 'dns-update-not-applied', message: expect.stringContaining('Asked afterwards, the zone does not have the record: it was not published.') });
+      await expect(publisher.add(record)).rejects.toMatchObject({
+        code: 'dns-update-not-applied',
+        message: expect.stringContaining('Asked afterwards, the zone does not have the record: it was not published.'),
+      });
       expect(at()).toEqual([]);
       expect(fake.problems).toEqual([]);
     });
 
     it('says which name has no zone on the account', async () => {
       const publisher = new CloudflarePublisher({ token, logger, baseUrl: fake.baseUrl });
-      await expect(publisher.add({ name: 'x.example.org', value: 'v', ttl: 60 })).rejects.toMatchObject({ code: 'cloudflare-zone-not-found' });
+      await expect(publisher.add({ name: 'x.example.org', value: 'v', ttl: 60 })).rejects.toMatchObject({
+        code: 'cloudflare-zone-not-found',
+      });
     });
   });
 
@@ -298,7 +360,9 @@ describe('publishing TXT records at the lab\'s Knot', () => {
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
     const port = socket.address().port;
     const received = new Promise<Buffer>((resolve) => socket.once('message', (message) => resolve(message)));
-    const child = spawn('knsupdate', ['-y', `${key.algorithm}:${key.name}:${key.secret}`, '-t', '2', '-r', '0'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const child = spawn('knsupdate', ['-y', `${key.algorithm}:${key.name}:${key.secret}`, '-t', '2', '-r', '0'], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
     child.stdin.end(`server 127.0.0.1 ${port}\nzone example.test\nupdate add x.example.test 60 TXT "a value" "and another"\nsend\n`);
     try {
       return await received;
@@ -349,16 +413,29 @@ async function startLossyRelay(target: { host: string; port: number }): Promise<
   const udp = dgram.createSocket('udp4');
   udp.on('message', (message, from) => {
     const upstream = dgram.createSocket('udp4');
-    upstream.on('message', (answer) => { udp.send(answer, from.port, from.address); upstream.close(); });
+    upstream.on('message', (answer) => {
+      udp.send(answer, from.port, from.address);
+      upstream.close();
+    });
     upstream.send(message, target.port, target.host);
-    setTimeout(() => { try { upstream.close(); } catch { /* closed */ } }, 3000).unref();
+    setTimeout(() => {
+      try {
+        upstream.close();
+      } catch {
+        /* closed */
+      }
+    }, 3000).unref();
   });
   await new Promise<void>((resolve) => udp.bind(port, '127.0.0.1', resolve));
   return {
     port,
-    next: (mode) => { plans.push(mode); },
+    next: (mode) => {
+      plans.push(mode);
+    },
     pending: () => plans.length,
-    clear: () => { plans.length = 0; },
+    clear: () => {
+      plans.length = 0;
+    },
     close: async () => {
       for (const socket of sockets) socket.destroy();
       udp.close();

@@ -98,13 +98,20 @@ export function armFault(lab: Lab, point: FaultPoint): ArmedPoint {
   return {
     wasReached: () => existsSync(`${name}.reached`),
     async reached(timeoutMs = 120_000) {
-      await waitFor(`mailops-host ${point.verb} to reach the fault point ${point.program}`, () => existsSync(`${name}.reached`), { timeoutMs, intervalMs: 10 });
+      await waitFor(`mailops-host ${point.verb} to reach the fault point ${point.program}`, () => existsSync(`${name}.reached`), {
+        timeoutMs,
+        intervalMs: 10,
+      });
       const hostPid = Number(readFileSync(`${name}.reached`, 'utf8').trim());
       return {
         hostPid,
         release: () => writeFileSync(`${name}.go`, 'go'),
         killHost: () => {
-          try { process.kill(hostPid, 'SIGKILL'); } catch { /* already gone */ }
+          try {
+            process.kill(hostPid, 'SIGKILL');
+          } catch {
+            /* already gone */
+          }
           writeFileSync(`${name}.go`, 'abort');
         },
       };
@@ -130,8 +137,12 @@ export function startCli(args: string[], env: Record<string, string> = {}): Runn
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8'); });
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
   child.stdin.end('');
   const done = new Promise<CliRun & { signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.on('error', reject);

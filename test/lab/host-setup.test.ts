@@ -5,7 +5,20 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -48,8 +61,13 @@ function accountState(user: string): string[] {
 
 /** What host-setup.sh would leave behind for `user`: none of it may exist after a refusal. */
 function leftovers(user: string, prefix?: string): string[] {
-  return [`${configDir}/${user}.conf`, `${configDir}/${user}.account`, `/etc/sudoers.d/mailops-host-${user.replaceAll('-', '_')}`,
-    `/var/lib/${user}`, ...(prefix ? [prefix] : [])].filter((file) => existsSync(file));
+  return [
+    `${configDir}/${user}.conf`,
+    `${configDir}/${user}.account`,
+    `/etc/sudoers.d/mailops-host-${user.replaceAll('-', '_')}`,
+    `/var/lib/${user}`,
+    ...(prefix ? [prefix] : []),
+  ].filter((file) => existsSync(file));
 }
 
 const exists = (user: string) => spawnSync('getent', ['passwd', user]).status === 0;
@@ -71,8 +89,19 @@ function rootDirectory(name: string, mode = 0o755): string {
   return made;
 }
 
-const setupArgs = (user: string, extra: string[] = []) =>
-  ['--user', user, '--key-file', keyFile, '--chasquid-dir', chasquidDir, '--restart', 'true', '--prefix', path.join(dir, 'prefix'), ...extra];
+const setupArgs = (user: string, extra: string[] = []) => [
+  '--user',
+  user,
+  '--key-file',
+  keyFile,
+  '--chasquid-dir',
+  chasquidDir,
+  '--restart',
+  'true',
+  '--prefix',
+  path.join(dir, 'prefix'),
+  ...extra,
+];
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'mailops-host-setup-'));
@@ -84,13 +113,16 @@ beforeAll(() => {
   dataDir = path.join(dir, 'var/lib/chasquid');
   mkdirSync(chasquidDir, { recursive: true });
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(path.join(chasquidDir, 'chasquid.conf'), [
-    'hostname: "mail.example.test"',
-    '# data_dir: "/not/this/one"',
-    `  data_dir:   "${dataDir}"   # where chasquid keeps its queue`,
-    `mail_log_path: '${dir}/var/log/chasquid/mail.log'`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    path.join(chasquidDir, 'chasquid.conf'),
+    [
+      'hostname: "mail.example.test"',
+      '# data_dir: "/not/this/one"',
+      `  data_dir:   "${dataDir}"   # where chasquid keeps its queue`,
+      `mail_log_path: '${dir}/var/log/chasquid/mail.log'`,
+      '',
+    ].join('\n')
+  );
 });
 
 afterEach(() => {
@@ -110,7 +142,7 @@ afterAll(() => {
 });
 
 describe('host-setup.sh takes over no account', () => {
-  it('refuses --user root, and root\'s password and keys stay as they were', () => {
+  it("refuses --user root, and root's password and keys stay as they were", () => {
     const before = accountState('root');
     for (const args of [setupArgs('root'), [...setupArgs('root'), '--dry-run'], ['--user', 'root', '--remove']]) {
       const refused = hostSetup(args);
@@ -123,8 +155,11 @@ describe('host-setup.sh takes over no account', () => {
 
   it('refuses any other account with uid 0', () => {
     const twin = newName('mailops-z');
-    execFileSync('useradd', ['--non-unique', '--uid', '0', '--gid', '0', '--no-create-home', '--home-dir', `/nonexistent/${twin}`, '--shell', '/bin/sh', twin],
-      { stdio: 'ignore' });
+    execFileSync(
+      'useradd',
+      ['--non-unique', '--uid', '0', '--gid', '0', '--no-create-home', '--home-dir', `/nonexistent/${twin}`, '--shell', '/bin/sh', twin],
+      { stdio: 'ignore' }
+    );
     const before = accountState(twin);
     const refused = hostSetup(setupArgs(twin));
     expect(refused.code).toBe(1);
@@ -151,7 +186,16 @@ describe('host-setup.sh takes over no account', () => {
 
   it('refuses an existing system account it did not make (even one shaped like its own)', () => {
     const system = newName('mailops-s');
-    execFileSync('useradd', ['--system', '--user-group', '--create-home', '--home-dir', `/var/lib/${system}`, '--shell', '/bin/sh', system]);
+    execFileSync('useradd', [
+      '--system',
+      '--user-group',
+      '--create-home',
+      '--home-dir',
+      `/var/lib/${system}`,
+      '--shell',
+      '/bin/sh',
+      system,
+    ]);
     execFileSync('usermod', ['-p', '*', system]);
     const before = accountState(system);
     const refused = hostSetup(setupArgs(system));
@@ -242,7 +286,10 @@ describe('host-setup.sh runs nothing from a directory others could change', () =
     const shared = rootDirectory('shared', 0o775);
     refusedPrefix(user, path.join(shared, 'mailops'), `${shared} is writable by others than root (mode 775)`);
     const refused = hostSetup([...setupArgs(user), '--prefix', shared]);
-    expect({ code: refused.code, said: refused.output.includes(`${shared} is writable by others than root (mode 775)`) }).toEqual({ code: 1, said: true });
+    expect({ code: refused.code, said: refused.output.includes(`${shared} is writable by others than root (mode 775)`) }).toEqual({
+      code: 1,
+      said: true,
+    });
     expect(readdirSync(shared)).toEqual([]);
     expect(exists(user)).toBe(false);
   });
@@ -263,7 +310,7 @@ describe('host-setup.sh runs nothing from a directory others could change', () =
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
   });
 
-  it('accepts a world-writable parent with the sticky bit (nobody else can replace root\'s entries in it)', () => {
+  it("accepts a world-writable parent with the sticky bit (nobody else can replace root's entries in it)", () => {
     const user = newName('mailops-t');
     const sticky = rootDirectory('sticky', 0o1777);
     const prefix = path.join(sticky, 'mailops');
@@ -276,15 +323,23 @@ describe('host-setup.sh runs nothing from a directory others could change', () =
   });
 });
 
-describe('host-setup.sh records chasquid\'s data directory and mail log', () => {
+describe("host-setup.sh records chasquid's data directory and mail log", () => {
   const config = (user: string) => readFileSync(`${configDir}/${user}.conf`, 'utf8');
 
   it('reads data_dir and mail_log_path from chasquid.conf into the root-owned settings (0644 in a 0755 directory)', () => {
     const user = newName('mailops-c');
     const made = hostSetup(setupArgs(user));
     expect(made.code).toBe(0);
-    expect(config(user)).toBe([`CHASQUID_DIR=${chasquidDir}`, 'CHASQUID_RESTART=true', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-      `DATA_DIR=${dataDir}`, `MAIL_LOG=${dir}/var/log/chasquid/mail.log`, ''].join('\n'));
+    expect(config(user)).toBe(
+      [
+        `CHASQUID_DIR=${chasquidDir}`,
+        'CHASQUID_RESTART=true',
+        'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        `DATA_DIR=${dataDir}`,
+        `MAIL_LOG=${dir}/var/log/chasquid/mail.log`,
+        '',
+      ].join('\n')
+    );
     expect(statSync(`${configDir}/${user}.conf`)).toMatchObject({ uid: 0, gid: 0, mode: 0o100644 });
     expect(statSync(configDir)).toMatchObject({ uid: 0, mode: 0o40755 });
     expect(made.output).toContain(`chasquid's data directory: ${dataDir} (data_dir in ${chasquidDir}/chasquid.conf)`);
@@ -300,14 +355,16 @@ describe('host-setup.sh records chasquid\'s data directory and mail log', () => 
     expect(config(user)).toContain(`\nDATA_DIR=${other}\nMAIL_LOG=<syslog>\n`);
   });
 
-  it('uses chasquid\'s defaults when chasquid.conf sets neither', () => {
+  it("uses chasquid's defaults when chasquid.conf sets neither", () => {
     const user = newName('mailops-d');
     const bare = rootDirectory('bare-chasquid');
     writeFileSync(path.join(bare, 'chasquid.conf'), '#data_dir: "/elsewhere"\nhostname: "mail.example.test"\n');
     const made = hostSetup(setupArgs(user, ['--chasquid-dir', bare, '--dry-run']));
     // /var/lib/chasquid exists wherever chasquid is installed (the lab installs it).
     expect(made.code).toBe(0);
-    expect(made.output).toContain("chasquid's data directory: /var/lib/chasquid (chasquid's default); mail log: <syslog> (chasquid's default)");
+    expect(made.output).toContain(
+      "chasquid's data directory: /var/lib/chasquid (chasquid's default); mail log: <syslog> (chasquid's default)"
+    );
   });
 
   it('refuses a data directory it cannot read plainly, a relative or missing one, or a symbolic link — changing nothing', () => {

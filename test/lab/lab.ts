@@ -17,7 +17,19 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
@@ -77,7 +89,16 @@ export interface Lab {
   mailDir: string;
   envFile: string;
   env: Record<string, string>;
-  ports: { ssh: number; smtp: number; submission: number; submissionTls: number; monitoring: number; dns: number; acme: number; acmeManagement: number };
+  ports: {
+    ssh: number;
+    smtp: number;
+    submission: number;
+    submissionTls: number;
+    monitoring: number;
+    dns: number;
+    acme: number;
+    acmeManagement: number;
+  };
   tsig: { name: string; algorithm: string; secret: string };
   /** Every TSIG key Knot accepts for UPDATEs: `tsig` (hmac-sha256) first, then hmac-sha384 and hmac-sha512 keys. */
   tsigKeys: Array<{ name: string; algorithm: string; secret: string }>;
@@ -119,7 +140,9 @@ export interface Lab {
 }
 
 const packageUser = (name: string): { uid: number; gid: number } => {
-  const passwd = readFileSync('/etc/passwd', 'utf8').split('\n').find((line) => line.startsWith(`${name}:`));
+  const passwd = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((line) => line.startsWith(`${name}:`));
   if (!passwd) throw new Error(`lab: the system user "${name}" does not exist; run test/lab/packages.sh as root`);
   const [, , uid, gid] = passwd.split(':');
   return { uid: Number(uid), gid: Number(gid) };
@@ -178,7 +201,10 @@ async function waitUntilUp(what: string, check: () => Promise<boolean>, timeoutM
 function tcpOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
@@ -198,14 +224,15 @@ function defaultZone(zone: string, hostname: string, dns: boolean): string {
   return dns ? `${lines.join('\n')}\n` : '';
 }
 
-const reverseZone = (hostname: string) => [
-  '$ORIGIN 127.in-addr.arpa.',
-  '$TTL 60',
-  '@ SOA ns1.lab. hostmaster.lab. 1 3600 600 86400 60',
-  '@ NS ns1.lab.',
-  `1.0.0 PTR ${hostname}.`,
-  '',
-].join('\n');
+const reverseZone = (hostname: string) =>
+  [
+    '$ORIGIN 127.in-addr.arpa.',
+    '$TTL 60',
+    '@ SOA ns1.lab. hostmaster.lab. 1 3600 600 86400 60',
+    '@ NS ns1.lab.',
+    `1.0.0 PTR ${hostname}.`,
+    '',
+  ].join('\n');
 
 async function openssl(args: string[], cwd: string): Promise<void> {
   await run('openssl', args, { cwd });
@@ -218,7 +245,8 @@ export function sshConnection(host: MailHost): SshConnection {
 }
 
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
-  if (process.getuid?.() !== 0) throw new Error('lab: the lab runs sshd and chasquid as their real users and needs root (CI runs as root).');
+  if (process.getuid?.() !== 0)
+    throw new Error('lab: the lab runs sshd and chasquid as their real users and needs root (CI runs as root).');
   const build = options.chasquid ?? '1.15';
   const domains = options.domains ?? ['example.test'];
   const hostname = `mail.${domains[0]}`;
@@ -229,7 +257,8 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
 
   const chasquidBinary = build === '1.11' ? '/usr/bin/chasquid' : path.join(labCache, 'chasquid-1.15/usr/bin/chasquid');
   const chasquidUtil = build === '1.11' ? '/usr/bin/chasquid-util' : path.join(labCache, 'chasquid-1.15/usr/bin/chasquid-util');
-  const packagedHook = build === '1.11' ? '/etc/chasquid/hooks/post-data' : path.join(labCache, 'chasquid-1.15/etc/chasquid/hooks/post-data');
+  const packagedHook =
+    build === '1.11' ? '/etc/chasquid/hooks/post-data' : path.join(labCache, 'chasquid-1.15/etc/chasquid/hooks/post-data');
   if (!existsSync(chasquidBinary)) throw new Error(`lab: ${chasquidBinary} is missing; run test/lab/packages.sh as root`);
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mailops-lab-'));
@@ -239,12 +268,31 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const closed = enclosingDirectoryClosedToOthers(dir);
   if (closed !== undefined) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`lab: ${closed} (a parent of the lab's directory) cannot be entered by other users, so chasquid cannot run there; set TMPDIR to a directory like /tmp`);
+    throw new Error(
+      `lab: ${closed} (a parent of the lab's directory) cannot be entered by other users, so chasquid cannot run there; set TMPDIR to a directory like /tmp`
+    );
   }
   const p = (...parts: string[]) => path.join(dir, ...parts);
   // The lab's own copies of its scripts: the checkout may lie where the chasquid user cannot enter.
   const tools = p('tools');
-  for (const sub of ['ssh', 'bin', 'tools', 'home', 'etc/chasquid/certs', 'etc/chasquid/domains', 'etc/chasquid/hooks', 'var/lib/chasquid', 'var/log', 'mail', 'run', 'knot/zones', 'knot/db', 'knot/run', 'pebble', 'state']) {
+  for (const sub of [
+    'ssh',
+    'bin',
+    'tools',
+    'home',
+    'etc/chasquid/certs',
+    'etc/chasquid/domains',
+    'etc/chasquid/hooks',
+    'var/lib/chasquid',
+    'var/log',
+    'mail',
+    'run',
+    'knot/zones',
+    'knot/db',
+    'knot/run',
+    'pebble',
+    'state',
+  ]) {
     mkdirSync(p(sub), { recursive: true });
   }
   for (const sub of ['var/lib/chasquid', 'var/log', 'mail', 'run']) chownSync(p(sub), daemon.uid, daemon.gid);
@@ -253,16 +301,35 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     chmodSync(path.join(tools, script), 0o755);
   }
 
-  const [ssh, smtp, submission, submissionTls, monitoring, dns, acme, acmeManagement, acmeHttp, acmeTls] = await freePorts(10) as [number, number, number, number, number, number, number, number, number, number];
+  const [ssh, smtp, submission, submissionTls, monitoring, dns, acme, acmeManagement, acmeHttp, acmeTls] = (await freePorts(10)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const ports = { ssh, smtp, submission, submissionTls, monitoring, dns, acme, acmeManagement };
 
   const children: ChildProcess[] = [];
   const logs = new Map<string, string[]>();
-  const startProcess = (name: string, command: string, args: string[], extra: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {}) => {
+  const startProcess = (
+    name: string,
+    command: string,
+    args: string[],
+    extra: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {}
+  ) => {
     const child = spawn(command, args, { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...extra });
     const lines: string[] = [];
     logs.set(name, lines);
-    const keep = (chunk: Buffer) => { lines.push(chunk.toString('utf8')); if (lines.length > 400) lines.shift(); };
+    const keep = (chunk: Buffer) => {
+      lines.push(chunk.toString('utf8'));
+      if (lines.length > 400) lines.shift();
+    };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     children.push(child);
@@ -283,17 +350,40 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       else process.env.PATH = pathBefore;
     }
     writeFileSync(p('run/stop'), '');
-    await Promise.all(children.map((child) => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return resolve();
-      const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 2000);
-      child.once('exit', () => { clearTimeout(timer); resolve(); });
-      try { process.kill(-child.pid, 'SIGTERM'); } catch { clearTimeout(timer); resolve(); }
-    })));
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return resolve();
+            const timer = setTimeout(() => {
+              try {
+                process.kill(-child.pid!, 'SIGKILL');
+              } catch {
+                /* gone */
+              }
+            }, 2000);
+            child.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            try {
+              process.kill(-child.pid, 'SIGTERM');
+            } catch {
+              clearTimeout(timer);
+              resolve();
+            }
+          })
+      )
+    );
     if (process.env.MAILOPS_LAB_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
   };
   const killAll = () => {
     for (const child of children) {
-      try { if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }
   };
   process.on('exit', killAll);
@@ -303,19 +393,89 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     await Promise.all([
       run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'lab-host', '-f', p('ssh/host_ed25519')]),
       run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'mailops-lab', '-f', p('ssh/client_ed25519')]),
-      openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '90',
-        '-keyout', 'privkey.pem', '-out', 'fullchain.pem', '-subj', `/CN=${hostname}`, '-addext', `subjectAltName=DNS:${hostname}`],
-        (mkdirSync(p('etc/chasquid/certs', hostname), { recursive: true }), p('etc/chasquid/certs', hostname))),
+      openssl(
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '90',
+          '-keyout',
+          'privkey.pem',
+          '-out',
+          'fullchain.pem',
+          '-subj',
+          `/CN=${hostname}`,
+          '-addext',
+          `subjectAltName=DNS:${hostname}`,
+        ],
+        (mkdirSync(p('etc/chasquid/certs', hostname), { recursive: true }), p('etc/chasquid/certs', hostname))
+      ),
       (async () => {
         if (!withAcme) return;
         const cwd = p('pebble');
-        await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30',
-          '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=mailops lab CA'], cwd);
-        await openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'key.pem',
-          '-out', 'leaf.csr', '-subj', '/CN=localhost'], cwd);
+        await openssl(
+          [
+            'req',
+            '-x509',
+            '-newkey',
+            'ec',
+            '-pkeyopt',
+            'ec_paramgen_curve:prime256v1',
+            '-nodes',
+            '-days',
+            '30',
+            '-keyout',
+            'ca.key',
+            '-out',
+            'ca.pem',
+            '-subj',
+            '/CN=mailops lab CA',
+          ],
+          cwd
+        );
+        await openssl(
+          [
+            'req',
+            '-newkey',
+            'ec',
+            '-pkeyopt',
+            'ec_paramgen_curve:prime256v1',
+            '-nodes',
+            '-keyout',
+            'key.pem',
+            '-out',
+            'leaf.csr',
+            '-subj',
+            '/CN=localhost',
+          ],
+          cwd
+        );
         writeFileSync(path.join(cwd, 'leaf.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-        await openssl(['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30',
-          '-extfile', 'leaf.ext', '-out', 'cert.pem'], cwd);
+        await openssl(
+          [
+            'x509',
+            '-req',
+            '-in',
+            'leaf.csr',
+            '-CA',
+            'ca.pem',
+            '-CAkey',
+            'ca.key',
+            '-CAcreateserial',
+            '-days',
+            '30',
+            '-extfile',
+            'leaf.ext',
+            '-out',
+            'cert.pem',
+          ],
+          cwd
+        );
       })(),
     ]);
     const certDir = p('etc/chasquid/certs', hostname);
@@ -333,44 +493,50 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
 
     // sshd
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-    writeFileSync(p('ssh/sshd_config'), [
-      `Port ${ssh}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${p('ssh/host_ed25519')}`,
-      `PidFile ${p('ssh/sshd.pid')}`,
-      // root logs in with the lab key; other users (deploy/host-setup.sh's restricted one) with their own.
-      `AuthorizedKeysFile ${p('ssh/authorized_keys_%u')} .ssh/authorized_keys`,
-      'PermitRootLogin prohibit-password',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'UsePAM no',
-      'StrictModes no',
-      'PrintMotd no',
-      'MaxStartups 100',
-      // A home of its own: the test machine's ~/.bashrc (which bash reads for SSH commands) is not the mail host's.
-      `SetEnv PATH=${hostPath} HOME=${p('home')}`,
-      'Subsystem sftp internal-sftp',
-      'LogLevel ERROR',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      p('ssh/sshd_config'),
+      [
+        `Port ${ssh}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${p('ssh/host_ed25519')}`,
+        `PidFile ${p('ssh/sshd.pid')}`,
+        // root logs in with the lab key; other users (deploy/host-setup.sh's restricted one) with their own.
+        `AuthorizedKeysFile ${p('ssh/authorized_keys_%u')} .ssh/authorized_keys`,
+        'PermitRootLogin prohibit-password',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'UsePAM no',
+        'StrictModes no',
+        'PrintMotd no',
+        'MaxStartups 100',
+        // A home of its own: the test machine's ~/.bashrc (which bash reads for SSH commands) is not the mail host's.
+        `SetEnv PATH=${hostPath} HOME=${p('home')}`,
+        'Subsystem sftp internal-sftp',
+        'LogLevel ERROR',
+        '',
+      ].join('\n')
+    );
     const sshd = startProcess('sshd', '/usr/sbin/sshd', ['-D', '-e', '-f', p('ssh/sshd_config')]);
 
     // chasquid
     const chasquidDir = p('etc/chasquid');
-    writeFileSync(path.join(chasquidDir, 'chasquid.conf'), [
-      '# chasquid configuration of the mailops lab.',
-      `hostname: "${hostname}"`,
-      `smtp_address: "127.0.0.1:${smtp}"`,
-      `submission_address: "127.0.0.1:${submission}"`,
-      `submission_over_tls_address: "127.0.0.1:${submissionTls}"`,
-      `monitoring_address: "127.0.0.1:${monitoring}"`,
-      `mail_delivery_agent_bin: "${path.join(tools, 'mda')}"`,
-      `mail_delivery_agent_args: "${p('mail')}"`,
-      'mail_delivery_agent_args: "%to%"',
-      `data_dir: "${p('var/lib/chasquid')}"`,
-      `mail_log_path: "${p('var/log/mail.log')}"`,
-      '',
-    ].join('\n'));
+    writeFileSync(
+      path.join(chasquidDir, 'chasquid.conf'),
+      [
+        '# chasquid configuration of the mailops lab.',
+        `hostname: "${hostname}"`,
+        `smtp_address: "127.0.0.1:${smtp}"`,
+        `submission_address: "127.0.0.1:${submission}"`,
+        `submission_over_tls_address: "127.0.0.1:${submissionTls}"`,
+        `monitoring_address: "127.0.0.1:${monitoring}"`,
+        `mail_delivery_agent_bin: "${path.join(tools, 'mda')}"`,
+        `mail_delivery_agent_args: "${p('mail')}"`,
+        'mail_delivery_agent_args: "%to%"',
+        `data_dir: "${p('var/lib/chasquid')}"`,
+        `mail_log_path: "${p('var/log/mail.log')}"`,
+        '',
+      ].join('\n')
+    );
     copyFileSync(packagedHook, path.join(chasquidDir, 'hooks/post-data'));
     chmodSync(path.join(chasquidDir, 'hooks/post-data'), 0o755);
     if (options.createDomainDirs ?? true) {
@@ -389,49 +555,72 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       chownSync(keyFile, 0, daemon.gid);
     }
     const chasquidArgs = [`-config_dir=${chasquidDir}`, '-alsologtostderr', '-testing__reload_every=1s'];
-    const superviseChasquid = () => startProcess('chasquid', path.join(tools, 'supervise-chasquid'), [p('run'), chasquidBinary, ...chasquidArgs],
-      { uid: daemon.uid, gid: daemon.gid, env: { PATH: hostPath, HOME: p('var/lib/chasquid'), LANG: 'C.UTF-8' } });
+    const superviseChasquid = () =>
+      startProcess('chasquid', path.join(tools, 'supervise-chasquid'), [p('run'), chasquidBinary, ...chasquidArgs], {
+        uid: daemon.uid,
+        gid: daemon.gid,
+        env: { PATH: hostPath, HOME: p('var/lib/chasquid'), LANG: 'C.UTF-8' },
+      });
     let chasquidSupervisor = superviseChasquid();
 
     // Knot DNS
     const tsigSecret = randomBytes(32).toString('base64');
     const tsig = { name: 'mailops-lab', algorithm: 'hmac-sha256', secret: tsigSecret };
-    const tsigKeys = [tsig, ...['hmac-sha384', 'hmac-sha512'].map((algorithm) =>
-      ({ name: `mailops-lab-${algorithm.slice(5)}`, algorithm, secret: randomBytes(48).toString('base64') }))];
+    const tsigKeys = [
+      tsig,
+      ...['hmac-sha384', 'hmac-sha512'].map((algorithm) => ({
+        name: `mailops-lab-${algorithm.slice(5)}`,
+        algorithm,
+        secret: randomBytes(48).toString('base64'),
+      })),
+    ];
     const zoneNames = [...new Set([...domains, ...Object.keys(options.zones ?? {}), '127.in-addr.arpa'])];
     const revokedKeys = new Set<string>();
-    const writeKnotConfig = () => writeFileSync(p('knot/knot.conf'), [
-      'server:',
-      `  rundir: "${p('knot/run')}"`,
-      `  listen: 127.0.0.1@${dns}`,
-      'log:',
-      '  - target: stderr',
-      '    any: warning',
-      'database:',
-      `  storage: "${p('knot/db')}"`,
-      'key:',
-      ...tsigKeys.filter((key) => !revokedKeys.has(key.name)).map((key) => `  - id: ${key.name}\n    algorithm: ${key.algorithm}\n    secret: ${key.secret}`),
-      'acl:',
-      '  - id: lab-update',
-      `    key: [${tsigKeys.filter((key) => !revokedKeys.has(key.name)).map((key) => key.name).join(', ')}]`,
-      '    action: update',
-      'control:',
-      `  listen: "${p('knot/run/knot.sock')}"`,
-      'template:',
-      '  - id: default',
-      `    storage: "${p('knot/zones')}"`,
-      '    file: "%s.zone"',
-      '    zonefile-sync: -1',
-      '    semantic-checks: off',
-      'zone:',
-      ...zoneNames.map((zone) => `  - domain: ${zone}\n    acl: lab-update`),
-      '',
-    ].join('\n'));
+    const writeKnotConfig = () =>
+      writeFileSync(
+        p('knot/knot.conf'),
+        [
+          'server:',
+          `  rundir: "${p('knot/run')}"`,
+          `  listen: 127.0.0.1@${dns}`,
+          'log:',
+          '  - target: stderr',
+          '    any: warning',
+          'database:',
+          `  storage: "${p('knot/db')}"`,
+          'key:',
+          ...tsigKeys
+            .filter((key) => !revokedKeys.has(key.name))
+            .map((key) => `  - id: ${key.name}\n    algorithm: ${key.algorithm}\n    secret: ${key.secret}`),
+          'acl:',
+          '  - id: lab-update',
+          `    key: [${tsigKeys
+            .filter((key) => !revokedKeys.has(key.name))
+            .map((key) => key.name)
+            .join(', ')}]`,
+          '    action: update',
+          'control:',
+          `  listen: "${p('knot/run/knot.sock')}"`,
+          'template:',
+          '  - id: default',
+          `    storage: "${p('knot/zones')}"`,
+          '    file: "%s.zone"',
+          '    zonefile-sync: -1',
+          '    semantic-checks: off',
+          'zone:',
+          ...zoneNames.map((zone) => `  - domain: ${zone}\n    acl: lab-update`),
+          '',
+        ].join('\n')
+      );
     if (withDns) {
       for (const zone of zoneNames) {
         const given = options.zones?.[zone];
-        const text = given !== undefined ? `$ORIGIN ${zone}.\n$TTL 60\n${given}\n`
-          : zone === '127.in-addr.arpa' ? reverseZone(hostname) : defaultZone(zone, hostname, true);
+        const text =
+          given !== undefined
+            ? `$ORIGIN ${zone}.\n$TTL 60\n${given}\n`
+            : zone === '127.in-addr.arpa'
+              ? reverseZone(hostname)
+              : defaultZone(zone, hostname, true);
         writeFileSync(p('knot/zones', `${zone}.zone`), text);
       }
       writeKnotConfig();
@@ -440,72 +629,126 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
 
     // pebble
     if (withAcme) {
-      writeFileSync(p('pebble/config.json'), JSON.stringify({
-        pebble: {
-          listenAddress: `127.0.0.1:${acme}`,
-          managementListenAddress: `127.0.0.1:${acmeManagement}`,
-          certificate: p('pebble/cert.pem'),
-          privateKey: p('pebble/key.pem'),
-          httpPort: acmeHttp,
-          tlsPort: acmeTls,
-          ocspResponderURL: '',
-          externalAccountBindingRequired: false,
-        },
-      }));
-      startProcess('pebble', '/usr/bin/pebble', ['-config', p('pebble/config.json'), '-dnsserver', `127.0.0.1:${dns}`],
+      writeFileSync(
+        p('pebble/config.json'),
+        JSON.stringify({
+          pebble: {
+            listenAddress: `127.0.0.1:${acme}`,
+            managementListenAddress: `127.0.0.1:${acmeManagement}`,
+            certificate: p('pebble/cert.pem'),
+            privateKey: p('pebble/key.pem'),
+            httpPort: acmeHttp,
+            tlsPort: acmeTls,
+            ocspResponderURL: '',
+            externalAccountBindingRequired: false,
+          },
+        })
+      );
+      startProcess(
+        'pebble',
+        '/usr/bin/pebble',
+        ['-config', p('pebble/config.json'), '-dnsserver', `127.0.0.1:${dns}`],
         // No reuse of valid authorizations (pebble reuses half of them by default): every order runs its DNS-01
         // challenge, so that a test of a failing DNS update fails every time.
-        { env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_AUTHZREUSE: '0' } });
+        { env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_AUTHZREUSE: '0' } }
+      );
     }
 
     const caFile = p('pebble/ca.pem');
     const env: Record<string, string> = {
-      ...(transport === 'local' ? { MAIL_HOST: 'local' } : {
-        MAIL_HOST: `ssh://root@127.0.0.1:${ssh}`,
-        SSH_KEY_FILE: p('ssh/client_ed25519'),
-        SSH_KNOWN_HOSTS_FILE: p('ssh/known_hosts'),
-      }),
+      ...(transport === 'local'
+        ? { MAIL_HOST: 'local' }
+        : {
+            MAIL_HOST: `ssh://root@127.0.0.1:${ssh}`,
+            SSH_KEY_FILE: p('ssh/client_ed25519'),
+            SSH_KNOWN_HOSTS_FILE: p('ssh/known_hosts'),
+          }),
       CHASQUID_DIR: chasquidDir,
       CHASQUID_RESTART: `${path.join(tools, 'restart-chasquid')} ${p('run')} ${smtp}`,
       MAIL_DOMAINS: domains.join(','),
       SMTP_SUBMISSION: `127.0.0.1:${submission}`,
       STATE_DB: p('state/mailops.db'),
-      ...(withDns ? {
-        DNS_RESOLVER: `127.0.0.1:${dns}`,
-        DNS_PROVIDER: 'rfc2136',
-        RFC2136_SERVER: `127.0.0.1:${dns}`,
-        RFC2136_TSIG: `${tsig.algorithm}:${tsig.name}:${tsig.secret}`,
-      } : {}),
-      ...(withAcme ? {
-        ACME_DIRECTORY: `https://127.0.0.1:${acme}/dir`,
-        ACME_EMAIL: `postmaster@${domains[0]}`,
-        ACME_CA_FILE: caFile,
-      } : {}),
+      ...(withDns
+        ? {
+            DNS_RESOLVER: `127.0.0.1:${dns}`,
+            DNS_PROVIDER: 'rfc2136',
+            RFC2136_SERVER: `127.0.0.1:${dns}`,
+            RFC2136_TSIG: `${tsig.algorithm}:${tsig.name}:${tsig.secret}`,
+          }
+        : {}),
+      ...(withAcme
+        ? {
+            ACME_DIRECTORY: `https://127.0.0.1:${acme}/dir`,
+            ACME_EMAIL: `postmaster@${domains[0]}`,
+            ACME_CA_FILE: caFile,
+          }
+        : {}),
     };
     const envFile = p('.env');
-    writeFileSync(envFile, `${Object.entries(env).map(([name, value]) => `${name}=${value}`).join('\n')}\n`);
+    writeFileSync(
+      envFile,
+      `${Object.entries(env)
+        .map(([name, value]) => `${name}=${value}`)
+        .join('\n')}\n`
+    );
 
     // Wait until every server answers.
     const waits: Promise<void>[] = [
-      waitUntilUp('sshd', () => tcpOpen(ssh), 5000, () => logOf('sshd')),
-      waitUntilUp(`chasquid ${build}`, () => tcpOpen(smtp), 5000, () => logOf('chasquid')),
+      waitUntilUp(
+        'sshd',
+        () => tcpOpen(ssh),
+        5000,
+        () => logOf('sshd')
+      ),
+      waitUntilUp(
+        `chasquid ${build}`,
+        () => tcpOpen(smtp),
+        5000,
+        () => logOf('chasquid')
+      ),
     ];
     if (withDns) {
       const resolver = new Resolver({ timeout: 200, tries: 1 });
       resolver.setServers([`127.0.0.1:${dns}`]);
       // Each zone is asked until it has answered once (hundreds of zones are not all answered within one try's timeout).
       const unanswered = new Set(zoneNames);
-      waits.push(waitUntilUp('Knot DNS', async () => {
-        await Promise.all([...unanswered].map((zone) => resolver.resolveSoa(zone).then(() => unanswered.delete(zone), () => undefined)));
-        return unanswered.size === 0;
-      }, 5000, () => `${unanswered.size} zones did not answer\n${logOf('knot')}`));
+      waits.push(
+        waitUntilUp(
+          'Knot DNS',
+          async () => {
+            await Promise.all(
+              [...unanswered].map((zone) =>
+                resolver.resolveSoa(zone).then(
+                  () => unanswered.delete(zone),
+                  () => undefined
+                )
+              )
+            );
+            return unanswered.size === 0;
+          },
+          5000,
+          () => `${unanswered.size} zones did not answer\n${logOf('knot')}`
+        )
+      );
     }
     if (withAcme) {
       const ca = readFileSync(caFile);
-      waits.push(waitUntilUp('pebble', () => new Promise<boolean>((resolve) => {
-        https.get(`https://127.0.0.1:${acme}/dir`, { ca }, (response) => { response.resume(); resolve(response.statusCode === 200); })
-          .on('error', () => resolve(false));
-      }), 8000, () => logOf('pebble')));
+      waits.push(
+        waitUntilUp(
+          'pebble',
+          () =>
+            new Promise<boolean>((resolve) => {
+              https
+                .get(`https://127.0.0.1:${acme}/dir`, { ca }, (response) => {
+                  response.resume();
+                  resolve(response.statusCode === 200);
+                })
+                .on('error', () => resolve(false));
+            }),
+          8000,
+          () => logOf('pebble')
+        )
+      );
     }
     await Promise.all(waits);
     if (transport === 'local') {
@@ -534,7 +777,11 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       async dropSshConnections() {
         const { stdout } = await run('pgrep', ['-P', String(sshd.pid)]).catch(() => ({ stdout: '' }));
         for (const pid of stdout.split('\n').filter((line) => line.trim() !== '')) {
-          try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+          try {
+            process.kill(Number(pid), 'SIGKILL');
+          } catch {
+            /* gone */
+          }
         }
       },
       async knotc(...args: string[]) {
@@ -549,11 +796,21 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
           process.kill(-chasquidSupervisor.pid, 'SIGTERM');
         });
         rmSync(p('run/stop'), { force: true });
-        await waitUntilUp('chasquid to stop', async () => !(await tcpOpen(smtp)), 5000, () => logOf('chasquid'));
+        await waitUntilUp(
+          'chasquid to stop',
+          async () => !(await tcpOpen(smtp)),
+          5000,
+          () => logOf('chasquid')
+        );
       },
       async startChasquid() {
         chasquidSupervisor = superviseChasquid();
-        await waitUntilUp(`chasquid ${build}`, () => tcpOpen(smtp), 5000, () => logOf('chasquid'));
+        await waitUntilUp(
+          `chasquid ${build}`,
+          () => tcpOpen(smtp),
+          5000,
+          () => logOf('chasquid')
+        );
       },
       chasquidPid() {
         return Number(readFileSync(p('run/chasquid.pid'), 'utf8').trim());

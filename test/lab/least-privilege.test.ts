@@ -27,8 +27,13 @@ function hostSetup(args: string[]): { code: number | null; output: string } {
 
 /** What host-setup.sh owns for a user: installed files, settings, sudo rule, key, account. */
 function installedState(user: string, prefix: string): string[] {
-  const files = [`${prefix}/mailops-host`, `${prefix}/mailops-forced-command`, `/etc/mailops-host/${user}.conf`,
-    `/etc/sudoers.d/mailops-host-${user.replaceAll('-', '_')}`, `/var/lib/${user}/.ssh/authorized_keys`];
+  const files = [
+    `${prefix}/mailops-host`,
+    `${prefix}/mailops-forced-command`,
+    `/etc/mailops-host/${user}.conf`,
+    `/etc/sudoers.d/mailops-host-${user.replaceAll('-', '_')}`,
+    `/var/lib/${user}/.ssh/authorized_keys`,
+  ];
   return [
     ...files.map((file) => `${file} ${statSync(file).mode.toString(8)} ${statSync(file).uid} ${readFileSync(file, 'utf8')}`),
     execFileSync('getent', ['passwd', user], { encoding: 'utf8' }),
@@ -50,12 +55,25 @@ describe.each(['1.11', '1.15'] as const)('the restricted host user on chasquid %
   };
 
   // The lab's own copy of the installed programs, so that labs (and checkouts) on one machine never share one.
-  const setupArgs = () => ['--user', user, '--key-file', `${lab.env.SSH_KEY_FILE}.pub`, '--chasquid-dir', lab.chasquidDir,
-    '--restart', lab.env.CHASQUID_RESTART ?? '', '--path', `${path.join(lab.dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin`, '--prefix', path.join(lab.dir, 'mailops-host')];
+  const setupArgs = () => [
+    '--user',
+    user,
+    '--key-file',
+    `${lab.env.SSH_KEY_FILE}.pub`,
+    '--chasquid-dir',
+    lab.chasquidDir,
+    '--restart',
+    lab.env.CHASQUID_RESTART ?? '',
+    '--path',
+    `${path.join(lab.dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin`,
+    '--prefix',
+    path.join(lab.dir, 'mailops-host'),
+  ];
 
   beforeAll(async () => {
     lab = await startLab({ chasquid: build, acme: true });
-    const git = (...args: string[]) => execFileSync('git', ['-C', lab.chasquidDir, '-c', 'user.name=seed', '-c', 'user.email=seed@example.test', ...args]);
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', lab.chasquidDir, '-c', 'user.name=seed', '-c', 'user.email=seed@example.test', ...args]);
     git('init', '-q');
     git('add', '-A');
     git('commit', '-qm', 'seed');
@@ -83,7 +101,9 @@ describe.each(['1.11', '1.15'] as const)('the restricted host user on chasquid %
     const password = JSON.parse(added.stdout).password as string;
     await waitForAuthentication(lab, 'alice@example.test', password, true);
     expect((await mailops(['alias-set', 'sales@example.test', 'alice'])).code).toBe(0);
-    expect(JSON.parse((await mailops(['aliases', '--json'])).stdout).aliases).toEqual([{ address: 'sales@example.test', targets: ['alice@example.test'] }]);
+    expect(JSON.parse((await mailops(['aliases', '--json'])).stdout).aliases).toEqual([
+      { address: 'sales@example.test', targets: ['alice@example.test'] },
+    ]);
     const status = JSON.parse((await mailops(['status', '--json'])).stdout);
     expect(status.service.running).toBe(true);
     expect(status.domains).toEqual(['example.test']);
@@ -96,7 +116,7 @@ describe.each(['1.11', '1.15'] as const)('the restricted host user on chasquid %
     expect(subjects).toContain('mailops user-remove alice@example.test');
   });
 
-  it('sets up and sends a probe as that user (its inbox lives in chasquid\'s data directory)', async () => {
+  it("sets up and sends a probe as that user (its inbox lives in chasquid's data directory)", async () => {
     const { config, secrets } = loadConfig({ envFile: lab.envFile, cwd: lab.dir, env: restricted });
     const runtime = createRuntime({ config, secrets, logLevel: 'silent' });
     try {
@@ -113,7 +133,11 @@ describe.each(['1.11', '1.15'] as const)('the restricted host user on chasquid %
     expect(JSON.parse(rotated.stdout)).toMatchObject({ domain: 'example.test', published: true, active: true, verified: true });
     const renewed = await mailops(['cert-renew', '--force', '--json']);
     expect(renewed.stderr).toBe('');
-    expect(JSON.parse(renewed.stdout)).toMatchObject({ renewed: true, name: lab.hostname, served: [lab.ports.smtp, lab.ports.submission, lab.ports.submissionTls] });
+    expect(JSON.parse(renewed.stdout)).toMatchObject({
+      renewed: true,
+      name: lab.hostname,
+      served: [lab.ports.smtp, lab.ports.submission, lab.ports.submissionTls],
+    });
     const status = JSON.parse((await mailops(['cert-status', '--json'])).stdout);
     expect(status.certificates[0].issuer).toMatch(/Pebble/i);
     const subjects = execFileSync('git', ['-C', lab.chasquidDir, 'log', '--format=%s'], { encoding: 'utf8' });
@@ -127,30 +151,34 @@ describe.each(['1.11', '1.15'] as const)('the restricted host user on chasquid %
     expect(statSync(path.join(lab.chasquidDir, '.git')).mode & 0o777).toBe(0o700);
   });
 
-  it('runs every other command as that user: passwd, users, dkim-show, dkim-retire, check, dns-diff and each job', { timeout: 240_000 }, async () => {
-    const noRefusal = (run: CliRun) => {
-      expect(run.stderr).not.toMatch(/refused|may only run mailops operations|lock was lost/);
-      return run;
-    };
-    expect(noRefusal(await mailops(['user-add', 'bob@example.test', '--json'])).code).toBe(0);
-    const usersFile = path.join(lab.chasquidDir, 'domains/example.test/users');
-    const before = readFileSync(usersFile, 'utf8');
-    // (Logging in is tested above; after the renewal the lab's SMTP client no longer trusts the pebble certificate.)
-    expect(noRefusal(await mailops(['passwd', 'bob@example.test', '--json'])).code).toBe(0);
-    expect(readFileSync(usersFile, 'utf8')).not.toBe(before);
-    expect(JSON.parse(noRefusal(await mailops(['users', 'example.test', '--json'])).stdout).users).toContain('bob@example.test');
-    const shown = JSON.parse(noRefusal(await mailops(['dkim-show', 'example.test', '--json'])).stdout);
-    expect(shown.selectors.some((selector: { active: boolean; published: boolean }) => selector.active && selector.published)).toBe(true);
-    expect(noRefusal(await mailops(['dkim-retire', 'example.test', '--json'])).code).toBe(0);
-    const check = noRefusal(await mailops(['check', 'example.test', '--json']));
-    expect(JSON.parse(check.stdout).checks.find((result: { id: string }) => result.id === 'e2e')).toMatchObject({ status: 'pass' });
-    expect([0, 1]).toContain(noRefusal(await mailops(['dns-diff', 'example.test', '--json'])).code);
-    for (const job of ['health', 'cert-watch', 'dns-drift', 'dkim-retire']) {
-      const run = noRefusal(await mailops(['run-job', job, '--json']));
-      expect({ job, ok: JSON.parse(run.stdout).ok ?? run.code === 0 }).toEqual({ job, ok: expect.anything() });
+  it(
+    'runs every other command as that user: passwd, users, dkim-show, dkim-retire, check, dns-diff and each job',
+    { timeout: 240_000 },
+    async () => {
+      const noRefusal = (run: CliRun) => {
+        expect(run.stderr).not.toMatch(/refused|may only run mailops operations|lock was lost/);
+        return run;
+      };
+      expect(noRefusal(await mailops(['user-add', 'bob@example.test', '--json'])).code).toBe(0);
+      const usersFile = path.join(lab.chasquidDir, 'domains/example.test/users');
+      const before = readFileSync(usersFile, 'utf8');
+      // (Logging in is tested above; after the renewal the lab's SMTP client no longer trusts the pebble certificate.)
+      expect(noRefusal(await mailops(['passwd', 'bob@example.test', '--json'])).code).toBe(0);
+      expect(readFileSync(usersFile, 'utf8')).not.toBe(before);
+      expect(JSON.parse(noRefusal(await mailops(['users', 'example.test', '--json'])).stdout).users).toContain('bob@example.test');
+      const shown = JSON.parse(noRefusal(await mailops(['dkim-show', 'example.test', '--json'])).stdout);
+      expect(shown.selectors.some((selector: { active: boolean; published: boolean }) => selector.active && selector.published)).toBe(true);
+      expect(noRefusal(await mailops(['dkim-retire', 'example.test', '--json'])).code).toBe(0);
+      const check = noRefusal(await mailops(['check', 'example.test', '--json']));
+      expect(JSON.parse(check.stdout).checks.find((result: { id: string }) => result.id === 'e2e')).toMatchObject({ status: 'pass' });
+      expect([0, 1]).toContain(noRefusal(await mailops(['dns-diff', 'example.test', '--json'])).code);
+      for (const job of ['health', 'cert-watch', 'dns-drift', 'dkim-retire']) {
+        const run = noRefusal(await mailops(['run-job', job, '--json']));
+        expect({ job, ok: JSON.parse(run.stdout).ok ?? run.code === 0 }).toEqual({ job, ok: expect.anything() });
+      }
+      expect(noRefusal(await mailops(['user-remove', 'bob@example.test', '--yes'])).code).toBe(0);
     }
-    expect(noRefusal(await mailops(['user-remove', 'bob@example.test', '--yes'])).code).toBe(0);
-  });
+  );
 
   it('is found to be in restricted mode, answered by the installed mailops-host', async () => {
     const host = restrictedHost();
@@ -161,7 +189,13 @@ describe.each(['1.11', '1.15'] as const)('the restricted host user on chasquid %
 
   it('refuses a shell, ls /, cat /etc/shadow and anything that is not a mailops call', async () => {
     const host = restrictedHost();
-    for (const argv of [['ls', '/'], ['cat', '/etc/shadow'], ['sh', '-c', 'id'], ['mailops-v1', 'not base64!'], ['sudo', '-l']]) {
+    for (const argv of [
+      ['ls', '/'],
+      ['cat', '/etc/shadow'],
+      ['sh', '-c', 'id'],
+      ['mailops-v1', 'not base64!'],
+      ['sudo', '-l'],
+    ]) {
       const result = await sshConnection(host).exec(argv);
       expect({ argv, code: result.code }).toEqual({ argv, code: 64 });
       expect(result.stdout.toString()).toBe('');
@@ -191,9 +225,26 @@ describe.each(['1.11', '1.15'] as const)('the restricted host user on chasquid %
 
   it('refuses port forwarding', async () => {
     // ssh -W asks for a direct-tcpip channel, as -L does: the key's restrict option refuses it.
-    const result = spawnSync('ssh', ['-i', lab.env.SSH_KEY_FILE ?? '', '-o', `UserKnownHostsFile=${lab.env.SSH_KNOWN_HOSTS_FILE}`, '-o', 'BatchMode=yes',
-      '-o', 'ExitOnForwardFailure=yes', '-p', String(lab.ports.ssh), '-N', '-W', `127.0.0.1:${lab.ports.smtp}`, `${user}@127.0.0.1`],
-      { encoding: 'utf8', timeout: 10_000, input: '' });
+    const result = spawnSync(
+      'ssh',
+      [
+        '-i',
+        lab.env.SSH_KEY_FILE ?? '',
+        '-o',
+        `UserKnownHostsFile=${lab.env.SSH_KNOWN_HOSTS_FILE}`,
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'ExitOnForwardFailure=yes',
+        '-p',
+        String(lab.ports.ssh),
+        '-N',
+        '-W',
+        `127.0.0.1:${lab.ports.smtp}`,
+        `${user}@127.0.0.1`,
+      ],
+      { encoding: 'utf8', timeout: 10_000, input: '' }
+    );
     expect(result.status).not.toBe(0);
     expect(result.stderr).toMatch(/administratively prohibited|forwarding/i);
   });
@@ -211,7 +262,17 @@ describe.each(['1.11', '1.15'] as const)('the restricted host user on chasquid %
 
   it('shows with --dry-run what it would do, and does none of it', () => {
     const other = `mailops-d${randomBytes(3).toString('hex')}`;
-    const dry = hostSetup(['--user', other, '--key-file', `${lab.env.SSH_KEY_FILE}.pub`, '--chasquid-dir', lab.chasquidDir, '--prefix', path.join(lab.dir, 'unused'), '--dry-run']);
+    const dry = hostSetup([
+      '--user',
+      other,
+      '--key-file',
+      `${lab.env.SSH_KEY_FILE}.pub`,
+      '--chasquid-dir',
+      lab.chasquidDir,
+      '--prefix',
+      path.join(lab.dir, 'unused'),
+      '--dry-run',
+    ]);
     expect(dry.code).toBe(0);
     expect(dry.output).toContain(`would: create the system user ${other}`);
     expect(spawnSync('getent', ['passwd', other]).status).not.toBe(0);

@@ -75,7 +75,8 @@ function processList(): ProcessSeen[] {
 }
 
 /** An argument as it reads and, when it is base64 (restricted mode's words), decoded too. */
-const readings = (argument: string) => (/^[A-Za-z0-9+/]+=*$/.test(argument) ? [argument, Buffer.from(argument, 'base64').toString('utf8')] : [argument]);
+const readings = (argument: string) =>
+  /^[A-Za-z0-9+/]+=*$/.test(argument) ? [argument, Buffer.from(argument, 'base64').toString('utf8')] : [argument];
 
 /** The words a mailops-host process was given, decoded in restricted mode. */
 function wordsOf(seen: ProcessSeen): string[] | undefined {
@@ -87,7 +88,9 @@ function wordsOf(seen: ProcessSeen): string[] | undefined {
 
 /** Holds the lock mailops-host takes to look at or change its state (.mailops-state), until released. */
 async function holdStateLock(): Promise<() => Promise<void>> {
-  const holder = spawn('flock', [path.join(lab.chasquidDir, '.mailops-state'), '-c', 'echo held; exec cat > /dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const holder = spawn('flock', [path.join(lab.chasquidDir, '.mailops-state'), '-c', 'echo held; exec cat > /dev/null'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const exited = new Promise((resolve) => holder.once('exit', resolve));
   await new Promise((resolve) => holder.stdout.once('data', resolve));
   return async () => {
@@ -121,16 +124,33 @@ interface Upload {
  * Writes a private key with test/lab/host-writer.ts, run as `user` (default root), while holding mailops-host's state
  * lock: the apply call then waits, visible in the process list, until the list has been read.
  */
-async function watchUpload(content: string, file: string, run: { uid?: number; gid?: number; env: Record<string, string>; checkout?: string }): Promise<Upload> {
-  const writer: ChildProcess = spawn(process.execPath, ['--', path.join(run.checkout ?? repoRoot, 'test/lab/host-writer.ts'), lab.envFile, file], {
-    cwd: '/', env: run.env, stdio: ['pipe', 'pipe', 'pipe'], ...(run.uid === undefined ? {} : { uid: run.uid, gid: run.gid }),
-  });
+async function watchUpload(
+  content: string,
+  file: string,
+  run: { uid?: number; gid?: number; env: Record<string, string>; checkout?: string }
+): Promise<Upload> {
+  const writer: ChildProcess = spawn(
+    process.execPath,
+    ['--', path.join(run.checkout ?? repoRoot, 'test/lab/host-writer.ts'), lab.envFile, file],
+    {
+      cwd: '/',
+      env: run.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(run.uid === undefined ? {} : { uid: run.uid, gid: run.gid }),
+    }
+  );
   let output = '';
   let errors = '';
-  writer.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
-  writer.stderr!.on('data', (chunk: Buffer) => { errors += chunk.toString('utf8'); });
+  writer.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+  });
+  writer.stderr!.on('data', (chunk: Buffer) => {
+    errors += chunk.toString('utf8');
+  });
   const exited = new Promise<number | null>((resolve) => writer.on('exit', resolve));
-  await waitUntil(`the writer took the lock and read ${file} (${errors})`, () => (output.includes('based') ? true : writer.exitCode === null ? undefined : false));
+  await waitUntil(`the writer took the lock and read ${file} (${errors})`, () =>
+    output.includes('based') ? true : writer.exitCode === null ? undefined : false
+  );
   expect(output).toContain('based');
   const release = await holdStateLock();
   const everything: ProcessSeen[][] = [];
@@ -155,15 +175,32 @@ async function watchUpload(content: string, file: string, run: { uid?: number; g
 function leaks(upload: Upload, content: string): string[] {
   const lines = content.split('\n').filter((line) => line !== '' && !line.startsWith('-----'));
   expect(lines.length).toBeGreaterThan(1);
-  return upload.everything.flat().flatMap((seen) => seen.argv.flatMap(readings)
-    .filter((argument) => lines.some((line) => argument.includes(line)))
-    .map((argument) => `${seen.pid}: ${argument.slice(0, 80)}`));
+  return upload.everything.flat().flatMap((seen) =>
+    seen.argv
+      .flatMap(readings)
+      .filter((argument) => lines.some((line) => argument.includes(line)))
+      .map((argument) => `${seen.pid}: ${argument.slice(0, 80)}`)
+  );
 }
 
 /** What apply is told about a new file: its path, size, SHA-256, base, owner and mode; the content is not there. */
 function expectedApplyWords(file: string, content: string): unknown[] {
-  return ['--chasquid-dir', lab.chasquidDir, '--lease', expect.stringMatching(/^[0-9a-f]+$/), 'apply', '--request', expect.stringMatching(/^[0-9a-f]{32}$/),
-    'w', file, String(Buffer.byteLength(content)), createHash('sha256').update(content).digest('hex'), 'absent', 'root', '600'];
+  return [
+    '--chasquid-dir',
+    lab.chasquidDir,
+    '--lease',
+    expect.stringMatching(/^[0-9a-f]+$/),
+    'apply',
+    '--request',
+    expect.stringMatching(/^[0-9a-f]{32}$/),
+    'w',
+    file,
+    String(Buffer.byteLength(content)),
+    createHash('sha256').update(content).digest('hex'),
+    'absent',
+    'root',
+    '600',
+  ];
 }
 
 beforeAll(async () => {
@@ -202,12 +239,14 @@ describe('MAIL_HOST=local as root', () => {
     expect(status.service.processes).toEqual([{ pid: lab.chasquidPid(), user: 'chasquid' }]);
   });
 
-  it('sends an upload on standard input, never in an argument: the key is in no process\'s arguments', async () => {
+  it("sends an upload on standard input, never in an argument: the key is in no process's arguments", async () => {
     const content = secretKey();
     const file = keyFile();
     const upload = await watchUpload(content, file, { env: { PATH: process.env.PATH ?? '' } });
     // sh, and any subshell it forked for a moment (which shows the same arguments).
-    expect(new Set(upload.carriers.map((seen) => JSON.stringify(seen.argv.slice(0, 4))))).toEqual(new Set([JSON.stringify(['/bin/sh', '-c', helperSource, 'mailops-host'])]));
+    expect(new Set(upload.carriers.map((seen) => JSON.stringify(seen.argv.slice(0, 4))))).toEqual(
+      new Set([JSON.stringify(['/bin/sh', '-c', helperSource, 'mailops-host'])])
+    );
     expect(upload.words).toEqual(expectedApplyWords(file, content));
     expect(leaks(upload, content)).toEqual([]);
     expect(readFileSync(file, 'utf8')).toBe(content);
@@ -223,7 +262,8 @@ describe('MAIL_HOST=local as root', () => {
       const writing = host.files.writeAtomic(file, content, { createOwner: 'root', createMode: 0o600 });
       try {
         const apply = await waitUntil('the apply call waiting for the state lock', () =>
-          processList().find((seen) => wordsOf(seen)?.includes('apply') && wordsOf(seen)?.includes(file)));
+          processList().find((seen) => wordsOf(seen)?.includes('apply') && wordsOf(seen)?.includes(file))
+        );
         process.kill(apply.pid, 'SIGKILL');
       } finally {
         await release();
@@ -240,9 +280,11 @@ describe('MAIL_HOST=local as root', () => {
     const file = path.join(lab.chasquidDir, 'domains/example.test/aliases');
     const release = await holdStateLock();
     try {
-      const marker = `${randomBytes(8).toString('hex')}`;
+      const marker = randomBytes(8).toString('hex');
       const call = host.verbs.call('hash', ['--call-off', marker, file]);
-      const waiting = await waitUntil('the hash call waiting for the state lock', () => processList().find((seen) => wordsOf(seen)?.includes(marker)));
+      const waiting = await waitUntil('the hash call waiting for the state lock', () =>
+        processList().find((seen) => wordsOf(seen)?.includes(marker))
+      );
       process.kill(waiting.pid, 'SIGKILL');
       await release();
       const result = await call;
@@ -254,20 +296,26 @@ describe('MAIL_HOST=local as root', () => {
 
   it('stops a call that runs past its timeout', async () => {
     const host = newHost();
-    const marker = `${randomBytes(8).toString('hex')}`;
+    const marker = randomBytes(8).toString('hex');
     const release = await holdStateLock();
     try {
-      const error = await host.verbs.call('hash', ['--call-off', marker, path.join(lab.chasquidDir, 'domains/example.test/aliases')], { timeoutMs: 500 })
-        .then(() => undefined, (thrown: unknown) => thrown);
+      const error = await host.verbs
+        .call('hash', ['--call-off', marker, path.join(lab.chasquidDir, 'domains/example.test/aliases')], { timeoutMs: 500 })
+        .then(
+          () => undefined,
+          (thrown: unknown) => thrown
+        );
       expect(error).toBeInstanceOf(MailopsError);
       expect((error as MailopsError).code).toBe('host-command-timeout');
-      await waitUntil('the stopped call to leave the process list', () => (processList().some((seen) => wordsOf(seen)?.includes(marker)) ? undefined : true));
+      await waitUntil('the stopped call to leave the process list', () =>
+        processList().some((seen) => wordsOf(seen)?.includes(marker)) ? undefined : true
+      );
     } finally {
       await release();
     }
   });
 
-  it('keeps mailops-host\'s answers: a missing file, a refused path, a conflicting change', async () => {
+  it("keeps mailops-host's answers: a missing file, a refused path, a conflicting change", async () => {
     const host = newHost();
     expect(await host.files.read(path.join(lab.chasquidDir, 'domains/nobody.test/users'))).toBeUndefined();
     await expect(host.files.read('/etc/shadow')).rejects.toThrow(/refused/);
@@ -276,7 +324,10 @@ describe('MAIL_HOST=local as root', () => {
     const conflict = await host.lock.run(async () => {
       await host.files.read(aliases);
       writeFileSync(aliases, `${before}edited: by hand\n`);
-      return host.files.writeAtomic(aliases, `${before}ours: too\n`).then(() => undefined, (thrown: unknown) => thrown as MailopsError);
+      return host.files.writeAtomic(aliases, `${before}ours: too\n`).then(
+        () => undefined,
+        (thrown: unknown) => thrown as MailopsError
+      );
     });
     expect([conflict?.code, conflict?.exitCode]).toEqual(['host-conflict', 4]);
     expect(readFileSync(aliases, 'utf8')).toBe(`${before}edited: by hand\n`);
@@ -284,12 +335,18 @@ describe('MAIL_HOST=local as root', () => {
 
   it('lets two mailops processes change a file in turn under the host lock', async () => {
     const file = path.join(lab.chasquidDir, 'domains/example.test/aliases');
-    const append = (host: MailHost, line: string) => host.lock.run(async () => {
-      const current = (await host.files.read(file))?.toString('utf8') ?? '';
-      await host.files.writeAtomic(file, `${current}${line}\n`);
-    });
+    const append = (host: MailHost, line: string) =>
+      host.lock.run(async () => {
+        const current = (await host.files.read(file))?.toString('utf8') ?? '';
+        await host.files.writeAtomic(file, `${current}${line}\n`);
+      });
     const [first, second] = [newHost(), newHost()];
-    await Promise.all([append(first, 'one: alice'), append(second, 'two: alice'), append(first, 'three: alice'), append(second, 'four: alice')]);
+    await Promise.all([
+      append(first, 'one: alice'),
+      append(second, 'two: alice'),
+      append(first, 'three: alice'),
+      append(second, 'four: alice'),
+    ]);
     const lines = readFileSync(file, 'utf8').split('\n');
     for (const name of ['one', 'two', 'three', 'four']) expect(lines).toContain(`${name}: alice`);
   });
@@ -305,22 +362,44 @@ describe('MAIL_HOST=local as the restricted user, through the sudo rule of host-
   let view: string | undefined;
 
   const hostSetup = (args: string[]) => spawnSync('sh', [setupScript, ...args], { encoding: 'utf8' });
-  const asUser = (args: string[], env: Record<string, string> = {}): Promise<CliRun> => new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--', path.join(checkout, 'bin/mailops.js'), ...args, '--env-file', lab.envFile],
-      { cwd: '/', env: { ...userEnv, ...env }, uid: account.uid, gid: account.gid, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8'); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const asUser = (args: string[], env: Record<string, string> = {}): Promise<CliRun> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--', path.join(checkout, 'bin/mailops.js'), ...args, '--env-file', lab.envFile], {
+        cwd: '/',
+        env: { ...userEnv, ...env },
+        uid: account.uid,
+        gid: account.gid,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString('utf8');
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString('utf8');
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
 
   beforeAll(() => {
     const prefix = path.join(lab.dir, 'prefix');
     // Like least-privilege.test.ts: a user of its own, the programs installed in the lab's directory, removed after.
-    const setup = hostSetup(['--user', user, '--key-file', `${lab.sshKeyFile}.pub`, '--chasquid-dir', lab.chasquidDir,
-      '--restart', lab.env.CHASQUID_RESTART ?? '', '--path', lab.hostPath, '--prefix', prefix]);
+    const setup = hostSetup([
+      '--user',
+      user,
+      '--key-file',
+      `${lab.sshKeyFile}.pub`,
+      '--chasquid-dir',
+      lab.chasquidDir,
+      '--restart',
+      lab.env.CHASQUID_RESTART ?? '',
+      '--path',
+      lab.hostPath,
+      '--prefix',
+      prefix,
+    ]);
     expect(setup.stdout + setup.stderr).toContain(`create the system user ${user}`);
     expect(setup.status).toBe(0);
     program = path.join(prefix, 'mailops-host');
@@ -354,13 +433,16 @@ describe('MAIL_HOST=local as the restricted user, through the sudo rule of host-
     expect(added.code).toBe(0);
     expect(await waitForAuthentication(lab, 'bob@example.test', JSON.parse(added.stdout).password, true)).toBe(true);
     expect((await asUser(['alias-set', 'support@example.test', 'bob'])).code).toBe(0);
-    expect(JSON.parse((await asUser(['aliases', '--json'])).stdout).aliases).toContainEqual({ address: 'support@example.test', targets: ['bob@example.test'] });
+    expect(JSON.parse((await asUser(['aliases', '--json'])).stdout).aliases).toContainEqual({
+      address: 'support@example.test',
+      targets: ['bob@example.test'],
+    });
     const status = JSON.parse((await asUser(['status', '--json'])).stdout);
     expect(status.host).toBe(`local (as ${user}, through sudo)`);
     expect(status.service.running).toBe(true);
   });
 
-  it('calls sudo -n with the installed mailops-host and base64 words; the upload is in no process\'s arguments', async () => {
+  it("calls sudo -n with the installed mailops-host and base64 words; the upload is in no process's arguments", async () => {
     const content = secretKey();
     const file = keyFile();
     const upload = await watchUpload(content, file, { uid: account.uid, gid: account.gid, env: userEnv, checkout });
@@ -375,7 +457,9 @@ describe('MAIL_HOST=local as the restricted user, through the sudo rule of host-
   it('says what to do when sudo does not let it run that program', async () => {
     const refused = await asUser(['status'], { MAIL_HOST: `local:${path.join(lab.dir, 'elsewhere/mailops-host')}` });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`mailops runs as ${user}, which could not run ${path.join(lab.dir, 'elsewhere/mailops-host')} as root through sudo`);
+    expect(refused.stderr).toContain(
+      `mailops runs as ${user}, which could not run ${path.join(lab.dir, 'elsewhere/mailops-host')} as root through sudo`
+    );
     expect(refused.stderr).toContain('host-setup.sh');
   });
 });

@@ -26,7 +26,9 @@ function interactiveCli(args: string[], env: Record<string, string>): Interactiv
   let stdout = '';
   let stderr = '';
   const waiters: Array<{ pattern: RegExp; resolve: (match: RegExpExecArray) => void }> = [];
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8'); });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+  });
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
     for (const waiter of [...waiters]) {
@@ -38,15 +40,21 @@ function interactiveCli(args: string[], env: Record<string, string>): Interactiv
     }
   });
   return {
-    waitForStderr: (pattern) => new Promise((resolve) => {
-      const match = pattern.exec(stderr);
-      if (match) resolve(match);
-      else waiters.push({ pattern, resolve });
-    }),
+    waitForStderr: (pattern) =>
+      new Promise((resolve) => {
+        const match = pattern.exec(stderr);
+        if (match) resolve(match);
+        else waiters.push({ pattern, resolve });
+      }),
     write: (text) => child.stdin.write(text),
     end: () => child.stdin.end(),
     kill: () => child.kill('SIGKILL'),
-    done: new Promise((resolve) => child.on('close', (code) => { child.stdin.destroy(); resolve({ code, stdout, stderr }); })),
+    done: new Promise((resolve) =>
+      child.on('close', (code) => {
+        child.stdin.destroy();
+        resolve({ code, stdout, stderr });
+      })
+    ),
   };
 }
 
@@ -84,7 +92,9 @@ describe('publishing DNS records by hand (DNS_PROVIDER=manual)', () => {
 
   it('prints the record, waits for Enter, then checks it at every authoritative server and goes on', async () => {
     const run = cli(['dkim-rotate', domain, '--yes']);
-    const shown = await run.waitForStderr(/\n {2}(\S+\._domainkey\.example\.test\. 3600 IN TXT .+)\n[\s\S]*Press Enter once it is published\./);
+    const shown = await run.waitForStderr(
+      /\n {2}(\S+\._domainkey\.example\.test\. 3600 IN TXT .+)\n[\s\S]*Press Enter once it is published\./
+    );
     const line = shown[1] as string;
     expect(line).toMatch(/^\d{8}\._domainkey\.example\.test\. 3600 IN TXT "v=DKIM1; k=rsa; p=[^"]+" "[^"]+"/);
     await publishByHand(line);
@@ -98,10 +108,12 @@ describe('publishing DNS records by hand (DNS_PROVIDER=manual)', () => {
 
   it('with --wait, polls DNS instead of waiting for Enter', async () => {
     const run = cli(['dkim-rotate', domain, '--wait', '--yes']);
-    const shown = await run.waitForStderr(/\n {2}(\S+\._domainkey\.example\.test\. 3600 IN TXT .+)\n[\s\S]*Waiting until every authoritative name server shows it/);
+    const shown = await run.waitForStderr(
+      /\n {2}(\S+\._domainkey\.example\.test\. 3600 IN TXT .+)\n[\s\S]*Waiting until every authoritative name server shows it/
+    );
     // Publishing a moment after mailops started looking, so that it has to look again: nothing outside mailops shows
     // its first look (Knot keeps no query log in the lab), so this is a pause, not a wait for an event.
-    await elapse('mailops\'s first look at the name servers', 500);
+    await elapse("mailops's first look at the name servers", 500);
     await publishByHand(shown[1] as string);
     const result = await run.done;
     expect(result.code).toBe(0);

@@ -30,7 +30,11 @@ describe('orphan DKIM and ACME challenge records', () => {
   }
 
   beforeAll(async () => {
-    lab = await startLab({ chasquid: '1.15', domains: ['example.test'], dkimKeys: [{ domain: 'example.test', selector: `${day}c`, privateKeyPem: signing.privatePem }] });
+    lab = await startLab({
+      chasquid: '1.15',
+      domains: ['example.test'],
+      dkimKeys: [{ domain: 'example.test', selector: `${day}c`, privateKeyPem: signing.privatePem }],
+    });
     await publish(`${day}c._domainkey.example.test`, signing.record);
     await publish(`${day}._domainkey.example.test`, orphan.record);
     await publish(`${day}b._domainkey.example.test`, orphanB.record);
@@ -40,8 +44,22 @@ describe('orphan DKIM and ACME challenge records', () => {
     await publish('20250101._domainkey.example.test', byHand.record);
     await publish(`_acme-challenge.${lab.hostname}`, 'left-over-token');
     const database = openDatabase(lab.env.STATE_DB ?? '');
-    recordAudit(database, { at: '2026-03-15T10:00:00.000Z', actor: 'cli:alice', operation: 'dkim-rotate', target: 'example.test', outcome: 'failed', detail: 'dns-update-unverified' });
-    scheduleRetirement(database, { domain: 'example.test', selector: `${day}d`, record: retiring.record, layout: 'builtin', scheduledAt: '2026-03-15T10:00:00.000Z', dueAt: '2999-01-01T00:00:00.000Z' });
+    recordAudit(database, {
+      at: '2026-03-15T10:00:00.000Z',
+      actor: 'cli:alice',
+      operation: 'dkim-rotate',
+      target: 'example.test',
+      outcome: 'failed',
+      detail: 'dns-update-unverified',
+    });
+    scheduleRetirement(database, {
+      domain: 'example.test',
+      selector: `${day}d`,
+      record: retiring.record,
+      layout: 'builtin',
+      scheduledAt: '2026-03-15T10:00:00.000Z',
+      dueAt: '2999-01-01T00:00:00.000Z',
+    });
     database.close();
   });
 
@@ -62,14 +80,18 @@ describe('orphan DKIM and ACME challenge records', () => {
     expect(body.selectors.map((selector: { selector: string }) => selector.selector)).toEqual([`${day}c`, `${day}d`]);
     expect(body.orphans).toEqual(expected());
     const text = await runCli(['dkim-show', 'example.test', '--env-file', lab.envFile]);
-    expect(text.stdout).toContain(`${day}._domainkey.example.test TXT (DKIM key of selector ${day}, which no longer signs and is not scheduled for retirement)`);
+    expect(text.stdout).toContain(
+      `${day}._domainkey.example.test TXT (DKIM key of selector ${day}, which no longer signs and is not scheduled for retirement)`
+    );
     expect(text.stdout).toContain('Remove them: mailops dkim-retire example.test --prune --yes');
 
     const diff = await runCli(['dns-diff', 'example.test', '--json', '--env-file', lab.envFile]);
     expect(JSON.parse(diff.stdout).orphans).toEqual(expected());
     // Orphans are not drift: they do not appear among the drifted records.
     expect(JSON.parse(diff.stdout).drift.map((entry: { name: string }) => entry.name)).not.toContain(`${day}._domainkey.example.test`);
-    expect((await runCli(['dns-diff', 'example.test', '--env-file', lab.envFile])).stdout).toContain(`ORPHAN  _acme-challenge.${lab.hostname} TXT (1 leftover ACME challenge value)`);
+    expect((await runCli(['dns-diff', 'example.test', '--env-file', lab.envFile])).stdout).toContain(
+      `ORPHAN  _acme-challenge.${lab.hostname} TXT (1 leftover ACME challenge value)`
+    );
   });
 
   it('dkim-retire --prune needs --yes: without it, exit 3, nothing removed, the refusal audited', async () => {
@@ -92,10 +114,14 @@ describe('orphan DKIM and ACME challenge records', () => {
     expect(records).not.toContain(`${day}._domainkey`);
     expect(records).not.toContain(`${day}b._domainkey`);
     expect(records).not.toContain('_acme-challenge');
-    for (const kept of [`${day}c._domainkey`, `${day}d._domainkey`, 'mykey._domainkey', '20250101._domainkey']) expect(records).toContain(kept);
+    for (const kept of [`${day}c._domainkey`, `${day}d._domainkey`, 'mykey._domainkey', '20250101._domainkey'])
+      expect(records).toContain(kept);
     const database = openDatabase(lab.env.STATE_DB ?? '');
     expect(auditEntries(database)[0]).toMatchObject({
-      actor: expect.stringMatching(/^cli:/), operation: 'dkim-retire', target: 'example.test', outcome: 'ok',
+      actor: expect.stringMatching(/^cli:/),
+      operation: 'dkim-retire',
+      target: 'example.test',
+      outcome: 'ok',
       detail: `pruned ${day}._domainkey.example.test, ${day}b._domainkey.example.test, _acme-challenge.${lab.hostname}`,
     });
     database.close();

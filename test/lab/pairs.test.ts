@@ -52,10 +52,18 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificate pairs and restar
     expect((await runCli(['status', '--env-file', lab.envFile])).stdout).toContain(`BROKEN PAIR: ${mismatch}`);
 
     const certStatus = JSON.parse((await runCli(['cert-status', '--json', '--env-file', lab.envFile])).stdout);
-    expect(certStatus.certificates[0]).toMatchObject({ name: lab.hostname, renewDue: true, pairProblems: [mismatch], renewReason: `the installed pair does not match: ${mismatch}` });
+    expect(certStatus.certificates[0]).toMatchObject({
+      name: lab.hostname,
+      renewDue: true,
+      pairProblems: [mismatch],
+      renewReason: `the installed pair does not match: ${mismatch}`,
+    });
 
     // chasquid still serves the pair it loaded earlier; the check says that its next restart would fail.
-    const report = await check({ host, config: parseConfig(lab.env), now: () => new Date() }, { domain: 'example.test', extraCa: [goodCertificate] });
+    const report = await check(
+      { host, config: parseConfig(lab.env), now: () => new Date() },
+      { domain: 'example.test', extraCa: [goodCertificate] }
+    );
     const tls = report.checks.filter((result) => result.id === 'tls');
     expect(tls).toHaveLength(3);
     for (const result of tls) {
@@ -83,17 +91,28 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificate pairs and restar
       writeFileSync(file('privkey.pem'), otherKey());
       await expect(host.lock.run(() => restartDaemon(host, command, lab.chasquidDir))).rejects.toMatchObject({
         code: 'restart-refused',
-        message: expect.stringContaining(`certs/${lab.hostname}/privkey.pem does not belong to the certificate in certs/${lab.hostname}/fullchain.pem`),
+        message: expect.stringContaining(
+          `certs/${lab.hostname}/privkey.pem does not belong to the certificate in certs/${lab.hostname}/fullchain.pem`
+        ),
       });
       writeFileSync(file('privkey.pem'), goodKey);
       writeFileSync(conf(), `${goodConf}\nthis is not a setting\n`);
       const line = goodConf.split('\n').length + 1;
-      const refusal = await host.lock.run(() => restartDaemon(host, command, lab.chasquidDir)).then(() => undefined, (error: unknown) => error);
+      const refusal = await host.lock
+        .run(() => restartDaemon(host, command, lab.chasquidDir))
+        .then(
+          () => undefined,
+          (error: unknown) => error
+        );
       expect(refusal).toMatchObject({ code: 'restart-refused' });
-      expect((refusal as Error).message).toContain(`chasquid.conf: line ${line}: "this" is not a chasquid setting — chasquid does not start with a chasquid.conf it cannot parse`);
+      expect((refusal as Error).message).toContain(
+        `chasquid.conf: line ${line}: "this" is not a chasquid setting — chasquid does not start with a chasquid.conf it cannot parse`
+      );
       expect(lab.chasquidPid()).toBe(pid);
       // What chasquid itself says of that file: it does not start (the lab's restart fails when it does not come back).
-      await expect(host.lock.run(() => host.verbs.callOk('restart', [...command], { timeoutMs: 120_000 }))).rejects.toThrow(/did not come back/);
+      await expect(host.lock.run(() => host.verbs.callOk('restart', [...command], { timeoutMs: 120_000 }))).rejects.toThrow(
+        /did not come back/
+      );
     } finally {
       writeFileSync(file('privkey.pem'), goodKey);
       writeFileSync(conf(), goodConf);
@@ -108,9 +127,12 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificate pairs and restar
       writeFileSync(keyFile, 'not a key\n');
       try {
         await expect(host.lock.run(() => restartDaemon(host, parseConfig(lab.env).CHASQUID_RESTART, lab.chasquidDir))).rejects.toThrow(
-          /domains\/example\.test\/dkim:20260101\.pem: it is not a private key \(.*\); chasquid does not start with it/);
+          /domains\/example\.test\/dkim:20260101\.pem: it is not a private key \(.*\); chasquid does not start with it/
+        );
         // What chasquid itself does with that file: it does not come back.
-        await expect(host.lock.run(() => host.verbs.callOk('restart', [...parseConfig(lab.env).CHASQUID_RESTART], { timeoutMs: 120_000 }))).rejects.toThrow(/did not come back/);
+        await expect(
+          host.lock.run(() => host.verbs.callOk('restart', [...parseConfig(lab.env).CHASQUID_RESTART], { timeoutMs: 120_000 }))
+        ).rejects.toThrow(/did not come back/);
       } finally {
         rmSync(keyFile);
         await host.lock.run(() => restartDaemon(host, parseConfig(lab.env).CHASQUID_RESTART, lab.chasquidDir));
@@ -119,12 +141,13 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificate pairs and restar
   }
 
   if (build === '1.11') {
-    it('refuses a restart while a domain\'s dkim_selector has no dkim_privkey.pem (1.11 hook layout)', async () => {
+    it("refuses a restart while a domain's dkim_selector has no dkim_privkey.pem (1.11 hook layout)", async () => {
       const selectorFile = path.join(lab.chasquidDir, 'domains/example.test/dkim_selector');
       writeFileSync(selectorFile, '20260101\n');
       try {
         await expect(host.lock.run(() => restartDaemon(host, parseConfig(lab.env).CHASQUID_RESTART, lab.chasquidDir))).rejects.toThrow(
-          'certs/example.test/dkim_privkey.pem: it is missing, but domains/example.test/dkim_selector names the selector 20260101: every message of example.test would fail to be signed');
+          'certs/example.test/dkim_privkey.pem: it is missing, but domains/example.test/dkim_selector names the selector 20260101: every message of example.test would fail to be signed'
+        );
       } finally {
         writeFileSync(selectorFile, '');
       }
@@ -139,7 +162,9 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificate pairs and restar
       expect(result.code).toBe(1);
       const error = JSON.parse(result.stdout).error;
       expect(error.code).toBe('restart-refused');
-      expect(error.message).toMatch(/^No certificate was requested: chasquid must restart to load it, and it would not come back with what is in .*: chasquid\.conf: line [0-9]+: hostname is set twice/);
+      expect(error.message).toMatch(
+        /^No certificate was requested: chasquid must restart to load it, and it would not come back with what is in .*: chasquid\.conf: line [0-9]+: hostname is set twice/
+      );
       expect(error.message).toContain('Nothing was changed.');
     } finally {
       writeFileSync(conf(), goodConf);
@@ -157,13 +182,20 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificate pairs and restar
       // No restart happens at all: the check before it refuses chasquid.conf both times.
       error = await certRenew(context, {
         force: true,
-        publishing: () => { throw new Error('the pair is given'); },
+        publishing: () => {
+          throw new Error('the pair is given');
+        },
         // The issued pair is the installed one under a new name: fit, and the test needs no CA.
         issue: async () => ({ fullchain: readFileSync(file('fullchain.pem'), 'utf8'), privkey: readFileSync(file('privkey.pem'), 'utf8') }),
         // After the checks and before the install, chasquid.conf breaks (another editor, a bad deploy).
-        progress: (text) => { if (text.startsWith('Installing')) writeFileSync(conf(), `${goodConf}\ngarbage\n`); },
+        progress: (text) => {
+          if (text.startsWith('Installing')) writeFileSync(conf(), `${goodConf}\ngarbage\n`);
+        },
         serveTimeoutMs: 2000,
-      }).then(() => undefined, (caught: unknown) => caught);
+      }).then(
+        () => undefined,
+        (caught: unknown) => caught
+      );
     } finally {
       await runtime.close();
       writeFileSync(conf(), goodConf);
@@ -171,7 +203,9 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('certificate pairs and restar
     }
     expect(error).toMatchObject({ code: 'certificate-rollback-failed' });
     const message = (error as Error).message;
-    expect(message).toMatch(/^The cause is chasquid\.conf, not the new certificate — chasquid cannot start with it: chasquid\.conf: line [0-9]+: "garbage" is not a chasquid setting/);
+    expect(message).toMatch(
+      /^The cause is chasquid\.conf, not the new certificate — chasquid cannot start with it: chasquid\.conf: line [0-9]+: "garbage" is not a chasquid setting/
+    );
     expect(message).toContain('putting the previous certificate back failed too');
     expect((error as { hint: string }).hint).toContain('Fix chasquid.conf on the host');
     expect(readFileSync(file('fullchain.pem'), 'utf8')).toBe(previous);

@@ -69,7 +69,9 @@ describe.each(['1.11', '1.15'] as const)('the probe on chasquid %s', (build) => 
         throw Object.assign(new Error(`no ${type} for ${name}`), { code: 'ENOTFOUND' });
       },
     });
-    expect(result.dkim.results.map((entry: { status: { result: string }; selector?: string }) => [entry.status.result, entry.selector])).toContainEqual(['pass', selector]);
+    expect(
+      result.dkim.results.map((entry: { status: { result: string }; selector?: string }) => [entry.status.result, entry.selector])
+    ).toContainEqual(['pass', selector]);
     expect(result.spf ? result.spf.status.result : 'no SPF result').toBe('pass');
     expect(result.dmarc ? result.dmarc.status.result : 'no DMARC result').toBe('pass');
   });

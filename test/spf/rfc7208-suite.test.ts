@@ -12,7 +12,9 @@ import { checkHost } from '../../src/checks/spf-evaluate.ts';
 import { DnsResolver } from '../../src/dns/caching-resolver.ts';
 import { startZoneServer, type ZoneData, type ZoneServer } from './zone-server.ts';
 
-const suiteFile = ['/usr/share/doc/python3-spf/rfc7208-tests.yml.gz', '/usr/share/doc/python3-spf/rfc7208-tests.yml'].find((file) => existsSync(file));
+const suiteFile = ['/usr/share/doc/python3-spf/rfc7208-tests.yml.gz', '/usr/share/doc/python3-spf/rfc7208-tests.yml'].find((file) =>
+  existsSync(file)
+);
 
 interface SuiteTest {
   description?: string;
@@ -31,7 +33,8 @@ interface Scenario {
 }
 
 function readSuite(): Scenario[] {
-  if (suiteFile === undefined) throw new Error('The RFC 7208 test suite is missing: run test/lab/packages.sh as root (it installs python3-spf).');
+  if (suiteFile === undefined)
+    throw new Error('The RFC 7208 test suite is missing: run test/lab/packages.sh as root (it installs python3-spf).');
   const script = [
     'import gzip, json, sys, yaml',
     'opener = gzip.open if sys.argv[1].endswith(".gz") else open',
@@ -52,7 +55,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server.close();
-  console.log(`RFC 7208 test suite: ${tally.ran} scenarios ran, ${tally.passed} passed (${tally.explanationsNotCompared} of them also expect an exp= text, which is not compared)`);
+  console.log(
+    `RFC 7208 test suite: ${tally.ran} scenarios ran, ${tally.passed} passed (${tally.explanationsNotCompared} of them also expect an exp= text, which is not compared)`
+  );
 });
 
 // The tables below come from the suite file: one read short (a changed package, a parser change) would register fewer

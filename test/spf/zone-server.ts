@@ -117,7 +117,11 @@ export async function startZoneServer(): Promise<ZoneServer> {
     if (!question) return;
     const { answers, rcode } = resolve(zone, question.name.toLowerCase().replace(/\.$/, ''), question.type);
     const response = dnsPacket.encode({
-      type: 'response', id: query.id, flags: dnsPacket.AUTHORITATIVE_ANSWER | dnsPacket.RECURSION_AVAILABLE | rcode, questions: [question], answers,
+      type: 'response',
+      id: query.id,
+      flags: dnsPacket.AUTHORITATIVE_ANSWER | dnsPacket.RECURSION_AVAILABLE | rcode,
+      questions: [question],
+      answers,
     });
     socket.send(response, client.port, client.address);
   });

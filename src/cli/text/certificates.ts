@@ -5,23 +5,28 @@ import type { CertStatusResult } from '../../ops/cert-status.ts';
 import { rows } from '../format.ts';
 
 export function renderCertificates(result: CertStatusResult): string {
-  const installed = result.certificates.length === 0 ? ['Installed', 'none'] as [string, string] : undefined;
-  const certificateRows: Array<[string, string]> = installed ? [installed] : result.certificates.map((certificate) => [
-    certificate.name,
-    certificate.notAfter === undefined ? `unreadable — ${certificate.renewReason}`
-      : `for ${certificate.names.join(', ')}; issued by ${certificate.issuer}; expires ${certificate.notAfter.slice(0, 10)} (${certificate.daysLeft} days); ` +
-        `${certificate.renewDue ? `RENEWAL DUE: ${certificate.renewReason}` : 'renewal not due'}; served on ${certificate.served.length === 0 ? 'no port' : `ports ${certificate.served.join(', ')}`}`,
-  ]);
+  const installed = result.certificates.length === 0 ? (['Installed', 'none'] as [string, string]) : undefined;
+  const certificateRows: Array<[string, string]> = installed
+    ? [installed]
+    : result.certificates.map((certificate) => [
+        certificate.name,
+        certificate.notAfter === undefined
+          ? `unreadable — ${certificate.renewReason}`
+          : `for ${certificate.names.join(', ')}; issued by ${certificate.issuer}; expires ${certificate.notAfter.slice(0, 10)} (${certificate.daysLeft} days); ` +
+            `${certificate.renewDue ? `RENEWAL DUE: ${certificate.renewReason}` : 'renewal not due'}; served on ${certificate.served.length === 0 ? 'no port' : `ports ${certificate.served.join(', ')}`}`,
+      ]);
   const listenerRows: Array<[string, string]> = result.listeners.map((listener) => [
     `${listener.service} ${listener.host}:${listener.port}`,
-    listener.served === undefined ? `ERROR: ${listener.error}`
+    listener.served === undefined
+      ? `ERROR: ${listener.error}`
       : `${listener.served.installed === undefined ? 'NOT an installed certificate: ' : `the installed ${listener.served.installed}: `}for ${listener.served.names.join(', ')}, issued by ${listener.served.issuer}, expires ${listener.served.notAfter.slice(0, 10)}`,
   ]);
   return `Installed certificates\n${rows(certificateRows)}\n\nServed for ${result.hostname}\n${rows(listenerRows)}`;
 }
 
 export function renderRenewal(result: CertRenewResult): string {
-  if (!result.renewed) return `Not renewed: the certificate for ${result.name} is ${result.reason.replace(/^not due: /, 'not due — ')} (expires ${result.notAfter ?? 'unknown'}).`;
+  if (!result.renewed)
+    return `Not renewed: the certificate for ${result.name} is ${result.reason.replace(/^not due: /, 'not due — ')} (expires ${result.notAfter ?? 'unknown'}).`;
   return rows([
     ['Renewed', result.name],
     ['Why', result.reason],

@@ -1,7 +1,7 @@
 // The check report in a terminal: one line per check, its fix under it.
 
-import type { CheckReport } from '../../ops/check.ts';
 import type { CheckResult, CheckStatus } from '../../checks/result.ts';
+import type { CheckReport } from '../../ops/check.ts';
 import { displayDomain } from '../../validation/domain.ts';
 
 const labels: Record<CheckStatus, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skip: 'SKIP' };
@@ -44,12 +44,17 @@ export function renderCheckReport(report: CheckReport, columns = 120): string {
   }
   shown.forEach((result, index) => {
     // A check that could not look something up says so (TEMP), not that the domain failed it.
-    lines.push(`${result.temperror ? 'TEMP' : labels[result.status]}  ${(names[index] ?? '').padEnd(nameWidth)}  ${wrap(result.summary, width, indent)}`);
+    lines.push(
+      `${result.temperror ? 'TEMP' : labels[result.status]}  ${(names[index] ?? '').padEnd(nameWidth)}  ${wrap(result.summary, width, indent)}`
+    );
     if (result.fix) lines.push(`${indent}${wrap(`fix: ${result.fix}`, width, indent)}`);
     else if (result.hint) lines.push(`${indent}${wrap(`hint: ${result.hint}`, width, indent)}`);
   });
   if (unknownForHost.length > 0) {
-    lines.push('', wrap(`Unknown, because they need the mail host: ${[...new Set(unknownForHost.map(checkName))].join(', ')}.`, columns, ''));
+    lines.push(
+      '',
+      wrap(`Unknown, because they need the mail host: ${[...new Set(unknownForHost.map(checkName))].join(', ')}.`, columns, '')
+    );
   }
   lines.push('', report.summary, `${report.ok ? 'OK' : 'FAILED'}: ${reportCounts(report.checks)}`);
   return lines.join('\n');
@@ -57,7 +62,11 @@ export function renderCheckReport(report: CheckReport, columns = 120): string {
 
 /** `1 fail, 9 unknown, 1 pass`: a check that could not be completed counts as unknown, not as a failure. */
 export function reportCounts(checks: readonly CheckResult[]): string {
-  const count = (kind: CheckStatus | 'unknown') => checks.filter((result) => (result.temperror ? 'unknown' : result.status) === kind).length;
-  return (['fail', 'unknown', 'warn', 'pass', 'skip'] as const).map((kind) => [kind, count(kind)] as const)
-    .filter(([, number]) => number > 0).map(([kind, number]) => `${number} ${kind}`).join(', ');
+  const count = (kind: CheckStatus | 'unknown') =>
+    checks.filter((result) => (result.temperror ? 'unknown' : result.status) === kind).length;
+  return (['fail', 'unknown', 'warn', 'pass', 'skip'] as const)
+    .map((kind) => [kind, count(kind)] as const)
+    .filter(([, number]) => number > 0)
+    .map(([kind, number]) => `${number} ${kind}`)
+    .join(', ');
 }

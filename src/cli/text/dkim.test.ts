@@ -3,8 +3,12 @@ import type { DkimShowResult } from '../../ops/dkim-show.ts';
 import { renderSelectors } from './dkim.ts';
 
 const result: DkimShowResult = {
-  domain: 'example.com', layout: 'builtin', orphans: [],
-  selectors: [{ selector: 's1', record: 'v=DKIM1; k=rsa; p=AAAA', published: true, active: false, retireAfter: '2025-06-08T00:00:00.000Z' }],
+  domain: 'example.com',
+  layout: 'builtin',
+  orphans: [],
+  selectors: [
+    { selector: 's1', record: 'v=DKIM1; k=rsa; p=AAAA', published: true, active: false, retireAfter: '2025-06-08T00:00:00.000Z' },
+  ],
 };
 
 describe('dkim-show in a terminal', () => {
@@ -15,6 +19,8 @@ describe('dkim-show in a terminal', () => {
   });
 
   it('says it is due for retirement once the date has passed', () => {
-    expect(renderSelectors(result, new Date('2025-06-09T00:00:00Z'))).toContain('s1, due for retirement since 2025-06-08T00:00:00.000Z (the dkim-retire job removes it within the hour)');
+    expect(renderSelectors(result, new Date('2025-06-09T00:00:00Z'))).toContain(
+      's1, due for retirement since 2025-06-08T00:00:00.000Z (the dkim-retire job removes it within the hour)'
+    );
   });
 });

@@ -6,7 +6,9 @@ import { describeOrphan } from '../../ops/orphan-records.ts';
 import { displayDomain } from '../../validation/domain.ts';
 
 export function renderDnsDiff(result: DnsDiffResult): string {
-  const lines = [`DNS of ${displayDomain(result.domain)}, mail host ${result.hostname}; accepted state recorded ${result.accepted.at} by ${result.accepted.by}`];
+  const lines = [
+    `DNS of ${displayDomain(result.domain)}, mail host ${result.hostname}; accepted state recorded ${result.accepted.at} by ${result.accepted.by}`,
+  ];
   if (result.acceptedNow) lines.push(acceptedNowSentence(result.drift));
   lines.push('');
   for (const entry of result.drift) {

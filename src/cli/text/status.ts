@@ -7,9 +7,20 @@ export function renderStatus(result: StatusResult): string {
   const service = result.service.running
     ? `running (${result.service.processes.map((process) => `pid ${process.pid} as ${process.user}`).join(', ')})`
     : 'NOT RUNNING';
-  const certificates = result.certificates.length === 0 ? 'none' : result.certificates.map((certificate) =>
-    (certificate.notAfter === undefined ? `${certificate.name} (unreadable)` : `${certificate.name} (expires ${certificate.notAfter.slice(0, 10)}, ${certificate.daysLeft} days left)`) +
-    (certificate.pairProblems.length === 0 ? '' : ` — BROKEN PAIR: ${certificate.pairProblems.join('; ')}; chasquid will not start with it: mailops cert-renew`)).join('\n  ');
+  const certificates =
+    result.certificates.length === 0
+      ? 'none'
+      : result.certificates
+          .map(
+            (certificate) =>
+              (certificate.notAfter === undefined
+                ? `${certificate.name} (unreadable)`
+                : `${certificate.name} (expires ${certificate.notAfter.slice(0, 10)}, ${certificate.daysLeft} days left)`) +
+              (certificate.pairProblems.length === 0
+                ? ''
+                : ` — BROKEN PAIR: ${certificate.pairProblems.join('; ')}; chasquid will not start with it: mailops cert-renew`)
+          )
+          .join('\n  ');
   return rows([
     ['Mail host', result.host],
     ['chasquid', `${result.chasquid.version} — DKIM ${result.chasquid.dkimLayoutDescription}`],
@@ -19,7 +30,16 @@ export function renderStatus(result: StatusResult): string {
     ['Domains', result.domains.length === 0 ? 'none' : result.domains.join(', ')],
     ['Certificates', certificates],
     ['Queue', result.queue === undefined ? 'unknown' : `${result.queue.messages} message(s)`],
-    ['Jobs', result.jobs.length === 0 ? 'none has run yet' : result.jobs.map((run) =>
-      `${run.job}: ${run.outcome} at ${(run.finishedAt ?? run.startedAt).slice(0, 16).replace('T', ' ')}${run.summary ? ` — ${run.summary}` : ''}`).join('\n  ')],
+    [
+      'Jobs',
+      result.jobs.length === 0
+        ? 'none has run yet'
+        : result.jobs
+            .map(
+              (run) =>
+                `${run.job}: ${run.outcome} at ${(run.finishedAt ?? run.startedAt).slice(0, 16).replace('T', ' ')}${run.summary ? ` — ${run.summary}` : ''}`
+            )
+            .join('\n  '),
+    ],
   ]);
 }

@@ -24,6 +24,8 @@ describe('escalationLevel', () => {
 describe('retryDelay', () => {
   it('starts at the first pause, doubles, and stops growing at the maximum', () => {
     const minute = 60_000;
-    expect([1, 2, 3, 4, 5, 6, 7].map((attempts) => retryDelay(attempts, 10 * minute, 180 * minute) / minute)).toEqual([10, 20, 40, 80, 160, 180, 180]);
+    expect([1, 2, 3, 4, 5, 6, 7].map((attempts) => retryDelay(attempts, 10 * minute, 180 * minute) / minute)).toEqual([
+      10, 20, 40, 80, 160, 180, 180,
+    ]);
   });
 });

@@ -34,7 +34,8 @@ export function escalationLevel(certificate: Pick<InstalledCertificate, 'notBefo
   if (certificate?.notAfter === undefined) return 2;
   const left = new Date(certificate.notAfter).getTime() - now.getTime();
   if (left < 7 * dayMs) return 2;
-  const lifetime = certificate.notBefore === undefined ? undefined : new Date(certificate.notAfter).getTime() - new Date(certificate.notBefore).getTime();
+  const lifetime =
+    certificate.notBefore === undefined ? undefined : new Date(certificate.notAfter).getTime() - new Date(certificate.notBefore).getTime();
   return lifetime !== undefined && left < lifetime / 3 ? 1 : 0;
 }
 
@@ -44,11 +45,18 @@ export function retryDelay(attempts: number, firstMs: number, maxMs: number): nu
 }
 
 const daysText = (certificate: InstalledCertificate | undefined) =>
-  certificate?.daysLeft === undefined ? 'no readable certificate is installed' : `it expires in ${certificate.daysLeft} days (${certificate.notAfter})`;
+  certificate?.daysLeft === undefined
+    ? 'no readable certificate is installed'
+    : `it expires in ${certificate.daysLeft} days (${certificate.notAfter})`;
 
 const capitalised = (text: string) => `${text.slice(0, 1).toUpperCase()}${text.slice(1)}`;
 
-function watchMismatch(environment: JobEnvironment, hostname: string, own: InstalledCertificate | undefined, listeners: ListenerStatus[]): JobAlert[] {
+function watchMismatch(
+  environment: JobEnvironment,
+  hostname: string,
+  own: InstalledCertificate | undefined,
+  listeners: ListenerStatus[]
+): JobAlert[] {
   const { alerts } = environment;
   const key = `cert-mismatch:${hostname}`;
   const open = alerts.get(key);
@@ -58,16 +66,35 @@ function watchMismatch(environment: JobEnvironment, hostname: string, own: Insta
     // Only a listener seen serving the installed certificate ends a mismatch; one that cannot be reached tells nothing.
     if (open === undefined || listeners.some((listener) => listener.served === undefined)) return [];
     alerts.close(key);
-    return [{ kind: 'recovery', severity: 'resolved', subject: `${hostname}: every listener serves the installed certificate again`, message: `Every TLS listener of ${hostname} serves the installed certificate again.` }];
+    return [
+      {
+        kind: 'recovery',
+        severity: 'resolved',
+        subject: `${hostname}: every listener serves the installed certificate again`,
+        message: `Every TLS listener of ${hostname} serves the installed certificate again.`,
+      },
+    ];
   }
-  const fingerprint = wrong.map((listener) => `${listener.port}=${listener.served?.fingerprint}`).sort().join(',');
+  const fingerprint = wrong
+    .map((listener) => `${listener.port}=${listener.served?.fingerprint}`)
+    .sort()
+    .join(',');
   if (open?.fingerprint === fingerprint) return [];
   alerts.save({ key, kind: 'cert-mismatch', fingerprint, updatedAt: environment.context.now().toISOString(), state: {} });
-  const ports = wrong.map((listener) => `${listener.port} (${listener.service}) serves ${listener.served?.names.join(', ')}, expiring ${listener.served?.notAfter.slice(0, 10)}`).join('; ');
-  return [{
-    kind: 'cert-mismatch', severity: 'critical', subject: `${hostname}: a listener serves another certificate than the one installed`,
-    message: `${hostname}: ${ports} — not the certificate installed in certs/${hostname}/ (expiring ${own.notAfter?.slice(0, 10)}). chasquid loads certificates when it starts: restart it (${environment.context.config.CHASQUID_RESTART.join(' ')}).`,
-  }];
+  const ports = wrong
+    .map(
+      (listener) =>
+        `${listener.port} (${listener.service}) serves ${listener.served?.names.join(', ')}, expiring ${listener.served?.notAfter.slice(0, 10)}`
+    )
+    .join('; ');
+  return [
+    {
+      kind: 'cert-mismatch',
+      severity: 'critical',
+      subject: `${hostname}: a listener serves another certificate than the one installed`,
+      message: `${hostname}: ${ports} — not the certificate installed in certs/${hostname}/ (expiring ${own.notAfter?.slice(0, 10)}). chasquid loads certificates when it starts: restart it (${environment.context.config.CHASQUID_RESTART.join(' ')}).`,
+    },
+  ];
 }
 
 interface RenewalOutcome {
@@ -85,7 +112,18 @@ async function watchRenewal(environment: JobEnvironment, hostname: string, own: 
   if (own !== undefined && !own.renewDue) {
     if (open === undefined) return { alerts: [], renewed: false, failed: undefined };
     alerts.close(key);
-    return { alerts: [{ kind: 'renewed', severity: 'resolved', subject: `${hostname}: the certificate is no longer due`, message: `The certificate of ${hostname} is no longer due for renewal (${daysText(own)}); it was renewed outside this job.` }], renewed: false, failed: undefined };
+    return {
+      alerts: [
+        {
+          kind: 'renewed',
+          severity: 'resolved',
+          subject: `${hostname}: the certificate is no longer due`,
+          message: `The certificate of ${hostname} is no longer due for renewal (${daysText(own)}); it was renewed outside this job.`,
+        },
+      ],
+      renewed: false,
+      failed: undefined,
+    };
   }
 
   let error: string;
@@ -98,11 +136,21 @@ async function watchRenewal(environment: JobEnvironment, hostname: string, own: 
       const result = await certRenew(context, { force: false, publishing: environment.publishing });
       if (!result.renewed) return { alerts: [], renewed: false, failed: undefined };
       alerts.close(key);
-      const after = open === undefined ? '' : ` after ${open.state.attempts} failed attempt${open.state.attempts === 1 ? '' : 's'} since ${open.state.firstFailedAt}`;
+      const after =
+        open === undefined
+          ? ''
+          : ` after ${open.state.attempts} failed attempt${open.state.attempts === 1 ? '' : 's'} since ${open.state.firstFailedAt}`;
       return {
-        alerts: [{ kind: 'renewed', severity: 'resolved', subject: `${hostname}: certificate renewed`,
-          message: `Renewed the certificate of ${hostname}${after}: ${result.names.join(', ')} from ${result.issuer ?? 'the CA'}, valid until ${result.notAfter}, served on ports ${result.served.join(', ') || 'none'}.` }],
-        renewed: true, failed: undefined,
+        alerts: [
+          {
+            kind: 'renewed',
+            severity: 'resolved',
+            subject: `${hostname}: certificate renewed`,
+            message: `Renewed the certificate of ${hostname}${after}: ${result.names.join(', ')} from ${result.issuer ?? 'the CA'}, valid until ${result.notAfter}, served on ports ${result.served.join(', ') || 'none'}.`,
+          },
+        ],
+        renewed: true,
+        failed: undefined,
       };
     } catch (caught) {
       error = asMailopsError(caught).explanation.replaceAll('\n', ' ').replace(/\.$/, '');
@@ -111,20 +159,34 @@ async function watchRenewal(environment: JobEnvironment, hostname: string, own: 
 
   const attempts = (open?.state.attempts ?? 0) + 1;
   const level = escalationLevel(own, now);
-  const retryAt = retry ? new Date(now.getTime() + retryDelay(attempts, options.renewalRetryFirstMs, options.renewalRetryMaxMs)) : undefined;
+  const retryAt = retry
+    ? new Date(now.getTime() + retryDelay(attempts, options.renewalRetryFirstMs, options.renewalRetryMaxMs))
+    : undefined;
   const next = retryAt === undefined ? 'mailops tries again at its next scheduled run' : `mailops tries again at ${retryAt.toISOString()}`;
   const state: RenewalFailure = {
-    attempts, level: open?.state.level ?? 0, firstFailedAt: open?.state.firstFailedAt ?? now.toISOString(), lastError: error,
+    attempts,
+    level: open?.state.level ?? 0,
+    firstFailedAt: open?.state.firstFailedAt ?? now.toISOString(),
+    lastError: error,
     ...(retryAt === undefined ? {} : { nextRetryAt: retryAt.toISOString() }),
   };
   const messages: JobAlert[] = [];
   if (open === undefined) {
-    messages.push({ kind: 'renewal-failed', severity: 'critical', subject: `${hostname}: certificate renewal failed`,
-      message: `Renewing the certificate of ${hostname} failed: ${error}. ${capitalised(daysText(own))}; ${next}.` });
+    messages.push({
+      kind: 'renewal-failed',
+      severity: 'critical',
+      subject: `${hostname}: certificate renewal failed`,
+      message: `Renewing the certificate of ${hostname} failed: ${error}. ${capitalised(daysText(own))}; ${next}.`,
+    });
   } else if (level > open.state.level) {
     state.level = level;
-    messages.push({ kind: 'renewal-failed', severity: 'critical', escalated: true, subject: `${hostname}: certificate renewal STILL FAILING`,
-      message: `ESCALATION: renewing the certificate of ${hostname} still fails after ${attempts} attempts, and ${level === 2 ? 'less than 7 days are' : 'less than a third of its lifetime is'} left — ${daysText(own)}. Last error: ${error}. ${capitalised(next)}.` });
+    messages.push({
+      kind: 'renewal-failed',
+      severity: 'critical',
+      escalated: true,
+      subject: `${hostname}: certificate renewal STILL FAILING`,
+      message: `ESCALATION: renewing the certificate of ${hostname} still fails after ${attempts} attempts, and ${level === 2 ? 'less than 7 days are' : 'less than a third of its lifetime is'} left — ${daysText(own)}. Last error: ${error}. ${capitalised(next)}.`,
+    });
   } else {
     context.logger.warn({ certificate: hostname, attempts, error }, 'certificate renewal failed again');
   }
@@ -135,17 +197,29 @@ async function watchRenewal(environment: JobEnvironment, hostname: string, own: 
 export const certWatchJob: Job = async (environment) => {
   const { context } = environment;
   const status = await certStatus(context);
-  saveCertificateExpiries(context.database, status.certificates.map((certificate) => ({ name: certificate.name, notAfter: certificate.notAfter })), context.now());
+  saveCertificateExpiries(
+    context.database,
+    status.certificates.map((certificate) => ({ name: certificate.name, notAfter: certificate.notAfter })),
+    context.now()
+  );
   const own = status.certificates.find((certificate) => certificate.name === status.hostname);
   const mismatch = watchMismatch(environment, status.hostname, own, status.listeners);
   const renewal = await watchRenewal(environment, status.hostname, own);
   if (renewal.renewed) {
     const after = await certStatus(context);
-    saveCertificateExpiries(context.database, after.certificates.map((certificate) => ({ name: certificate.name, notAfter: certificate.notAfter })), context.now());
+    saveCertificateExpiries(
+      context.database,
+      after.certificates.map((certificate) => ({ name: certificate.name, notAfter: certificate.notAfter })),
+      context.now()
+    );
   }
   const mismatched = environment.alerts.get(`cert-mismatch:${status.hostname}`) !== undefined;
   const summary = [
-    renewal.renewed ? `renewed ${status.hostname}` : renewal.failed !== undefined ? `renewal of ${status.hostname} FAILED` : `${status.hostname}: ${daysText(own)}`,
+    renewal.renewed
+      ? `renewed ${status.hostname}`
+      : renewal.failed !== undefined
+        ? `renewal of ${status.hostname} FAILED`
+        : `${status.hostname}: ${daysText(own)}`,
     ...(mismatched ? ['a listener serves another certificate'] : []),
   ].join('; ');
   return {
@@ -155,6 +229,12 @@ export const certWatchJob: Job = async (environment) => {
     reports: [],
     summary,
     ...(renewal.retryAt === undefined ? {} : { retryAt: renewal.retryAt }),
-    details: { hostname: status.hostname, certificates: status.certificates, listeners: status.listeners, renewed: renewal.renewed, ...(renewal.failed === undefined ? {} : { renewalError: renewal.failed }) },
+    details: {
+      hostname: status.hostname,
+      certificates: status.certificates,
+      listeners: status.listeners,
+      renewed: renewal.renewed,
+      ...(renewal.failed === undefined ? {} : { renewalError: renewal.failed }),
+    },
   };
 };

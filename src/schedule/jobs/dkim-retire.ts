@@ -12,12 +12,21 @@ export const dkimRetireJob: Job = async (environment) => {
   const alerts: JobAlert[] = result.retired.map(({ domain, selector }) => {
     const step = environment.manualSteps.find((entry) => entry.record.name === dkimRecordName(selector, domain));
     const record = step === undefined ? 'and its DNS record is removed.' : `Remove its DNS record by hand: ${step.zoneLine}`;
-    return { kind: 'dkim-retired', severity: 'info', subject: `${domain}: DKIM key ${selector} retired`, message: `Retired the old DKIM key s=${selector} of ${domain}: it no longer signs ${record}` };
+    return {
+      kind: 'dkim-retired',
+      severity: 'info',
+      subject: `${domain}: DKIM key ${selector} retired`,
+      message: `Retired the old DKIM key s=${selector} of ${domain}: it no longer signs ${record}`,
+    };
   });
   const { job: _job, ok, alerts: _alerts, ...details } = result;
   const summary = [
     `${result.retired.length} retired`,
-    ...(result.failed.length > 0 ? [`${result.failed.length} FAILED (${result.failed.map((entry) => `${entry.selector} of ${entry.domain}: ${entry.error}`).join('; ')})`] : []),
+    ...(result.failed.length > 0
+      ? [
+          `${result.failed.length} FAILED (${result.failed.map((entry) => `${entry.selector} of ${entry.domain}: ${entry.error}`).join('; ')})`,
+        ]
+      : []),
     `${result.waiting.length} waiting`,
   ].join(', ');
   return { job: 'dkim-retire', ok, alerts, reports: [], summary, details };

@@ -12,10 +12,10 @@ import { driftAdvice, driftFingerprint, presentValues, recordKey, type DriftEntr
 import { asMailopsError } from '../../errors.ts';
 import { managedDomains } from '../../ops/context.ts';
 import { dnsDiff, type DnsDiffResult } from '../../ops/dns-diff.ts';
+import { displayDomain } from '../../validation/domain.ts';
 import type { Job, JobEnvironment } from '../job.ts';
 import { mapLimited } from '../limited.ts';
 import type { AlertFact, JobAlert } from '../outcome.ts';
-import { displayDomain } from '../../validation/domain.ts';
 
 interface DriftState {
   entry: DriftEntry;
@@ -24,7 +24,12 @@ interface DriftState {
 const prefix = (domain: string) => `drift:${domain}:`;
 
 function describe(entries: readonly DriftEntry[]): string {
-  return entries.map((entry) => `${entry.name} ${entry.type} (expected ${presentValues(entry.type, entry.expected)}, actual ${presentValues(entry.type, entry.actual)})`).join('; ');
+  return entries
+    .map(
+      (entry) =>
+        `${entry.name} ${entry.type} (expected ${presentValues(entry.type, entry.expected)}, actual ${presentValues(entry.type, entry.actual)})`
+    )
+    .join('; ');
 }
 
 /** Each record as a fact of the alert: why it drifts, and what was expected against what DNS answers. */
@@ -59,7 +64,8 @@ function follow(environment: JobEnvironment, result: DnsDiffResult): JobAlert[] 
   const messages: JobAlert[] = [];
   if (fresh.length > 0) {
     messages.push({
-      kind: 'drift', severity: 'critical',
+      kind: 'drift',
+      severity: 'critical',
       subject: `DNS drift in ${displayDomain(result.domain)}: ${fresh.length} record${fresh.length === 1 ? '' : 's'}`,
       message: `DNS drift in ${displayDomain(result.domain)}: ${describe(fresh)}. ${driftAdvice(result.domain, fresh)}`,
       facts: facts(fresh),
@@ -68,7 +74,8 @@ function follow(environment: JobEnvironment, result: DnsDiffResult): JobAlert[] 
   if (recovered.length > 0) {
     const names = recovered.map((entry) => `${entry.name} ${entry.type}`).join(', ');
     messages.push({
-      kind: 'recovery', severity: 'resolved',
+      kind: 'recovery',
+      severity: 'resolved',
       subject: `DNS of ${displayDomain(result.domain)} matches again`,
       message: `DNS of ${displayDomain(result.domain)} matches what is expected again: ${names}.`,
     });
@@ -99,12 +106,15 @@ export const dnsDriftJob: Job = async (environment) => {
     }
     alerts.push(...follow(environment, entry.result));
     if (entry.result.drift.length > 0) drifting.push({ domain: entry.domain, drift: entry.result.drift });
-    for (const unknown of entry.result.unknown) failed.push({ domain: entry.domain, error: `${unknown.name} ${unknown.type}: ${unknown.error}` });
+    for (const unknown of entry.result.unknown)
+      failed.push({ domain: entry.domain, error: `${unknown.name} ${unknown.type}: ${unknown.error}` });
   }
   const records = drifting.reduce((sum, entry) => sum + entry.drift.length, 0);
   const summary = [
     `${domains.length} domain${domains.length === 1 ? '' : 's'}`,
-    records === 0 ? 'no drift' : `${records} drifting record${records === 1 ? '' : 's'} in ${drifting.map((entry) => entry.domain).join(', ')}`,
+    records === 0
+      ? 'no drift'
+      : `${records} drifting record${records === 1 ? '' : 's'} in ${drifting.map((entry) => entry.domain).join(', ')}`,
     ...(failed.length > 0 ? [`${failed.length} lookup${failed.length === 1 ? '' : 's'} failed`] : []),
   ].join(', ');
   return { job: 'dns-drift', ok: records === 0 && failed.length === 0, alerts, reports: [], summary, details: { drifting, failed } };
