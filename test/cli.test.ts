@@ -1,4 +1,4 @@
-// The command line's contract (interface.md): every command listed, exit codes, the --json error shape.
+// The command line's contract (README.md, "Commands"): every command listed, exit codes, the --json error shape.
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './cli.ts';
 
-// The commands of interface.md, in its order.
+// The commands of the public interface (README.md's command table), in its order.
 const interfaceCommands = [
   'user-add',
   'passwd',
