@@ -8,9 +8,9 @@
 //                the host's terms (keeping its includes; refused beyond 10 lookups), a valid DMARC and a TLS-RPT are
 //                kept, an MX naming another host is left to the operator. Through DNS_PROVIDER=rfc2136; with another
 //                provider the records are listed for the operator (needs-you).
-//   certificate  cert-renew when due: a fresh chasquid has none and does not run, so it comes before anything that
-//                restarts chasquid; installing it starts chasquid.
-//   domain       the domain directory (ensureDomainDirectory; chasquid restarted to load it).
+//   domain       the domain directory (ensureDomainDirectory; a running chasquid is restarted to load it).
+//   certificate  cert-renew when due: a fresh chasquid has none and does not run (it also needs a domain), so it
+//                comes before anything else that restarts chasquid; installing it starts chasquid.
 //   sender       with --sender, user-add: the generated password is in the result once, never in the audit or log.
 //   aliases      postmaster and abuse (RFC 2142) to --forward-to, else to the sender; without either: needs-you.
 //   catch-all    with --forward-to, `*@domain` to it; an existing catch-all elsewhere is left (needs-you).
@@ -18,6 +18,7 @@
 // Then `check`, with what remains the operator's (reverse DNS values, port 25), and the DNS answers recorded as the
 // accepted state for dns-diff and the drift job.
 
+import path from 'node:path';
 import { restartDaemon } from '../chasquid/daemon.ts';
 import { dkimRecordName } from '../chasquid/dkim-key.ts';
 import { DomainFiles } from '../chasquid/domain-files.ts';
@@ -71,7 +72,7 @@ export interface PlannedRecord {
 }
 
 export type StepId = 'dns' | 'certificate' | 'domain' | 'sender' | 'aliases' | 'catch-all' | 'dkim';
-export const stepOrder: readonly StepId[] = ['dns', 'certificate', 'domain', 'sender', 'aliases', 'catch-all', 'dkim'];
+export const stepOrder: readonly StepId[] = ['dns', 'domain', 'certificate', 'sender', 'aliases', 'catch-all', 'dkim'];
 
 export interface SetupPlan {
   domain: string;
@@ -346,8 +347,8 @@ export async function planSetup(context: OperationContext, input: SetupInput, re
             ? 'DNS: nothing to publish'
             : `DNS: publish ${publishing.length} record set${publishing.length === 1 ? '' : 's'} through DNS_PROVIDER=${context.config.DNS_PROVIDER}`,
       },
-      { id: 'certificate', plan: `certificate for ${hostname}: issue or renew when due, then (re)start chasquid` },
       { id: 'domain', plan: `the directory domains/${domain} on the host` },
+      { id: 'certificate', plan: `certificate for ${hostname}: issue or renew when due, then (re)start chasquid` },
       {
         id: 'sender',
         plan: sender === undefined ? 'no sender (--sender not given)' : `the sender ${sender}, with a generated password shown once`,
@@ -434,17 +435,26 @@ async function dnsStep(context: OperationContext, plan: SetupPlan, input: SetupR
     : { id: 'dns', status: 'needs-you', detail: `${done}; ${yoursText}` };
 }
 
-async function domainStep(context: OperationContext, domain: string): Promise<SetupStep> {
+/**
+ * The domain directory, before the certificate: chasquid starts only with a certificate and at least one domain. It
+ * loads new domains only at start-up, so a running chasquid is restarted; one without a certificate (a fresh host) is
+ * not running, and the certificate step starts it.
+ */
+async function domainStep(context: OperationContext, domain: string, hostname: string): Promise<SetupStep> {
   const files = new DomainFiles(context.host, context.chasquidDir);
   if ((await context.host.files.stat(files.paths.domainDir(domain)))?.type === 'directory')
     return { id: 'domain', status: 'unchanged', detail: `domains/${domain} exists` };
+  const certificate = await context.host.files.stat(path.posix.join(context.chasquidDir, 'certs', hostname, 'fullchain.pem'));
   await applyChange(context, { operation: 'setup', target: domain }, async () => {
     const created = await files.ensureDomainDirectory(domain);
-    // chasquid loads new domains only at start-up.
-    if (created) await restartDaemon(context.host, context.config.CHASQUID_RESTART, context.chasquidDir);
+    if (created && certificate !== undefined) await restartDaemon(context.host, context.config.CHASQUID_RESTART, context.chasquidDir);
     return { result: created, changedFiles: [], summary: `created domains/${domain}` };
   });
-  return { id: 'domain', status: 'done', detail: `created domains/${domain} and restarted chasquid to load it` };
+  return {
+    id: 'domain',
+    status: 'done',
+    detail: `created domains/${domain}${certificate === undefined ? ' (chasquid starts once its certificate is installed)' : ' and restarted chasquid to load it'}`,
+  };
 }
 
 /** Sets `address` → `target` unless the alias exists (with any targets: it is the operator's then). */
@@ -465,6 +475,8 @@ export async function setup(context: OperationContext, input: SetupRunInput): Pr
 
   steps.push(await dnsStep(context, plan, input));
 
+  steps.push(await domainStep(context, domain, plan.hostname));
+
   await input.progress?.(`Certificate for ${plan.hostname}…`);
   const certificate = await certRenew(context, {
     force: false,
@@ -480,8 +492,6 @@ export async function setup(context: OperationContext, input: SetupRunInput): Pr
         }
       : { id: 'certificate', status: 'unchanged', detail: certificate.reason }
   );
-
-  steps.push(await domainStep(context, domain));
 
   if (sender === undefined) steps.push({ id: 'sender', status: 'unchanged', detail: 'no --sender given' });
   else if ((await listSenders(context, { domain })).users.includes(sender))

@@ -1,0 +1,118 @@
+// `mailops setup` end to end: a fresh host (chasquid without a certificate, so not running) and a zone holding only
+// its SOA, NS and the host's address. Without --yes nothing changes (exit 3); with it every record is published (read
+// back from Knot), a certificate installed, DKIM signing, the aliases and the sender made (SMTP AUTH works), and the
+// check passes what the lab can pass (not TLS: pebble's roots are trusted by nobody); a second run changes nothing.
+
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli.ts';
+import { canAuthenticate } from '../smtp.ts';
+import { zone } from './check-zones.ts';
+import { startLab, type ChasquidBuild, type Lab } from './lab.ts';
+import { treeFingerprint } from './tree.ts';
+
+const domain = 'example.test';
+
+/** Pebble's issuing root of this run (PEM), from its management interface: what the installed chain leads to. */
+function pebbleRoot(lab: Lab): Promise<string> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(`https://127.0.0.1:${lab.ports.acmeManagement}/roots/0`, { ca: readFileSync(lab.acmeCaFile) }, (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => {
+          body += chunk.toString('utf8');
+        });
+        response.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+}
+const args = ['setup', domain, '--forward-to', 'me@gmail.example', '--sender', `me@${domain}`];
+
+interface SetupJson {
+  ok: boolean;
+  steps: Array<{ id: string; status: string; detail: string }>;
+  password?: { address: string; password: string };
+  check: { checks: Array<{ id: string; status: string; port?: number }> };
+  remaining: string[];
+}
+
+describe.each(['1.15'] as ChasquidBuild[])('setup on a fresh chasquid %s', (build) => {
+  let lab: Lab;
+  const zoneNow = () => lab.knotc('zone-read', domain);
+  // The lease directory is rewritten by every run that looks for a lock; it is not the configuration.
+  const tree = () => treeFingerprint(lab.chasquidDir).filter((entry) => !entry.startsWith('.mailops-state'));
+
+  beforeAll(async () => {
+    lab = await startLab({
+      chasquid: build,
+      acme: true,
+      certificate: false,
+      domains: [domain],
+      createDomainDirs: false,
+      zones: { [domain]: zone(domain, ['mail A 127.0.0.1']) },
+    });
+  });
+
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  it('without --yes shows the plan, exits 3 and changes nothing', async () => {
+    const [treeBefore, zoneBefore] = [tree(), await zoneNow()];
+    const result = await runCli([...args, '--env-file', lab.envFile]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(`add ${domain} MX: (none) → "10 mail.${domain}."`);
+    expect(result.stderr).toContain(`_dmarc.${domain} TXT`);
+    expect(tree()).toEqual(treeBefore);
+    expect(await zoneNow()).toBe(zoneBefore);
+  });
+
+  it('with --yes publishes every record, installs a certificate, signs with DKIM, makes the aliases and the sender', async () => {
+    const result = await runCli([...args, '--yes', '--json', '--env-file', lab.envFile]);
+    expect(result.stderr).toBe('');
+    const report = JSON.parse(result.stdout) as SetupJson;
+    expect(Object.fromEntries(report.steps.map((step) => [step.id, step.status]))).toEqual({
+      dns: 'done',
+      domain: 'done',
+      certificate: 'done',
+      sender: 'done',
+      aliases: 'done',
+      'catch-all': 'done',
+      dkim: 'done',
+    });
+    const records = await zoneNow();
+    expect(records).toContain(`${domain}. 3600 MX 10 mail.${domain}.`);
+    expect(records).toMatch(new RegExp(`${domain}\\. 3600 TXT "v=spf1 mx -all"`));
+    expect(records).toContain(`_dmarc.${domain}. 3600 TXT "v=DMARC1; p=quarantine; rua=mailto:postmaster@${domain}"`);
+    expect(records).toContain(`_smtp._tls.${domain}. 3600 TXT "v=TLSRPTv1; rua=mailto:postmaster@${domain}"`);
+    expect(records).toMatch(/_domainkey/);
+
+    const statuses = Object.fromEntries(
+      report.check.checks.map((check) => [check.port === undefined ? check.id : `tls:${check.port}`, check.status])
+    );
+    for (const id of ['mx', 'mx-address', 'ptr', 'spf', 'dkim', 'dmarc', 'tls-rpt', 'e2e'])
+      expect([id, statuses[id]]).toEqual([id, 'pass']);
+
+    const aliases = JSON.parse((await runCli(['aliases', domain, '--json', '--env-file', lab.envFile])).stdout) as {
+      aliases: Array<{ address: string; targets: string[] }>;
+    };
+    const byAddress = Object.fromEntries(aliases.aliases.map((alias) => [alias.address, alias.targets]));
+    expect(byAddress[`postmaster@${domain}`]).toEqual(['me@gmail.example']);
+    expect(byAddress[`abuse@${domain}`]).toEqual(['me@gmail.example']);
+    expect(byAddress[`*@${domain}`]).toEqual(['me@gmail.example']);
+    expect(report.password?.address).toBe(`me@${domain}`);
+    expect(await canAuthenticate(lab, `me@${domain}`, report.password?.password ?? '', await pebbleRoot(lab))).toBe(true);
+  });
+
+  it('a second run changes nothing: every step unchanged, host tree and zone identical', async () => {
+    const [treeBefore, zoneBefore] = [tree(), await zoneNow()];
+    const result = await runCli([...args, '--yes', '--json', '--env-file', lab.envFile]);
+    const report = JSON.parse(result.stdout) as SetupJson;
+    expect(report.steps.map((step) => [step.id, step.status])).toEqual(report.steps.map((step) => [step.id, 'unchanged']));
+    expect(report.password).toBeUndefined();
+    expect(tree()).toEqual(treeBefore);
+    expect(await zoneNow()).toBe(zoneBefore);
+  });
+});
