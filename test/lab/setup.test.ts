@@ -8,7 +8,7 @@ import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli.ts';
 import { canAuthenticate } from '../smtp.ts';
-import { zone } from './check-zones.ts';
+import { txt, zone } from './check-zones.ts';
 import { startLab, type ChasquidBuild, type Lab } from './lab.ts';
 import { treeFingerprint } from './tree.ts';
 
@@ -38,7 +38,7 @@ interface SetupJson {
   remaining: string[];
 }
 
-describe.each(['1.15'] as ChasquidBuild[])('setup on a fresh chasquid %s', (build) => {
+describe.each(['1.11', '1.15'] as ChasquidBuild[])('setup on a fresh chasquid %s', (build) => {
   let lab: Lab;
   const zoneNow = () => lab.knotc('zone-read', domain);
   // The lease directory is rewritten by every run that looks for a lock; it is not the configuration.
@@ -49,9 +49,14 @@ describe.each(['1.15'] as ChasquidBuild[])('setup on a fresh chasquid %s', (buil
       chasquid: build,
       acme: true,
       certificate: false,
-      domains: [domain],
+      domains: [domain, 'other.test'],
       createDomainDirs: false,
-      zones: { [domain]: zone(domain, ['mail A 127.0.0.1']) },
+      zones: {
+        [domain]: zone(domain, ['mail A 127.0.0.1']),
+        // A domain that already sends through another provider, which its SPF record includes.
+        'other.test': zone('other.test', [txt('@', 'v=spf1 include:_spf.provider.test -all')]),
+        'provider.test': zone('provider.test', [txt('_spf', 'v=spf1 ip4:192.0.2.0/24 -all')]),
+      },
     });
   });
 
@@ -103,6 +108,8 @@ describe.each(['1.15'] as ChasquidBuild[])('setup on a fresh chasquid %s', (buil
     expect(byAddress[`abuse@${domain}`]).toEqual(['me@gmail.example']);
     expect(byAddress[`*@${domain}`]).toEqual(['me@gmail.example']);
     expect(report.password?.address).toBe(`me@${domain}`);
+    const diff = await runCli(['dns-diff', domain, '--json', '--env-file', lab.envFile]);
+    expect([diff.code, (JSON.parse(diff.stdout) as { drift: unknown[] }).drift]).toEqual([0, []]);
     expect(await canAuthenticate(lab, `me@${domain}`, report.password?.password ?? '', await pebbleRoot(lab))).toBe(true);
   });
 
@@ -114,5 +121,16 @@ describe.each(['1.15'] as ChasquidBuild[])('setup on a fresh chasquid %s', (buil
     expect(report.password).toBeUndefined();
     expect(tree()).toEqual(treeBefore);
     expect(await zoneNow()).toBe(zoneBefore);
+  });
+
+  it('keeps the include of an SPF record that authorises another provider, and adds the mail host to it', async () => {
+    const result = await runCli(['setup', 'other.test', '--forward-to', 'me@gmail.example', '--yes', '--json', '--env-file', lab.envFile]);
+    const report = JSON.parse(result.stdout) as SetupJson & { plan: { records: Array<{ name: string; type: string; action: string }> } };
+    expect(report.plan.records.find((record) => record.name === 'other.test' && record.type === 'TXT')?.action).toBe('change');
+    const spf = await lab.knotc('zone-read', 'other.test', 'other.test.', 'TXT');
+    expect(spf).toContain('"v=spf1 include:_spf.provider.test mx -all"');
+    expect(spf.match(/v=spf1/g)).toHaveLength(1);
+    // The mail host passes SPF now; the check may still warn that the include lets a whole /24 send: that is theirs.
+    expect(report.check.checks.find((check) => check.id === 'spf')?.status).not.toBe('fail');
   });
 });
