@@ -5,10 +5,12 @@
 
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli.ts';
 import { canAuthenticate } from '../smtp.ts';
 import { txt, zone } from './check-zones.ts';
+import { armFault, reachedBy, startCli } from './fault-points.ts';
 import { startLab, type ChasquidBuild, type Lab } from './lab.ts';
 import { treeFingerprint } from './tree.ts';
 
@@ -132,5 +134,52 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('setup on a fresh chasquid %s
     expect(spf.match(/v=spf1/g)).toHaveLength(1);
     // The mail host passes SPF now; the check may still warn that the include lets a whole /24 send: that is theirs.
     expect(report.check.checks.find((check) => check.id === 'spf')?.status).not.toBe('fail');
+  });
+});
+
+describe('setup interrupted (mailops killed) and run again', () => {
+  let lab: Lab;
+
+  beforeAll(async () => {
+    lab = await startLab({
+      chasquid: '1.15',
+      acme: true,
+      certificate: false,
+      domains: [domain],
+      createDomainDirs: false,
+      zones: { [domain]: zone(domain, ['mail A 127.0.0.1']) },
+    });
+  });
+
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  it('killed while installing the certificate, then while writing the aliases: the next run completes', { timeout: 900_000 }, async () => {
+    const certificate = path.join(lab.chasquidDir, 'certs', lab.hostname, 'fullchain.pem');
+    const aliases = path.join(lab.chasquidDir, 'domains', domain, 'aliases');
+    for (const file of [certificate, aliases]) {
+      const point = armFault(lab, { program: 'mv', verb: 'apply', arguments: [file] });
+      const cli = startCli([...args, '--yes', '--json', '--env-file', lab.envFile]);
+      const reached = await reachedBy(point, cli);
+      cli.kill();
+      expect((await cli.done).signal).toBe('SIGKILL');
+      reached.release();
+    }
+
+    const again = await runCli([...args, '--yes', '--json', '--env-file', lab.envFile]);
+    const report = JSON.parse(again.stdout) as SetupJson;
+    expect(report.steps.map((step) => [step.id, step.status]).filter(([, status]) => status === 'needs-you')).toEqual([]);
+    const statuses = Object.fromEntries(report.check.checks.map((check) => [check.id, check.status]));
+    for (const id of ['mx', 'spf', 'dkim', 'dmarc', 'tls-rpt', 'e2e']) expect([id, statuses[id]]).toEqual([id, 'pass']);
+    const listed = JSON.parse((await runCli(['aliases', domain, '--json', '--env-file', lab.envFile])).stdout) as {
+      aliases: Array<{ address: string }>;
+    };
+    expect(listed.aliases.map((alias) => alias.address)).toEqual(
+      expect.arrayContaining([`postmaster@${domain}`, `abuse@${domain}`, `*@${domain}`])
+    );
+
+    const last = JSON.parse((await runCli([...args, '--yes', '--json', '--env-file', lab.envFile])).stdout) as SetupJson;
+    expect(last.steps.map((step) => [step.id, step.status])).toEqual(last.steps.map((step) => [step.id, 'unchanged']));
   });
 });
