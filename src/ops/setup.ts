@@ -19,7 +19,7 @@
 // accepted state for dns-diff and the drift job.
 
 import path from 'node:path';
-import { restartDaemon } from '../chasquid/daemon.ts';
+import { daemonState, restartDaemon } from '../chasquid/daemon.ts';
 import { dkimRecordName } from '../chasquid/dkim-key.ts';
 import { DomainFiles } from '../chasquid/domain-files.ts';
 import { parseDmarc, isDmarcRecord } from '../checks/dmarc.ts';
@@ -30,6 +30,7 @@ import { isSpfRecord } from '../checks/spf-record.ts';
 import { recommendedSpf } from '../checks/spf.ts';
 import { DnsResolver, reverseName, type DnsAnswer } from '../dns/caching-resolver.ts';
 import { addressValue, mxExchange, mxValue } from '../dns/drift.ts';
+import { ManualPublisher } from '../dns/manual.ts';
 import type { RecordPublishing } from '../dns/publisher.ts';
 import { Rfc2136Publisher } from '../dns/rfc2136.ts';
 import { joinTxt, zoneLine } from '../dns/txt.ts';
@@ -413,15 +414,19 @@ async function dnsStep(context: OperationContext, plan: SetupPlan, input: SetupR
       : { id: 'dns', status: 'needs-you', detail: yoursText };
   }
   const publishing = input.publishing();
-  if (!(publishing.publisher instanceof Rfc2136Publisher)) {
+  if (publishing.publisher instanceof ManualPublisher) {
+    // By hand: the whole plan as one block, and one wait for all of it (not one per record).
+    await publishing.publisher.applyAll(changesOf(pending));
+  } else if (!(publishing.publisher instanceof Rfc2136Publisher)) {
     return {
       id: 'dns',
       status: 'needs-you',
       detail: `publish these records (DNS_PROVIDER=${publishing.publisher.kind}; setup publishes them itself with rfc2136):\n${zoneBlock(pending)}${yoursText ? `\n${yoursText}` : ''}`,
     };
+  } else {
+    await input.progress?.(`Publishing ${pending.length} DNS record sets…`);
+    await publishing.publisher.apply(changesOf(pending));
   }
-  await input.progress?.(`Publishing ${pending.length} DNS record sets…`);
-  await publishing.publisher.apply(changesOf(pending));
   for (const record of pending.filter((each) => each.type === 'TXT'))
     for (const value of record.new) await publishing.waitUntil({ name: record.name, value, ttl: recordTtl }, true);
   recordDone(
@@ -483,15 +488,17 @@ export async function setup(context: OperationContext, input: SetupRunInput): Pr
     publishing: input.publishing,
     ...(input.progress ? { progress: input.progress } : {}),
   });
-  steps.push(
-    certificate.renewed
-      ? {
-          id: 'certificate',
-          status: 'done',
-          detail: `installed a certificate for ${certificate.names.join(', ')} (${certificate.reason}), valid until ${certificate.notAfter}`,
-        }
-      : { id: 'certificate', status: 'unchanged', detail: certificate.reason }
-  );
+  if (certificate.renewed)
+    steps.push({
+      id: 'certificate',
+      status: 'done',
+      detail: `installed a certificate for ${certificate.names.join(', ')} (${certificate.reason}), valid until ${certificate.notAfter}`,
+    });
+  else if (!(await daemonState(context.host, context.chasquidDir)).running) {
+    // A run cut short after the certificate was installed, before chasquid came back, leaves it down: start it.
+    await restartDaemon(context.host, context.config.CHASQUID_RESTART, context.chasquidDir);
+    steps.push({ id: 'certificate', status: 'done', detail: `${certificate.reason}; chasquid was not running and was started` });
+  } else steps.push({ id: 'certificate', status: 'unchanged', detail: certificate.reason });
 
   if (sender === undefined) steps.push({ id: 'sender', status: 'unchanged', detail: 'no --sender given' });
   else if ((await listSenders(context, { domain })).users.includes(sender))

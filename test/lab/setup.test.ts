@@ -3,12 +3,13 @@
 // back from Knot), a certificate installed, DKIM signing, the aliases and the sender made (SMTP AUTH works), and the
 // check passes what the lab can pass (not TLS: pebble's roots are trusted by nobody); a second run changes nothing.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli.ts';
 import { canAuthenticate } from '../smtp.ts';
+import { waitFor } from '../wait.ts';
 import { txt, zone } from './check-zones.ts';
 import { armFault, reachedBy, startCli } from './fault-points.ts';
 import { startLab, type ChasquidBuild, type Lab } from './lab.ts';
@@ -182,4 +183,67 @@ describe('setup interrupted (mailops killed) and run again', () => {
     const last = JSON.parse((await runCli([...args, '--yes', '--json', '--env-file', lab.envFile])).stdout) as SetupJson;
     expect(last.steps.map((step) => [step.id, step.status])).toEqual(last.steps.map((step) => [step.id, 'unchanged']));
   });
+});
+
+describe('setup with DNS published by hand (DNS_PROVIDER=manual, --wait)', () => {
+  let lab: Lab;
+
+  beforeAll(async () => {
+    lab = await startLab({
+      chasquid: '1.15',
+      acme: true,
+      certificate: false,
+      domains: [domain],
+      createDomainDirs: false,
+      zones: { [domain]: zone(domain, ['mail A 127.0.0.1']) },
+    });
+  });
+
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  it(
+    "shows the plan's records as one block with panel values, waits once for all of them, and completes",
+    { timeout: 600_000 },
+    async () => {
+      const envFile = path.join(lab.dir, 'manual.env');
+      writeFileSync(envFile, readFileSync(lab.envFile, 'utf8').replace(/^DNS_PROVIDER=.*$/m, 'DNS_PROVIDER=manual'));
+      const cli = startCli([...args, '--yes', '--wait', '--json', '--env-file', envFile]);
+      // The operator: publishes each zone-file line the first time it is shown (a line shown again asks for removal).
+      const seen = new Set<string>();
+      let ended = false;
+      const done = cli.done.finally(() => {
+        ended = true;
+      });
+      const shown = () =>
+        cli
+          .stderr()
+          .split('\n')
+          .map((line) => /^\s*(\S+)\.\s+(\d+)\s+IN\s+(TXT|MX|A|AAAA)\s+(.+)$/.exec(line))
+          .filter((match): match is RegExpExecArray => match !== null && !seen.has(match[0].trim()));
+      while (!ended) {
+        await waitFor('mailops to show a record to publish, or to end', () => ended || shown().length > 0, { timeoutMs: 300_000 });
+        for (const match of shown()) {
+          seen.add(match[0].trim());
+          const [, name, ttl, type, value] = match as unknown as [string, string, string, string, string];
+          const data = type === 'TXT' ? (value.match(/"(?:[^"\\]|\\.)*"/g) ?? []) : value.split(/\s+/);
+          await lab.knotc('zone-begin', domain);
+          await lab.knotc('zone-set', domain, `${name}.`, ttl, type, ...data);
+          await lab.knotc('zone-commit', domain);
+        }
+      }
+      const run = await done;
+      expect(run.stderr.match(/Publish these \d+ DNS records/g)).toEqual(['Publish these 4 DNS records']);
+      expect(run.stderr).toContain(`name ${domain}, type MX, value 10 mail.${domain}.`);
+      const report = JSON.parse(run.stdout) as SetupJson;
+      expect(Object.fromEntries(report.steps.map((step) => [step.id, step.status]))).toMatchObject({
+        dns: 'done',
+        certificate: 'done',
+        dkim: 'done',
+      });
+      const statuses = Object.fromEntries(report.check.checks.map((check) => [check.id, check.status]));
+      for (const id of ['mx', 'spf', 'dkim', 'dmarc', 'tls-rpt', 'e2e']) expect([id, statuses[id]]).toEqual([id, 'pass']);
+    }
+  );
 });
