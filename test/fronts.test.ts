@@ -91,6 +91,7 @@ describe('every command, generated into both fronts from its definition', async 
       'dns-diff',
       'passwd',
       'run-job',
+      'setup',
       'start',
       'status',
       'user-add',
@@ -113,7 +114,7 @@ describe('every command, generated into both fronts from its definition', async 
       .map((command) => command.name)
       .sort();
     expect(asking).toEqual([...confirmableOperations].sort());
-    expect(asking).toEqual(['alias-remove', 'alias-set', 'dkim-retire', 'dkim-rotate', 'user-remove']);
+    expect(asking).toEqual(['alias-remove', 'alias-set', 'dkim-retire', 'dkim-rotate', 'setup', 'user-remove']);
   });
 });
 

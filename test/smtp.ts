@@ -7,15 +7,15 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { Lab } from './lab/lab.ts';
 import { waitFor } from './wait.ts';
 
-function connection(lab: Lab, port: number): SMTPConnection {
+function connection(lab: Lab, port: number, ca?: string): SMTPConnection {
   return new SMTPConnection({
     host: '127.0.0.1',
     port,
     secure: false,
     requireTLS: port === lab.ports.submission,
     connectionTimeout: 5000,
-    // Trust exactly the lab's self-signed certificate, for the name chasquid serves.
-    tls: { ca: readFileSync(path.join(lab.chasquidDir, 'certs', lab.hostname, 'fullchain.pem')), servername: lab.hostname },
+    // Trust exactly the lab's self-signed certificate (or the given CA: pebble's root), for the name chasquid serves.
+    tls: { ca: ca ?? readFileSync(path.join(lab.chasquidDir, 'certs', lab.hostname, 'fullchain.pem')), servername: lab.hostname },
   });
 }
 
@@ -27,8 +27,8 @@ function open(client: SMTPConnection): Promise<void> {
 }
 
 /** Whether chasquid accepts AUTH PLAIN with these credentials on its submission port (after STARTTLS). */
-export async function canAuthenticate(lab: Lab, user: string, password: string): Promise<boolean> {
-  const client = connection(lab, lab.ports.submission);
+export async function canAuthenticate(lab: Lab, user: string, password: string, ca?: string): Promise<boolean> {
+  const client = connection(lab, lab.ports.submission, ca);
   await open(client);
   try {
     return await new Promise<boolean>((resolve, reject) => {

@@ -19,6 +19,18 @@ export const manualPropagationTimeoutMs = 10 * 60_000;
 /** What the invoker sees for one record: what to do, the record to copy, and the button. */
 export function manualPrompt(step: ManualDnsStep): PressPrompt {
   const add = step.action === 'add';
+  if (step.records)
+    return {
+      text: [
+        `📝 **${step.instruction}**`,
+        codeBlock(step.zoneLine),
+        'In a DNS panel:',
+        codeBlock(step.panelValue),
+        'Press **Published** once they are all there; mailops then waits until every authoritative name server shows them.',
+      ].join('\n'),
+      button: 'Published',
+      working: 'Waiting until every authoritative name server shows the records…',
+    };
   return {
     text: [
       `📝 **${step.instruction}**`,

@@ -49,10 +49,14 @@ function manualConfirm(context: TerminalContext, wait: boolean): ManualConfirm {
   return (step) => {
     const shown = queue.then(async () => {
       context.stderr.write(
-        `\n${step.instruction}\n\n  ${step.zoneLine}\n\n  (in a DNS panel: name ${step.record.name}, type TXT, value ${step.panelValue})\n\n`
+        step.records
+          ? `\n${step.instruction}\n\n${step.zoneLine}\n\nIn a DNS panel:\n${step.panelValue}\n\n`
+          : `\n${step.instruction}\n\n  ${step.zoneLine}\n\n  (in a DNS panel: name ${step.record.name}, type TXT, value ${step.panelValue})\n\n`
       );
       if (wait) {
-        context.stderr.write(step.action === 'add' ? 'Waiting until every authoritative name server shows it (--wait)…\n' : '');
+        context.stderr.write(
+          step.action === 'add' ? `Waiting until every authoritative name server shows ${step.records ? 'them' : 'it'} (--wait)…\n` : ''
+        );
         return;
       }
       context.stderr.write(`Press Enter once it is ${step.action === 'add' ? 'published' : 'removed'}.\n`);

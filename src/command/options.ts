@@ -61,6 +61,8 @@ export const option = {
   /** A mail address (`i@example.com`), positional; `suggest` offers existing senders or aliases. */
   address: (description: string, extra: { suggest?: SuggestionSource } = {}): TextOption<true> =>
     text(description, true, 'argument', extra),
+  /** An optional mail address: `--name <address>` on the command line. */
+  optionalAddress: (description: string): TextOption<false> => text(description, false, 'option'),
   /** A required domain, positional, suggested from MAIL_DOMAINS (pass `domainSuggestions`). */
   domain: (description: string, suggest?: SuggestionSource): TextOption<true> =>
     text(description, true, 'argument', { ...(suggest ? { suggest } : {}), maxLength: 253 }),

@@ -4,7 +4,8 @@
 // calls `confirm`, so it stays free of terminals and chat.
 
 import type { DnsPublisher } from './publisher.ts';
-import { presentTxtRecord, presentTxtValue, type TxtRecord } from './txt.ts';
+import { presentTxtRecord, presentTxtValue, zoneLine, type TxtRecord } from './txt.ts';
+import type { UpdateChange } from './update-message.ts';
 
 export interface ManualDnsStep {
   action: 'add' | 'remove';
@@ -15,6 +16,11 @@ export interface ManualDnsStep {
   panelValue: string;
   /** One sentence for a person. */
   instruction: string;
+  /**
+   * Present when the step is several records at once (setup): then `zoneLine` is their zone-file block, `panelValue`
+   * one line per record (`name TYPE value`), and `record` the first of them.
+   */
+  records?: UpdateChange[];
 }
 
 /** Resolves once the person says the step is done (or at once, when the front end cannot wait). */
@@ -27,6 +33,26 @@ export function manualStep(action: ManualDnsStep['action'], record: TxtRecord): 
       ? `Publish this TXT record in the DNS of ${record.name} (keep any other TXT records at that name):`
       : `Remove this TXT record from the DNS of ${record.name} (only this value; other TXT records at that name stay):`;
   return { action, record, zoneLine, panelValue: presentTxtValue(record.value), instruction };
+}
+
+/** Several records as one step: one block to paste, one wait for all of them. */
+export function manualBatchStep(changes: readonly UpdateChange[]): ManualDnsStep {
+  const first = changes[0]?.record ?? { name: '', value: '', ttl: 0 };
+  const line = (change: UpdateChange) => zoneLine(change.record.name, change.record.type ?? 'TXT', change.record.value, change.record.ttl);
+  return {
+    action: 'add',
+    record: { name: first.name, value: first.value, ttl: first.ttl },
+    zoneLine: changes.map((change) => `${change.action === 'delete' ? '; remove: ' : ''}${line(change)}`).join('\n'),
+    panelValue: changes
+      .map((change) => {
+        const type = change.record.type ?? 'TXT';
+        const value = type === 'TXT' ? presentTxtValue(change.record.value) : change.record.value;
+        return `${change.action === 'delete' ? 'remove' : 'add'}: name ${change.record.name}, type ${type}, value ${value}`;
+      })
+      .join('\n'),
+    instruction: `Publish these ${changes.length} DNS records (lines starting "; remove:" are values to remove; keep every other record):`,
+    records: [...changes],
+  };
 }
 
 export class ManualPublisher implements DnsPublisher {
@@ -47,5 +73,10 @@ export class ManualPublisher implements DnsPublisher {
 
   remove(record: TxtRecord): Promise<void> {
     return this.#confirm(manualStep('remove', record));
+  }
+
+  /** Asks for several records at once: one wait for all of them. */
+  applyAll(changes: readonly UpdateChange[]): Promise<void> {
+    return this.#confirm(manualBatchStep(changes));
   }
 }

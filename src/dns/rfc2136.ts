@@ -71,29 +71,49 @@ export class Rfc2136Publisher implements DnsPublisher {
   }
 
   add(record: TxtRecord): Promise<void> {
-    return this.#update({ action: 'add', record });
+    return this.#update([{ action: 'add', record }]);
   }
 
   remove(record: TxtRecord): Promise<void> {
-    return this.#update({ action: 'delete', record });
+    return this.#update([{ action: 'delete', record }]);
+  }
+
+  /**
+   * Applies several changes of any of our record types (setup: MX, A, AAAA, TXT), one UPDATE per zone, so that a
+   * record replaced (its old value deleted, the new one added) is never seen half done. The zone of each change is
+   * that of its name.
+   */
+  async apply(changes: readonly UpdateChange[]): Promise<void> {
+    const byZone = new Map<string, UpdateChange[]>();
+    for (const change of changes) {
+      const zone = await findZone(change.record.name, resolverFor(this.#settings.server));
+      byZone.set(zone, [...(byZone.get(zone) ?? []), change]);
+    }
+    for (const zoneChanges of byZone.values()) await this.#update(zoneChanges);
   }
 
   describe(record: TxtRecord): string {
     return `${record.name} TXT via RFC 2136 at ${formatServer(this.#settings.server)}`;
   }
 
-  async #update(change: UpdateChange): Promise<void> {
+  async #update(changes: readonly UpdateChange[]): Promise<void> {
     const { server, key, now, logger } = this.#settings;
     const where = formatServer(server);
+    const change = changes[0] as UpdateChange;
     const zone = await findZone(change.record.name, resolverFor(server));
     const id = randomInt(0, 65536);
-    const signed = signMessage(buildUpdate(zone, [change], id), key, { now: now() });
+    const signed = signMessage(buildUpdate(zone, changes, id), key, { now: now() });
     let response: Buffer;
     try {
       response = await exchangeTcp(server, signed.message, this.#settings.timeoutMs ?? 10_000);
     } catch (error) {
       if (!answerLost.has((error as { code?: string }).code ?? '')) throw error;
-      return this.#settleLostAnswer(change, zone, error as Error);
+      if (changes.length === 1 && (change.record.type ?? 'TXT') === 'TXT') return this.#settleLostAnswer(change, zone, error as Error);
+      throw failedError(
+        'dns-update-unverified',
+        `The DNS server ${where} did not answer an UPDATE of ${changes.length} records in ${zone}: ${(error as Error).message} It may or may not have applied it.`,
+        { hint: 'Run the command again: it compares what DNS answers with what it wants, and changes only what is still missing.' }
+      );
     }
     if (response.length < 12 || response.readUInt16BE(0) !== id) {
       throw failedError('dns-update-garbled', `The DNS server ${where} sent an answer that does not belong to our UPDATE.`, {
@@ -103,7 +123,10 @@ export class Rfc2136Publisher implements DnsPublisher {
     const rcode = response.readUInt16BE(2) & 0xf;
     const rcodeName = rcodeNames[rcode] ?? `RCODE ${rcode}`;
     const verdict = verifyResponse(response, key, signed.mac, { now: now() });
-    const what = `${change.action === 'add' ? 'adding' : 'removing'} a TXT record at ${change.record.name}`;
+    const what =
+      changes.length === 1
+        ? `${change.action === 'add' ? 'adding' : 'removing'} a ${change.record.type ?? 'TXT'} record at ${change.record.name}`
+        : `changing ${changes.length} records (${changes.map((each) => `${each.record.name} ${each.record.type ?? 'TXT'}`).join(', ')})`;
     if (verdict.status === 'server-error') {
       throw failedError(
         'dns-update-tsig-refused',
@@ -128,7 +151,7 @@ export class Rfc2136Publisher implements DnsPublisher {
         hint: hints[rcodeName] ?? "Look at the DNS server's log for the reason.",
       });
     }
-    logger.debug({ zone, name: change.record.name, action: change.action, server: where }, 'DNS UPDATE applied');
+    logger.debug({ zone, names: changes.map((each) => each.record.name), server: where }, 'DNS UPDATE applied');
   }
 
   /** What the primary has at the record's name now: its TXT values. */

@@ -1,16 +1,23 @@
-// RFC 2136 dynamic UPDATE messages for TXT records, in DNS wire format.
+// RFC 2136 dynamic UPDATE messages for TXT records (and, for `setup`, MX, A and AAAA records), in DNS wire format.
 //
 // An UPDATE reuses the message sections: the question section names the zone (SOA, IN), the answer section holds
 // prerequisites (we use none) and the authority section holds the changes:
 //   add a value       — class IN, the record's TTL, the value's character-strings;
 //   delete one value  — class NONE, TTL 0, the same character-strings (other values at the name stay).
-// dns-packet has no class NONE, so records are encoded here from its name and TXT codecs.
+// dns-packet has no class NONE, so records are encoded here from its name and record-data codecs.
+// A record without a `type` is a TXT record; an MX value is `preference exchange.`.
 
 import { usageError } from '../errors.ts';
 import { splitTxt, type TxtRecord } from './txt.ts';
 import { rrClass, rrType, wire } from './wire.ts';
 
-export type UpdateChange = { action: 'add'; record: TxtRecord } | { action: 'delete'; record: TxtRecord };
+/** The record types an UPDATE of ours may carry. */
+export type UpdateRecordType = 'TXT' | 'MX' | 'A' | 'AAAA';
+
+/** A record of an UPDATE: a TXT record, or (with `type`) an MX, A or AAAA record whose value is in zone-file form. */
+export type UpdateRecord = TxtRecord & { type?: UpdateRecordType };
+
+export type UpdateChange = { action: 'add'; record: UpdateRecord } | { action: 'delete'; record: UpdateRecord };
 
 const opcodeUpdate = 5;
 
@@ -26,12 +33,36 @@ export function checkDnsName(name: string): void {
     );
 }
 
-function encodeRecord(name: string, klass: number, ttl: number, strings: Buffer[]): Buffer {
+/** The record data, with its length in front (dns-packet's codecs write both). */
+function recordData(record: UpdateRecord): Buffer {
+  switch (record.type ?? 'TXT') {
+    case 'TXT':
+      return wire.txt.encode(splitTxt(record.value));
+    case 'MX': {
+      const [preference, exchange] = record.value.trim().split(/\s+/);
+      if (!/^[0-9]{1,5}$/.test(preference ?? '') || exchange === undefined) {
+        throw usageError(
+          'invalid-dns-record',
+          `"${record.value}" is not an MX value (preference exchange).`,
+          'This is a bug in the caller.'
+        );
+      }
+      checkDnsName(exchange);
+      return wire.mx.encode({ preference: Number(preference), exchange: exchange.replace(/\.$/, '').toLowerCase() });
+    }
+    case 'A':
+      return wire.a.encode(record.value);
+    case 'AAAA':
+      return wire.aaaa.encode(record.value);
+  }
+}
+
+function encodeRecord(record: UpdateRecord, klass: number, ttl: number): Buffer {
   const fixed = Buffer.alloc(8);
-  fixed.writeUInt16BE(rrType.TXT, 0);
+  fixed.writeUInt16BE(rrType[record.type ?? 'TXT'], 0);
   fixed.writeUInt16BE(klass, 2);
   fixed.writeUInt32BE(ttl, 4);
-  return Buffer.concat([wire.name.encode(name.toLowerCase()), fixed, wire.txt.encode(strings)]);
+  return Buffer.concat([wire.name.encode(record.name.toLowerCase()), fixed, recordData(record)]);
 }
 
 /** The UPDATE message (without TSIG) that applies `changes` to `zone`. */
@@ -47,10 +78,9 @@ export function buildUpdate(zone: string, changes: readonly UpdateChange[], id: 
   const zoneSection = Buffer.concat([wire.name.encode(zone.toLowerCase()), Buffer.from([0, rrType.SOA, 0, rrClass.IN])]);
   const updates = changes.map((change) => {
     checkDnsName(change.record.name);
-    const strings = splitTxt(change.record.value);
     return change.action === 'add'
-      ? encodeRecord(change.record.name, rrClass.IN, change.record.ttl, strings)
-      : encodeRecord(change.record.name, rrClass.NONE, 0, strings);
+      ? encodeRecord(change.record, rrClass.IN, change.record.ttl)
+      : encodeRecord(change.record, rrClass.NONE, 0);
   });
   return Buffer.concat([header, zoneSection, ...updates]);
 }

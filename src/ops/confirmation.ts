@@ -5,6 +5,7 @@
 //   dkim-rotate                 always (a new key is published and takes over signing)
 //   alias-set                   when it replaces an existing catch-all, or takes over the mail of an existing sender
 //   dkim-retire                 with --prune (records are removed from DNS)
+//   setup                       always: the question is the plan (steps, and each record with its old and new value)
 //
 // The question is plain text; `show` marks up names and values for the front (inline code in Discord).
 
@@ -20,7 +21,8 @@ export type ConfirmableRequest =
   | { operation: 'alias-remove'; address: string }
   | { operation: 'alias-set'; address: string; targets: string }
   | { operation: 'dkim-rotate'; domain: string; algorithm?: string }
-  | { operation: 'dkim-retire'; domain: string; prune: boolean };
+  | { operation: 'dkim-retire'; domain: string; prune: boolean }
+  | { operation: 'setup'; domain: string; forwardTo?: string; sender?: string };
 
 /** The operations that may ask; every other operation never does. */
 export const confirmableOperations: ReadonlySet<string> = new Set([
@@ -29,6 +31,7 @@ export const confirmableOperations: ReadonlySet<string> = new Set([
   'alias-set',
   'dkim-rotate',
   'dkim-retire',
+  'setup',
 ]);
 
 export type Show = (value: string, maxLength?: number) => string;
@@ -86,6 +89,13 @@ export async function confirmationQuestion(
       if (!request.prune) return undefined;
       const domain = parseManagedDomain(request.domain, domains);
       return `Remove the orphan DKIM and ACME challenge records of ${show(domain)} from DNS (the ones dkim-show lists)? Keys that sign or wait for retirement are kept.`;
+    }
+    case 'setup': {
+      // Loaded when asked: the plan reads DNS and the host, and setup brings every operation with it.
+      const { describePlan, planSetup } = await import('./setup.ts');
+      const { operation: _operation, ...input } = request;
+      const plan = await planSetup(context, input);
+      return [`Set up ${show(plan.domain)} (mail host ${show(plan.hostname)})?`, ...describePlan(plan, show)].join('\n');
     }
   }
 }

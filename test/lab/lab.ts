@@ -64,6 +64,11 @@ export interface LabOptions {
   acme?: boolean;
   /** Zone files by zone name, replacing the default zone for that name (`$ORIGIN` is set for you). */
   zones?: Record<string, string>;
+  /**
+   * Install the lab's self-signed certificate for the hostname (default true). Without one — a fresh host — chasquid
+   * does not start: the lab does not wait for it, and the supervisor keeps trying until a certificate is installed.
+   */
+  certificate?: boolean;
   /** Create domains/<domain>/ for each domain (default true), owned by root as on a fresh Debian host. */
   createDomainDirs?: boolean;
   /**
@@ -393,28 +398,29 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     await Promise.all([
       run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'lab-host', '-f', p('ssh/host_ed25519')]),
       run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'mailops-lab', '-f', p('ssh/client_ed25519')]),
-      openssl(
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-days',
-          '90',
-          '-keyout',
-          'privkey.pem',
-          '-out',
-          'fullchain.pem',
-          '-subj',
-          `/CN=${hostname}`,
-          '-addext',
-          `subjectAltName=DNS:${hostname}`,
-        ],
-        (mkdirSync(p('etc/chasquid/certs', hostname), { recursive: true }), p('etc/chasquid/certs', hostname))
-      ),
+      (options.certificate ?? true) &&
+        openssl(
+          [
+            'req',
+            '-x509',
+            '-newkey',
+            'ec',
+            '-pkeyopt',
+            'ec_paramgen_curve:prime256v1',
+            '-nodes',
+            '-days',
+            '90',
+            '-keyout',
+            'privkey.pem',
+            '-out',
+            'fullchain.pem',
+            '-subj',
+            `/CN=${hostname}`,
+            '-addext',
+            `subjectAltName=DNS:${hostname}`,
+          ],
+          (mkdirSync(p('etc/chasquid/certs', hostname), { recursive: true }), p('etc/chasquid/certs', hostname))
+        ),
       (async () => {
         if (!withAcme) return;
         const cwd = p('pebble');
@@ -479,9 +485,11 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       })(),
     ]);
     const certDir = p('etc/chasquid/certs', hostname);
-    chownSync(path.join(certDir, 'privkey.pem'), 0, daemon.gid);
-    chmodSync(path.join(certDir, 'privkey.pem'), 0o640);
-    chmodSync(path.join(certDir, 'fullchain.pem'), 0o644);
+    if (options.certificate ?? true) {
+      chownSync(path.join(certDir, 'privkey.pem'), 0, daemon.gid);
+      chmodSync(path.join(certDir, 'privkey.pem'), 0o640);
+      chmodSync(path.join(certDir, 'fullchain.pem'), 0o644);
+    }
     const hostKey = readFileSync(p('ssh/host_ed25519.pub'), 'utf8').trim().split(' ');
     writeFileSync(p('ssh/known_hosts'), `[127.0.0.1]:${ssh} ${hostKey[0]} ${hostKey[1]}\n`);
     copyFileSync(p('ssh/client_ed25519.pub'), p('ssh/authorized_keys_root'));
@@ -700,12 +708,16 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         5000,
         () => logOf('sshd')
       ),
-      waitUntilUp(
-        `chasquid ${build}`,
-        () => tcpOpen(smtp),
-        5000,
-        () => logOf('chasquid')
-      ),
+      ...((options.certificate ?? true)
+        ? [
+            waitUntilUp(
+              `chasquid ${build}`,
+              () => tcpOpen(smtp),
+              5000,
+              () => logOf('chasquid')
+            ),
+          ]
+        : []),
     ];
     if (withDns) {
       const resolver = new Resolver({ timeout: 200, tries: 1 });
