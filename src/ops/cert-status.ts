@@ -101,7 +101,10 @@ export async function certStatus(context: OperationContext): Promise<CertStatusR
       }
       const missing = name === hostname ? missingNames(facts.names, target.names) : [];
       const mismatch = pairProblems.filter((problem) => !/ does not cover /.test(problem));
-      const window = await renewalWindow(input.acme, (read.leaf as NonNullable<typeof read.leaf>).toString(), input.logger);
+      const window = await renewalWindow(input.acme, (read.leaf as NonNullable<typeof read.leaf>).toString(), input.logger, {
+        database: context.database,
+        now: input.now,
+      });
       const decision = decideRenewal(facts, input.now, window);
       return {
         name,

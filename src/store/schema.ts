@@ -142,4 +142,19 @@ export const migrations: Migration[] = [
     sql: `
       UPDATE outbox SET body = json_object('type', 'rendered', 'body', json(body));`,
   },
+  {
+    // The CA's renewal window (ARI, RFC 9773) per certificate, the random time chosen in it, and when the CA may be
+    // asked again (its Retry-After): see src/store/renewal-info.ts.
+    name: 'renewal-info',
+    sql: `
+      CREATE TABLE renewal_info (
+        certificate_id TEXT PRIMARY KEY,
+        window_start TEXT NOT NULL,
+        window_end TEXT NOT NULL,
+        explanation_url TEXT,
+        renew_at TEXT NOT NULL,
+        next_poll_at TEXT NOT NULL,
+        fetched_at TEXT NOT NULL
+      );`,
+  },
 ];

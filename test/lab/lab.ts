@@ -53,6 +53,9 @@ export const labCache = '/var/cache/mailops-lab';
 
 export type ChasquidBuild = '1.11' | '1.15';
 
+/** pebble 2.4 (Debian 12, /usr/bin) or 2.6 (Debian 13, unpacked by packages.sh): 2.6 serves ACME Renewal Information. */
+export type PebbleBuild = '2.4' | '2.6';
+
 export interface LabOptions {
   /** Which chasquid: 1.11 (Debian 12) or 1.15 (Debian 13). Default 1.15. */
   chasquid?: ChasquidBuild;
@@ -62,6 +65,10 @@ export interface LabOptions {
   dns?: boolean;
   /** Start pebble (default false). */
   acme?: boolean;
+  /** Which pebble, when `acme` (default 2.4, Debian 12's). */
+  pebble?: PebbleBuild;
+  /** Validity of the certificates pebble issues, in seconds (pebble's `certificateValidityPeriod`; default pebble's). */
+  certificateValiditySeconds?: number;
   /** Zone files by zone name, replacing the default zone for that name (`$ORIGIN` is set for you). */
   zones?: Record<string, string>;
   /** Create domains/<domain>/ for each domain (default true), owned by root as on a fresh Debian host. */
@@ -118,6 +125,8 @@ export interface Lab {
   knotc(...args: string[]): Promise<string>;
   /** The pid of the running chasquid. */
   chasquidPid(): number;
+  /** The last lines pebble wrote to its log (empty without `acme`). */
+  pebbleLog(): string;
   /** Stops chasquid (and its supervisor), as `systemctl stop chasquid` would. */
   stopChasquid(): Promise<void>;
   /** Starts chasquid again after stopChasquid; resolves once it listens. */
@@ -253,6 +262,8 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const withDns = options.dns ?? true;
   const withAcme = options.acme ?? false;
   const transport = options.transport ?? 'ssh';
+  const pebbleBinary = options.pebble === '2.6' ? path.join(labCache, 'pebble-2.6/usr/bin/pebble') : '/usr/bin/pebble';
+  if (withAcme && !existsSync(pebbleBinary)) throw new Error(`lab: ${pebbleBinary} is missing; run test/lab/packages.sh as root`);
   const daemon = packageUser('chasquid');
 
   const chasquidBinary = build === '1.11' ? '/usr/bin/chasquid' : path.join(labCache, 'chasquid-1.15/usr/bin/chasquid');
@@ -641,12 +652,13 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
             tlsPort: acmeTls,
             ocspResponderURL: '',
             externalAccountBindingRequired: false,
+            ...(options.certificateValiditySeconds === undefined ? {} : { certificateValidityPeriod: options.certificateValiditySeconds }),
           },
         })
       );
       startProcess(
         'pebble',
-        '/usr/bin/pebble',
+        pebbleBinary,
         ['-config', p('pebble/config.json'), '-dnsserver', `127.0.0.1:${dns}`],
         // No reuse of valid authorizations (pebble reuses half of them by default): every order runs its DNS-01
         // challenge, so that a test of a failing DNS update fails every time.
@@ -817,6 +829,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       },
       chasquidLog() {
         return logOf('chasquid');
+      },
+      pebbleLog() {
+        return logOf('pebble');
       },
       breakNextRestart(how) {
         writeFileSync(p('run/break-next-restart'), how);
