@@ -12,7 +12,7 @@
 // - Keys: a fresh ECDSA P-256 key for every certificate.
 
 import { readFileSync } from 'node:fs';
-import type http from 'node:http';
+import http from 'node:http';
 import https from 'node:https';
 import type { DatabaseSync } from 'node:sqlite';
 import tls from 'node:tls';
@@ -86,9 +86,10 @@ interface JsonAnswer {
 /** One GET of a JSON document, without acme-client's retries: renewal information is optional, a failure is not worth a minute. */
 function getJson(url: string, agent: https.Agent | undefined, timeoutMs: number): Promise<JsonAnswer> {
   return new Promise((resolve, reject) => {
-    const request = https.get(
+    // An http:// directory (a CA on the same host, a test) is read over plain HTTP, as acme-client reads it.
+    const request = (url.startsWith('http:') ? http : https).get(
       url,
-      { ...(agent ? { agent } : {}), timeout: timeoutMs, headers: { accept: 'application/json' } },
+      { ...(agent && url.startsWith('https:') ? { agent } : {}), timeout: timeoutMs, headers: { accept: 'application/json' } },
       (response) => {
         let body = '';
         response.setEncoding('utf8');
