@@ -7,17 +7,18 @@
 // applyChange, after the pair was checked.
 
 import { accountKeyFile } from '../acme/account.ts';
-import { missingNames, type CertificatePair } from '../acme/certificate.ts';
+import { missingNames, parseChain, type CertificatePair } from '../acme/certificate.ts';
 import { issueCertificate, renewalWindow, type AcmeSettings, type IssuedCertificate } from '../acme/client.ts';
 import { assertInstallable, installCertificate } from '../acme/install.ts';
 import { inspectInstalledPair, pairDirLabel } from '../acme/installed-pair.ts';
-import { decideRenewal } from '../acme/renewal.ts';
+import { ariCertificateId, decideRenewal } from '../acme/renewal.ts';
 import { chasquidVersion } from '../chasquid/daemon.ts';
 import { tlsListeners } from '../chasquid/listeners.ts';
 import { describePreflight, preflightProblems, type PreflightProblem } from '../chasquid/preflight.ts';
 import { requireSettings, type Config } from '../config.ts';
 import type { RecordPublishing } from '../dns/publisher.ts';
 import { failedError, MailopsError } from '../errors.ts';
+import { saveIssuedCertificate } from '../store/renewal-info.ts';
 import { certificateTarget } from './certificate-target.ts';
 import { applyChange } from './change.ts';
 import type { OperationContext } from './context.ts';
@@ -156,6 +157,15 @@ export async function certRenew(context: OperationContext, input: CertRenewInput
     ).catch(async (error: unknown) => {
       throw await withCause(context, error);
     });
+    const newLeaf = parseChain(pair.fullchain)[0];
+    const newId = newLeaf === undefined ? undefined : ariCertificateId(newLeaf.toString());
+    if (newId !== undefined && (pair.profile !== undefined || pair.replaced !== undefined))
+      saveIssuedCertificate(context.database, {
+        certificateId: newId,
+        ...(pair.profile === undefined ? {} : { profile: pair.profile }),
+        ...(pair.replaced === undefined ? {} : { replaced: pair.replaced }),
+        issuedAt: context.now(),
+      });
     const result: CertRenewResult = {
       renewed: true,
       name: hostname,

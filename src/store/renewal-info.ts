@@ -61,3 +61,23 @@ export function saveRenewalInfo(database: DatabaseSync, info: StoredRenewalInfo)
     .prepare('DELETE FROM renewal_info WHERE fetched_at < ?')
     .run(new Date(info.fetchedAt.getTime() - 400 * 24 * 60 * 60 * 1000).toISOString());
 }
+
+/** What the CA's order said about a certificate mailops obtained (by its ARI identifier). */
+export function saveIssuedCertificate(
+  database: DatabaseSync,
+  issued: { certificateId: string; profile?: string; replaced?: string; issuedAt: Date }
+): void {
+  database
+    .prepare(
+      `INSERT INTO issued_certificates (certificate_id, profile, replaced, issued_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (certificate_id) DO UPDATE SET profile = excluded.profile, replaced = excluded.replaced, issued_at = excluded.issued_at`
+    )
+    .run(issued.certificateId, issued.profile ?? null, issued.replaced ?? null, issued.issuedAt.toISOString());
+}
+
+/** The profile a certificate was ordered with, when mailops ordered it under one. */
+export function issuedProfile(database: DatabaseSync, certificateId: string): string | undefined {
+  const row = database.prepare('SELECT profile FROM issued_certificates WHERE certificate_id = ?').get(certificateId) as
+    { profile: string | null } | undefined;
+  return row?.profile ?? undefined;
+}

@@ -144,7 +144,8 @@ export const migrations: Migration[] = [
   },
   {
     // The CA's renewal window (ARI, RFC 9773) per certificate, the random time chosen in it, and when the CA may be
-    // asked again (its Retry-After): see src/store/renewal-info.ts.
+    // asked again (its Retry-After); the profile and `replaces` of the certificates mailops ordered; the window's
+    // start beside each certificate's expiry for /metrics: see src/store/renewal-info.ts.
     name: 'renewal-info',
     sql: `
       CREATE TABLE renewal_info (
@@ -155,6 +156,13 @@ export const migrations: Migration[] = [
         renew_at TEXT NOT NULL,
         next_poll_at TEXT NOT NULL,
         fetched_at TEXT NOT NULL
-      );`,
+      );
+      CREATE TABLE issued_certificates (
+        certificate_id TEXT PRIMARY KEY,
+        profile TEXT,
+        replaced TEXT,
+        issued_at TEXT NOT NULL
+      );
+      ALTER TABLE certificate_expiries ADD COLUMN renewal_window_start TEXT;`,
   },
 ];

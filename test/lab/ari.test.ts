@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountKeyFile } from '../../src/acme/account.ts';
 import { issueCertificate } from '../../src/acme/client.ts';
 import { ariCertificateId } from '../../src/acme/renewal.ts';
+import { certificatesEmbed } from '../../src/bot/certificate-embeds.ts';
+import { renderCertificates } from '../../src/cli/text/certificates.ts';
 import { loadConfig } from '../../src/config.ts';
 import { acmeSettings, certRenew } from '../../src/ops/cert-renew.ts';
 import { certStatus } from '../../src/ops/cert-status.ts';
@@ -20,7 +22,8 @@ import { operationContext, type OperationContext } from '../../src/ops/context.t
 import { createRuntime, type Runtime } from '../../src/runtime.ts';
 import { unattendedPublishing } from '../../src/schedule/publishing.ts';
 import { runJob } from '../../src/schedule/runner.ts';
-import { loadRenewalInfo } from '../../src/store/renewal-info.ts';
+import { certificateDaysLeft } from '../../src/store/latest-results.ts';
+import { loadRenewalInfo, saveIssuedCertificate } from '../../src/store/renewal-info.ts';
 import { startLab, type Lab } from './lab.ts';
 
 let lab: Lab;
@@ -100,6 +103,15 @@ describe('ARI against pebble 2.6', () => {
     // The time chosen lies inside the CA's window, and the next question waits for the CA's Retry-After.
     const answer = await renewalInfoOf(installedPem());
     const window = (answer.body as { suggestedWindow: { start: string; end: string } }).suggestedWindow;
+    // cert-status shows the window (JSON, text, Discord), and /metrics its start (cert-watch saved it).
+    const shown = { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() };
+    expect(own?.renewalWindow).toEqual(shown);
+    expect(own).not.toHaveProperty('profile');
+    expect(renderCertificates(status)).toContain(`CA's renewal window ${shown.start.slice(0, 16)}Z–${shown.end.slice(0, 16)}Z`);
+    expect(JSON.stringify(certificatesEmbed(status))).toContain("CA's renewal window: ");
+    expect(certificateDaysLeft(runtime.database(), runtime.now())).toContainEqual(
+      expect.objectContaining({ name: lab.hostname, renewalWindowStart: shown.start })
+    );
     const stored = loadRenewalInfo(runtime.database(), ariCertificateId(installedPem()) as string);
     expect(stored?.start.toISOString()).toBe(new Date(window.start).toISOString());
     expect(stored?.end.toISOString()).toBe(new Date(window.end).toISOString());
@@ -116,6 +128,16 @@ describe('ARI against pebble 2.6', () => {
     const result = await certRenew(context, { force: true, publishing: () => unattendedPublishing(runtime, []) });
     expect(result).toMatchObject({ renewed: true, replaced: previousId });
     expect(installedPem()).not.toBe(previous);
+    // cert-status shows the profile mailops ordered a certificate with (pebble 2.6 offers none: recorded here as a CA
+    // that offers them would have answered).
+    saveIssuedCertificate(runtime.database(), {
+      certificateId: ariCertificateId(installedPem()) as string,
+      profile: 'tlsserver',
+      issuedAt: new Date(),
+    });
+    const status = await certStatus(context);
+    expect(status.certificates.find((certificate) => certificate.name === lab.hostname)?.profile).toBe('tlsserver');
+    expect(renderCertificates(status)).toContain('profile tlsserver;');
     // The CA recorded the link: a second order that says it replaces the same certificate is refused (pebble: "already
     // has a replacement ordered"), and issueCertificate orders again without it rather than fail the renewal.
     const again = await issueCertificate(

@@ -199,21 +199,13 @@ async function watchRenewal(environment: JobEnvironment, hostname: string, own: 
 export const certWatchJob: Job = async (environment) => {
   const { context } = environment;
   const status = await certStatus(context);
-  saveCertificateExpiries(
-    context.database,
-    status.certificates.map((certificate) => ({ name: certificate.name, notAfter: certificate.notAfter })),
-    context.now()
-  );
+  saveCertificateExpiries(context.database, status.certificates, context.now());
   const own = status.certificates.find((certificate) => certificate.name === status.hostname);
   const mismatch = watchMismatch(environment, status.hostname, own, status.listeners);
   const renewal = await watchRenewal(environment, status.hostname, own);
   if (renewal.renewed) {
     const after = await certStatus(context);
-    saveCertificateExpiries(
-      context.database,
-      after.certificates.map((certificate) => ({ name: certificate.name, notAfter: certificate.notAfter })),
-      context.now()
-    );
+    saveCertificateExpiries(context.database, after.certificates, context.now());
   }
   const mismatched = environment.alerts.get(`cert-mismatch:${status.hostname}`) !== undefined;
   const summary = [
