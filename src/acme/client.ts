@@ -51,6 +51,8 @@ export interface IssuedCertificate extends CertificatePair {
   replaced?: string;
   /** The profile of the order as the CA answered it. */
   profile?: string;
+  /** mailops's account URL at the CA (CAA's `accounturi`). */
+  accountUrl?: string;
 }
 
 /** TTL of challenge records: short, they live for seconds. */
@@ -244,6 +246,7 @@ export async function issueCertificate(
       privkey: privkey.toString('utf8'),
       ...(typeof placed.replaces === 'string' ? { replaced: placed.replaces } : {}),
       ...(typeof placed.profile === 'string' ? { profile: placed.profile } : {}),
+      accountUrl: acmeClient.getAccountUrl(),
     };
   } catch (error) {
     throw acmeFailure(settings, names, error);

@@ -18,7 +18,7 @@ import { describePreflight, preflightProblems, type PreflightProblem } from '../
 import { requireSettings, type Config } from '../config.ts';
 import type { RecordPublishing } from '../dns/publisher.ts';
 import { failedError, MailopsError } from '../errors.ts';
-import { saveIssuedCertificate } from '../store/renewal-info.ts';
+import { saveAcmeAccount, saveIssuedCertificate } from '../store/renewal-info.ts';
 import { certificateTarget } from './certificate-target.ts';
 import { applyChange } from './change.ts';
 import type { OperationContext } from './context.ts';
@@ -28,7 +28,7 @@ export interface CertRenewInput {
   /** Made when a certificate is to be issued (the manual provider asks a person, so not before it is needed). */
   publishing: () => RecordPublishing;
   /** Obtains the pair; the ACME CA by default. */
-  issue?: (names: string[]) => Promise<CertificatePair & Pick<IssuedCertificate, 'replaced' | 'profile'>>;
+  issue?: (names: string[]) => Promise<CertificatePair & Pick<IssuedCertificate, 'replaced' | 'profile' | 'accountUrl'>>;
   serveTimeoutMs?: number;
   /** Told, in a sentence for a person, which step starts (the bot edits its reply with it). */
   progress?: (text: string) => Promise<void> | void;
@@ -125,7 +125,7 @@ export async function certRenew(context: OperationContext, input: CertRenewInput
     );
   }
 
-  let pair: CertificatePair & Pick<IssuedCertificate, 'replaced' | 'profile'>;
+  let pair: CertificatePair & Pick<IssuedCertificate, 'replaced' | 'profile' | 'accountUrl'>;
   await input.progress?.(`Asking the ACME CA for a certificate for ${names.join(', ')} (DNS-01 challenges)…`);
   if (input.issue) pair = await input.issue(names);
   else {
@@ -157,6 +157,7 @@ export async function certRenew(context: OperationContext, input: CertRenewInput
     ).catch(async (error: unknown) => {
       throw await withCause(context, error);
     });
+    if (pair.accountUrl !== undefined) saveAcmeAccount(context.database, acme.directoryUrl, pair.accountUrl, context.now());
     const newLeaf = parseChain(pair.fullchain)[0];
     const newId = newLeaf === undefined ? undefined : ariCertificateId(newLeaf.toString());
     if (newId !== undefined && (pair.profile !== undefined || pair.replaced !== undefined))

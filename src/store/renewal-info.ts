@@ -81,3 +81,19 @@ export function issuedProfile(database: DatabaseSync, certificateId: string): st
     { profile: string | null } | undefined;
   return row?.profile ?? undefined;
 }
+
+/** mailops's account URL at the CA of this directory, as the CA last answered it. */
+export function saveAcmeAccount(database: DatabaseSync, directoryUrl: string, accountUrl: string, seenAt: Date): void {
+  database
+    .prepare(
+      `INSERT INTO acme_accounts (directory_url, account_url, seen_at) VALUES (?, ?, ?)
+       ON CONFLICT (directory_url) DO UPDATE SET account_url = excluded.account_url, seen_at = excluded.seen_at`
+    )
+    .run(directoryUrl, accountUrl, seenAt.toISOString());
+}
+
+export function acmeAccount(database: DatabaseSync, directoryUrl: string): string | undefined {
+  const row = database.prepare('SELECT account_url FROM acme_accounts WHERE directory_url = ?').get(directoryUrl) as
+    { account_url: string } | undefined;
+  return row?.account_url;
+}

@@ -145,7 +145,8 @@ export const migrations: Migration[] = [
   {
     // The CA's renewal window (ARI, RFC 9773) per certificate, the random time chosen in it, and when the CA may be
     // asked again (its Retry-After); the profile and `replaces` of the certificates mailops ordered; the window's
-    // start beside each certificate's expiry for /metrics: see src/store/renewal-info.ts.
+    // start beside each certificate's expiry for /metrics; mailops's account URL at each CA (for CAA's accounturi):
+    // see src/store/renewal-info.ts.
     name: 'renewal-info',
     sql: `
       CREATE TABLE renewal_info (
@@ -163,6 +164,11 @@ export const migrations: Migration[] = [
         replaced TEXT,
         issued_at TEXT NOT NULL
       );
-      ALTER TABLE certificate_expiries ADD COLUMN renewal_window_start TEXT;`,
+      ALTER TABLE certificate_expiries ADD COLUMN renewal_window_start TEXT;
+      CREATE TABLE acme_accounts (
+        directory_url TEXT PRIMARY KEY,
+        account_url TEXT NOT NULL,
+        seen_at TEXT NOT NULL
+      );`,
   },
 ];
