@@ -5,7 +5,8 @@
 //   - chasquid (the Debian 12 build, 1.11, or the Debian 13 build, 1.15), run as the `chasquid` user under a small
 //     supervisor so that the lab's CHASQUID_RESTART behaves like `systemctl restart`; its MDA stores messages as files;
 //   - Knot DNS, authoritative for the lab's zones, accepting RFC 2136 UPDATEs signed with the lab's TSIG key;
-//   - pebble, an ACME CA that validates DNS-01 challenges against that Knot (optional).
+//   - pebble, an ACME CA that validates DNS-01 challenges against that Knot (optional): Debian 12's 2.4 by default, or
+//     Debian 13's 2.6, which serves ACME Renewal Information (ARI) and accepts `replaces`.
 // It writes a `.env` that points mailops at all of it, and stops exactly the processes it started (each is the
 // leader of its own process group). Several labs run side by side: nothing is shared but the binaries.
 //
@@ -46,7 +47,7 @@ export const repoRoot = path.resolve(import.meta.dirname, '../..');
 /** The lab's scripts in the checkout; each lab runs copies of them (see `tools` in startLab). */
 const labScripts = path.join(repoRoot, 'test/lab/bin');
 /**
- * Where test/lab/packages.sh unpacks chasquid 1.15: root-owned and outside the checkout, because the `chasquid` user
+ * Where test/lab/packages.sh unpacks chasquid 1.15 and pebble 2.6: root-owned and outside the checkout, because the `chasquid` user
  * runs it, and a checkout may lie where only root can enter (root's home is 0700).
  */
 export const labCache = '/var/cache/mailops-lab';
