@@ -214,6 +214,8 @@ export const variables = {
   ACME_EMAIL: { schema: z.email(), example: 'postmaster@example.com' },
   CERT_EXTRA_NAMES: { schema: list(certificateNameSchema), example: '*.example.com,example.com' },
   ACME_CA_FILE: { schema: fileSchema, example: '/etc/mailops/test-ca.pem' },
+  // Profile names are the CA's (RFC draft-ietf-acme-profiles): checked against its directory when ordering.
+  ACME_PROFILE: { schema: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), example: 'tlsserver' },
   DKIM_GRACE_DAYS: { schema: z.coerce.number().min(0).max(365).default(7), example: '7' },
   DNSBL_IP_ZONES: {
     schema: list(domainSchema).default(['zen.spamhaus.org', 'bl.spamcop.net', 'psbl.surriel.com']),

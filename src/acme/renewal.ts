@@ -1,10 +1,12 @@
 // When a certificate is due for renewal.
 //
 // With ACME Renewal Information (ARI, RFC 9773), the CA says when: its directory lists a `renewalInfo` URL, and
-// `GET <renewalInfo>/<certificate id>` answers a suggested window. We renew from a point inside the window that is
-// fixed for each certificate (derived from its serial number), so that repeated runs agree and many hosts do not all
-// renew at the window's first second, as the RFC asks. Without ARI (the CA does not offer it, or it cannot be
-// reached), a certificate is due once less than a third of its lifetime is left — 30 days of a 90-day
+// `GET <renewalInfo>/<certificate id>` answers a suggested window. We renew from a time chosen at random inside the
+// window (RFC 9773 section 4.2), so that many hosts do not all renew at the window's first second; the time is kept in
+// the state database with the window (src/store/renewal-info.ts), so that repeated runs agree, and chosen again only
+// when the CA moves the window. A window that ends before a third of the lifetime is left is the CA asking for early
+// renewal (after a revocation, or an incident): the reason says so. Without ARI (the CA does not offer it, or it
+// cannot be reached), a certificate is due once less than a third of its lifetime is left — 30 days of a 90-day
 // certificate, 15 of a 45-day one.
 
 import { createHash, X509Certificate } from 'node:crypto';
@@ -15,6 +17,10 @@ export interface RenewalWindow {
   start: Date;
   end: Date;
   explanationUrl?: string;
+  /** The time chosen at random inside the window; without it, a point derived from the serial number. */
+  renewAt?: Date;
+  /** The certificate's ARI identifier: what an order that replaces it sends as `replaces`. */
+  certificateId?: string;
 }
 
 export interface RenewalDecision {
@@ -41,7 +47,17 @@ export function ariCertificateId(leafPem: string): string | undefined {
   return keyId ? ariId(keyId, new X509Certificate(leafPem).serialNumber) : undefined;
 }
 
-/** A point inside the window, fixed for this certificate. */
+/** A uniformly random time inside the window (RFC 9773 section 4.2). */
+export function randomTimeInWindow(window: Pick<RenewalWindow, 'start' | 'end'>, random: () => number = Math.random): Date {
+  return new Date(window.start.getTime() + Math.floor((window.end.getTime() - window.start.getTime()) * random()));
+}
+
+/** Whether the CA asks for renewal earlier than the lifetime rule would: its whole window lies before that point. */
+export function isEarlyRenewal(facts: CertificateFacts, window: Pick<RenewalWindow, 'end'>): boolean {
+  return window.end < thirdOfLifetimeLeft(facts);
+}
+
+/** A point inside the window, fixed for this certificate (when no random time was chosen and kept). */
 function pointInWindow(window: RenewalWindow, serialNumber: string): Date {
   const fraction = createHash('sha256').update(serialNumber).digest().readUInt32BE(0) / 2 ** 32;
   return new Date(window.start.getTime() + (window.end.getTime() - window.start.getTime()) * fraction);
@@ -49,14 +65,18 @@ function pointInWindow(window: RenewalWindow, serialNumber: string): Date {
 
 export function decideRenewal(facts: CertificateFacts, now: Date, window?: RenewalWindow): RenewalDecision {
   if (window) {
-    const dueAt = pointInWindow(window, facts.serialNumber);
+    const dueAt = window.renewAt ?? pointInWindow(window, facts.serialNumber);
     const due = now >= dueAt;
+    const early = isEarlyRenewal(facts, window);
+    const explanation = window.explanationUrl === undefined ? '' : ` (${window.explanationUrl})`;
     return {
       due,
       dueAt,
       source: 'ari',
       reason: due
-        ? `the CA's renewal window (ARI) opened on ${window.start.toISOString()}`
+        ? early
+          ? `the CA asked for early renewal: its renewal window (ARI) opened on ${window.start.toISOString()}${explanation}`
+          : `the CA's renewal window (ARI) opened on ${window.start.toISOString()}`
         : `the CA's renewal window (ARI) suggests renewing from ${dueAt.toISOString()}`,
     };
   }

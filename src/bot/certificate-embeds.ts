@@ -65,6 +65,10 @@ function certificateField(certificate: InstalledCertificate): APIEmbedField {
       `Issuer: ${certificate.issuer ?? 'unknown'}`,
       `Expires ${expiry(certificate.notAfter)}, ${certificate.daysLeft} days left`,
       certificate.renewDue ? `**Renewal due**: ${certificate.renewReason}` : `Renewal not due: ${certificate.renewReason}`,
+      ...(certificate.renewalWindow === undefined
+        ? []
+        : [`CA's renewal window: ${expiry(certificate.renewalWindow.start)} to ${expiry(certificate.renewalWindow.end)}`]),
+      ...(certificate.profile === undefined ? [] : [`Profile: ${certificate.profile}`]),
       `Served on ${ports(certificate.served)}`,
     ].join('\n'),
   };

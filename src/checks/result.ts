@@ -15,7 +15,7 @@ import type { DnsAnswer } from '../dns/caching-resolver.ts';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
-export const checkIds = ['mx', 'mx-address', 'ptr', 'spf', 'dkim', 'dmarc', 'mta-sts', 'tls-rpt', 'tls', 'dnsbl', 'e2e'] as const;
+export const checkIds = ['mx', 'mx-address', 'ptr', 'spf', 'dkim', 'dmarc', 'mta-sts', 'tls-rpt', 'tls', 'caa', 'dnsbl', 'e2e'] as const;
 export type CheckId = (typeof checkIds)[number];
 
 export interface CheckResult {
@@ -52,7 +52,7 @@ export function worse(a: CheckStatus, b: CheckStatus): CheckStatus {
 }
 
 /** The checks whose own findings are at most warnings, and so is their temperror. */
-const optional = new Set<CheckId>(['mta-sts', 'tls-rpt', 'dnsbl']);
+const optional = new Set<CheckId>(['mta-sts', 'tls-rpt', 'caa', 'dnsbl']);
 
 /** The summary of a check that could not be completed. */
 export function couldNotCheck(reason: string): string {

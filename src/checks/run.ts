@@ -12,6 +12,7 @@ import { joinTxt } from '../dns/txt.ts';
 import { asMailopsError } from '../errors.ts';
 import { probeSenderLocal } from '../probe/names.ts';
 import { sendProbe, type CapturedMessage } from '../probe/probe.ts';
+import { caaIdentities, evaluateCaa } from './caa.ts';
 import { evaluateDkim } from './dkim.ts';
 import { evaluateDmarc, externalReportDomains, isDmarcRecord, parseDmarc } from './dmarc.ts';
 import { dnsblQueryName, evaluateDnsbl } from './dnsbl.ts';
@@ -209,6 +210,21 @@ async function e2e(facts: CheckFacts): Promise<CheckResult> {
   return evaluateE2e({ domain: facts.domain, sender: captured.sender, ip, outcome: { verdicts: verdictsOf(result) } });
 }
 
+async function caa(facts: CheckFacts): Promise<CheckResult> {
+  const labels = facts.domain.split('.');
+  // The domain and each parent up to (not including) the top-level domain: RFC 8659's climb, nearest first.
+  const names = labels.slice(0, -1).map((_, index) => labels.slice(index).join('.'));
+  const answers = await Promise.all(names.map(async (name) => ({ name, answer: await facts.lookup(name, 'CAA') })));
+  const acme = facts.env.acme ?? { directoryUrl: 'https://acme-v02.api.letsencrypt.org/directory' };
+  return evaluateCaa({
+    domain: facts.domain,
+    answers,
+    directoryUrl: acme.directoryUrl,
+    identities: caaIdentities(acme.directoryUrl),
+    ...(acme.accountUri === undefined ? {} : { accountUri: acme.accountUri }),
+  });
+}
+
 /** Every check, in report order. */
 export const checkRunners: Array<{ id: CheckId; run: Runner }> = [
   { id: 'mx', run: mx },
@@ -220,6 +236,7 @@ export const checkRunners: Array<{ id: CheckId; run: Runner }> = [
   { id: 'mta-sts', run: mtaSts },
   { id: 'tls-rpt', run: tlsRpt },
   { id: 'tls', run: tls },
+  { id: 'caa', run: caa },
   { id: 'dnsbl', run: dnsbl },
   { id: 'e2e', run: e2e },
 ];

@@ -20,7 +20,7 @@
 // answer-as-value shape, which no npm resolver offers together.
 
 import dgram from 'node:dgram';
-import { getServers, type MxRecord } from 'node:dns';
+import { getServers, type CaaRecord, type MxRecord } from 'node:dns';
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import dnsPacket from 'dns-packet';
@@ -35,6 +35,7 @@ export interface RecordsByType {
   PTR: string;
   CNAME: string;
   NS: string;
+  CAA: CaaRecord;
 }
 
 export type RecordType = keyof RecordsByType;

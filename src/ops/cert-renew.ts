@@ -7,17 +7,18 @@
 // applyChange, after the pair was checked.
 
 import { accountKeyFile } from '../acme/account.ts';
-import { missingNames, type CertificatePair } from '../acme/certificate.ts';
-import { issueCertificate, renewalWindow, type AcmeSettings } from '../acme/client.ts';
+import { missingNames, parseChain, type CertificatePair } from '../acme/certificate.ts';
+import { issueCertificate, renewalWindow, type AcmeSettings, type IssuedCertificate } from '../acme/client.ts';
 import { assertInstallable, installCertificate } from '../acme/install.ts';
 import { inspectInstalledPair, pairDirLabel } from '../acme/installed-pair.ts';
-import { decideRenewal } from '../acme/renewal.ts';
+import { ariCertificateId, decideRenewal } from '../acme/renewal.ts';
 import { chasquidVersion } from '../chasquid/daemon.ts';
 import { tlsListeners } from '../chasquid/listeners.ts';
 import { describePreflight, preflightProblems, type PreflightProblem } from '../chasquid/preflight.ts';
 import { requireSettings, type Config } from '../config.ts';
 import type { RecordPublishing } from '../dns/publisher.ts';
 import { failedError, MailopsError } from '../errors.ts';
+import { saveAcmeAccount, saveIssuedCertificate } from '../store/renewal-info.ts';
 import { certificateTarget } from './certificate-target.ts';
 import { applyChange } from './change.ts';
 import type { OperationContext } from './context.ts';
@@ -27,7 +28,7 @@ export interface CertRenewInput {
   /** Made when a certificate is to be issued (the manual provider asks a person, so not before it is needed). */
   publishing: () => RecordPublishing;
   /** Obtains the pair; the ACME CA by default. */
-  issue?: (names: string[]) => Promise<CertificatePair>;
+  issue?: (names: string[]) => Promise<CertificatePair & Pick<IssuedCertificate, 'replaced' | 'profile' | 'accountUrl'>>;
   serveTimeoutMs?: number;
   /** Told, in a sentence for a person, which step starts (the bot edits its reply with it). */
   progress?: (text: string) => Promise<void> | void;
@@ -40,6 +41,7 @@ export function acmeSettings(config: Config): AcmeSettings {
     email: config.ACME_EMAIL ?? '',
     ...(config.ACME_CA_FILE === undefined ? {} : { caFile: config.ACME_CA_FILE }),
     accountKeyFile: accountKeyFile(config.STATE_DB),
+    ...(config.ACME_PROFILE === undefined ? {} : { profile: config.ACME_PROFILE }),
   };
 }
 
@@ -57,7 +59,16 @@ interface CertRenewFacts {
  * `served` only when renewed: the ports seen serving the new certificate after the restart. When nothing was renewed,
  * nothing was installed or looked at (cert-status shows what each listener serves).
  */
-export type CertRenewResult = (CertRenewFacts & { renewed: true; served: number[] }) | (CertRenewFacts & { renewed: false });
+export type CertRenewResult =
+  | (CertRenewFacts & {
+      renewed: true;
+      served: number[];
+      /** The ARI identifier of the certificate replaced, when the CA linked the new one to it (`replaces`). */
+      replaced?: string;
+      /** The certificate profile the CA issued under, when it offers profiles. */
+      profile?: string;
+    })
+  | (CertRenewFacts & { renewed: false });
 
 export async function certRenew(context: OperationContext, input: CertRenewInput): Promise<CertRenewResult> {
   const { config } = context;
@@ -71,13 +82,19 @@ export async function certRenew(context: OperationContext, input: CertRenewInput
   const mismatch = installedPair.problems.filter((problem) => !/ does not cover /.test(problem));
 
   let reason: string;
+  // The ARI identifier of the installed certificate, when the CA offers ARI: the new order says it replaces it.
+  let replaces: string | undefined;
   if (!installedPair.files.fullchain && !installedPair.files.privkey) reason = `no certificate is installed for ${hostname}`;
   else if (mismatch.length > 0) reason = `the installed pair does not match: ${mismatch.join('; ')}`;
   else if (!installed || !installedPair.leaf) reason = `the installed certificate of ${hostname} cannot be read`;
   else if (missingNames(installed.names, names).length > 0)
     reason = `the installed certificate does not cover ${missingNames(installed.names, names).join(', ')}`;
   else {
-    const window = await renewalWindow(acme, installedPair.leaf.toString(), context.logger);
+    const window = await renewalWindow(acme, installedPair.leaf.toString(), context.logger, {
+      database: context.database,
+      now: context.now(),
+    });
+    replaces = window?.certificateId;
     const decision = decideRenewal(installed, context.now(), window);
     reason = decision.reason;
     if (!decision.due && !input.force) {
@@ -108,12 +125,14 @@ export async function certRenew(context: OperationContext, input: CertRenewInput
     );
   }
 
-  let pair: CertificatePair;
+  let pair: CertificatePair & Pick<IssuedCertificate, 'replaced' | 'profile' | 'accountUrl'>;
   await input.progress?.(`Asking the ACME CA for a certificate for ${names.join(', ')} (DNS-01 challenges)…`);
   if (input.issue) pair = await input.issue(names);
   else {
     requireSettings(config, 'acme', 'cert-renew');
-    pair = await issueCertificate(acme, names, input.publishing(), context.logger, input.progress);
+    pair = await issueCertificate(acme, names, input.publishing(), context.logger, input.progress, {
+      ...(replaces === undefined ? {} : { replaces }),
+    });
   }
   // Checked before the lock and before any file on the host: an unfit pair changes nothing.
   assertInstallable(pair, names, context.now());
@@ -138,6 +157,16 @@ export async function certRenew(context: OperationContext, input: CertRenewInput
     ).catch(async (error: unknown) => {
       throw await withCause(context, error);
     });
+    if (pair.accountUrl !== undefined) saveAcmeAccount(context.database, acme.directoryUrl, pair.accountUrl, context.now());
+    const newLeaf = parseChain(pair.fullchain)[0];
+    const newId = newLeaf === undefined ? undefined : ariCertificateId(newLeaf.toString());
+    if (newId !== undefined && (pair.profile !== undefined || pair.replaced !== undefined))
+      saveIssuedCertificate(context.database, {
+        certificateId: newId,
+        ...(pair.profile === undefined ? {} : { profile: pair.profile }),
+        ...(pair.replaced === undefined ? {} : { replaced: pair.replaced }),
+        issuedAt: context.now(),
+      });
     const result: CertRenewResult = {
       renewed: true,
       name: hostname,
@@ -146,6 +175,8 @@ export async function certRenew(context: OperationContext, input: CertRenewInput
       notAfter: installedNow.facts.notAfter.toISOString(),
       reason,
       served: installedNow.served.map((listener) => listener.port),
+      ...(pair.replaced === undefined ? {} : { replaced: pair.replaced }),
+      ...(pair.profile === undefined ? {} : { profile: pair.profile }),
     };
     return {
       result,

@@ -5,9 +5,10 @@ import path from 'node:path';
 import { certificateFacts, daysLeft, missingNames } from '../acme/certificate.ts';
 import { renewalWindow } from '../acme/client.ts';
 import { inspectInstalledPair } from '../acme/installed-pair.ts';
-import { decideRenewal } from '../acme/renewal.ts';
+import { ariCertificateId, decideRenewal } from '../acme/renewal.ts';
 import { servedCertificate } from '../acme/served-certificate.ts';
 import { describeListener, tlsListeners, type Listener } from '../chasquid/listeners.ts';
+import { issuedProfile } from '../store/renewal-info.ts';
 import { acmeSettings } from './cert-renew.ts';
 import { certificateTarget } from './certificate-target.ts';
 import type { OperationContext } from './context.ts';
@@ -22,6 +23,10 @@ export interface InstalledCertificate {
   renewDue: boolean;
   /** Why renewal is or is not due, or why the certificate cannot be read. */
   renewReason: string;
+  /** The CA's suggested renewal window (ARI), when the CA offers one for this certificate. */
+  renewalWindow?: { start: string; end: string };
+  /** The profile the certificate was ordered with, when mailops ordered it from a CA that offers profiles. */
+  profile?: string;
   /** Ports whose listener serves this very certificate (asked with its name as SNI). */
   served: number[];
   fingerprint: string | undefined;
@@ -101,8 +106,13 @@ export async function certStatus(context: OperationContext): Promise<CertStatusR
       }
       const missing = name === hostname ? missingNames(facts.names, target.names) : [];
       const mismatch = pairProblems.filter((problem) => !/ does not cover /.test(problem));
-      const window = await renewalWindow(input.acme, (read.leaf as NonNullable<typeof read.leaf>).toString(), input.logger);
+      const window = await renewalWindow(input.acme, (read.leaf as NonNullable<typeof read.leaf>).toString(), input.logger, {
+        database: context.database,
+        now: input.now,
+      });
       const decision = decideRenewal(facts, input.now, window);
+      const certificateId = ariCertificateId((read.leaf as NonNullable<typeof read.leaf>).toString());
+      const profile = certificateId === undefined ? undefined : issuedProfile(context.database, certificateId);
       return {
         name,
         names: facts.names,
@@ -117,6 +127,8 @@ export async function certStatus(context: OperationContext): Promise<CertStatusR
             : missing.length > 0
               ? `it does not cover ${missing.join(', ')}`
               : decision.reason,
+        ...(window === undefined ? {} : { renewalWindow: { start: window.start.toISOString(), end: window.end.toISOString() } }),
+        ...(profile === undefined ? {} : { profile }),
         served: [
           ...new Set(
             probes

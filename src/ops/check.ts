@@ -5,12 +5,14 @@
 // once (dns/authoritative-servers.ts, through DNS_RESOLVER when set). The result lists the checks in a fixed order, the worst
 // status (the Discord embed's colour), and which mailbox providers' requirements the domain meets.
 
+import type { DatabaseSync } from 'node:sqlite';
 import { CheckFacts } from '../checks/facts.ts';
 import { providerRequirements, type RequirementsSummary } from '../checks/requirements.ts';
 import { worstStatus, type CheckResult, type CheckStatus } from '../checks/result.ts';
 import { checkRunners, runCheck } from '../checks/run.ts';
 import type { Config } from '../config.ts';
 import { DnsResolver } from '../dns/caching-resolver.ts';
+import { acmeAccount } from '../store/renewal-info.ts';
 import { managedDomain } from '../validation/domain.ts';
 import type { OperationContext } from './context.ts';
 
@@ -64,7 +66,8 @@ export function hostErrorHeadline(error: HostError): string {
  * skipped.
  */
 export type CheckContext = Pick<OperationContext, 'host' | 'now'> & {
-  config: Pick<Config, 'CHASQUID_DIR' | 'CHASQUID_RESTART' | 'MAIL_DOMAINS' | 'DNS_RESOLVER' | 'DNSBL_IP_ZONES' | 'DNSBL_DOMAIN_ZONES'>;
+  config: Pick<Config, 'CHASQUID_DIR' | 'CHASQUID_RESTART' | 'MAIL_DOMAINS' | 'DNS_RESOLVER' | 'DNSBL_IP_ZONES' | 'DNSBL_DOMAIN_ZONES'> &
+    Partial<Pick<Config, 'ACME_DIRECTORY'>>;
 } & Partial<OperationContext>;
 
 export interface CheckInput {
@@ -77,6 +80,12 @@ export interface CheckInput {
   extraCa?: string[];
   /** Facts about the mail host shared with the checks of other domains (the health job; see CheckEnvironment.hostFacts). */
   hostFacts?: Map<string, Promise<unknown>>;
+}
+
+/** The CA for the `caa` check, with mailops's account there when a renewal has recorded it. */
+function acmeOf(directoryUrl: string, database: DatabaseSync | undefined): { directoryUrl: string; accountUri?: string } {
+  const accountUri = database === undefined ? undefined : acmeAccount(database, directoryUrl);
+  return { directoryUrl, ...(accountUri === undefined ? {} : { accountUri }) };
 }
 
 function wholeContext(context: CheckContext): OperationContext | undefined {
@@ -99,6 +108,7 @@ export async function check(context: CheckContext, input: CheckInput): Promise<C
     ...(input.extraCa ? { extraCa: input.extraCa } : {}),
     ...(operation ? { probe: { context: operation } } : {}),
     ...(input.hostFacts ? { hostFacts: input.hostFacts } : {}),
+    ...(config.ACME_DIRECTORY === undefined ? {} : { acme: acmeOf(config.ACME_DIRECTORY, context.database) }),
   });
   facts.prefetch();
   const checks = (await Promise.all(checkRunners.map(({ id, run }) => runCheck(id, run, facts)))).flat();

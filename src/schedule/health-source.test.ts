@@ -29,7 +29,18 @@ describe('the scheduler in the health endpoint', () => {
         { id: 'tls', status: 'fail', port: 25 },
       ],
     });
-    saveCertificateExpiries(database, [{ name: 'mail.example.com', notAfter: '2026-03-11T12:00:00.000Z' }], now);
+    saveCertificateExpiries(
+      database,
+      [
+        {
+          name: 'mail.example.com',
+          notAfter: '2026-03-11T12:00:00.000Z',
+          renewalWindow: { start: '2026-03-05T00:00:00.000Z', end: '2026-03-06T00:00:00.000Z' },
+        },
+        { name: 'other.example.com', notAfter: '2026-03-21T12:00:00.000Z' },
+      ],
+      now
+    );
 
     expect(schedulerHealthSource.details?.(database)).toEqual({
       jobs: {
@@ -52,6 +63,9 @@ describe('the scheduler in the health endpoint', () => {
     expect(text).toMatch(/^mailops_check_ok\{domain="example.com",check="spf"\} 1$/m);
     expect(text).toMatch(/^mailops_check_ok\{domain="example.com",check="tls 25"\} 0$/m);
     expect(text).toMatch(/^mailops_certificate_days_left\{name="mail.example.com"\} 10$/m);
+    // The ARI window's start, only for a certificate whose CA offers one.
+    expect(text).toMatch(/^mailops_certificate_renewal_window_start_timestamp_seconds\{name="mail.example.com"\} 1772668800$/m);
+    expect(text).not.toMatch(/^mailops_certificate_renewal_window_start_timestamp_seconds\{name="other.example.com"\}/m);
     await runtime.close();
   });
 });

@@ -2,7 +2,9 @@
 //   /healthz  the last run of each job (when, why, how it ended, its summary) and the messages waiting in the outbox
 //   /metrics  mailops_job_last_run_ok{job}, mailops_job_last_run_timestamp_seconds{job},
 //             mailops_alert_outbox_messages, mailops_check_ok{domain,check} (1 unless the check failed at the last
-//             health run), mailops_certificate_days_left{name} (as cert-watch last saw the certificates)
+//             health run), mailops_certificate_days_left{name} and
+//             mailops_certificate_renewal_window_start_timestamp_seconds{name} (the CA's ARI window; as cert-watch
+//             last saw the certificates)
 // A failing job or check does not make the bot unhealthy: reporting it is the bot doing its job.
 
 import type { DatabaseSync } from 'node:sqlite';
@@ -61,5 +63,14 @@ export function registerSchedulerMetrics(metrics: BotMetrics, runtime: Runtime):
       certificateDaysLeft(database(), runtime.now())
         .filter((entry) => entry.daysLeft !== undefined)
         .map((entry) => ({ labels: { name: entry.name }, value: entry.daysLeft as number }))
+  );
+  metrics.gauge(
+    'mailops_certificate_renewal_window_start_timestamp_seconds',
+    "Start of the CA's suggested renewal window (ARI) of each installed certificate, when the CA offers one, as cert-watch last saw it",
+    ['name'],
+    () =>
+      certificateDaysLeft(database(), runtime.now())
+        .filter((entry) => entry.renewalWindowStart !== undefined)
+        .map((entry) => ({ labels: { name: entry.name }, value: new Date(entry.renewalWindowStart as string).getTime() / 1000 }))
   );
 }

@@ -34,17 +34,23 @@ export function latestCheckResults(database: DatabaseSync): StoredCheckResults[]
   }));
 }
 
-/** Replaces the certificates known: one row per installed certificate, with its expiry (undefined: unreadable). */
+/**
+ * Replaces the certificates known: one row per installed certificate, with its expiry (undefined: unreadable) and the
+ * start of the CA's renewal window (ARI), when the CA offers one.
+ */
 export function saveCertificateExpiries(
   database: DatabaseSync,
-  certificates: Array<{ name: string; notAfter: string | undefined }>,
+  certificates: Array<{ name: string; notAfter: string | undefined; renewalWindow?: { start: string; end: string } }>,
   checkedAt: Date
 ): void {
   database.exec('BEGIN');
   try {
     database.prepare('DELETE FROM certificate_expiries').run();
-    const insert = database.prepare('INSERT INTO certificate_expiries (name, not_after, checked_at) VALUES (?, ?, ?)');
-    for (const certificate of certificates) insert.run(certificate.name, certificate.notAfter ?? null, checkedAt.toISOString());
+    const insert = database.prepare(
+      'INSERT INTO certificate_expiries (name, not_after, checked_at, renewal_window_start) VALUES (?, ?, ?, ?)'
+    );
+    for (const certificate of certificates)
+      insert.run(certificate.name, certificate.notAfter ?? null, checkedAt.toISOString(), certificate.renewalWindow?.start ?? null);
     database.exec('COMMIT');
   } catch (error) {
     database.exec('ROLLBACK');
@@ -58,14 +64,22 @@ const dayMs = 24 * 60 * 60 * 1000;
 export function certificateDaysLeft(
   database: DatabaseSync,
   now: Date
-): Array<{ name: string; notAfter: string | undefined; daysLeft: number | undefined; checkedAt: string }> {
+): Array<{
+  name: string;
+  notAfter: string | undefined;
+  daysLeft: number | undefined;
+  checkedAt: string;
+  renewalWindowStart: string | undefined;
+}> {
   const rows = database.prepare('SELECT * FROM certificate_expiries ORDER BY name').all() as Array<{
     name: string;
     not_after: string | null;
     checked_at: string;
+    renewal_window_start: string | null;
   }>;
   return rows.map((row) => ({
     name: row.name,
+    renewalWindowStart: row.renewal_window_start ?? undefined,
     notAfter: row.not_after ?? undefined,
     daysLeft: row.not_after === null ? undefined : Math.round(((new Date(row.not_after).getTime() - now.getTime()) / dayMs) * 10) / 10,
     checkedAt: row.checked_at,

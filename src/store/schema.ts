@@ -142,4 +142,33 @@ export const migrations: Migration[] = [
     sql: `
       UPDATE outbox SET body = json_object('type', 'rendered', 'body', json(body));`,
   },
+  {
+    // The CA's renewal window (ARI, RFC 9773) per certificate, the random time chosen in it, and when the CA may be
+    // asked again (its Retry-After); the profile and `replaces` of the certificates mailops ordered; the window's
+    // start beside each certificate's expiry for /metrics; mailops's account URL at each CA (for CAA's accounturi):
+    // see src/store/renewal-info.ts.
+    name: 'renewal-info',
+    sql: `
+      CREATE TABLE renewal_info (
+        certificate_id TEXT PRIMARY KEY,
+        window_start TEXT NOT NULL,
+        window_end TEXT NOT NULL,
+        explanation_url TEXT,
+        renew_at TEXT NOT NULL,
+        next_poll_at TEXT NOT NULL,
+        fetched_at TEXT NOT NULL
+      );
+      CREATE TABLE issued_certificates (
+        certificate_id TEXT PRIMARY KEY,
+        profile TEXT,
+        replaced TEXT,
+        issued_at TEXT NOT NULL
+      );
+      ALTER TABLE certificate_expiries ADD COLUMN renewal_window_start TEXT;
+      CREATE TABLE acme_accounts (
+        directory_url TEXT PRIMARY KEY,
+        account_url TEXT NOT NULL,
+        seen_at TEXT NOT NULL
+      );`,
+  },
 ];

@@ -35,6 +35,7 @@ describe('/mail check with the mail host unreachable', () => {
     expect(embed.description).toContain('Gmail: unknown (SPF, DKIM, reverse DNS, TLS could not be checked)');
     expect(embed.description).not.toContain('not met');
     expect(embed.fields.map((field) => field.name)).toEqual([
+      '⚠️ caa',
       '✅ dmarc',
       '➖ tls-rpt',
       '⏳ unknown: mx, mx-address, ptr, spf, dkim, mta-sts, tls, dnsbl, e2e',

@@ -14,6 +14,7 @@ import { createLogger, Redactor } from '../../src/log.ts';
 import { check, type CheckReport } from '../../src/ops/check.ts';
 import type { OperationContext } from '../../src/ops/context.ts';
 import { openDatabase } from '../../src/store/database.ts';
+import { saveAcmeAccount } from '../../src/store/renewal-info.ts';
 import { runCli } from '../cli.ts';
 import { processGone, waitFor } from '../wait.ts';
 import { dkimKey, mailZone, txt, zone } from './check-zones.ts';
@@ -99,7 +100,13 @@ const weak = dkimKey('rsa', 1024);
 
 const goodZone = mailZone('good.test', hostname, {
   dmarc: ['v=DMARC1; p=reject; rua=mailto:reports@reports.test'],
-  extra: ['mail A 127.0.0.1', txt('s1._domainkey', good.record), txt('_smtp._tls', 'v=TLSRPTv1; rua=mailto:tls@good.test')],
+  extra: [
+    'mail A 127.0.0.1',
+    txt('s1._domainkey', good.record),
+    txt('_smtp._tls', 'v=TLSRPTv1; rua=mailto:tls@good.test'),
+    '@ CAA 0 issue "letsencrypt.org"',
+    '@ CAA 0 iodef "mailto:security@good.test"',
+  ],
 });
 
 const broken: Record<string, string> = {
@@ -154,6 +161,11 @@ const broken: Record<string, string> = {
   'dkimnorecord.test': mailZone('dkimnorecord.test', hostname),
   'dkimmismatch.test': mailZone('dkimmismatch.test', hostname, { extra: [txt('s1._domainkey', otherKey.record)] }),
   'dkimweak.test': mailZone('dkimweak.test', hostname, { extra: [txt('s1._domainkey', weak.record)] }),
+  // CAA: another CA only; Let's Encrypt but for another account.
+  'caaother.test': mailZone('caaother.test', hostname, { extra: ['@ CAA 0 issue "sectigo.com"', '@ CAA 0 issuewild ";"'] }),
+  'caaaccount.test': mailZone('caaaccount.test', hostname, {
+    extra: ['@ CAA 0 issue "letsencrypt.org; accounturi=https://acme-staging-v02.api.letsencrypt.org/acme/acct/999"'],
+  }),
   'stsbroken.test': mailZone('stsbroken.test', hostname, { extra: [txt('_mta-sts', 'v=STSv1; id=20250101')] }),
   'stsnoid.test': mailZone('stsnoid.test', hostname, { extra: [txt('_mta-sts', 'v=STSv1; id=not-valid!')] }),
   'rptbad.test': mailZone('rptbad.test', hostname, { extra: [txt('_smtp._tls', 'v=TLSRPTv1; rua=ftp://reports.example/')] }),
@@ -198,6 +210,7 @@ describe('check against chasquid 1.15, Knot and the blocklist zones', () => {
       'tls:smtp': 'pass',
       'tls:submission': 'pass',
       'tls:submission-tls': 'pass',
+      caa: 'pass',
       dnsbl: 'pass',
       e2e: 'pass',
     });
@@ -215,6 +228,7 @@ describe('check against chasquid 1.15, Knot and the blocklist zones', () => {
       'tls',
       'tls',
       'tls',
+      'caa',
       'dnsbl',
       'e2e',
     ]);
@@ -421,6 +435,50 @@ describe('check against chasquid 1.15, Knot and the blocklist zones', () => {
       const result = one(await main.run('dmarcext.test'), 'dmarc');
       expect(result.status).toBe('warn');
       expect(result.fix).toContain('dmarcext.test._report._dmarc.elsewhere.test. 3600 IN TXT "v=DMARC1"');
+    });
+  });
+
+  describe('caa', () => {
+    it('passes when the CAA records allow the configured CA, naming them', async () => {
+      const result = one(await main.run('good.test'), 'caa');
+      expect(result.status).toBe('pass');
+      expect(result.summary).toBe(
+        'CAA at good.test: 0 iodef "mailto:security@good.test", 0 issue "letsencrypt.org" — letsencrypt.org may issue'
+      );
+    });
+
+    it("warns when there are none, with the exact record for the configured CA (and mailops's account once known)", async () => {
+      const result = one(await main.run('nospf.test'), 'caa');
+      expect(result.status).toBe('warn');
+      expect(result.summary).toBe('no CAA records for nospf.test: any CA may issue certificates for it');
+      expect(result.fix).toBe('To allow only letsencrypt.org (ACME_DIRECTORY): nospf.test. 3600 IN CAA 0 issue "letsencrypt.org"');
+      // Once a renewal has recorded mailops's account at that CA, the record binds it (RFC 8657 accounturi).
+      const staging = 'https://acme-staging-v02.api.letsencrypt.org/directory';
+      saveAcmeAccount(database(main.lab), staging, 'https://acme-staging-v02.api.letsencrypt.org/acme/acct/123', new Date());
+      const bound = one(await main.run('nospf.test', { env: { ACME_DIRECTORY: staging } }), 'caa');
+      expect(bound.fix).toBe(
+        'To allow only letsencrypt.org (ACME_DIRECTORY), for mailops\'s account: nospf.test. 3600 IN CAA 0 issue "letsencrypt.org; accounturi=https://acme-staging-v02.api.letsencrypt.org/acme/acct/123"'
+      );
+    });
+
+    it('fails when CAA allows only other CAs, or the configured CA only for another account, with the record to add', async () => {
+      const report = await main.run('caaother.test');
+      const other = one(report, 'caa');
+      expect(other.status).toBe('fail');
+      expect(other.summary).toBe(
+        'CAA at caaother.test allows only sectigo.com: letsencrypt.org (ACME_DIRECTORY) may not issue the certificate mailops renews'
+      );
+      expect(other.fix).toBe('Add caaother.test. 3600 IN CAA 0 issue "letsencrypt.org" (keep the records of the CAs you also use)');
+      expect(report.ok).toBe(false);
+
+      const staging = 'https://acme-staging-v02.api.letsencrypt.org/directory';
+      saveAcmeAccount(database(main.lab), staging, 'https://acme-staging-v02.api.letsencrypt.org/acme/acct/123', new Date());
+      const account = one(await main.run('caaaccount.test', { env: { ACME_DIRECTORY: staging } }), 'caa');
+      expect(account.status).toBe('fail');
+      expect(account.summary).toContain("not mailops's (https://acme-staging-v02.api.letsencrypt.org/acme/acct/123)");
+      expect(account.fix).toBe(
+        'Add caaaccount.test. 3600 IN CAA 0 issue "letsencrypt.org; accounturi=https://acme-staging-v02.api.letsencrypt.org/acme/acct/123"'
+      );
     });
   });
 
@@ -715,8 +773,8 @@ describe('check while DNS does not answer', () => {
     await stop([entry]);
   });
 
-  const dnsBased = ['mx', 'mx-address', 'ptr', 'spf', 'dkim', 'dmarc', 'mta-sts', 'tls-rpt', 'dnsbl', 'e2e'];
-  const optional = ['mta-sts', 'tls-rpt', 'dnsbl'];
+  const dnsBased = ['mx', 'mx-address', 'ptr', 'spf', 'dkim', 'dmarc', 'mta-sts', 'tls-rpt', 'caa', 'dnsbl', 'e2e'];
+  const optional = ['mta-sts', 'tls-rpt', 'caa', 'dnsbl'];
 
   it.each([
     ['does not answer', () => silent.address().port, 'timed out'],
@@ -731,7 +789,7 @@ describe('check while DNS does not answer', () => {
         expect(result.summary, id).toMatch(/^could not be checked \(temperror\): /);
         expect(result.summary, id).toContain(reason);
         expect(result.fix, id).toContain('name servers answer');
-        expect(result.fix, id).not.toMatch(/ IN (TXT|A|AAAA|MX|PTR) /);
+        expect(result.fix, id).not.toMatch(/ IN (TXT|A|AAAA|MX|PTR|CAA) /);
       }
       // The TLS listeners are configured by address: they need no DNS, and are checked as usual.
       expect(report.checks.filter((result) => result.id === 'tls').map((result) => result.status)).toEqual(['pass', 'pass', 'pass']);

@@ -5,7 +5,8 @@
 //   - chasquid (the Debian 12 build, 1.11, or the Debian 13 build, 1.15), run as the `chasquid` user under a small
 //     supervisor so that the lab's CHASQUID_RESTART behaves like `systemctl restart`; its MDA stores messages as files;
 //   - Knot DNS, authoritative for the lab's zones, accepting RFC 2136 UPDATEs signed with the lab's TSIG key;
-//   - pebble, an ACME CA that validates DNS-01 challenges against that Knot (optional).
+//   - pebble, an ACME CA that validates DNS-01 challenges against that Knot (optional): Debian 12's 2.4 by default, or
+//     Debian 13's 2.6, which serves ACME Renewal Information (ARI) and accepts `replaces`.
 // It writes a `.env` that points mailops at all of it, and stops exactly the processes it started (each is the
 // leader of its own process group). Several labs run side by side: nothing is shared but the binaries.
 //
@@ -46,12 +47,15 @@ export const repoRoot = path.resolve(import.meta.dirname, '../..');
 /** The lab's scripts in the checkout; each lab runs copies of them (see `tools` in startLab). */
 const labScripts = path.join(repoRoot, 'test/lab/bin');
 /**
- * Where test/lab/packages.sh unpacks chasquid 1.15: root-owned and outside the checkout, because the `chasquid` user
+ * Where test/lab/packages.sh unpacks chasquid 1.15 and pebble 2.6: root-owned and outside the checkout, because the `chasquid` user
  * runs it, and a checkout may lie where only root can enter (root's home is 0700).
  */
 export const labCache = '/var/cache/mailops-lab';
 
 export type ChasquidBuild = '1.11' | '1.15';
+
+/** pebble 2.4 (Debian 12, /usr/bin) or 2.6 (Debian 13, unpacked by packages.sh): 2.6 serves ACME Renewal Information. */
+export type PebbleBuild = '2.4' | '2.6';
 
 export interface LabOptions {
   /** Which chasquid: 1.11 (Debian 12) or 1.15 (Debian 13). Default 1.15. */
@@ -62,6 +66,10 @@ export interface LabOptions {
   dns?: boolean;
   /** Start pebble (default false). */
   acme?: boolean;
+  /** Which pebble, when `acme` (default 2.4, Debian 12's). */
+  pebble?: PebbleBuild;
+  /** Validity of the certificates pebble issues, in seconds (pebble's `certificateValidityPeriod`; default pebble's). */
+  certificateValiditySeconds?: number;
   /** Zone files by zone name, replacing the default zone for that name (`$ORIGIN` is set for you). */
   zones?: Record<string, string>;
   /**
@@ -123,6 +131,8 @@ export interface Lab {
   knotc(...args: string[]): Promise<string>;
   /** The pid of the running chasquid. */
   chasquidPid(): number;
+  /** The last lines pebble wrote to its log (empty without `acme`). */
+  pebbleLog(): string;
   /** Stops chasquid (and its supervisor), as `systemctl stop chasquid` would. */
   stopChasquid(): Promise<void>;
   /** Starts chasquid again after stopChasquid; resolves once it listens. */
@@ -258,6 +268,8 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const withDns = options.dns ?? true;
   const withAcme = options.acme ?? false;
   const transport = options.transport ?? 'ssh';
+  const pebbleBinary = options.pebble === '2.6' ? path.join(labCache, 'pebble-2.6/usr/bin/pebble') : '/usr/bin/pebble';
+  if (withAcme && !existsSync(pebbleBinary)) throw new Error(`lab: ${pebbleBinary} is missing; run test/lab/packages.sh as root`);
   const daemon = packageUser('chasquid');
 
   const chasquidBinary = build === '1.11' ? '/usr/bin/chasquid' : path.join(labCache, 'chasquid-1.15/usr/bin/chasquid');
@@ -649,12 +661,13 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
             tlsPort: acmeTls,
             ocspResponderURL: '',
             externalAccountBindingRequired: false,
+            ...(options.certificateValiditySeconds === undefined ? {} : { certificateValidityPeriod: options.certificateValiditySeconds }),
           },
         })
       );
       startProcess(
         'pebble',
-        '/usr/bin/pebble',
+        pebbleBinary,
         ['-config', p('pebble/config.json'), '-dnsserver', `127.0.0.1:${dns}`],
         // No reuse of valid authorizations (pebble reuses half of them by default): every order runs its DNS-01
         // challenge, so that a test of a failing DNS update fails every time.
@@ -829,6 +842,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       },
       chasquidLog() {
         return logOf('chasquid');
+      },
+      pebbleLog() {
+        return logOf('pebble');
       },
       breakNextRestart(how) {
         writeFileSync(p('run/break-next-restart'), how);

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs what the lab needs, when it is missing: Debian's chasquid (1.11 on Debian 12), OpenSSH's server, Knot DNS,
-# pebble, dkimpy (for the 1.11 post-data hook), pyspf and PyYAML (pyspf ships the RFC 7208 test suite the SPF
-# analysis is tested against; PyYAML reads it) and swaks; and chasquid 1.15 from Debian 13 (trixie), unpacked into
-# /var/cache/mailops-lab/ without touching the system's apt configuration. Idempotent and quiet when everything is there.
+# pebble (2.4 on Debian 12), dkimpy (for the 1.11 post-data hook), pyspf and PyYAML (pyspf ships the RFC 7208 test
+# suite the SPF analysis is tested against; PyYAML reads it) and swaks; and chasquid 1.15 and pebble 2.6 (which serves
+# ACME Renewal Information and accepts `replaces`) from Debian 13 (trixie), unpacked into /var/cache/mailops-lab/
+# without touching the system's apt configuration. Idempotent and quiet when everything is there.
 # Runs as root (CI does); a machine without root must have the packages installed already.
 #
 # The cache is root-owned and outside the checkout on purpose: the lab runs chasquid as the `chasquid` user, which
@@ -33,13 +34,15 @@ if [ -n "$missing" ]; then
   rm -f /usr/sbin/policy-rc.d
 fi
 
-# chasquid 1.15, the Debian 13 build.
-if [ ! -x "$cache/chasquid-1.15/usr/bin/chasquid" ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "lab: chasquid 1.15 is not in $cache — run test/lab/packages.sh as root once" >&2
-    exit 1
-  fi
-  work="$cache/apt-trixie"
+# From Debian 13 (trixie), unpacked beside the system's packages: chasquid 1.15 and pebble 2.6.
+trixie_work="$cache/apt-trixie"
+trixie_options="-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$trixie_work/sources -o Dir::State::Lists=$trixie_work/lists -o Dir::Cache::Archives=$trixie_work/archives -o APT::Sandbox::User=root"
+trixie_ready=""
+
+# Reads trixie's package lists once, from the system's own Debian source (same mirror and keyring).
+trixie_lists() {
+  [ -z "$trixie_ready" ] || return 0
+  work="$trixie_work"
   mkdir -p "$work/sources" "$work/lists/partial" "$work/archives/partial"
   chmod 0755 "$cache"
   sources=/etc/apt/sources.list.d/debian.sources
@@ -50,19 +53,35 @@ if [ ! -x "$cache/chasquid-1.15/usr/bin/chasquid" ]; then
   if [ ! -s "$work/sources/trixie.sources" ]; then
     # The one-line format (sources.list): the URI of the system's first Debian "deb" line.
     uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i !~ /^\[/ && $i ~ /\/debian\/?$/) { print $i; exit } }')
-    [ -n "$uri" ] || { echo "lab: no Debian package source in /etc/apt to fetch chasquid 1.15 from (trixie)" >&2; exit 1; }
+    [ -n "$uri" ] || { echo "lab: no Debian package source in /etc/apt to fetch $1 from (trixie)" >&2; exit 1; }
     printf 'Types: deb\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" > "$work/sources/trixie.sources"
   fi
-  options="-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$work/sources -o Dir::State::Lists=$work/lists -o Dir::Cache::Archives=$work/archives -o APT::Sandbox::User=root"
   # shellcheck disable=SC2086
-  apt-get $options update -q >/dev/null || { echo "lab: apt-get update for trixie failed" >&2; exit 1; }
+  apt-get $trixie_options update -q >/dev/null || { echo "lab: apt-get update for trixie failed" >&2; exit 1; }
+  trixie_ready=1
+}
+
+# unpack_trixie PACKAGE DIRECTORY BINARY: downloads trixie's PACKAGE and unpacks it into $cache/DIRECTORY, unless
+# BINARY (a path inside it) is already there.
+unpack_trixie() {
+  package=$1 target="$cache/$2" binary=$3
+  [ ! -x "$target/$binary" ] || return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "lab: $package from Debian 13 is not in $target — run test/lab/packages.sh as root once" >&2
+    exit 1
+  fi
+  trixie_lists "$package"
   # shellcheck disable=SC2086
-  (cd "$work" && apt-get $options download chasquid >/dev/null) || { echo "lab: downloading chasquid from trixie failed" >&2; exit 1; }
-  rm -rf "$cache/chasquid-1.15.tmp"
-  dpkg -x "$(ls "$work"/chasquid_*.deb | tail -n 1)" "$cache/chasquid-1.15.tmp"
+  (cd "$trixie_work" && rm -f "$package"_*.deb && apt-get $trixie_options download "$package" >/dev/null) || { echo "lab: downloading $package from trixie failed" >&2; exit 1; }
+  rm -rf "$target.tmp"
+  dpkg -x "$(ls "$trixie_work/$package"_*.deb | tail -n 1)" "$target.tmp"
   # Readable and runnable by everyone (chasquid runs as its own user), whatever modes the unpacking left.
-  chmod -R go+rX,go-w "$cache/chasquid-1.15.tmp"
-  rm -rf "$cache/chasquid-1.15"
-  mv "$cache/chasquid-1.15.tmp" "$cache/chasquid-1.15"
-  "$cache/chasquid-1.15/usr/bin/chasquid" -version >/dev/null
-fi
+  chmod -R go+rX,go-w "$target.tmp"
+  rm -rf "$target"
+  mv "$target.tmp" "$target"
+}
+
+unpack_trixie chasquid chasquid-1.15 usr/bin/chasquid
+"$cache/chasquid-1.15/usr/bin/chasquid" -version >/dev/null
+unpack_trixie pebble pebble-2.6 usr/bin/pebble
+"$cache/pebble-2.6/usr/bin/pebble" -version >/dev/null

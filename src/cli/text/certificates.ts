@@ -13,7 +13,12 @@ export function renderCertificates(result: CertStatusResult): string {
         certificate.notAfter === undefined
           ? `unreadable — ${certificate.renewReason}`
           : `for ${certificate.names.join(', ')}; issued by ${certificate.issuer}; expires ${certificate.notAfter.slice(0, 10)} (${certificate.daysLeft} days); ` +
-            `${certificate.renewDue ? `RENEWAL DUE: ${certificate.renewReason}` : 'renewal not due'}; served on ${certificate.served.length === 0 ? 'no port' : `ports ${certificate.served.join(', ')}`}`,
+            `${certificate.renewDue ? `RENEWAL DUE: ${certificate.renewReason}` : 'renewal not due'}; ` +
+            (certificate.renewalWindow === undefined
+              ? ''
+              : `CA's renewal window ${certificate.renewalWindow.start.slice(0, 16)}Z–${certificate.renewalWindow.end.slice(0, 16)}Z; `) +
+            (certificate.profile === undefined ? '' : `profile ${certificate.profile}; `) +
+            `served on ${certificate.served.length === 0 ? 'no port' : `ports ${certificate.served.join(', ')}`}`,
       ]);
   const listenerRows: Array<[string, string]> = result.listeners.map((listener) => [
     `${listener.service} ${listener.host}:${listener.port}`,
@@ -33,6 +38,8 @@ export function renderRenewal(result: CertRenewResult): string {
     ['Names', result.names.join(', ')],
     ['Issuer', result.issuer ?? 'unknown'],
     ['Valid until', result.notAfter ?? 'unknown'],
+    ...(result.profile === undefined ? [] : [['Profile', result.profile] as [string, string]]),
+    ...(result.replaced === undefined ? [] : [['Replaces', `${result.replaced} (the CA linked the two)`] as [string, string]]),
     ['Served on', result.served.length === 0 ? 'no listener' : `ports ${result.served.join(', ')}`],
   ]);
 }

@@ -5,7 +5,9 @@
 //     failing and the certificate has crossed into less than a third of its lifetime, or less than 7 days, left: then
 //     it pages again, louder (an escalation, once per step). With DNS_PROVIDER=manual nobody can publish the ACME
 //     challenge unattended, so a due renewal is an alert asking for `mailops cert-renew`;
-//   - a renewal that works says so (`renewed`), naming the failed attempts before it;
+//   - a renewal that works says so (`renewed`), naming the failed attempts before it and why it was due (the CA's
+//     ARI window — "the CA asked for early renewal" when the CA moved it before the usual third of the lifetime, as
+//     after a revocation — or the certificate's lifetime);
 //   - a listener serving another certificate than the one installed is a `cert-mismatch` (paged), and its end a
 //     recovery.
 // The expiry of each certificate is kept for the health endpoint.
@@ -146,7 +148,7 @@ async function watchRenewal(environment: JobEnvironment, hostname: string, own: 
             kind: 'renewed',
             severity: 'resolved',
             subject: `${hostname}: certificate renewed`,
-            message: `Renewed the certificate of ${hostname}${after}: ${result.names.join(', ')} from ${result.issuer ?? 'the CA'}, valid until ${result.notAfter}, served on ports ${result.served.join(', ') || 'none'}.`,
+            message: `Renewed the certificate of ${hostname}${after}: ${result.names.join(', ')} from ${result.issuer ?? 'the CA'}, valid until ${result.notAfter}, served on ports ${result.served.join(', ') || 'none'}. Why: ${result.reason}${result.replaced === undefined ? '' : ` (the CA linked it to the certificate it replaces, ${result.replaced})`}.`,
           },
         ],
         renewed: true,
@@ -197,21 +199,13 @@ async function watchRenewal(environment: JobEnvironment, hostname: string, own: 
 export const certWatchJob: Job = async (environment) => {
   const { context } = environment;
   const status = await certStatus(context);
-  saveCertificateExpiries(
-    context.database,
-    status.certificates.map((certificate) => ({ name: certificate.name, notAfter: certificate.notAfter })),
-    context.now()
-  );
+  saveCertificateExpiries(context.database, status.certificates, context.now());
   const own = status.certificates.find((certificate) => certificate.name === status.hostname);
   const mismatch = watchMismatch(environment, status.hostname, own, status.listeners);
   const renewal = await watchRenewal(environment, status.hostname, own);
   if (renewal.renewed) {
     const after = await certStatus(context);
-    saveCertificateExpiries(
-      context.database,
-      after.certificates.map((certificate) => ({ name: certificate.name, notAfter: certificate.notAfter })),
-      context.now()
-    );
+    saveCertificateExpiries(context.database, after.certificates, context.now());
   }
   const mismatched = environment.alerts.get(`cert-mismatch:${status.hostname}`) !== undefined;
   const summary = [
