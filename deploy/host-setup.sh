@@ -391,7 +391,7 @@ firewall_report() {
 			if [ -z "$closed" ]; then
 				echo "firewall: nftables drops input by default and accepts ports$open"
 			else
-				echo "firewall: nftables drops input by default and has no accept rule for port(s)$closed: add one (see nft list ruleset)"
+				echo "firewall: nftables drops input by default and has no accept rule host-setup.sh recognises for port(s)$closed: check nft list ruleset, and add one (tcp dport { 25, 465, 587 } accept)"
 			fi
 		fi
 	else

@@ -141,11 +141,48 @@ describe('host-setup.sh --install-chasquid', () => {
   it('reports whether an active firewall lets in ports 25, 465 and 587, and opens nothing', () => {
     const prepared = prepare();
     expect(prepared.output).toMatch(/^firewall: .*(25|no active firewall)/m);
-    // This machine's firewall is the lab's business, not the script's: its rules are the same afterwards.
-    const ruleset = () => spawnSync('nft', ['list', 'ruleset'], { encoding: 'utf8' }).stdout ?? '';
+    // This machine's firewall is the operator's business, not the script's: its rules are the same afterwards.
+    const ruleset = () => execFileSync('nft', ['list', 'ruleset'], { encoding: 'utf8' });
     const before = ruleset();
     prepare();
     expect(ruleset()).toBe(before);
+  });
+
+  describe("reads an nftables firewall (in a network namespace of its own: this machine's rules are untouched)", () => {
+    const withRules = (rules: string) => {
+      const rulesFile = path.join(dir, 'rules.nft');
+      writeFileSync(rulesFile, rules);
+      const args = ['--chasquid-dir', chasquidDir, '--prefix', prefix, '--install-chasquid', '--dry-run'];
+      const result = spawnSync(
+        'unshare',
+        ['-n', 'sh', '-c', 'nft -f "$1" && shift && exec sh "$@"', 'sh', rulesFile, setupScript, ...args],
+        {
+          encoding: 'utf8',
+        }
+      );
+      expect(result.stderr).toBe('');
+      return result.stdout.split('\n').filter((line) => line.startsWith('firewall: '));
+    };
+    const dropping = (accept: string) =>
+      `table inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    ct state established,related accept\n${accept}  }\n}\n`;
+
+    it('names the SMTP ports a dropping input chain does not accept', () => {
+      expect(withRules(dropping('    tcp dport { 22, 25, 587 } accept\n'))).toEqual([
+        'firewall: nftables drops input by default and has no accept rule host-setup.sh recognises for port(s) 465: check nft list ruleset, and add one (tcp dport { 25, 465, 587 } accept)',
+      ]);
+    });
+
+    it('says when all three are accepted', () => {
+      expect(withRules(dropping('    tcp dport 25 accept\n    tcp dport { 465, 587 } counter accept\n'))).toEqual([
+        'firewall: nftables drops input by default and accepts ports 25 465 587',
+      ]);
+    });
+
+    it('says when no input chain drops by default', () => {
+      expect(withRules('table inet filter {\n  chain input {\n    type filter hook input priority 0; policy accept;\n  }\n}\n')).toEqual([
+        'firewall: nftables has rules but no input chain that drops by default; check ports 25, 465 and 587 in: nft list ruleset',
+      ]);
+    });
   });
 
   it('refuses a --hostname that is no host name, and --hostname without --install-chasquid, changing nothing', () => {
