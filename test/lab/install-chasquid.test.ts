@@ -65,6 +65,12 @@ describe('host-setup.sh --install-chasquid', () => {
     expect(first.code).toBe(0);
     expect(first.output).toMatch(/^chasquid is installed \(\S+\)$/m);
     expect(first.output).not.toContain('apt-get');
+    // This machine's chasquid package decides whether the post-data hook's dkimpy is looked at (the lab installs it).
+    const version = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'chasquid'], { encoding: 'utf8' });
+    const beforeSigning = spawnSync('dpkg', ['--compare-versions', version, 'lt', '1.14~']).status === 0;
+    expect(first.output.includes(`python3-dkim is installed (chasquid ${version} signs DKIM through its post-data hook)`)).toBe(
+      beforeSigning
+    );
     expect(first.output).toContain(`set hostname: "mail.example.test" in ${chasquidDir}/chasquid.conf`);
     expect(conf()).toContain('#hostname: "mx.example.com"\n');
     expect(conf()).toMatch(/^hostname: "mail\.example\.test"$/m);
@@ -118,6 +124,13 @@ describe('host-setup.sh --install-chasquid', () => {
       "keeping chasquid.conf's hostname mx.operator.test, which someone set (not --hostname mail.example.test)"
     );
     expect(conf()).toBe(operators);
+  });
+
+  it('sets the hostname when chasquid.conf has no hostname line at all', () => {
+    freshChasquid('max_data_size_mb: 50\n');
+    const prepared = prepare();
+    expect(prepared.code).toBe(0);
+    expect(conf()).toMatch(/^max_data_size_mb: 50\n(.*\n)*hostname: "mail\.example\.test"\n$/);
   });
 
   it('keeps an existing repository and commits the hostname it set there (secrets leave it)', () => {
