@@ -400,7 +400,14 @@ firewall_report() {
 }
 
 if $install_chasquid; then
+	# A refusal about the user's part comes before chasquid is touched.
+	[ -z "$key" ] || root_only "$config_dir"
 	prepare_chasquid
+	if [ -n "$key" ] && $dry_run && [ ! -d "$chasquid_dir" ]; then
+		echo "would then set up the user $user (what it would change shows once chasquid is installed)"
+		firewall_report
+		exit 0
+	fi
 fi
 if [ -z "$key" ]; then
 	# Preparing chasquid only: mailops-host (for its git verb), CHASQUID_DIR's git, the firewall report.

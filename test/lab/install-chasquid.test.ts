@@ -212,6 +212,21 @@ describe('host-setup.sh --install-chasquid', () => {
     expect(treeFingerprint(dir)).toEqual(before);
   });
 
+  it("--dry-run with a key, before chasquid's directory exists, says the user comes next and changes nothing", () => {
+    rmSync(chasquidDir, { recursive: true });
+    const user = `mailops-i${randomBytes(3).toString('hex')}`;
+    const keyFile = path.join(dir, 'id_dry');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'mailops', '-f', keyFile]);
+    const before = treeFingerprint(dir);
+    const dry = prepare('--user', user, '--key-file', `${keyFile}.pub`, '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.output).toContain(`would: set hostname: "mail.example.test" in ${chasquidDir}/chasquid.conf`);
+    expect(dry.output).toContain(`would then set up the user ${user}`);
+    expect(dry.output).toMatch(/^firewall: /m);
+    expect(spawnSync('getent', ['passwd', user]).status).toBe(2);
+    expect(treeFingerprint(dir)).toEqual(before);
+  });
+
   it('with a key, also sets up the restricted user (and a second run changes nothing)', () => {
     const user = `mailops-i${randomBytes(3).toString('hex')}`;
     const keyFile = path.join(dir, 'id_ed25519');
