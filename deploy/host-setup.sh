@@ -181,7 +181,9 @@ conf_value() {
 	[ -n "$conf_lines" ] || return 0
 	[ "$(printf '%s\n' "$conf_lines" | wc -l)" = 1 ] || die "$conf_file sets $1 more than once; fix it${2:+, or give --$2}"
 	conf_read=$(printf '%s\n' "$conf_lines" | sed -n -E "s/^[[:space:]]*$1[[:space:]]*:[[:space:]]*(\"([^\"\\\\]*)\"|'([^'\\\\]*)')[[:space:]]*(#.*)?\$/=\\2\\3/p")
-	[ -n "$conf_read" ] || die "cannot read $1 in $conf_file ($conf_lines); ${2:+give --$2}${2:-fix it}"
+	conf_hint="fix it"
+	[ -z "$2" ] || conf_hint="give --$2"
+	[ -n "$conf_read" ] || die "cannot read $1 in $conf_file ($conf_lines); $conf_hint"
 	printf '%s' "${conf_read#=}"
 }
 

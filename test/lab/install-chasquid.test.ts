@@ -126,6 +126,15 @@ describe('host-setup.sh --install-chasquid', () => {
     expect(conf()).toBe(operators);
   });
 
+  it('stops at a hostname line it cannot read, changing nothing', () => {
+    freshChasquid('hostname: mail.example.test\n');
+    const before = treeFingerprint(dir);
+    const refused = prepare();
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain(`cannot read hostname in ${chasquidDir}/chasquid.conf (hostname: mail.example.test); fix it\n`);
+    expect(treeFingerprint(dir)).toEqual(before);
+  });
+
   it('sets the hostname when chasquid.conf has no hostname line at all', () => {
     freshChasquid('max_data_size_mb: 50\n');
     const prepared = prepare();
