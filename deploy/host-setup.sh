@@ -21,8 +21,19 @@
 # chasquid.conf (or given as options) and written to the root-owned /etc/mailops-host/<user>.conf, so that
 # mailops-host need not read them from a file the key might be able to change.
 #
+# On a fresh Debian or Ubuntu host it first prepares chasquid (once; again changes nothing):
+#
+#   sh host-setup.sh --install-chasquid --hostname mail.example.com [--key-file bot.pub]
+#
+# installs chasquid when dpkg says it is not installed (and, for chasquid before 1.14, python3-dkim, which its
+# post-data hook signs with), sets `hostname` in chasquid.conf while it is still the default (never an operator's),
+# puts CHASQUID_DIR in git when it is not (private keys and users files excluded, as mailops-host keeps them), and
+# reports whether an active firewall (ufw, nftables) lets in ports 25, 465 and 587 — it opens none.
+#
 # Options:
-#   --key "LINE" | --key-file FILE   the bot's public key (required, except with --remove)
+#   --key "LINE" | --key-file FILE   the bot's public key (required, except with --remove or --install-chasquid)
+#   --install-chasquid               prepare chasquid first (see above); without a key, only that
+#   --hostname NAME                  with --install-chasquid: the hostname for chasquid.conf
 #   --user NAME                      the user to create (default mailops)
 #   --chasquid-dir DIR               chasquid's configuration directory (default /etc/chasquid)
 #   --restart "COMMAND"              how to restart chasquid, split on spaces (default: systemctl restart chasquid)
@@ -47,6 +58,8 @@ search_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 prefix=/usr/local/lib/mailops
 dry_run=false
 remove=false
+install_chasquid=false
+mail_hostname=
 
 usage() {
 	sed -n '2,/^set -eu/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
@@ -65,6 +78,8 @@ while [ "$#" -gt 0 ]; do
 	--path) search_path=${2?}; shift 2 ;;
 	--prefix) prefix=${2?}; shift 2 ;;
 	--dry-run) dry_run=true; shift ;;
+	--install-chasquid) install_chasquid=true; shift ;;
+	--hostname) mail_hostname=${2?--hostname needs a value}; shift 2 ;;
 	--remove) remove=true; shift ;;
 	-h | --help) usage ;;
 	*) echo "host-setup: unknown option $1" >&2; usage ;;
@@ -81,6 +96,12 @@ case $user in '' | *[!a-z0-9_-]* | [!a-z_]* | ?????????????????????????????????*
 case $chasquid_dir in /*) ;; *) die "--chasquid-dir must be an absolute path" ;; esac
 case $prefix in /*) ;; *) die "--prefix must be an absolute path" ;; esac
 case $restart in *[!A-Za-z0-9@%+=:,./_\ -]*) die "--restart may hold only a command and plain arguments (no shell syntax)" ;; esac
+if [ -n "$mail_hostname" ]; then
+	$install_chasquid || die "--hostname goes with --install-chasquid"
+	# A host name as chasquid.conf holds it between double quotes: letters, digits, dots and hyphens.
+	case $mail_hostname in .* | -* | *. | *..* | *[!A-Za-z0-9.-]*) die "--hostname must be a host name (mail.example.com)" ;; esac
+fi
+! { $install_chasquid && $remove; } || die "--install-chasquid and --remove do not go together"
 [ "$(id -u)" = 0 ] || die "run me as root"
 
 config_dir=/etc/mailops-host
@@ -158,9 +179,11 @@ conf_value() {
 	[ -f "$conf_file" ] || return 0
 	conf_lines=$(grep -E "^[[:space:]]*$1[[:space:]]*:" -- "$conf_file" || true)
 	[ -n "$conf_lines" ] || return 0
-	[ "$(printf '%s\n' "$conf_lines" | wc -l)" = 1 ] || die "$conf_file sets $1 more than once; fix it, or give --$2"
+	[ "$(printf '%s\n' "$conf_lines" | wc -l)" = 1 ] || die "$conf_file sets $1 more than once; fix it${2:+, or give --$2}"
 	conf_read=$(printf '%s\n' "$conf_lines" | sed -n -E "s/^[[:space:]]*$1[[:space:]]*:[[:space:]]*(\"([^\"\\\\]*)\"|'([^'\\\\]*)')[[:space:]]*(#.*)?\$/=\\2\\3/p")
-	[ -n "$conf_read" ] || die "cannot read $1 in $conf_file ($conf_lines); give --$2"
+	conf_hint="fix it"
+	[ -z "$2" ] || conf_hint="give --$2"
+	[ -n "$conf_read" ] || die "cannot read $1 in $conf_file ($conf_lines); $conf_hint"
 	printf '%s' "${conf_read#=}"
 }
 
@@ -215,20 +238,189 @@ fi
 [ -z "$entry" ] || $ours || die "the account $user exists and host-setup.sh did not create it: it takes over no account. Choose another --user (default mailops)."
 [ -n "$entry" ] || [ ! -e "/var/lib/$user" ] || die "/var/lib/$user exists but there is no account $user: remove it or choose another --user"
 
-[ -n "$key" ] || die "give the bot's public key with --key or --key-file"
-case $key in
-	ssh-ed25519\ * | ssh-rsa\ * | ecdsa-sha2-nistp256\ * | ecdsa-sha2-nistp384\ * | ecdsa-sha2-nistp521\ *) ;;
-	*) die "--key must be one public key line (ssh-ed25519 AAAA… comment)" ;;
-esac
-newline='
+[ -n "$key" ] || $install_chasquid || die "give the bot's public key with --key or --key-file"
+if [ -n "$key" ]; then
+	case $key in
+		ssh-ed25519\ * | ssh-rsa\ * | ecdsa-sha2-nistp256\ * | ecdsa-sha2-nistp384\ * | ecdsa-sha2-nistp521\ *) ;;
+		*) die "--key must be one public key line (ssh-ed25519 AAAA… comment)" ;;
+	esac
+	newline='
 '
-case $key in *"$newline"*) die "--key must be a single line" ;; esac
-key=$(printf '%s' "$key" | cut -d' ' -f1,2)
-command -v sudo >/dev/null || die "sudo is not installed: apt-get install sudo, then run me again"
+	case $key in *"$newline"*) die "--key must be a single line" ;; esac
+	key=$(printf '%s' "$key" | cut -d' ' -f1,2)
+	command -v sudo >/dev/null || die "sudo is not installed: apt-get install sudo, then run me again"
+fi
 safe_path --chasquid-dir "$chasquid_dir"
 safe_path --prefix "$prefix"
-[ -d "$chasquid_dir" ] || die "$chasquid_dir does not exist: is chasquid installed, or is --chasquid-dir wrong?"
 root_only "$prefix"
+
+# --- chasquid itself (--install-chasquid) ----------------------------------------------------------------------
+
+# installed PACKAGE: dpkg says PACKAGE is installed.
+installed() {
+	[ "$(dpkg-query -W -f='${Status}' -- "$1" 2>/dev/null || true)" = "install ok installed" ]
+}
+
+# apt_install PACKAGE...: installs without a question (the packages' defaults; chasquid asks none).
+apt_install() {
+	DEBIAN_FRONTEND=noninteractive apt-get -q update && DEBIAN_FRONTEND=noninteractive apt-get -q -y install -- "$@"
+}
+
+# set_hostname: `hostname: "NAME"` appended to chasquid.conf (through a temporary file with the same owner and mode,
+# then renamed), so that chasquid says hello as the name its certificate and DNS are for.
+set_hostname() {
+	root_only "$chasquid_dir"
+	conf_file=$chasquid_dir/chasquid.conf
+	cp -p -- "$conf_file" "$conf_file.tmp" &&
+		printf '\n# Set by mailops host-setup.sh: the name chasquid greets with, which its certificate and MX are for.\nhostname: "%s"\n' "$mail_hostname" >> "$conf_file.tmp" &&
+		mv -f -- "$conf_file.tmp" "$conf_file"
+}
+
+hostname_set=false
+prepare_chasquid() {
+	if installed chasquid; then
+		echo "chasquid is installed ($(dpkg-query -W -f='${Version}' chasquid))"
+	else
+		step "install chasquid (apt-get install chasquid)" apt_install chasquid
+	fi
+	# chasquid before 1.14 signs with DKIM through its post-data hook, which needs dkimpy; 1.14 signs itself.
+	if installed chasquid; then
+		chasquid_version=$(dpkg-query -W -f='${Version}' chasquid)
+		if dpkg --compare-versions "$chasquid_version" lt 1.14~; then
+			if installed python3-dkim; then
+				echo "python3-dkim is installed (chasquid $chasquid_version signs DKIM through its post-data hook)"
+			else
+				step "install python3-dkim (chasquid $chasquid_version signs DKIM through its post-data hook)" apt_install python3-dkim
+			fi
+		fi
+	elif $dry_run; then
+		echo "would: install python3-dkim too if the chasquid installed is before 1.14"
+	fi
+	[ -d "$chasquid_dir" ] || $dry_run || die "$chasquid_dir does not exist after installing chasquid: is --chasquid-dir right?"
+
+	current_hostname=
+	if [ -f "$chasquid_dir/chasquid.conf" ]; then
+		current_hostname=$(conf_value hostname '') || exit 1
+	fi
+	if [ -z "$mail_hostname" ]; then
+		[ -n "$current_hostname" ] || echo "chasquid.conf sets no hostname (chasquid uses the system's): give --hostname mail.example.com to set it"
+	elif [ -z "$current_hostname" ]; then
+		[ -f "$chasquid_dir/chasquid.conf" ] || $dry_run || die "$chasquid_dir/chasquid.conf does not exist: is chasquid installed, or is --chasquid-dir wrong?"
+		step "set hostname: \"$mail_hostname\" in $chasquid_dir/chasquid.conf" set_hostname
+		hostname_set=true
+	elif [ "$current_hostname" = "$mail_hostname" ]; then
+		echo "chasquid.conf's hostname is $mail_hostname already"
+	else
+		echo "keeping chasquid.conf's hostname $current_hostname, which someone set (not --hostname $mail_hostname): change it by hand if it is wrong"
+	fi
+}
+
+# git_root ARGS...: git in CHASQUID_DIR, as mailops-host runs it: nothing of the system's or the repository's that
+# could run a program.
+git_root() {
+	env -i PATH="$search_path" HOME=/nonexistent LC_ALL=C GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_TERMINAL_PROMPT=0 \
+		git -C "$chasquid_dir" -c core.hooksPath=/dev/null -c core.fsmonitor=false -c safe.directory="$chasquid_dir" "$@"
+}
+
+# host_git SUBCOMMAND ARGS...: mailops-host's own git verb (as root, under its lease), so that what is kept out of
+# history is decided in one place: mailops-host's list of private keys and password hashes.
+host_git() {
+	host_program=$prefix/mailops-host
+	host_lease=$("$host_program" --chasquid-dir "$chasquid_dir" lease acquire 60 host-setup) || host_lease=
+	host_lease=$(printf '%s\n' "$host_lease" | tail -n 1)
+	[ -n "$host_lease" ] || die "could not take mailops-host's lock on $chasquid_dir (is mailops changing it?): run me again later"
+	host_status=0
+	"$host_program" --chasquid-dir "$chasquid_dir" --lease "$host_lease" git "$@" >/dev/null || host_status=$?
+	"$host_program" --chasquid-dir "$chasquid_dir" lease release "$host_lease" >/dev/null || true
+	[ "$host_status" = 0 ] || die "mailops-host git $1 failed (status $host_status)"
+}
+
+# into_git: CHASQUID_DIR in a repository of its own, with a first commit (an existing one is kept; chasquid.conf's
+# new hostname is committed to it).
+into_git() {
+	command -v git >/dev/null || {
+		step "install git (apt-get install git), to keep $chasquid_dir's history" apt_install git
+		$dry_run && return 0
+	}
+	if [ -e "$chasquid_dir/.git" ] || [ -L "$chasquid_dir/.git" ]; then
+		if git_root rev-parse -q --verify HEAD >/dev/null 2>&1; then
+			echo "$chasquid_dir is in git already"
+			if $hostname_set; then
+				step "commit chasquid.conf's hostname in $chasquid_dir's git" host_git commit-files "mailops host-setup: hostname" "$chasquid_dir/chasquid.conf"
+			fi
+			return 0
+		fi
+	else
+		step "git init $chasquid_dir" git_root -c init.defaultBranch=main init -q --template= .
+	fi
+	step "commit $chasquid_dir as \"mailops host-setup\" (private keys and users files kept out of git)" host_git commit-pending "mailops host-setup"
+}
+
+# firewall_report: whether an active firewall lets in SMTP (25), submissions (465) and submission (587). Read only:
+# opening ports is the operator's decision.
+firewall_report() {
+	if command -v ufw >/dev/null && ufw status 2>/dev/null | grep -q '^Status: active'; then
+		ufw_rules=$(ufw status verbose 2>/dev/null)
+		if printf '%s\n' "$ufw_rules" | grep -q '^Default: allow (incoming)'; then
+			echo "firewall: ufw is active and allows incoming connections by default: ports 25, 465 and 587 are open"
+			return 0
+		fi
+		open='' closed=''
+		for smtp_port in 25 465 587; do
+			if printf '%s\n' "$ufw_rules" | grep -Eq "^$smtp_port(/tcp)?([[:space:]]+\(v6\))?[[:space:]]+ALLOW"; then
+				open="$open $smtp_port"
+			else
+				closed="$closed $smtp_port"
+			fi
+		done
+		if [ -z "$closed" ]; then
+			echo "firewall: ufw is active and allows ports$open"
+		else
+			echo "firewall: ufw is active and does not allow port(s)$closed (open them with: ufw allow 25/tcp, and so on)"
+		fi
+	elif command -v nft >/dev/null && nft_rules=$(nft list ruleset 2>/dev/null) && [ -n "$nft_rules" ]; then
+		if ! printf '%s\n' "$nft_rules" | grep -Eq 'hook input.*policy drop'; then
+			echo "firewall: nftables has rules but no input chain that drops by default; check ports 25, 465 and 587 in: nft list ruleset"
+		else
+			open='' closed=''
+			for smtp_port in 25 465 587; do
+				if printf '%s\n' "$nft_rules" | grep -Eq "dport (\{[^}]*[ ,{]${smtp_port}[ ,}][^}]*\}|$smtp_port) .*accept"; then
+					open="$open $smtp_port"
+				else
+					closed="$closed $smtp_port"
+				fi
+			done
+			if [ -z "$closed" ]; then
+				echo "firewall: nftables drops input by default and accepts ports$open"
+			else
+				echo "firewall: nftables drops input by default and has no accept rule host-setup.sh recognises for port(s)$closed: check nft list ruleset, and add one (tcp dport { 25, 465, 587 } accept)"
+			fi
+		fi
+	else
+		echo "firewall: no active firewall found (ufw inactive or absent, no nftables rules): ports 25, 465 and 587 are not blocked here (your provider may still block 25)"
+	fi
+}
+
+if $install_chasquid; then
+	# A refusal about the user's part comes before chasquid is touched.
+	[ -z "$key" ] || root_only "$config_dir"
+	prepare_chasquid
+	if [ -n "$key" ] && $dry_run && [ ! -d "$chasquid_dir" ]; then
+		echo "would then set up the user $user (what it would change shows once chasquid is installed)"
+		firewall_report
+		exit 0
+	fi
+fi
+if [ -z "$key" ]; then
+	# Preparing chasquid only: mailops-host (for its git verb), CHASQUID_DIR's git, the firewall report.
+	[ -d "$prefix" ] || step "create $prefix" install -d -o root -g root -m 0755 -- "$prefix"
+	install_file "$here/mailops-host" "$prefix/mailops-host" 755
+	into_git
+	firewall_report
+	[ "$changes" -gt 0 ] || echo "nothing to change: chasquid is prepared"
+	exit 0
+fi
+[ -d "$chasquid_dir" ] || die "$chasquid_dir does not exist: is chasquid installed, or is --chasquid-dir wrong?"
 root_only "$config_dir"
 
 # chasquid's data directory and mail log, as chasquid reads them (or as given).
@@ -274,6 +466,7 @@ fi
 [ -d "$prefix" ] || step "create $prefix" install -d -o root -g root -m 0755 -- "$prefix"
 install_file "$here/mailops-host" "$prefix/mailops-host" 755
 install_file "$here/mailops-forced-command" "$prefix/mailops-forced-command" 755
+! $install_chasquid || into_git
 
 # 3. The settings mailops-host enforces for this user: key=value lines, read (never sourced) by mailops-host.
 previous_data_dir=$(sed -n 's/^DATA_DIR=//p' -- "$config" 2>/dev/null || true)
@@ -303,6 +496,7 @@ write_file "$ssh_dir/authorized_keys" 644 "restrict,command=\"$prefix/mailops-fo
 if [ "$changes" -eq 0 ]; then
 	echo "nothing to change: $user is set up"
 fi
+! $install_chasquid || firewall_report
 
 # What mailops needs in its configuration.
 port=$(sshd -T 2>/dev/null | sed -n 's/^port //p' | head -n 1)

@@ -1,9 +1,10 @@
 #!/bin/sh
 # Installs what the lab needs, when it is missing: Debian's chasquid (1.11 on Debian 12), OpenSSH's server, Knot DNS,
-# pebble (2.4 on Debian 12), dkimpy (for the 1.11 post-data hook), pyspf and PyYAML (pyspf ships the RFC 7208 test
-# suite the SPF analysis is tested against; PyYAML reads it) and swaks; and chasquid 1.15 and pebble 2.6 (which serves
-# ACME Renewal Information and accepts `replaces`) from Debian 13 (trixie), unpacked into /var/cache/mailops-lab/
-# without touching the system's apt configuration. Idempotent and quiet when everything is there.
+# pebble (2.4 on Debian 12), dkimpy (for the 1.11 post-data hook), nftables (host-setup.sh's firewall report, read in a
+# network namespace of the test's own), pyspf and PyYAML (pyspf ships the RFC 7208 test suite the SPF analysis is
+# tested against; PyYAML reads it) and swaks; and chasquid 1.15 and pebble 2.6 (which serves ACME Renewal Information
+# and accepts `replaces`) from Debian 13 (trixie), unpacked into /var/cache/mailops-lab/ without touching the system's
+# apt configuration. Idempotent and quiet when everything is there.
 # Runs as root (CI does); a machine without root must have the packages installed already.
 #
 # The cache is root-owned and outside the checkout on purpose: the lab runs chasquid as the `chasquid` user, which
@@ -12,7 +13,7 @@ set -eu
 umask 022
 
 cache=/var/cache/mailops-lab
-packages="chasquid openssh-server knot knot-dnsutils pebble python3-dkim python3-spf python3-yaml swaks openssl git util-linux procps sudo systemd"
+packages="chasquid openssh-server knot knot-dnsutils pebble python3-dkim nftables python3-spf python3-yaml swaks openssl git util-linux procps sudo systemd"
 
 missing=""
 for package in $packages; do
