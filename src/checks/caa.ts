@@ -57,14 +57,18 @@ const describe = (record: CaaRecord): string => {
   return `${record.critical} ${tag} "${String(value)}"`;
 };
 
+/** The CAA record (zone-file value) that lets the CA with these identities issue, for mailops's account when known. */
+export function recommendedCaa(identities: readonly string[], accountUri?: string): string | undefined {
+  const issuer = identities[0];
+  return issuer === undefined ? undefined : `0 issue "${issuer}${accountUri === undefined ? '' : `; accounturi=${accountUri}`}"`;
+}
+
 export function evaluateCaa({ domain, answers, directoryUrl, identities, accountUri }: CaaInput): CheckResult {
   const id = 'caa';
   const issuer = identities[0];
-  const wanted = issuer === undefined ? undefined : `${issuer}${accountUri === undefined ? '' : `; accounturi=${accountUri}`}`;
+  const wanted = recommendedCaa(identities, accountUri);
   const recordLine = (name: string) =>
-    wanted === undefined
-      ? `${name}. 3600 IN CAA 0 issue "<the CAA identity your CA documents>"`
-      : `${name}. 3600 IN CAA 0 issue "${wanted}"`;
+    wanted === undefined ? `${name}. 3600 IN CAA 0 issue "<the CAA identity your CA documents>"` : `${name}. 3600 IN CAA ${wanted}`;
   const ca = issuer === undefined ? `the CA of ${directoryUrl}` : `${issuer} (ACME_DIRECTORY)`;
   for (const { name, answer } of answers) {
     if (answer.status === 'temperror') return temperrorResult(id, answer, name, 'CAA');

@@ -5,7 +5,7 @@
 
 import type { DnsPublisher } from './publisher.ts';
 import { presentTxtRecord, presentTxtValue, zoneLine, type TxtRecord } from './txt.ts';
-import type { UpdateChange } from './update-message.ts';
+import { parseCaaValue, type UpdateChange } from './update-message.ts';
 
 export interface ManualDnsStep {
   action: 'add' | 'remove';
@@ -35,6 +35,12 @@ export function manualStep(action: ManualDnsStep['action'], record: TxtRecord): 
   return { action, record, zoneLine, panelValue: presentTxtValue(record.value), instruction };
 }
 
+/** A CAA record as DNS panels ask for it, in three fields (the value unquoted). */
+function caaPanelFields(value: string): string {
+  const caa = parseCaaValue(value);
+  return `flags ${caa.flags}, tag ${caa.tag}, value ${caa.value}`;
+}
+
 /** Several records as one step: one block to paste, one wait for all of them. */
 export function manualBatchStep(changes: readonly UpdateChange[]): ManualDnsStep {
   const first = changes[0]?.record ?? { name: '', value: '', ttl: 0 };
@@ -46,8 +52,13 @@ export function manualBatchStep(changes: readonly UpdateChange[]): ManualDnsStep
     panelValue: changes
       .map((change) => {
         const type = change.record.type ?? 'TXT';
-        const value = type === 'TXT' ? presentTxtValue(change.record.value) : change.record.value;
-        return `${change.action === 'delete' ? 'remove' : 'add'}: name ${change.record.name}, type ${type}, value ${value}`;
+        const fields =
+          type === 'TXT'
+            ? `value ${presentTxtValue(change.record.value)}`
+            : type === 'CAA'
+              ? caaPanelFields(change.record.value)
+              : `value ${change.record.value}`;
+        return `${change.action === 'delete' ? 'remove' : 'add'}: name ${change.record.name}, type ${type}, ${fields}`;
       })
       .join('\n'),
     instruction: `Publish these ${changes.length} DNS records (lines starting "; remove:" are values to remove; keep every other record):`,

@@ -28,6 +28,36 @@ describe('RFC 2136 UPDATE messages', () => {
     ]);
   });
 
+  it('carries CAA records in RFC 8659 form: flags, tag length, tag, value', () => {
+    const value = '0 issue "letsencrypt.org; accounturi=https://acme-v02.api.letsencrypt.org/acme/acct/1"';
+    const message = buildUpdate('example.test', [{ action: 'add', record: { name: 'example.test', type: 'CAA', value, ttl: 3600 } }], 7);
+    const decoded = packet.decode(message).authorities?.[0] as { type: string; data: { flags: number; tag: string; value: string } };
+    expect([decoded.type, decoded.data.flags, decoded.data.tag, decoded.data.value]).toEqual([
+      'CAA',
+      0,
+      'issue',
+      'letsencrypt.org; accounturi=https://acme-v02.api.letsencrypt.org/acme/acct/1',
+    ]);
+    const tail = Buffer.from('\x00\x05issueletsencrypt.org', 'latin1');
+    const short = buildUpdate(
+      'example.test',
+      [{ action: 'add', record: { name: 'example.test', type: 'CAA', value: '0 issue "letsencrypt.org"', ttl: 60 } }],
+      1
+    );
+    expect(short.subarray(short.length - tail.length)).toEqual(tail);
+    expect(short.readUInt16BE(short.length - tail.length - 2)).toBe(tail.length);
+  });
+
+  it('refuses a CAA value that is not flags, tag and a quoted value', () => {
+    expect(() =>
+      buildUpdate(
+        'example.test',
+        [{ action: 'add', record: { name: 'example.test', type: 'CAA', value: 'issue letsencrypt.org', ttl: 60 } }],
+        1
+      )
+    ).toThrow(/is not a CAA value/);
+  });
+
   it('refuses an MX value that is not "preference exchange"', () => {
     expect(() =>
       buildUpdate(

@@ -1,4 +1,4 @@
-// The parts of dns-packet we use below the message level — names, questions and TXT, MX, A and AAAA data — with types: the
+// The parts of dns-packet we use below the message level — names, questions and TXT, MX, A, AAAA and CAA data — with types: the
 // published type definitions only describe whole-message encode/decode, while the library exports these codecs too.
 
 import packet from 'dns-packet';
@@ -21,9 +21,10 @@ export interface WireCodecs {
   mx: { encode: ((value: { preference: number; exchange: string }, buffer?: Buffer, offset?: number) => Buffer) & Measured };
   a: { encode: ((value: string, buffer?: Buffer, offset?: number) => Buffer) & Measured };
   aaaa: { encode: ((value: string, buffer?: Buffer, offset?: number) => Buffer) & Measured };
+  caa: { encode: ((value: { flags: number; tag: string; value: string }, buffer?: Buffer, offset?: number) => Buffer) & Measured };
 }
 
 export const wire = packet as unknown as WireCodecs & typeof packet;
 
 export const rrClass = { IN: 1, NONE: 254, ANY: 255 } as const;
-export const rrType = { TXT: 16, SOA: 6, MX: 15, A: 1, AAAA: 28 } as const;
+export const rrType = { TXT: 16, SOA: 6, MX: 15, A: 1, AAAA: 28, CAA: 257 } as const;

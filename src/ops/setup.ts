@@ -6,8 +6,11 @@
 //   dns          MX, SPF, DMARC (reports to postmaster@), TLS-RPT, and A/AAAA of chasquid's hostname when it is in the
 //                domain's zone and has none — merged, never clobbered: an SPF that does not authorise the host gains
 //                the host's terms (keeping its includes; refused beyond 10 lookups), a valid DMARC and a TLS-RPT are
-//                kept, an MX naming another host is left to the operator. Through DNS_PROVIDER=rfc2136; with another
-//                provider the records are listed for the operator (needs-you).
+//                kept, an MX naming another host is left to the operator. CAA (RFC 8659) for the CA of ACME_DIRECTORY,
+//                when mailops knows its CAA identity: the record the `caa` check recommends when the domain and its
+//                parents have none; beside the operator's records when they allow other CAs only (never removing one).
+//                Through DNS_PROVIDER=rfc2136; with another provider the records are listed for the operator
+//                (needs-you).
 //   domain       the domain directory (ensureDomainDirectory; a running chasquid is restarted to load it).
 //   certificate  cert-renew when due: a fresh chasquid has none and does not run (it also needs a domain), so it
 //                comes before anything else that restarts chasquid; installing it starts chasquid.
@@ -18,10 +21,12 @@
 // Then `check`, with what remains the operator's (reverse DNS values, port 25), and the DNS answers recorded as the
 // accepted state for dns-diff and the drift job.
 
+import type { CaaRecord } from 'node:dns';
 import path from 'node:path';
 import { daemonState, restartDaemon } from '../chasquid/daemon.ts';
 import { dkimRecordName } from '../chasquid/dkim-key.ts';
 import { DomainFiles } from '../chasquid/domain-files.ts';
+import { caaIdentities, evaluateCaa, recommendedCaa } from '../checks/caa.ts';
 import { parseDmarc, isDmarcRecord } from '../checks/dmarc.ts';
 import { CheckFacts } from '../checks/facts.ts';
 import type { HostAddress } from '../checks/host-addresses.ts';
@@ -36,6 +41,7 @@ import { Rfc2136Publisher } from '../dns/rfc2136.ts';
 import { joinTxt, zoneLine } from '../dns/txt.ts';
 import type { UpdateChange, UpdateRecordType } from '../dns/update-message.ts';
 import { failedError } from '../errors.ts';
+import { acmeAccount } from '../store/renewal-info.ts';
 import { parseManagedAddress, parseTarget } from '../validation/address.ts';
 import { managedDomain } from '../validation/domain.ts';
 import { listAliases, setAlias } from './aliases.ts';
@@ -315,7 +321,67 @@ async function planRecords(
           reason: 'TLS reports to postmaster',
         }
   );
+  const caa = await planCaa(context, domain, known);
+  if (caa) records.push(caa);
   return { hostname, records };
+}
+
+/** A CAA record in zone-file form, `0 issue "letsencrypt.org"` (node gives the tag as the name of a property). */
+function caaValue(record: CaaRecord): string {
+  const [tag, value] = (Object.entries(record) as Array<[string, unknown]>).find(([key]) => key !== 'critical' && key !== 'type') ?? [
+    'issue',
+    '',
+  ];
+  return `${record.critical} ${tag} "${String(value).replace(/["\\]/g, '\\$&')}"`;
+}
+
+/**
+ * CAA for the CA mailops orders from, judged as the `caa` check judges it: the relevant set is the first found climbing
+ * from the domain (RFC 8659 section 3). None: the recommended record. A set that does not allow the CA: an `issue`
+ * record for it beside them, at the domain — when the set is a parent's, the domain's own set then replaces it for the
+ * domain, so it starts as a copy of the parent's. Unknown CAA identity (a CA mailops has no entry for): nothing.
+ */
+async function planCaa(context: OperationContext, domain: string, known: CheckFacts): Promise<PlannedRecord | undefined> {
+  const directoryUrl = context.config.ACME_DIRECTORY;
+  const identities = caaIdentities(directoryUrl);
+  const accountUri = acmeAccount(context.database, directoryUrl);
+  const wanted = recommendedCaa(identities, accountUri);
+  if (wanted === undefined) return undefined;
+  const labels = domain.split('.');
+  const names = labels.slice(0, -1).map((_, index) => labels.slice(index).join('.'));
+  const answers = await Promise.all(names.map(async (name) => ({ name, answer: await known.lookup(name, 'CAA') })));
+  const failed = answers.find((entry) => entry.answer.status === 'temperror');
+  if (failed) lookupFailed(failed.name, 'CAA', failed.answer);
+  const found = answers.find((entry) => entry.answer.status === 'ok' && entry.answer.records.length > 0);
+  const old = found ? (answerValues(found.answer, caaValue) ?? []) : [];
+  const verdict = evaluateCaa({
+    domain,
+    answers,
+    directoryUrl,
+    identities,
+    ...(accountUri === undefined ? {} : { accountUri }),
+  });
+  if (found && verdict.status === 'pass')
+    return { name: found.name, type: 'CAA', action: 'keep', old, new: [], reason: 'CAA allows the CA of ACME_DIRECTORY' };
+  if (!found)
+    return { name: domain, type: 'CAA', action: 'add', old: [], new: [wanted], reason: 'CAA: only the CA of ACME_DIRECTORY may issue' };
+  if (found.name === domain)
+    return {
+      name: domain,
+      type: 'CAA',
+      action: 'add',
+      old,
+      new: [...old, wanted],
+      reason: 'CAA gains the CA of ACME_DIRECTORY, keeping the CAs it allows',
+    };
+  return {
+    name: domain,
+    type: 'CAA',
+    action: 'add',
+    old: [],
+    new: [...old, wanted],
+    reason: `CAA of ${found.name}, which applies to ${domain} too, copied with the CA of ACME_DIRECTORY added`,
+  };
 }
 
 function answer(txt: DnsAnswer<string[]>, name: string, type: string): string[] {
@@ -388,7 +454,8 @@ function changesOf(records: readonly PlannedRecord[]): UpdateChange[] {
     if (record.action === 'change')
       for (const value of record.old)
         changes.push({ action: 'delete', record: { name: record.name, type: record.type, value, ttl: recordTtl } });
-    for (const value of record.new)
+    // An `add` may show the values kept beside the new ones (CAA): only the new ones are added.
+    for (const value of record.new.filter((each) => record.action === 'change' || !record.old.includes(each)))
       changes.push({ action: 'add', record: { name: record.name, type: record.type, value, ttl: recordTtl } });
   }
   return changes;

@@ -52,10 +52,13 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('setup on a fresh chasquid %s
       chasquid: build,
       acme: true,
       certificate: false,
-      domains: [domain, 'other.test'],
+      domains: [domain, 'other.test', 'caa.test', 'caaother.test'],
       createDomainDirs: false,
       zones: {
         [domain]: zone(domain, ['mail A 127.0.0.1']),
+        // CAA: none at all; and a record for another CA only.
+        'caa.test': zone('caa.test', []),
+        'caaother.test': zone('caaother.test', ['@ CAA 0 issue "sectigo.com"']),
         // A domain that already sends through another provider, which its SPF record includes.
         'other.test': zone('other.test', [txt('@', 'v=spf1 include:_spf.provider.test -all')]),
         'provider.test': zone('provider.test', [txt('_spf', 'v=spf1 ip4:192.0.2.0/24 -all')]),
@@ -135,6 +138,57 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('setup on a fresh chasquid %s
     expect(spf.match(/v=spf1/g)).toHaveLength(1);
     // The mail host passes SPF now; the check may still warn that the include lets a whole /24 send: that is theirs.
     expect(report.check.checks.find((check) => check.id === 'spf')?.status).not.toBe('fail');
+  });
+
+  describe('CAA, with a CA whose CAA identity mailops knows (pebble has none; the certificate is installed, not due)', () => {
+    // Let's Encrypt's directory is only named, never reached: the installed certificate is not due for renewal.
+    const envFile = () => {
+      const file = path.join(lab.dir, 'letsencrypt.env');
+      writeFileSync(
+        file,
+        readFileSync(lab.envFile, 'utf8').replace(/^ACME_DIRECTORY=.*$/m, 'ACME_DIRECTORY=https://acme-v02.api.letsencrypt.org/directory')
+      );
+      return file;
+    };
+    const setupOf = async (name: string) =>
+      JSON.parse(
+        (await runCli(['setup', name, '--forward-to', 'me@gmail.example', '--yes', '--json', '--env-file', envFile()])).stdout
+      ) as SetupJson & {
+        plan: { records: Array<{ name: string; type: string; action: string; old: string[]; new: string[] }> };
+      };
+    const caaCheck = (report: SetupJson) => report.check.checks.find((check) => check.id === 'caa')?.status;
+
+    it('publishes the record the caa check recommends when there is none; the check passes; a second run changes nothing', async () => {
+      const report = await setupOf('caa.test');
+      expect(report.plan.records.filter((record) => record.type === 'CAA')).toEqual([
+        expect.objectContaining({ name: 'caa.test', action: 'add', old: [], new: ['0 issue "letsencrypt.org"'] }),
+      ]);
+      expect(report.steps.find((step) => step.id === 'dns')?.detail).toContain('caa.test CAA');
+      expect(await lab.knotc('zone-read', 'caa.test', 'caa.test.', 'CAA')).toContain('caa.test. 3600 CAA 0 issue "letsencrypt.org"');
+      expect(caaCheck(report)).toBe('pass');
+
+      const zoneBefore = await lab.knotc('zone-read', 'caa.test');
+      const again = await setupOf('caa.test');
+      expect(again.plan.records.filter((record) => record.type === 'CAA').map((record) => record.action)).toEqual(['keep']);
+      expect(again.steps.find((step) => step.id === 'dns')?.status).toBe('unchanged');
+      expect(await lab.knotc('zone-read', 'caa.test')).toBe(zoneBefore);
+    });
+
+    it("adds an issue record for the CA beside a CAA record for another CA, keeping the operator's", async () => {
+      const report = await setupOf('caaother.test');
+      expect(report.plan.records.filter((record) => record.type === 'CAA')).toEqual([
+        expect.objectContaining({
+          name: 'caaother.test',
+          action: 'add',
+          old: ['0 issue "sectigo.com"'],
+          new: ['0 issue "sectigo.com"', '0 issue "letsencrypt.org"'],
+        }),
+      ]);
+      const caa = await lab.knotc('zone-read', 'caaother.test', 'caaother.test.', 'CAA');
+      expect(caa).toContain('caaother.test. 3600 CAA 0 issue "sectigo.com"');
+      expect(caa).toContain('caaother.test. 3600 CAA 0 issue "letsencrypt.org"');
+      expect(caaCheck(report)).toBe('pass');
+    });
   });
 });
 
