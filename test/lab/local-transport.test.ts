@@ -121,6 +121,15 @@ interface Upload {
 }
 
 /**
+ * The Node.js that runs this test, as seen from `checkout`: the project's own Node lives in its node_modules, so a
+ * checkout shown to another user through a view must be run with the Node inside that view.
+ */
+function nodeIn(checkout: string): string {
+  const inside = path.relative(repoRoot, process.execPath);
+  return inside.startsWith('..') || path.isAbsolute(inside) ? process.execPath : path.join(checkout, inside);
+}
+
+/**
  * Writes a private key with test/lab/host-writer.ts, run as `user` (default root), while holding mailops-host's state
  * lock: the apply call then waits, visible in the process list, until the list has been read.
  */
@@ -130,7 +139,7 @@ async function watchUpload(
   run: { uid?: number; gid?: number; env: Record<string, string>; checkout?: string }
 ): Promise<Upload> {
   const writer: ChildProcess = spawn(
-    process.execPath,
+    nodeIn(run.checkout ?? repoRoot),
     ['--', path.join(run.checkout ?? repoRoot, 'test/lab/host-writer.ts'), lab.envFile, file],
     {
       cwd: '/',
@@ -364,7 +373,7 @@ describe('MAIL_HOST=local as the restricted user, through the sudo rule of host-
   const hostSetup = (args: string[]) => spawnSync('sh', [setupScript, ...args], { encoding: 'utf8' });
   const asUser = (args: string[], env: Record<string, string> = {}): Promise<CliRun> =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--', path.join(checkout, 'bin/mailops.js'), ...args, '--env-file', lab.envFile], {
+      const child = spawn(nodeIn(checkout), ['--', path.join(checkout, 'bin/mailops.js'), ...args, '--env-file', lab.envFile], {
         cwd: '/',
         env: { ...userEnv, ...env },
         uid: account.uid,
