@@ -24,6 +24,7 @@ const interfaceCommands = [
   'dkim-show',
   'dns-diff',
   'passwd',
+  'setup',
   'status',
   'user-add',
   'user-remove',
@@ -101,6 +102,11 @@ describe('registering /mail', () => {
     expect(optionsOf(mail, 'check')).toEqual([domain]);
     expect(optionsOf(mail, 'dns-diff')).toEqual([domain, { name: 'accept', type: 5, required: false }]);
     expect(optionsOf(mail, 'status')).toEqual([]);
+    expect(optionsOf(mail, 'setup')).toEqual([
+      domain,
+      { name: 'forward-to', type: 3, required: false },
+      { name: 'sender', type: 3, required: false },
+    ]);
   });
 
   it('npm run register registers globally without DISCORD_GUILD_ID', async () => {
@@ -109,7 +115,7 @@ describe('registering /mail', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
-      `Registered /mail with 15 subcommands globally (Discord may take up to an hour to show them): ${interfaceCommands.join(', ')}\n`
+      `Registered /mail with 16 subcommands globally (Discord may take up to an hour to show them): ${interfaceCommands.join(', ')}\n`
     );
     expect(emulator.requests.at(-1)).toMatchObject({
       method: 'PUT',
