@@ -76,6 +76,8 @@ async function expectBothFronts(command: CommandDefinition, all: readonly Comman
 
 describe('every command, generated into both fronts from its definition', async () => {
   const commands = await loadCommands();
+  // The table below is built from the folder: an empty folder would register no test at all, so it fails here instead.
+  if (commands.length === 0) throw new Error('The commands folder holds no definition: test/fronts.test.ts would test nothing.');
 
   it('the commands folder holds the commands of the interface, each in its fronts', () => {
     expect(commands.map((command) => command.name)).toEqual([
