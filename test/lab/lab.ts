@@ -5,6 +5,7 @@
 //   - chasquid (the Debian 12 build, 1.11, or the Debian 13 build, 1.15), run as the `chasquid` user under a small
 //     supervisor so that the lab's CHASQUID_RESTART behaves like `systemctl restart`; its MDA stores messages as files;
 //   - Knot DNS, authoritative for the lab's zones, accepting RFC 2136 UPDATEs signed with the lab's TSIG key;
+//   - with `outgoingSmtp`, chasquid's remote deliveries stay in the lab too (see LabOptions.outgoingSmtp);
 //   - pebble, an ACME CA that validates DNS-01 challenges against that Knot (optional): Debian 12's 2.4 by default, or
 //     Debian 13's 2.6, which serves ACME Renewal Information (ARI) and accepts `replaces`.
 // It writes a `.env` that points mailops at all of it, and stops exactly the processes it started (each is the
@@ -17,6 +18,7 @@
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
 import {
   chmodSync,
@@ -90,6 +92,15 @@ export interface LabOptions {
    * when mailops runs on the mail host (see the top of this file). sshd runs either way.
    */
   transport?: 'ssh' | 'local';
+  /**
+   * Keeps chasquid's remote deliveries in the lab (default: off; chasquid then resolves with the machine's DNS and
+   * connects to port 25, as on a real host). chasquid has no flag to change its resolver, so the lab runs it in a
+   * mount namespace of its own where /etc/resolv.conf names the lab's Knot — which then also listens on port 53 of a
+   * loopback address picked for this lab, as a resolv.conf cannot name a port — and connects to `port` on every MX
+   * (chasquid's -testing__outgoing_smtp_port). Give the remote domains in `zones`, e.g. `remote.test` with
+   * `@ MX 10 mx.remote.test.` and `mx A 127.0.0.1`. Needs `dns` (the default).
+   */
+  outgoingSmtp?: { port: number };
 }
 
 export interface Lab {
@@ -112,6 +123,8 @@ export interface Lab {
     acme: number;
     acmeManagement: number;
   };
+  /** With `outgoingSmtp`: the loopback address on whose port 53 Knot also answers, chasquid's only nameserver. */
+  chasquidNameserver?: string;
   tsig: { name: string; algorithm: string; secret: string };
   /** Every TSIG key Knot accepts for UPDATEs: `tsig` (hmac-sha256) first, then hmac-sha384 and hmac-sha512 keys. */
   tsigKeys: Array<{ name: string; algorithm: string; secret: string }>;
@@ -224,6 +237,35 @@ function tcpOpen(port: number): Promise<boolean> {
   });
 }
 
+function udpPortFree(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket('udp4');
+    socket.once('error', () => resolve(false));
+    socket.bind(port, address, () => socket.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A loopback address (127.0.0.0/8 is all loopback on Linux) whose DNS port is free, for the Knot that a lab's chasquid
+ * resolves with. Random, so that labs running side by side do not pick the same one; never 127.0.0.x, where the
+ * machine's own resolvers live (127.0.0.53 and the like).
+ */
+async function freeNameserverAddress(): Promise<string> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const address = `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 250)}`;
+    if ((await udpPortFree(address, 53)) && (await tcpPortFree(address, 53))) return address;
+  }
+  throw new Error('lab: no loopback address with a free port 53 found for the Knot that chasquid resolves with');
+}
+
+function tcpPortFree(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, address, () => server.close(() => resolve(true)));
+  });
+}
+
 function defaultZone(zone: string, hostname: string, dns: boolean): string {
   const lines = [
     `$ORIGIN ${zone}.`,
@@ -271,6 +313,8 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const pebbleBinary = options.pebble === '2.6' ? path.join(labCache, 'pebble-2.6/usr/bin/pebble') : '/usr/bin/pebble';
   if (withAcme && !existsSync(pebbleBinary)) throw new Error(`lab: ${pebbleBinary} is missing; run test/lab/packages.sh as root`);
   const daemon = packageUser('chasquid');
+  const outgoingSmtp = options.outgoingSmtp;
+  if (outgoingSmtp && !withDns) throw new Error("lab: outgoingSmtp needs the lab's DNS (leave `dns` on)");
 
   const chasquidBinary = build === '1.11' ? '/usr/bin/chasquid' : path.join(labCache, 'chasquid-1.15/usr/bin/chasquid');
   const chasquidUtil = build === '1.11' ? '/usr/bin/chasquid-util' : path.join(labCache, 'chasquid-1.15/usr/bin/chasquid-util');
@@ -574,13 +618,41 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       writeFileSync(keyFile, key.privateKeyPem, { mode: 0o640 });
       chownSync(keyFile, 0, daemon.gid);
     }
-    const chasquidArgs = [`-config_dir=${chasquidDir}`, '-alsologtostderr', '-testing__reload_every=1s'];
+    const chasquidArgs = [
+      `-config_dir=${chasquidDir}`,
+      '-alsologtostderr',
+      '-testing__reload_every=1s',
+      ...(outgoingSmtp ? [`-testing__outgoing_smtp_port=${outgoingSmtp.port}`] : []),
+    ];
+    const chasquidEnv = { PATH: hostPath, HOME: p('var/lib/chasquid'), LANG: 'C.UTF-8' };
+    const supervised = [path.join(tools, 'supervise-chasquid'), p('run'), chasquidBinary, ...chasquidArgs];
+    const chasquidNameserver = outgoingSmtp ? await freeNameserverAddress() : undefined;
+    if (outgoingSmtp) {
+      writeFileSync(p('etc/resolv.conf'), `nameserver ${chasquidNameserver}\noptions timeout:1 attempts:2\n`);
+    }
+    // With outgoingSmtp: root enters a mount namespace of its own, lays the lab's resolv.conf over the machine's there
+    // (nothing outside the namespace sees it), and only then becomes the chasquid user, as the plain spawn does.
     const superviseChasquid = () =>
-      startProcess('chasquid', path.join(tools, 'supervise-chasquid'), [p('run'), chasquidBinary, ...chasquidArgs], {
-        uid: daemon.uid,
-        gid: daemon.gid,
-        env: { PATH: hostPath, HOME: p('var/lib/chasquid'), LANG: 'C.UTF-8' },
-      });
+      outgoingSmtp
+        ? startProcess(
+            'chasquid',
+            'unshare',
+            [
+              '--mount',
+              '--propagation',
+              'private',
+              '--',
+              'sh',
+              '-c',
+              'uid=$1 gid=$2; shift 2; mount --bind "$0" /etc/resolv.conf && exec setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@"',
+              p('etc/resolv.conf'),
+              String(daemon.uid),
+              String(daemon.gid),
+              ...supervised,
+            ],
+            { env: chasquidEnv }
+          )
+        : startProcess('chasquid', supervised[0]!, supervised.slice(1), { uid: daemon.uid, gid: daemon.gid, env: chasquidEnv });
     let chasquidSupervisor = superviseChasquid();
 
     // Knot DNS
@@ -602,7 +674,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         [
           'server:',
           `  rundir: "${p('knot/run')}"`,
-          `  listen: 127.0.0.1@${dns}`,
+          `  listen: [127.0.0.1@${dns}${chasquidNameserver ? `, ${chasquidNameserver}@53` : ''}]`,
           'log:',
           '  - target: stderr',
           '    any: warning',
@@ -792,6 +864,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       envFile,
       env,
       ports,
+      ...(chasquidNameserver ? { chasquidNameserver } : {}),
       tsig,
       tsigKeys,
       acmeCaFile: caFile,
