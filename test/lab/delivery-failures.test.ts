@@ -1,0 +1,146 @@
+// Deliveries that a remote server refuses, on both chasquid builds: chasquid delivers remote mail to a loopback SMTP
+// server (the lab's `outgoingSmtp`) that answers like Gmail refusing an unauthenticated sender (550 5.7.26, a
+// multi-line reply) or like a provider slowing a sender down (451 4.7.28). What mailops sees is what chasquid wrote
+// to its mail log; the test reads that log and checks how mailops classifies the lines and what it advises.
+
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { likelyFix } from '../../src/reports/delivery-advice.ts';
+import { parseMailLogChunk, type MailLogEvent } from '../../src/reports/mail-log.ts';
+import { startRemoteSmtp, type RemoteSmtpServer } from '../remote-smtp.ts';
+import { canAuthenticate, waitForAuthentication } from '../smtp.ts';
+import { waitFor } from '../wait.ts';
+import { freePorts, startLab, type Lab } from './lab.ts';
+
+const refusedRecipient = 'someone@remote.test';
+const acceptedRecipient = 'friend@remote.test';
+const slowedRecipient = 'later@remote.test';
+const gmailRefusal = [
+  '550-5.7.26 This mail has been blocked because the sender is unauthenticated.',
+  '550-5.7.26 Gmail requires all senders to authenticate with either SPF or DKIM.',
+  '550-5.7.26',
+  '550-5.7.26  Authentication results:',
+  '550-5.7.26  DKIM = did not pass',
+  '550-5.7.26  SPF [example.test] with ip: [192.0.2.1] = did not pass',
+  '550 5.7.26 For instructions on setting up authentication, go to https://support.google.com/mail/answer/81126#authentication',
+];
+const rateLimit = ['451 4.7.28 Our system has detected an unusual rate of unsolicited mail originating from your IP address.'];
+const remoteZone = [
+  '@ SOA ns1.remote.test. hostmaster.remote.test. 1 3600 600 86400 60',
+  '@ NS ns1.remote.test.',
+  'ns1 A 127.0.0.1',
+  '@ MX 10 mx.remote.test.',
+  'mx A 127.0.0.1',
+].join('\n');
+const sender = 'alice@example.test';
+const password = 'lab-password-4711';
+
+function submit(lab: Lab, to: string[], subject: string): Promise<void> {
+  const client = new SMTPConnection({
+    host: '127.0.0.1',
+    port: lab.ports.submission,
+    secure: false,
+    requireTLS: true,
+    connectionTimeout: 5000,
+    tls: { ca: readFileSync(path.join(lab.chasquidDir, 'certs', lab.hostname, 'fullchain.pem')), servername: lab.hostname },
+  });
+  const message = `From: <${sender}>\r\nTo: ${to.map((address) => `<${address}>`).join(', ')}\r\nSubject: ${subject}\r\n\r\n${subject}\r\n`;
+  return new Promise<void>((resolve, reject) => {
+    client.once('error', reject);
+    client.connect(() =>
+      client.login({ user: sender, pass: password, method: 'PLAIN' }, (loginError) => {
+        if (loginError) return reject(loginError);
+        client.send({ from: sender, to }, message, (sendError) => {
+          client.quit();
+          if (sendError) reject(sendError);
+          else resolve();
+        });
+      })
+    );
+  });
+}
+
+describe.each(['1.11', '1.15'] as const)('deliveries refused by a remote server, chasquid %s', (build) => {
+  let lab: Lab;
+  let remote: RemoteSmtpServer;
+  const mailLog = () => {
+    const file = path.join(lab.dir, 'var/log/mail.log');
+    return existsSync(file) ? readFileSync(file, 'utf8') : '';
+  };
+  const events = (): MailLogEvent[] => parseMailLogChunk(mailLog()).events;
+
+  beforeAll(async () => {
+    const [port] = (await freePorts(1)) as [number];
+    remote = await startRemoteSmtp(port, { [refusedRecipient]: gmailRefusal, [slowedRecipient]: rateLimit });
+    lab = await startLab({ chasquid: build, outgoingSmtp: { port }, zones: { 'remote.test': remoteZone } });
+    const usersFile = path.join(lab.chasquidDir, 'domains/example.test/users');
+    execFileSync(path.join(lab.dir, 'bin/chasquid-util'), [`-C=${lab.chasquidDir}`, 'user-add', sender, `--password=${password}`]);
+    chownSync(usersFile, 0, lab.daemon.gid);
+    chmodSync(usersFile, 0o640);
+    // chasquid before 1.15 loads a users file that did not exist at start-up only when restarted.
+    const [restart, ...restartArgs] = (lab.env.CHASQUID_RESTART ?? '').split(' ');
+    execFileSync(restart!, restartArgs);
+    await waitForAuthentication(lab, sender, password, true);
+  });
+
+  afterAll(async () => {
+    await lab?.stop();
+    await remote?.close();
+  });
+
+  it('logs a permanent failure with the remote reply, and advises DKIM and SPF alignment', async () => {
+    await submit(lab, [refusedRecipient, slowedRecipient], 'refused by the remote server');
+    const failure = await waitFor(
+      'chasquid to log the permanent failure of the delivery to remote.test',
+      () => events().find((event) => event.kind === 'failed' && event.to === refusedRecipient),
+      {
+        timeoutMs: 20_000,
+        intervalMs: 100,
+        diagnostics: () => `mail.log:\n${mailLog()}\nremote server saw:\n${remote.commands.join('\n')}\nchasquid:\n${lab.chasquidLog()}`,
+      }
+    );
+    expect(remote.commands).toContain(`RCPT TO:<${refusedRecipient}>`);
+    expect(failure).toMatchObject({ kind: 'failed', permanent: true, from: sender });
+    if (failure.kind !== 'failed') throw new Error('unreachable');
+    expect(failure.reply).toContain('5.7.26');
+    expect(failure.reply).toContain('sender is unauthenticated');
+    const advice = likelyFix(failure.reply);
+    expect(advice.code).toBe('5.7.26');
+    expect(advice.fix).toMatch(/DKIM/);
+    expect(advice.fix).toMatch(/SPF/);
+    expect(advice.fix).toContain('mailops check');
+  });
+
+  it('logs a delivery the remote server accepts as sent, and the message as all done', async () => {
+    await submit(lab, [acceptedRecipient], 'accepted by the remote server');
+    const sent = await waitFor(
+      'chasquid to log the delivery to friend@remote.test as sent',
+      () =>
+        events().find((event): event is Extract<MailLogEvent, { kind: 'sent' }> => event.kind === 'sent' && event.to === acceptedRecipient),
+      { timeoutMs: 20_000, intervalMs: 100, diagnostics: () => `mail.log:\n${mailLog()}` }
+    );
+    expect(sent).toMatchObject({ kind: 'sent', from: sender });
+    expect(remote.commands).toContain(`RCPT TO:<${acceptedRecipient}>`);
+    await waitFor(
+      'chasquid to log the message to friend@remote.test as all done',
+      () => events().find((event) => event.kind === 'done' && event.id === sent.id),
+      { timeoutMs: 20_000, intervalMs: 100, diagnostics: () => `mail.log:\n${mailLog()}` }
+    );
+    const queued = events().find((event) => event.kind === 'queued' && event.id === sent.id);
+    expect(queued).toMatchObject({ kind: 'queued', from: sender, to: [acceptedRecipient] });
+  });
+
+  it('logs a failed login with the address tried', async () => {
+    expect(await canAuthenticate(lab, sender, 'not-the-password')).toBe(false);
+    const failedLogin = await waitFor('chasquid to log the failed login', () => events().find((event) => event.kind === 'auth-failed'), {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+      diagnostics: () => `mail.log:\n${mailLog()}`,
+    });
+    expect(failedLogin).toMatchObject({ kind: 'auth-failed', user: sender });
+    expect(failedLogin.kind === 'auth-failed' && failedLogin.ip).toMatch(/^127\.0\.0\.1:\d+$/);
+  });
+});
