@@ -11,6 +11,7 @@ import { gunzip } from 'node:zlib';
 import yauzl from 'yauzl';
 import { ReportFormatError } from './format-error.ts';
 import { describeBytes } from './limits.ts';
+import { quoteName } from './report-values.ts';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -83,11 +84,12 @@ export async function unzipCapped(
       if (entriesSeen > limits.maxEntries) {
         throw new ReportFormatError(`${label} holds more than ${limits.maxEntries} files; a report zip holds one`);
       }
-      const name = entry.fileName;
-      if (name.endsWith('/')) continue;
+      if (entry.fileName.endsWith('/')) continue;
+      const name = quoteName(entry.fileName);
       if (entry.isEncrypted()) throw new ReportFormatError(`${label} holds an encrypted file (${name}); reports are never encrypted`);
-      if (archiveName.test(name)) throw new ReportFormatError(`${label} holds another archive (${name}); mailops opens one level only`);
-      if (!/\.xml$/i.test(name)) continue;
+      if (archiveName.test(entry.fileName))
+        throw new ReportFormatError(`${label} holds another archive (${name}); mailops opens one level only`);
+      if (!/\.xml$/i.test(entry.fileName)) continue;
       const budget = limits.maxOutputBytes - bytesOut;
       if (entry.uncompressedSize > budget) {
         throw new ReportFormatError(
@@ -98,7 +100,7 @@ export async function unzipCapped(
       if (archiveKind(content) !== undefined)
         throw new ReportFormatError(`${label} holds another archive (${name}); mailops opens one level only`);
       bytesOut += content.length;
-      files.push({ name, content });
+      files.push({ name: entry.fileName, content });
     }
     if (files.length === 0) throw new ReportFormatError(`${label} holds no .xml file`);
     return files;
@@ -145,7 +147,7 @@ async function readEntryCapped(
   try {
     stream = await zipfile.openReadStreamPromise(entry);
   } catch (error) {
-    throw new ReportFormatError(`${said.label} has an unreadable file ${entry.fileName} (${(error as Error).message})`);
+    throw new ReportFormatError(`${said.label} has an unreadable file ${quoteName(entry.fileName)} (${(error as Error).message})`);
   }
   const chunks: Buffer[] = [];
   let length = 0;
@@ -161,9 +163,11 @@ async function readEntryCapped(
     const message = (error as Error).message;
     // yauzl's validateEntrySizes: the entry inflated to more (or fewer) bytes than its header declared.
     if (/too many bytes|too few bytes/i.test(message)) {
-      throw new ReportFormatError(`${said.label} lies about the size of ${entry.fileName} (${message}); refused as a likely zip bomb`);
+      throw new ReportFormatError(
+        `${said.label} holds ${quoteName(entry.fileName)}, which does not inflate to the ${describeBytes(entry.uncompressedSize)} its header declares (refused as a likely zip bomb)`
+      );
     }
-    throw new ReportFormatError(`${said.label} has an unreadable file ${entry.fileName} (${message})`);
+    throw new ReportFormatError(`${said.label} has an unreadable file ${quoteName(entry.fileName)} (${message})`);
   }
   return Buffer.concat(chunks, length);
 }

@@ -17,7 +17,7 @@ import { archiveKind, gunzipCapped, unzipCapped } from './archives.ts';
 import { parseDmarcXml } from './dmarc-xml.ts';
 import { ReportFormatError } from './format-error.ts';
 import { defaultReportLimits, describeBytes, type ReportLimits } from './limits.ts';
-import { cleanText } from './report-values.ts';
+import { cleanText, quoteName } from './report-values.ts';
 import { parseTlsReport } from './tls-json.ts';
 import type { ParsedReport, ReportMessageResult } from './types.ts';
 
@@ -28,9 +28,16 @@ const jsonTypes = new Set(['application/tlsrpt+json', 'application/json']);
 const reportFileName = /\.(zip|gz|gzip|xml|json)$/i;
 
 interface ReportPart {
-  /** "the attachment "x.zip"", "the message body": how a rejection names the part. */
-  name: string;
+  /** The attachment's file name; undefined for a part without one and for the body. */
+  fileName: string | undefined;
+  isBody: boolean;
   content: Buffer;
+}
+
+/** How a rejection names the part: `the zip attachment "x.zip"`, `the XML attachment`, `the message body`. */
+function describePart(part: ReportPart, kind: string): string {
+  if (part.isBody) return 'the message body';
+  return part.fileName === undefined ? `the ${kind} attachment` : `the ${kind} attachment ${quoteName(part.fileName)}`;
 }
 
 export async function readReportMessage(raw: Buffer, limits: ReportLimits = defaultReportLimits): Promise<ReportMessageResult> {
@@ -63,27 +70,27 @@ async function readReports(raw: Buffer, limits: ReportLimits): Promise<ParsedRep
       throw new ReportFormatError(`${name} brings the reports of this message past ${describeBytes(limits.maxUncompressedBytes)}`);
   };
   for (const part of parts) {
+    const archive = archiveKind(part.content);
+    const kind = archive ?? { xml: 'XML', json: 'JSON', none: 'report' }[documentKind(part.content) ?? 'none'];
+    const label = describePart(part, kind);
     if (part.content.length > limits.maxAttachmentBytes) {
       throw new ReportFormatError(
-        `${part.name} is ${describeBytes(part.content.length)}, larger than the ${describeBytes(limits.maxAttachmentBytes)} accepted`
+        `${label} is ${describeBytes(part.content.length)}, larger than the ${describeBytes(limits.maxAttachmentBytes)} accepted`
       );
     }
-    const archive = archiveKind(part.content);
     if (archive === 'zip') {
-      const label = `the zip ${part.name}`;
       const files = await unzipCapped(part.content, { maxEntries: limits.maxArchiveEntries, maxOutputBytes: budget }, label);
       for (const file of files) {
         spend(file.content.length, label);
-        reports.push(parseDocument(file.content, `${label} (${quoted(file.name)})`, limits));
+        reports.push(parseDocument(file.content, `${label} (${quoteName(file.name)})`, limits));
       }
     } else if (archive === 'gzip') {
-      const label = `the gzip ${part.name}`;
       const content = await gunzipCapped(part.content, budget, label);
       spend(content.length, label);
       reports.push(parseDocument(content, label, limits));
     } else {
-      spend(part.content.length, part.name);
-      reports.push(parseDocument(part.content, part.name, limits));
+      spend(part.content.length, label);
+      reports.push(parseDocument(part.content, label, limits));
     }
   }
   return reports;
@@ -113,7 +120,7 @@ async function reportParts(raw: Buffer, limits: ReportLimits): Promise<ReportPar
     const bytes = typeof content === 'string' ? Buffer.from(content) : Buffer.from(content as ArrayBuffer);
     // An octet-stream part with no report-like name counts only if its bytes look like one.
     if (!byType && !reportFileName.test(fileName) && archiveKind(bytes) === undefined && documentKind(bytes) === undefined) continue;
-    parts.push({ name: fileName === '' ? `the ${type} attachment` : `the attachment ${quoted(fileName)}`, content: bytes });
+    parts.push({ fileName: fileName === '' ? undefined : fileName, isBody: false, content: bytes });
     if (parts.length > limits.maxArchiveEntries) {
       throw new ReportFormatError(`the message has more than ${limits.maxArchiveEntries} report attachments; a reporter sends one`);
     }
@@ -121,7 +128,7 @@ async function reportParts(raw: Buffer, limits: ReportLimits): Promise<ReportPar
   // A report sent as the text body itself (some smaller reporters do).
   if (parts.length === 0 && email.text !== undefined) {
     const body = Buffer.from(email.text);
-    if (documentKind(body) !== undefined) parts.push({ name: 'the message body', content: body });
+    if (documentKind(body) !== undefined) parts.push({ fileName: undefined, isBody: true, content: body });
   }
   return parts;
 }
@@ -148,9 +155,4 @@ function documentKind(content: Buffer): 'xml' | 'json' | undefined {
   if (start.startsWith('<')) return 'xml';
   if (start.startsWith('{')) return 'json';
   return undefined;
-}
-
-/** A name from the message, quoted and cut short, with control characters escaped, for a rejection reason. */
-function quoted(name: string): string {
-  return JSON.stringify(name.length > 100 ? `${name.slice(0, 100)}…` : name);
 }

@@ -46,3 +46,8 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
   return Array.isArray(value) ? 'a list' : 'an object';
 }
+
+/** A name from the message (a file name), quoted and cut short with control characters escaped, for a rejection reason. */
+export function quoteName(name: string): string {
+  return JSON.stringify(name.length > 100 ? `${name.slice(0, 100)}…` : name);
+}
