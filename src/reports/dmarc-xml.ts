@@ -216,6 +216,8 @@ function element(parent: unknown, name: string, where: string): Node | undefined
   if (typeof parent !== 'object' || parent === null || !Object.hasOwn(parent, name)) return undefined;
   const value = (parent as Node)[name];
   if (Array.isArray(value)) throw new ReportFormatError(`${where || 'the XML'} has ${value.length} <${name}> elements; a report has one`);
+  // An empty container (`<auth_results/>`) comes out of the parser as empty text.
+  if (value === '') return {};
   return node(value, `${where ? `${where}/` : ''}${name}`);
 }
 

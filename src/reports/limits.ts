@@ -30,9 +30,11 @@ export const defaultReportLimits: ReportLimits = Object.freeze({
 
 /** "20 MiB", "512 KiB", "300 bytes": a limit as an operator reads it in a rejection reason. */
 export function describeBytes(bytes: number): string {
+  // Rounded down, so that "past 3.9 KiB" stays true of a 4095-byte cap (rounding up would print the next round size).
+  const tenths = (unit: number) => (Math.floor((bytes / unit) * 10) / 10).toFixed(1);
   if (bytes >= mebibyte && bytes % mebibyte === 0) return `${bytes / mebibyte} MiB`;
-  if (bytes >= mebibyte) return `${(bytes / mebibyte).toFixed(1)} MiB`;
+  if (bytes >= mebibyte) return `${tenths(mebibyte)} MiB`;
   if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  if (bytes >= 1024) return `${tenths(1024)} KiB`;
   return `${bytes} bytes`;
 }
