@@ -1092,6 +1092,7 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
           '/domains/*/dkim:*.pem',
           '/domains/*/users',
           '/.mailops-backup/',
+          '/.mailops-bin/',
         ]) {
           expect(exclude).toContain(pattern);
         }

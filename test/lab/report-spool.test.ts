@@ -160,6 +160,15 @@ describe.each(['1.11', '1.15'] as const)('the report spool and the mail log on c
     // A truncated log (offset past its end) is read from its start.
     const truncated = await readMailLogPiece(host.verbs, { inode: fresh.inode, offset: 10_000 });
     expect(truncated.source === 'file' && truncated.start).toBe(0);
+    // At most 4 MiB at a time; the next read goes on from there.
+    const mebibyte = 1024 * 1024;
+    appendFileSync(log, `${'x'.repeat(5 * mebibyte - 1)}\n`);
+    const large = await readMailLogPiece(host.verbs, { inode: fresh.inode, offset: 0 });
+    const rest = await readMailLogPiece(host.verbs, { inode: fresh.inode, offset: 4 * mebibyte });
+    expect([large, rest].map((piece) => (piece.source === 'file' ? [piece.start, piece.data.length] : piece.source))).toEqual([
+      [0, 4 * mebibyte],
+      [4 * mebibyte, statSync(log).size - 4 * mebibyte],
+    ]);
   });
 
   it('says "missing" when the log file does not exist, and "syslog" when chasquid logs to syslog', async () => {
