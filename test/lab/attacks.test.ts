@@ -1092,6 +1092,7 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
           '/domains/*/dkim:*.pem',
           '/domains/*/users',
           '/.mailops-backup/',
+          '/.mailops-bin/',
         ]) {
           expect(exclude).toContain(pattern);
         }
@@ -1301,6 +1302,341 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
         });
         expect(fingerprint()).toEqual(before);
       }
+    });
+  });
+
+  // --- 9. the report spool and the mail log ----------------------------------------------------------------------
+
+  describe('9. the report spool and the mail log', () => {
+    const spooler = () => `${dir}/.mailops-bin/report-spool`;
+    const spool = () => `${dataDir}/mailops-reports`;
+    const reportLine = (local = 'mailops-reports') => `${local}: | ${spooler()} ${spool()}`;
+    const secret = `REPORT SECRET ${randomBytes(4).toString('hex')}`;
+    /** Files chasquid's user made, as it makes them (for the spool and the log, which are chasquid's). */
+    const asDaemon = (file: string) => lchownSync(file, lab.daemon.uid, lab.daemon.gid);
+    let rootOnly: string;
+
+    beforeAll(async () => {
+      // The spooler as mailops installs it, through the key: what every attack below tries to go around.
+      const installed = await withLease((token) => rawVerb(['--lease', token, 'report-spooler']));
+      expect({ code: installed.code, out: installed.stdout.toString() }).toEqual({ code: 0, out: `${spooler()}\n` });
+      const made = await withLease((token) => apply(token, directory(spool(), '700')));
+      expect(made.code).toBe(0);
+      expect(statSync(spool()).uid).toBe(lab.daemon.uid);
+      rootOnly = path.join(outside, 'report-secrets');
+      mkdirSync(rootOnly, { mode: 0o700, recursive: true });
+      writeFileSync(path.join(rootOnly, 'secret.eml'), `${secret}\n`, { mode: 0o600 });
+    });
+
+    it('refuses every report pipe alias but the exact line, for one lower-case local part', async () => {
+      const valid = reportLine();
+      const tooLong = 'a'.repeat(65);
+      const lines = [
+        `mailops-reports: | /bin/sh ${spool()}`,
+        `mailops-reports: | /usr/bin/touch ${marker}`,
+        `mailops-reports: | ${dir}/.mailops-bin/other ${spool()}`,
+        `mailops-reports: | ${spooler()}`,
+        `mailops-reports: | ${spooler()} ${spool()} ${marker}`,
+        `mailops-reports: | ${spooler()} ${spool()} x`,
+        `mailops-reports: | ${spooler()} ${spool()};touch ${marker}`,
+        `mailops-reports: | ${spooler()} ${spool()} ; touch ${marker}`,
+        `mailops-reports: | ${spooler()} ${spool()} && touch ${marker}`,
+        `mailops-reports: | ${spooler()} ${spool()}&&touch ${marker}`,
+        `mailops-reports: | ${spooler()} /etc/cron.d`,
+        `mailops-reports: | ${spooler()} ${dataDir}/mailops-probe`,
+        `mailops-reports: | ${spooler()} ${outside}`,
+        `mailops-reports: | ${spooler()} ${spool()}/`,
+        `mailops-reports: | ${spooler()} ${spool()}/../../../../../etc/cron.d`,
+        `mailops-reports: | ${spooler()} ${dataDir}/../chasquid/mailops-reports`,
+        `mailops-reports: | ${dir}/.mailops-bin/../.mailops-bin/report-spool ${spool()}`,
+        `mailops-reports: | ${dir}/domains/../.mailops-bin/report-spool ${spool()}`,
+        `mailops-reports: | ${outside}/.mailops-bin/report-spool ${spool()}`,
+        `mailops-reports: | /etc/chasquid/.mailops-bin/report-spool ${spool()}`,
+        `mailops-reports: | ${spooler()} ${spool()} | ${spooler()} ${spool()}`,
+        `mailops-reports: | ${spooler()} ${spool()}, | /usr/bin/touch ${marker}`,
+        `mailops-reports: root@example.test, | ${spooler()} ${spool()}`,
+        `mailops-reports: |${spooler()} ${spool()}`,
+        `mailops-reports:| ${spooler()} ${spool()}`,
+        `mailops-reports:  | ${spooler()} ${spool()}`,
+        `mailops-reports: | ${spooler()}  ${spool()}`,
+        `mailops-reports: | ${spooler()}\t${spool()}`,
+        `${valid}\r`,
+        `${valid} `,
+        ` ${valid}`,
+        `\t${valid}`,
+        reportLine('Mailops-Reports'),
+        reportLine('MAILOPS'),
+        reportLine('mailops reports'),
+        reportLine('mailops:reports'),
+        reportLine('mailops-reports '),
+        reportLine('.reports'),
+        reportLine('-reports'),
+        reportLine('_reports'),
+        reportLine('*'),
+        reportLine(''),
+        reportLine(tooLong),
+        reportLine('rep\u00e9rts'),
+        reportLine('reports\u00a0'),
+        reportLine('reports+x'),
+        reportLine('reports@example.test'),
+        reportLine('reports/x'),
+      ];
+      expect(lines.length).toBeGreaterThan(40);
+      await withLease(async (token) => {
+        for (const line of lines) {
+          await refused(`aliases line ${JSON.stringify(line)}`, () => apply(token, write(`${domainDir}/aliases`, aliasesWith(line))));
+        }
+        // The exact line, for any allowed local part, is what mailops writes and is kept.
+        for (const local of ['mailops-reports', 'dmarc.reports_2-x', 'a'.repeat(64)]) {
+          const accepted = await apply(token, write(`${domainDir}/aliases`, aliasesWith(reportLine(local))));
+          expect({ local, code: accepted.code, stderr: accepted.stderr }).toEqual({ local, code: 0, stderr: '' });
+          expect(readFileSync(`${domainDir}/aliases`, 'utf8')).toBe(aliasesWith(reportLine(local)));
+        }
+        expect((await apply(token, write(`${domainDir}/aliases`, aliasesWith()))).code).toBe(0);
+      });
+      expect(await markerAfterDelivery('mailops-reports@example.test')).toBe(false);
+    });
+
+    it('reads and discards only <name>.eml files in the spool, and nothing else in it or beside it', async () => {
+      const report = `${spool()}/1700000000-42-00ff.eml`;
+      const others = {
+        part: `${spool()}/.1700000000-43-00ff.part`,
+        dotfile: `${spool()}/.hidden.eml`,
+        dropped: `${spool()}/dropped`,
+        capture: `${dataDir}/mailops-probe/example.test.eml`,
+      };
+      const captureDir = path.dirname(others.capture);
+      const madeCaptureDir = !existsSync(captureDir);
+      mkdirSync(captureDir, { recursive: true, mode: 0o700 });
+      asDaemon(captureDir);
+      for (const file of [report, ...Object.values(others)]) {
+        writeFileSync(file, `${secret} in ${path.basename(file)}\n`, { mode: 0o600 });
+        asDaemon(file);
+      }
+      const paths = [
+        ...Object.values(others),
+        `${spool()}/../mailops-probe/example.test.eml`,
+        `${spool()}/a..b.eml`,
+        `${spool()}/..eml`,
+        `${spool()}/.eml`,
+        `${spool()}/-x.eml`,
+        `${spool()}/x.eml.part`,
+        `${spool()}/x.EML`,
+        `${spool()}/x.y.eml`,
+        `${spool()}/sub/x.eml`,
+        `${spool()}/x eml.eml`,
+        `${spool()}/x\n.eml`,
+        `${spool()}//1700000000-42-00ff.eml`,
+        `${spool()}/./1700000000-42-00ff.eml`,
+        `${dataDir}/mailops-reports.eml`,
+        `${dataDir}/queue/x.eml`,
+        `${dir}/mailops-reports/x.eml`,
+        '/etc/shadow',
+        `${spool()}/../../../../../../etc/shadow`,
+      ];
+      for (const file of paths) {
+        const discarded = await refused(`discard ${file}`, () => rawVerb(['discard', file]));
+        expect(discarded.stdout.toString()).toBe('');
+        // (The probe's captures are read, as the probe needs; never discarded.)
+        if (!file.includes('..') && !file.includes('//') && !file.includes('/./') && !file.startsWith('/etc') && file !== others.capture) {
+          const read = await refused(`read ${file}`, () => rawVerb(['read', file]));
+          expect(read.stdout.toString()).not.toContain(secret);
+        }
+      }
+      await refused('discard the spool itself', () => rawVerb(['discard', spool()]));
+      await refused('discard two at once', () => rawVerb(['discard', report, others.dropped]));
+      for (const file of Object.values(others)) expect(readFileSync(file, 'utf8')).toContain(secret);
+      // What the spool is for: a report is read and discarded.
+      const read = await rawVerb(['read', report]);
+      expect({ code: read.code, out: read.stdout.toString() }).toEqual({ code: 0, out: `${secret} in ${path.basename(report)}\n` });
+      for (let twice = 0; twice < 2; twice++) expect((await rawVerb(['discard', report])).code).toBe(0);
+      expect(existsSync(report)).toBe(false);
+      for (const file of Object.values(others)) rmSync(file);
+      if (madeCaptureDir) rmSync(captureDir, { recursive: true });
+    });
+
+    it("reads the spool and the mail log through chasquid's user: a link planted there reaches no root-only file", async () => {
+      const secretFile = path.join(rootOnly, 'secret.eml');
+      const log = path.join(lab.dir, 'var/log/mail.log');
+      const revealed = (result: ExecResult) => result.stdout.toString().includes(secret) || /^root:/m.test(result.stdout.toString());
+      /** `words` reveal nothing of the target (and, unless `answers`, fail). */
+      const attempt = async (what: string, words: string[], answers = false) => {
+        const before = fingerprint();
+        const result = await rawVerb(words);
+        const shown = revealed(result) || result.stdout.toString().includes('secret.eml');
+        expect({ what, shown, read: !answers && result.code === 0 }).toEqual({ what, shown: false, read: false });
+        expect(fingerprint()).toEqual(before);
+      };
+      // Links inside the spool, made by chasquid's user.
+      for (const [name, target] of [
+        ['1-1-shadow.eml', '/etc/shadow'],
+        ['1-1-secret.eml', secretFile],
+      ] as const) {
+        const link = `${spool()}/${name}`;
+        symlinkSync(target, link);
+        asDaemon(link);
+        await attempt(`read ${name} -> ${target}`, ['read', link]);
+        await attempt(`stat ${name} -> ${target}`, ['stat', link], true);
+        // Discarding it removes the link (chasquid's own), never what it points at.
+        expect((await rawVerb(['discard', link])).code).toBe(0);
+        expect(existsSync(link)).toBe(false);
+      }
+      expect(readFileSync(secretFile, 'utf8')).toContain(secret);
+      // The spool itself a link of chasquid's to a directory only root may enter.
+      const aside = `${spool()}.aside`;
+      renameSync(spool(), aside);
+      symlinkSync(rootOnly, spool());
+      asDaemon(spool());
+      try {
+        await attempt('read through a linked spool', ['read', `${spool()}/secret.eml`]);
+        await attempt('list a linked spool', ['list', spool()], true);
+        const discarded = await rawVerb(['discard', `${spool()}/secret.eml`]);
+        expect(discarded.code).not.toBe(0);
+        expect(readFileSync(secretFile, 'utf8')).toContain(secret);
+      } finally {
+        rmSync(spool());
+        renameSync(aside, spool());
+      }
+      // The mail log, or the rotated log, a link of chasquid's to /etc/shadow or to a root-only file.
+      const shadowInode = String(statSync('/etc/shadow').ino);
+      const secretInode = String(statSync(secretFile).ino);
+      for (const [file, target, inode] of [
+        [log, '/etc/shadow', '0'],
+        [log, secretFile, '0'],
+        [`${log}.1`, '/etc/shadow', shadowInode],
+        [`${log}.1`, secretFile, secretInode],
+      ] as const) {
+        const existed = existsSync(file);
+        if (existed) renameSync(file, `${file}.aside`);
+        symlinkSync(target, file);
+        asDaemon(file);
+        try {
+          const result = await rawVerb(['mail-log', inode, '0']);
+          expect({ file, target, revealed: revealed(result) }).toEqual({ file, target, revealed: false });
+          // With only the rotated log a link, the current log is what is read.
+          if (file.endsWith('.1')) expect(result.stdout.toString()).toMatch(/^file (\d+) /);
+          if (file.endsWith('.1')) expect(result.stdout.toString()).not.toContain(`file ${inode} `);
+        } finally {
+          rmSync(file);
+          if (existed) renameSync(`${file}.aside`, file);
+        }
+      }
+    });
+
+    it('refuses mail-log arguments that are not two plain non-negative numbers, and reads the log for them that are', async () => {
+      const words = [
+        [],
+        ['0'],
+        ['0', '0', '0'],
+        ['-1', '0'],
+        ['0', '-1'],
+        ['x', '0'],
+        ['0', 'x'],
+        ['1e3', '0'],
+        ['0x10', '0'],
+        ['01', '0'],
+        ['0', '00'],
+        ['+1', '0'],
+        [' 1', '0'],
+        ['1\n', '0'],
+        ['', '0'],
+        ['0', ''],
+        ['99999999999999999999', '0'],
+        ['0', '1'.repeat(19)],
+        ['0', '9'.repeat(40)],
+        ['0', '$(touch /tmp/x)'],
+        ['0', '1;id'],
+        ['/etc/shadow', '0'],
+      ];
+      for (const args of words) await refused(`mail-log ${JSON.stringify(args)}`, () => rawVerb(['mail-log', ...args]));
+      const read = await rawVerb(['mail-log', '0', '0']);
+      expect({ code: read.code, header: /^file \d+ \d+ 0\n/.test(read.stdout.toString()) }).toEqual({ code: 0, header: true });
+      const big = await rawVerb(['mail-log', '0', '9'.repeat(18)]);
+      expect({ code: big.code, header: /^file \d+ \d+ 0\n/.test(big.stdout.toString()) }).toEqual({ code: 0, header: true });
+    });
+
+    it('installs the spooler nowhere else: no arguments, the lease, and a .mailops-bin that is root:root 0755 and not a link', async () => {
+      const binDir = `${dir}/.mailops-bin`;
+      await withLease(async (token) => {
+        for (const args of [['x'], ['/etc/cron.d'], [`${outside}/report-spool`], ['--chasquid-dir', outside], ['']]) {
+          await refused(`report-spooler ${JSON.stringify(args)}`, () => rawVerb(['--lease', token, 'report-spooler', ...args]));
+        }
+      });
+      await refused('report-spooler without the lease', () => rawVerb(['report-spooler']), noLeaseStatus);
+      await refused('report-spooler with a stale lease', () => rawVerb(['--lease', 'ab'.repeat(16), 'report-spooler']), noLeaseStatus);
+      // Not the spooler's files through the other verbs either.
+      await withLease(async (token) => {
+        await refused('write the spooler', () => apply(token, write(spooler(), touchMarker)));
+        await refused('read the spooler', () => rawVerb(['read', spooler()]));
+        await refused('remove the spooler', () => apply(token, removal(spooler())));
+        await refused('mkdir .mailops-bin/x', () => apply(token, directory(`${binDir}/x`)));
+        await refused('ownership of the spooler', () => rawVerb(['--lease', token, 'ownership', spooler(), '', '644']));
+      });
+      const landing = path.join(outside, 'bin-landing');
+      mkdirSync(landing, { mode: 0o755, recursive: true });
+      const aside = `${binDir}.aside`;
+      renameSync(binDir, aside);
+      try {
+        for (const [what, plant, undo] of [
+          ['a link to a directory elsewhere', () => symlinkSync(landing, binDir), () => rmSync(binDir)],
+          [
+            "a link of chasquid's",
+            () => {
+              symlinkSync(landing, binDir);
+              asDaemon(binDir);
+            },
+            () => rmSync(binDir),
+          ],
+          [
+            "a directory of chasquid's",
+            () => {
+              mkdirSync(binDir, { mode: 0o755 });
+              asDaemon(binDir);
+            },
+            () => rmSync(binDir, { recursive: true }),
+          ],
+          [
+            "root's, but group root:chasquid",
+            () => (mkdirSync(binDir, { mode: 0o755 }), chownSync(binDir, 0, lab.daemon.gid)),
+            () => rmSync(binDir, { recursive: true }),
+          ],
+          ["root's, mode 0777", () => (mkdirSync(binDir), chmodSync(binDir, 0o777)), () => rmSync(binDir, { recursive: true })],
+          ["root's, mode 1777", () => (mkdirSync(binDir), chmodSync(binDir, 0o1777)), () => rmSync(binDir, { recursive: true })],
+          ['a file', () => writeFileSync(binDir, touchMarker, { mode: 0o755 }), () => rmSync(binDir)],
+        ] as const) {
+          plant();
+          try {
+            await withLease(async (token) => {
+              await refused(`.mailops-bin ${what}`, () => rawVerb(['--lease', token, 'report-spooler']));
+            });
+            expect(readdirSync(landing)).toEqual([]);
+          } finally {
+            undo();
+          }
+        }
+      } finally {
+        renameSync(aside, binDir);
+      }
+      // A spooler that is a link (only root could have made one there) is replaced, never written through.
+      const victim = path.join(outside, 'spooler-victim');
+      writeFileSync(victim, `${secret}\n`, { mode: 0o600 });
+      rmSync(spooler());
+      symlinkSync(victim, spooler());
+      const replaced = await withLease((token) => rawVerb(['--lease', token, 'report-spooler']));
+      expect(replaced.code).toBe(0);
+      expect(readFileSync(victim, 'utf8')).toBe(`${secret}\n`);
+      const installed = lstatSync(spooler());
+      expect({ file: installed.isFile(), uid: installed.uid, gid: installed.gid, mode: installed.mode & 0o7777 }).toEqual({
+        file: true,
+        uid: 0,
+        gid: 0,
+        mode: 0o755,
+      });
+      // And the program is mailops-host's own, whatever the key sent along.
+      const again = await withLease((token) => rawVerb(['--lease', token, 'report-spooler'], touchMarker));
+      expect(again.code).toBe(0);
+      expect(readFileSync(spooler(), 'utf8')).not.toContain(marker);
+      expect(readFileSync(spooler(), 'utf8')).toMatch(/^#!\/bin\/sh\n# report-spool SPOOL/);
     });
   });
 
