@@ -21,7 +21,7 @@ export default defineCommand({
       return aliases.length === 0
         ? 'No aliases.'
         : aliases
-            .map((alias) => `${alias.address.padEnd(width)}  → ${alias.targets.join(', ')}${alias.mailopsOwned ? '  (mailops probe)' : ''}`)
+            .map((alias) => `${alias.address.padEnd(width)}  → ${alias.targets.join(', ')}${alias.mailopsOwned ? "  (mailops's own)" : ''}`)
             .join('\n');
     },
     discord: ({ domain, aliases }) => ({

@@ -20,7 +20,7 @@ export default defineCommand({
       const owned = new Set(result.mailopsOwned);
       return result.users.length === 0
         ? 'No senders.'
-        : result.users.map((user) => (owned.has(user) ? `${user}  (mailops probe)` : user)).join('\n');
+        : result.users.map((user) => (owned.has(user) ? `${user}  (mailops's own)` : user)).join('\n');
     },
     discord: ({ domain, users }) => ({
       embeds: [

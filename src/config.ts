@@ -246,6 +246,18 @@ export const variables = {
   CRON_HEALTH: { schema: cronSchema.default('0 9 * * *'), example: '0 9 * * *' },
   CRON_CERT_WATCH: { schema: cronSchema.default('17 */6 * * *'), example: '17 */6 * * *' },
   CRON_DNS_DRIFT: { schema: cronSchema.default('*/15 * * * *'), example: '*/15 * * * *' },
+  CRON_REPORTS: { schema: cronSchema.default('23 * * * *'), example: '23 * * * *' },
+  CRON_DIGEST: { schema: cronSchema.default('0 8 * * 1'), example: '0 8 * * 1' },
+  REPORT_ADDRESS: {
+    schema: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a local part in lower case: letters, digits, dots, hyphens and underscores')
+      .refine((local) => !local.endsWith('.') && !local.includes('..'), 'no dot at the end and no two dots in a row')
+      .default('mailops-reports'),
+    example: 'mailops-reports',
+  },
+  DMARC_PASS_RATE_MIN: { schema: z.coerce.number().min(0).max(1).default(0.9), example: '0.9' },
+  QUEUE_STUCK_HOURS: { schema: z.coerce.number().positive().max(20).default(4), example: '4' },
   HTTP_LISTEN: { schema: hostPort(), example: '127.0.0.1:9465' },
   LOG_LEVEL: { schema: z.enum(logLevels).default('info'), example: 'info' },
 } satisfies Record<string, Variable>;

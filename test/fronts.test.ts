@@ -92,6 +92,7 @@ describe('every command, generated into both fronts from its definition', async 
       'dkim-show',
       'dns-diff',
       'passwd',
+      'reports',
       'run-job',
       'setup',
       'start',

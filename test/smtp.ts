@@ -105,3 +105,29 @@ export async function waitForDelivery(lab: Lab, recipient: string, marker: strin
     { timeoutMs, intervalMs: 100 }
   );
 }
+
+/** Sends a whole message (as a receiver's report arrives) to chasquid's SMTP port, once chasquid accepts `to`. */
+export async function deliverRawOnceAccepted(lab: Lab, from: string, to: string, raw: Buffer, timeoutMs = 8000): Promise<void> {
+  let refusal = '';
+  const send = async () => {
+    const client = connection(lab, lab.ports.smtp);
+    await open(client);
+    try {
+      await new Promise<void>((resolve, reject) => client.send({ from, to: [to] }, raw, (error) => (error ? reject(error) : resolve())));
+    } finally {
+      client.quit();
+    }
+  };
+  await waitFor(
+    `chasquid to accept mail to ${to}`,
+    () =>
+      send().then(
+        () => true,
+        (error: unknown) => {
+          refusal = error instanceof Error ? error.message : String(error);
+          return false;
+        }
+      ),
+    { timeoutMs, intervalMs: 200, diagnostics: () => `last refusal: ${refusal}` }
+  );
+}

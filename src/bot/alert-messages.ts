@@ -5,6 +5,7 @@
 // role of a critical alert; nothing else can ping anyone. Hints are rewritten into slash commands (front-hints.ts).
 
 import type { APIEmbed, REST } from 'discord.js';
+import type { ReportsResult } from '../ops/reports.ts';
 import {
   pages,
   type AlertKind,
@@ -17,6 +18,7 @@ import {
 import { checkEmbed, uncheckedEmbed } from './check-embed.ts';
 import { embedInDiscordTerms, inDiscordTerms } from './front-hints.ts';
 import { colours, factField, fitEmbeds } from './render.ts';
+import { reportsEmbeds } from './reports-embed.ts';
 
 const icons: Record<AlertKind, string> = {
   drift: '🔀',
@@ -26,6 +28,10 @@ const icons: Record<AlertKind, string> = {
   'cert-mismatch': '⚠️',
   'check-failed': '❌',
   'dkim-retired': '🔑',
+  'dmarc-misaligned': '🛡️',
+  'tls-report-failures': '🔒',
+  'delivery-failed': '📭',
+  'queue-stuck': '⏳',
 };
 const severityColours: Record<Severity, number> = {
   critical: colours.fail,
@@ -57,6 +63,15 @@ export function reportMessage(report: HealthReport): Record<string, unknown> {
   return { embeds: fitEmbeds([embedInDiscordTerms({ ...embed, footer: { text: report.host } })]), allowed_mentions: noMentions };
 }
 
+/** The weekly digest: one embed per domain. */
+export function digestMessage(digest: ReportsResult): Record<string, unknown> {
+  return {
+    content: '📬 **Weekly digest: DMARC and TLS reports, deliveries**',
+    embeds: fitEmbeds(reportsEmbeds(digest, 'Week')),
+    allowed_mentions: noMentions,
+  };
+}
+
 export function noticeMessage(text: string): Record<string, unknown> {
   return { content: `ℹ️ ${inDiscordTerms(text)}`, allowed_mentions: noMentions };
 }
@@ -68,6 +83,8 @@ export function outboxMessage(item: OutboxItem, oncallRoleId: string | undefined
       return alertMessage(item.alert, oncallRoleId);
     case 'report':
       return reportMessage(item.report);
+    case 'digest':
+      return digestMessage(item.digest);
     case 'notice':
       return noticeMessage(item.text);
     case 'rendered':

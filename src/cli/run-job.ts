@@ -6,7 +6,7 @@ import { failedError, usageError } from '../errors.ts';
 import type { JobName } from '../schedule/job.ts';
 import { jobRunOutput } from './job-outcome.ts';
 
-export const jobNames: readonly JobName[] = ['health', 'cert-watch', 'dns-drift', 'dkim-retire'];
+export const jobNames: readonly JobName[] = ['health', 'cert-watch', 'dns-drift', 'dkim-retire', 'reports', 'digest'];
 
 export interface RunJobOutput {
   json: { job: string; ok: boolean; alerts: unknown[]; [detail: string]: unknown };

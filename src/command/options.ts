@@ -74,6 +74,8 @@ export const option = {
   /** One of fixed values, optional (the operation has a default): `--name <value>` on the command line. */
   choice: (description: string, choices: readonly string[]): TextOption<false> =>
     text(description, false, 'option', { choices, maxLength: 100 }),
+  /** A period such as `7d` (the operation parses it), optional: `--name <period>` on the command line. */
+  period: (description: string): TextOption<false> => text(description, false, 'option', { maxLength: 10 }),
   /** A yes/no switch, false unless given: `--name` on the command line. */
   flag: (description: string): FlagOption => ({ kind: 'flag', description, required: false, cli: 'option' }),
 };

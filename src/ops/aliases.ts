@@ -41,12 +41,12 @@ export interface AliasSetResult {
   warnings: string[];
 }
 
-function view(entry: AliasEntry, domain: string): AliasView {
+function view(entry: AliasEntry, domain: string, reportLocal: string): AliasView {
   const alias: AliasView = {
     address: `${entry.user.toLowerCase()}@${domain}`,
     targets: entry.pipe === undefined ? entry.targets : [`| ${entry.pipe}`],
   };
-  if (isMailopsOwned(entry.key)) alias.mailopsOwned = true;
+  if (isMailopsOwned(entry.key, reportLocal)) alias.mailopsOwned = true;
   return alias;
 }
 
@@ -88,8 +88,19 @@ async function writeChecked(
   return files.write(loaded.aliasesFile, text);
 }
 
+/** mailops's own addresses (probe, report address) are kept by mailops; the alias commands leave them alone. */
+function refuseMailopsOwned(context: OperationContext, address: { local: string; address: string }): void {
+  if (!isMailopsOwned(address.local, context.config.REPORT_ADDRESS)) return;
+  throw usageError(
+    'mailops-own-address',
+    `${address.address} is one of mailops's own addresses (the probe's, or where DMARC and TLS reports arrive); mailops keeps it as it is. Nothing was changed.`,
+    'Use another address; to receive reports at another local part, set REPORT_ADDRESS.'
+  );
+}
+
 export async function setAlias(context: OperationContext, input: { address: string; targets: string }): Promise<AliasSetResult> {
   const address = parseAliasAddress(input.address, managedDomains(context.config));
+  refuseMailopsOwned(context, address);
   const targets = parseTargets(input.targets, address.domain);
   if (targets.includes(address.address)) {
     throw usageError('alias-loop', `${address.address} cannot forward to itself.`, 'Remove it from the targets.');
@@ -143,6 +154,7 @@ export async function removeAlias(
   input: { address: string; confirmed: boolean }
 ): Promise<{ ok: true; address: string }> {
   const address = parseAliasAddress(input.address, managedDomains(context.config));
+  refuseMailopsOwned(context, address);
   requireConfirmation(context, { operation: 'alias-remove', target: address.address }, input.confirmed);
   return applyChange(context, { operation: 'alias-remove', target: address.address }, async () => {
     const files = new DomainFiles(context.host, context.chasquidDir);
@@ -180,7 +192,7 @@ export async function listAliases(context: OperationContext, input: { domain?: s
       const content = await files.read(files.paths.aliasesFile(domain));
       return AliasesFile.parse(content?.toString('utf8'), domain, rules)
         .entries()
-        .map((entry) => view(entry, domain));
+        .map((entry) => view(entry, domain, context.config.REPORT_ADDRESS));
     })
   );
   return { aliases: perDomain.flat().sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0)) };

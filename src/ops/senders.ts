@@ -172,5 +172,8 @@ export async function listSenders(context: OperationContext, input: { domain?: s
     })
   );
   const users = [...new Set(perDomain.flat())].sort();
-  return { users, mailopsOwned: users.filter((user) => isMailopsOwned(user.slice(0, user.lastIndexOf('@')))) };
+  return {
+    users,
+    mailopsOwned: users.filter((user) => isMailopsOwned(user.slice(0, user.lastIndexOf('@')), context.config.REPORT_ADDRESS)),
+  };
 }

@@ -52,6 +52,7 @@ import { managedDomains, type OperationContext } from './context.ts';
 import { dkimRotate } from './dkim-rotate.ts';
 import { dkimShow } from './dkim-show.ts';
 import { dnsDiff } from './dns-diff.ts';
+import { ensureReportInboxes } from './report-inbox.ts';
 import { addSender, listSenders } from './senders.ts';
 
 export interface SetupInput {
@@ -78,8 +79,8 @@ export interface PlannedRecord {
   reason: string;
 }
 
-export type StepId = 'dns' | 'certificate' | 'domain' | 'sender' | 'aliases' | 'catch-all' | 'dkim';
-export const stepOrder: readonly StepId[] = ['dns', 'domain', 'certificate', 'sender', 'aliases', 'catch-all', 'dkim'];
+export type StepId = 'dns' | 'certificate' | 'domain' | 'sender' | 'aliases' | 'catch-all' | 'reports' | 'dkim';
+export const stepOrder: readonly StepId[] = ['dns', 'domain', 'certificate', 'sender', 'aliases', 'catch-all', 'reports', 'dkim'];
 
 export interface SetupPlan {
   domain: string;
@@ -292,7 +293,7 @@ async function planRecords(
 
   const dmarcName = `_dmarc.${domain}`;
   const dmarcOld = answer(dmarc, dmarcName, 'TXT').filter(isDmarcRecord);
-  const dmarcNew = `v=DMARC1; p=quarantine; rua=mailto:postmaster@${domain}`;
+  const dmarcNew = `v=DMARC1; p=quarantine; rua=mailto:${context.config.REPORT_ADDRESS}@${domain}`;
   const dmarcValid = dmarcOld.length === 1 && parseDmarc(dmarcOld[0] as string).errors.length === 0;
   records.push(
     dmarcValid
@@ -303,7 +304,7 @@ async function planRecords(
           action: dmarcOld.length === 0 ? 'add' : 'change',
           old: dmarcOld,
           new: [dmarcNew],
-          reason: dmarcOld.length === 0 ? 'DMARC, reports to postmaster' : 'the DMARC record is not valid',
+          reason: dmarcOld.length === 0 ? `DMARC, reports to ${context.config.REPORT_ADDRESS}@` : 'the DMARC record is not valid',
         }
   );
 
@@ -317,7 +318,7 @@ async function planRecords(
           type: 'TXT',
           action: 'add',
           old: [],
-          new: [`v=TLSRPTv1; rua=mailto:postmaster@${domain}`],
+          new: [`v=TLSRPTv1; rua=mailto:${context.config.REPORT_ADDRESS}@${domain}`],
           reason: 'TLS reports to postmaster',
         }
   );
@@ -428,6 +429,10 @@ export async function planSetup(context: OperationContext, input: SetupInput, re
             : `postmaster@${domain} and abuse@${domain} → ${rfcTo}`,
       },
       { id: 'catch-all', plan: forwardTo === undefined ? 'no catch-all (--forward-to not given)' : `*@${domain} → ${forwardTo}` },
+      {
+        id: 'reports',
+        plan: `the report address ${context.config.REPORT_ADDRESS}@${domain}, where DMARC and TLS reports arrive (mailops reports)`,
+      },
       { id: 'dkim', plan: 'a DKIM key (rsa2048) when none signs' },
     ],
   };
@@ -616,6 +621,13 @@ export async function setup(context: OperationContext, input: SetupRunInput): Pr
             }
     );
   }
+
+  const inbox = await ensureReportInboxes(context, [domain]);
+  steps.push(
+    inbox.created.includes(domain)
+      ? { id: 'reports', status: 'done', detail: `${context.config.REPORT_ADDRESS}@${domain} receives DMARC and TLS reports` }
+      : { id: 'reports', status: 'unchanged', detail: `${context.config.REPORT_ADDRESS}@${domain} exists` }
+  );
 
   const dkim = await dkimShow(context, { domain });
   const signing = dkim.selectors.filter((selector) => selector.active);

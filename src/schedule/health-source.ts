@@ -4,7 +4,9 @@
 //             mailops_alert_outbox_messages, mailops_check_ok{domain,check} (1 unless the check failed at the last
 //             health run), mailops_certificate_days_left{name} and
 //             mailops_certificate_renewal_window_start_timestamp_seconds{name} (the CA's ARI window; as cert-watch
-//             last saw the certificates)
+//             last saw the certificates); from the reports job: mailops_dmarc_reported_messages{domain,result},
+//             mailops_tlsrpt_sessions{domain,result}, mailops_deliveries{result} (results read from the mail log) and
+//             mailops_reports_set_aside (unreadable report messages), all counted since the state database began
 // A failing job or check does not make the bot unhealthy: reporting it is the bot doing its job.
 
 import type { DatabaseSync } from 'node:sqlite';
@@ -14,6 +16,7 @@ import type { Runtime } from '../runtime.ts';
 import { lastJobRuns } from '../store/job-runs.ts';
 import { certificateDaysLeft, latestCheckResults } from '../store/latest-results.ts';
 import { outboxLength } from '../store/outbox.ts';
+import { reportTotals } from '../store/reports.ts';
 
 export const schedulerHealthSource: HealthSource = {
   details(database: DatabaseSync) {
@@ -73,4 +76,22 @@ export function registerSchedulerMetrics(metrics: BotMetrics, runtime: Runtime):
         .filter((entry) => entry.renewalWindowStart !== undefined)
         .map((entry) => ({ labels: { name: entry.name }, value: new Date(entry.renewalWindowStart as string).getTime() / 1000 }))
   );
+  metrics.gauge(
+    'mailops_dmarc_reported_messages',
+    'Messages receivers reported in DMARC aggregate reports, by domain and DMARC result (pass: aligned DKIM or SPF)',
+    ['domain', 'result'],
+    () => reportTotals(database()).dmarc.map((row) => ({ labels: { domain: row.domain, result: row.result }, value: row.messages }))
+  );
+  metrics.gauge(
+    'mailops_tlsrpt_sessions',
+    'TLS sessions receivers reported in TLS reports, by domain and result',
+    ['domain', 'result'],
+    () => reportTotals(database()).tls.map((row) => ({ labels: { domain: row.domain, result: row.result }, value: row.sessions }))
+  );
+  metrics.gauge('mailops_deliveries', "Delivery attempts to remote servers read from chasquid's mail log, by result", ['result'], () =>
+    reportTotals(database()).deliveries.map((row) => ({ labels: { result: row.result }, value: row.count }))
+  );
+  metrics.gauge('mailops_reports_set_aside', 'Messages to the report address that could not be read and were set aside', [], () => [
+    { labels: {}, value: reportTotals(database()).setAside },
+  ]);
 }

@@ -11,11 +11,12 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { ManualDnsStep } from '../dns/manual.ts';
 import type { RecordPublishing } from '../dns/publisher.ts';
 import type { OperationContext } from '../ops/context.ts';
+import type { ReportsResult } from '../ops/reports.ts';
 import type { Runtime } from '../runtime.ts';
 import { closeAlert, openAlert, openAlerts, saveAlert, type OpenAlert } from '../store/alerts.ts';
 import type { HealthReport, JobAlert } from './outcome.ts';
 
-export const jobNames = ['health', 'cert-watch', 'dns-drift', 'dkim-retire'] as const;
+export const jobNames = ['health', 'cert-watch', 'dns-drift', 'dkim-retire', 'reports', 'digest'] as const;
 export type JobName = (typeof jobNames)[number];
 
 export interface JobOutcome {
@@ -25,6 +26,10 @@ export interface JobOutcome {
   alerts: JobAlert[];
   /** Informational reports for HEALTH_CHANNEL_ID (the health job: one per domain). */
   reports: HealthReport[];
+  /** The weekly digest, for HEALTH_CHANNEL_ID (the digest job). */
+  digest?: ReportsResult;
+  /** News for ALERT_CHANNEL_ID that is no alert (a report set aside as unreadable), said once. */
+  notices?: string[];
   /** One line: what the run found. */
   summary: string;
   /** When the job wants to run again before its schedule (a failed renewal's retry). */

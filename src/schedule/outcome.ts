@@ -13,8 +13,21 @@
 // is delivered.
 
 import type { CheckReport } from '../ops/check.ts';
+import type { ReportsResult } from '../ops/reports.ts';
 
-export const alertKinds = ['drift', 'recovery', 'renewal-failed', 'renewed', 'cert-mismatch', 'check-failed', 'dkim-retired'] as const;
+export const alertKinds = [
+  'drift',
+  'recovery',
+  'renewal-failed',
+  'renewed',
+  'cert-mismatch',
+  'check-failed',
+  'dkim-retired',
+  'dmarc-misaligned',
+  'tls-report-failures',
+  'delivery-failed',
+  'queue-stuck',
+] as const;
 export type AlertKind = (typeof alertKinds)[number];
 
 /**
@@ -60,6 +73,7 @@ export type HealthReport = (ReportedDomain & { checks: CheckReport }) | (Reporte
 export type OutboxItem =
   | { type: 'alert'; alert: JobAlert }
   | { type: 'report'; report: HealthReport }
+  | { type: 'digest'; digest: ReportsResult }
   | { type: 'notice'; text: string }
   // A message queued by a version of mailops that stored messages already rendered (the migration
   // `outbox-outcomes` in store/schema.ts wraps them so): posted as it was stored.
@@ -81,7 +95,7 @@ export interface MessagePoster {
   post(message: QueuedMessage): Promise<string>;
 }
 
-const itemTypes = new Set<string>(['alert', 'report', 'notice', 'rendered']);
+const itemTypes = new Set<string>(['alert', 'report', 'digest', 'notice', 'rendered']);
 
 /** An outbox body read back from the state database, as the item it was stored as. */
 export function outboxItem(body: Record<string, unknown>): OutboxItem {

@@ -32,6 +32,10 @@ async function loadJob(name: JobName): Promise<Job> {
       return (await import('./jobs/dns-drift.ts')).dnsDriftJob;
     case 'dkim-retire':
       return (await import('./jobs/dkim-retire.ts')).dkimRetireJob;
+    case 'reports':
+      return (await import('./jobs/reports.ts')).reportsJob;
+    case 'digest':
+      return (await import('./jobs/digest.ts')).digestJob;
   }
 }
 
@@ -104,12 +108,18 @@ function commit(runtime: Runtime, runId: number, outcome: JobOutcome, alerts: Al
     if (healthChannel !== undefined) {
       for (const report of outcome.reports) queue(healthChannel, outcome.job, { type: 'report', report });
       queued += outcome.reports.length;
+      if (outcome.digest !== undefined) {
+        queue(healthChannel, outcome.job, { type: 'digest', digest: outcome.digest });
+        queued += 1;
+      }
     }
     // The health job's check-failed alerts are in its reports already.
     const separate = outcome.job === 'health' ? [] : outcome.alerts;
     if (alertChannel !== undefined) {
       for (const alert of separate) queue(alertChannel, alert.kind, { type: 'alert', alert });
       queued += separate.length;
+      for (const text of outcome.notices ?? []) queue(alertChannel, 'notice', { type: 'notice', text });
+      queued += outcome.notices?.length ?? 0;
     }
     finishJobRun(database, runId, {
       finishedAt: runtime.now(),

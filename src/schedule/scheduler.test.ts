@@ -68,7 +68,7 @@ describe('a schedule whose slots cannot be computed', () => {
         .prepare('SELECT job FROM job_slots ORDER BY job')
         .all()
         .map((row) => (row as { job: string }).job);
-      expect(handled).toEqual(['cert-watch', 'dkim-retire', 'health']);
+      expect(handled).toEqual(['cert-watch', 'digest', 'dkim-retire', 'health', 'reports']);
     } finally {
       await scheduler.stop();
       await runtime.close();

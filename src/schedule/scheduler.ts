@@ -4,6 +4,8 @@
 //   cert-watch   CRON_CERT_WATCH   (default 17 */6 * * *)   renewal when due, with retries; served-certificate mismatch
 //   dns-drift    CRON_DNS_DRIFT    (default */15 * * * *)   DNS drift against the accepted state and the host
 //   dkim-retire  hourly, at minute 41 (not configurable: it only acts when a grace period has ended, which is days long)
+//   reports      CRON_REPORTS      (default 23 * * * *)     DMARC and TLS reports from the spool, the mail log's deliveries
+//   digest       CRON_DIGEST       (default 0 8 * * 1)      the week's reports and deliveries, to HEALTH_CHANNEL_ID
 //
 // - Slots: the times each schedule names come from one library (slots.ts), which also validated the CRON_* settings.
 //   Each job waits for its next slot with a timer (by the runtime's clock); a timer that wakes late (the machine
@@ -42,6 +44,8 @@ export function jobSchedules(config: Runtime['config']): Record<JobName, string>
     'cert-watch': config.CRON_CERT_WATCH,
     'dns-drift': config.CRON_DNS_DRIFT,
     'dkim-retire': dkimRetireSchedule,
+    reports: config.CRON_REPORTS,
+    digest: config.CRON_DIGEST,
   };
 }
 

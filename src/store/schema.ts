@@ -171,4 +171,88 @@ export const migrations: Migration[] = [
         seen_at TEXT NOT NULL
       );`,
   },
+  {
+    // Reports receivers mailed to the report address (src/reports): DMARC aggregate reports with their rows, SMTP TLS
+    // reports with their policies, each stored once per reporter and report id; the messages set aside as unreadable
+    // (once per content); and chasquid's mail log as read so far: its position, the queue's items and each delivery
+    // attempt's result (src/store/reports.ts).
+    name: 'reports',
+    sql: `
+      CREATE TABLE dmarc_reports (
+        id INTEGER PRIMARY KEY,
+        org TEXT NOT NULL,
+        report_id TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        reporter_email TEXT,
+        begin_at TEXT NOT NULL,
+        end_at TEXT NOT NULL,
+        policy TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        UNIQUE (org, report_id)
+      );
+      CREATE INDEX dmarc_reports_domain ON dmarc_reports (domain, end_at);
+      CREATE TABLE dmarc_records (
+        report INTEGER NOT NULL REFERENCES dmarc_reports (id) ON DELETE CASCADE,
+        source_ip TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        header_from TEXT NOT NULL,
+        dkim TEXT NOT NULL,
+        spf TEXT NOT NULL,
+        disposition TEXT NOT NULL,
+        auth TEXT NOT NULL
+      );
+      CREATE INDEX dmarc_records_report ON dmarc_records (report);
+      CREATE TABLE tls_reports (
+        id INTEGER PRIMARY KEY,
+        org TEXT NOT NULL,
+        report_id TEXT NOT NULL,
+        contact TEXT,
+        begin_at TEXT NOT NULL,
+        end_at TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        UNIQUE (org, report_id)
+      );
+      CREATE TABLE tls_policies (
+        report INTEGER NOT NULL REFERENCES tls_reports (id) ON DELETE CASCADE,
+        policy_type TEXT NOT NULL,
+        policy_domain TEXT NOT NULL,
+        success INTEGER NOT NULL,
+        failure INTEGER NOT NULL,
+        failures TEXT NOT NULL
+      );
+      CREATE INDEX tls_policies_domain ON tls_policies (policy_domain);
+      CREATE TABLE set_aside_reports (
+        sha256 TEXT PRIMARY KEY,
+        received_at TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        head BLOB NOT NULL
+      );
+      CREATE TABLE mail_log_position (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        inode TEXT NOT NULL,
+        offset INTEGER NOT NULL,
+        partial TEXT NOT NULL,
+        read_at TEXT NOT NULL
+      );
+      CREATE TABLE queue_items (
+        queue_id TEXT PRIMARY KEY,
+        sender TEXT NOT NULL,
+        recipients TEXT NOT NULL,
+        queued_at TEXT NOT NULL,
+        done_at TEXT
+      );
+      CREATE INDEX queue_items_open ON queue_items (done_at, queued_at);
+      CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY,
+        queue_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        sender_domain TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        result TEXT NOT NULL CHECK (result IN ('sent', 'temporary', 'permanent')),
+        reply TEXT
+      );
+      CREATE INDEX deliveries_domain ON deliveries (sender_domain, at);`,
+  },
 ];

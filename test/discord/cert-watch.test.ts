@@ -26,7 +26,7 @@ let scheduler: Scheduler;
 beforeAll(async () => {
   h = await startHarness({
     lab: { dns: true, acme: true, domains: ['example.test'] },
-    env: { CRON_HEALTH: never, CRON_CERT_WATCH: never, CRON_DNS_DRIFT: never },
+    env: { CRON_HEALTH: never, CRON_CERT_WATCH: never, CRON_DNS_DRIFT: never, CRON_REPORTS: never, CRON_DIGEST: never },
     now: () => new Date(Date.now() + 85 * day),
     services: (runtime) => [
       (scheduler = new Scheduler(runtime, {

@@ -24,6 +24,7 @@ const interfaceCommands = [
   'dkim-show',
   'dns-diff',
   'passwd',
+  'reports',
   'setup',
   'status',
   'user-add',
@@ -102,6 +103,10 @@ describe('registering /mail', () => {
     expect(optionsOf(mail, 'check')).toEqual([domain]);
     expect(optionsOf(mail, 'dns-diff')).toEqual([domain, { name: 'accept', type: 5, required: false }]);
     expect(optionsOf(mail, 'status')).toEqual([]);
+    expect(optionsOf(mail, 'reports')).toEqual([
+      { ...domain, required: false },
+      { name: 'since', type: 3, required: false },
+    ]);
     expect(optionsOf(mail, 'setup')).toEqual([
       domain,
       { name: 'forward-to', type: 3, required: false },
@@ -115,7 +120,7 @@ describe('registering /mail', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
-      `Registered /mail with 16 subcommands globally (Discord may take up to an hour to show them): ${interfaceCommands.join(', ')}\n`
+      `Registered /mail with 17 subcommands globally (Discord may take up to an hour to show them): ${interfaceCommands.join(', ')}\n`
     );
     expect(emulator.requests.at(-1)).toMatchObject({
       method: 'PUT',

@@ -17,7 +17,7 @@ let h: Harness;
 beforeAll(async () => {
   h = await startHarness({
     lab: { dns: true, domains: ['example.test', 'example.org'] },
-    env: { CRON_HEALTH: '0 9 * * *', CRON_CERT_WATCH: never, CRON_DNS_DRIFT: never },
+    env: { CRON_HEALTH: '0 9 * * *', CRON_CERT_WATCH: never, CRON_DNS_DRIFT: never, CRON_REPORTS: never, CRON_DIGEST: never },
     now: () => new Date(clock),
     services: (runtime) => [new Scheduler(runtime, { delivery: { pollMs: 100 } })],
   });

@@ -23,7 +23,7 @@ let scheduler: Scheduler;
 beforeAll(async () => {
   h = await startHarness({
     lab: { dns: true, domains: ['example.test', 'example.org'] },
-    env: { CRON_HEALTH: never, CRON_CERT_WATCH: never, CRON_DNS_DRIFT: never },
+    env: { CRON_HEALTH: never, CRON_CERT_WATCH: never, CRON_DNS_DRIFT: never, CRON_REPORTS: never, CRON_DIGEST: never },
     services: (runtime) => [(scheduler = new Scheduler(runtime, { delivery: { pollMs: 100, retryFirstMs: 100, retryMaxMs: 300 } }))],
   });
 });

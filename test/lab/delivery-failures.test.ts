@@ -10,6 +10,7 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { likelyFix } from '../../src/reports/delivery-advice.ts';
 import { parseMailLogChunk, type MailLogEvent } from '../../src/reports/mail-log.ts';
+import { runCli } from '../cli.ts';
 import { startRemoteSmtp, type RemoteSmtpServer } from '../remote-smtp.ts';
 import { canAuthenticate, waitForAuthentication } from '../smtp.ts';
 import { waitFor } from '../wait.ts';
@@ -114,6 +115,24 @@ describe.each(['1.11', '1.15'] as const)('deliveries refused by a remote server,
     expect(advice.fix).toContain('mailops check');
   });
 
+  it('the reports job alerts the refusal once, with the reply and the fix, and the message still queued as stuck', async () => {
+    // A message counts as stuck after a second here; the one to later@remote.test is retried, so it stays queued.
+    const env = { ...lab.env, QUEUE_STUCK_HOURS: '0.0003' };
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const first = await runCli(['run-job', 'reports', '--json'], { cwd: lab.dir, env });
+    const result = JSON.parse(first.stdout) as { ok: boolean; alerts: Array<{ kind: string; message: string; page: boolean }> };
+    const refused = result.alerts.filter((alert) => alert.kind === 'delivery-failed');
+    expect(refused, first.stdout + first.stderr).toHaveLength(1);
+    expect(refused[0]?.message).toContain('5.7.26 This mail has been blocked because the sender is unauthenticated');
+    expect(refused[0]?.message).toContain('mailops check');
+    expect(refused[0]?.page).toBe(true);
+    expect(result.alerts.filter((alert) => alert.kind === 'queue-stuck')).toHaveLength(1);
+    expect(result.ok).toBe(false);
+    // Nothing new: no alert again.
+    const again = JSON.parse((await runCli(['run-job', 'reports', '--json'], { cwd: lab.dir, env })).stdout) as { alerts: unknown[] };
+    expect(again.alerts).toEqual([]);
+  });
+
   it('logs a delivery the remote server accepts as sent, and the message as all done', async () => {
     await submit(lab, [acceptedRecipient], 'accepted by the remote server');
     const sent = await waitFor(
@@ -131,6 +150,12 @@ describe.each(['1.11', '1.15'] as const)('deliveries refused by a remote server,
     );
     const queued = events().find((event) => event.kind === 'queued' && event.id === sent.id);
     expect(queued).toMatchObject({ kind: 'queued', from: sender, to: [acceptedRecipient] });
+    // The reports job: a delivery to remote.test that went through ends the refusal alert.
+    const run = await runCli(['run-job', 'reports', '--json'], { cwd: lab.dir, env: { ...lab.env, QUEUE_STUCK_HOURS: '0.0003' } });
+    const alerts = (JSON.parse(run.stdout) as { alerts: Array<{ kind: string; message: string }> }).alerts;
+    expect(alerts.filter((alert) => alert.kind === 'recovery').map((alert) => alert.message)).toEqual([
+      `${sender} → ${acceptedRecipient} was accepted.`,
+    ]);
   });
 
   it('logs a failed login with the address tried', async () => {
