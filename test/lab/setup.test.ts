@@ -91,13 +91,14 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('setup on a fresh chasquid %s
       sender: 'done',
       aliases: 'done',
       'catch-all': 'done',
+      reports: 'done',
       dkim: 'done',
     });
     const records = await zoneNow();
     expect(records).toContain(`${domain}. 3600 MX 10 mail.${domain}.`);
     expect(records).toMatch(new RegExp(`${domain}\\. 3600 TXT "v=spf1 mx -all"`));
-    expect(records).toContain(`_dmarc.${domain}. 3600 TXT "v=DMARC1; p=quarantine; rua=mailto:postmaster@${domain}"`);
-    expect(records).toContain(`_smtp._tls.${domain}. 3600 TXT "v=TLSRPTv1; rua=mailto:postmaster@${domain}"`);
+    expect(records).toContain(`_dmarc.${domain}. 3600 TXT "v=DMARC1; p=quarantine; rua=mailto:mailops-reports@${domain}"`);
+    expect(records).toContain(`_smtp._tls.${domain}. 3600 TXT "v=TLSRPTv1; rua=mailto:mailops-reports@${domain}"`);
     expect(records).toMatch(/_domainkey/);
 
     const statuses = Object.fromEntries(
@@ -113,6 +114,8 @@ describe.each(['1.11', '1.15'] as ChasquidBuild[])('setup on a fresh chasquid %s
     expect(byAddress[`postmaster@${domain}`]).toEqual(['me@gmail.example']);
     expect(byAddress[`abuse@${domain}`]).toEqual(['me@gmail.example']);
     expect(byAddress[`*@${domain}`]).toEqual(['me@gmail.example']);
+    // The report address that DMARC and TLS-RPT name: mailops's pipe to its spool.
+    expect(byAddress[`mailops-reports@${domain}`]?.[0]).toMatch(/^\| \S+\/\.mailops-bin\/report-spool \S+\/mailops-reports$/);
     expect(report.password?.address).toBe(`me@${domain}`);
     const diff = await runCli(['dns-diff', domain, '--json', '--env-file', lab.envFile]);
     expect([diff.code, (JSON.parse(diff.stdout) as { drift: unknown[] }).drift]).toEqual([0, []]);

@@ -95,7 +95,10 @@ function ownMisalignment(
 
 function dmarcAlerts(environment: JobEnvironment, reports: DmarcAggregateReport[], own: string[]): JobAlert[] {
   const alerts: JobAlert[] = [];
+  const managed = new Set(managedDomains(environment.runtime.config));
   for (const [domain, entry] of ownMisalignment(reports, own)) {
+    // A report about a domain we do not manage says nothing about our mail.
+    if (!managed.has(domain)) continue;
     const key = `dmarc-misaligned:${domain}`;
     const shown = displayDomain(domain);
     if (entry.failed.size === 0) {
