@@ -172,7 +172,9 @@ function storeEvent(context: OperationContext, event: MailLogEvent, readAt: Date
   const at = event.at ?? readAt;
   switch (event.kind) {
     case 'queued':
-      recordQueued(context.database, { queueId: event.id, sender: event.from, recipients: event.to, at });
+      // When mailops first saw it, not the log's own time: chasquid writes local time without a zone, and a host a few
+      // hours off UTC would make every message look stuck (or never) by that much. A job period late is fine.
+      recordQueued(context.database, { queueId: event.id, sender: event.from, recipients: event.to, at: readAt });
       return undefined;
     case 'done':
       recordQueueDone(context.database, event.id, at);
