@@ -132,25 +132,27 @@ export interface DmarcInput {
   txt: DnsAnswer<string[]>;
   /** TXT answers of the authorisation names of external report addresses. */
   authorisations: Record<string, DnsAnswer<string[]>>;
+  /** Where the recommended record sends reports (mailops's report address); postmaster@ when not given. */
+  reportAddress?: string;
 }
 
-export function recommendedDmarc(domain: string): string {
-  return zoneLine(`_dmarc.${domain}`, 'TXT', `v=DMARC1; p=quarantine; rua=mailto:postmaster@${domain}`);
+export function recommendedDmarc(domain: string, reportAddress = `postmaster@${domain}`): string {
+  return zoneLine(`_dmarc.${domain}`, 'TXT', `v=DMARC1; p=quarantine; rua=mailto:${reportAddress}`);
 }
 
-export function evaluateDmarc({ domain, txt, authorisations }: DmarcInput): CheckResult {
+export function evaluateDmarc({ domain, txt, authorisations, reportAddress }: DmarcInput): CheckResult {
   const id = 'dmarc';
   const name = `_dmarc.${domain}`;
   if (txt.status === 'temperror') return temperrorResult(id, txt, name, 'TXT');
   const records = txt.status === 'ok' ? txt.records.map(joinTxt).filter(isDmarc) : [];
   if (records.length === 0)
-    return { id, status: 'fail', summary: `${domain} publishes no DMARC record`, fix: `Publish: ${recommendedDmarc(domain)}` };
+    return { id, status: 'fail', summary: `${domain} publishes no DMARC record`, fix: `Publish: ${recommendedDmarc(domain, reportAddress)}` };
   if (records.length > 1)
     return {
       id,
       status: 'fail',
       summary: `${name} holds ${records.length} DMARC records (receivers then ignore DMARC)`,
-      fix: `Keep exactly one, for example: ${recommendedDmarc(domain)}`,
+      fix: `Keep exactly one, for example: ${recommendedDmarc(domain, reportAddress)}`,
     };
   const text = records[0] ?? '';
   const record = parseDmarc(text);
@@ -159,7 +161,7 @@ export function evaluateDmarc({ domain, txt, authorisations }: DmarcInput): Chec
       id,
       status: 'fail',
       summary: `"${text}" is invalid: ${record.errors.join('; ')}`,
-      fix: `Correct it, for example: ${recommendedDmarc(domain)}`,
+      fix: `Correct it, for example: ${recommendedDmarc(domain, reportAddress)}`,
     };
   const policy = (record.tags.get('p') ?? '').toLowerCase();
   const pct = Number(record.tags.get('pct') ?? '100');
@@ -184,7 +186,7 @@ export function evaluateDmarc({ domain, txt, authorisations }: DmarcInput): Chec
         .split(',')
         .map((item) => item.trim())
         .filter((uri) => uri !== '' && mailtoAddress(uri) !== undefined);
-    const rua = kept('rua').length > 0 ? kept('rua').join(',') : `mailto:postmaster@${domain}`;
+    const rua = kept('rua').length > 0 ? kept('rua').join(',') : `mailto:${reportAddress ?? `postmaster@${domain}`}`;
     improved = withTag('rua', rua);
     if (record.tags.has('ruf')) {
       const ruf = kept('ruf');

@@ -29,6 +29,8 @@ export interface CheckEnvironment {
   restartCommand: string;
   /** Extra CA certificates (PEM) trusted when verifying the served chains. */
   extraCa?: string[];
+  /** REPORT_ADDRESS: the local part the recommended DMARC and TLS-RPT records send reports to. */
+  reportLocal?: string;
   /** The ACME CA mailops orders certificates from, and its account there when known (the `caa` check). */
   acme?: { directoryUrl: string; accountUri?: string };
   /** What the end-to-end probe needs (it creates its sender and alias through ordinary changes); absent: skipped. */

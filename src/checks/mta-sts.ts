@@ -91,12 +91,14 @@ export function evaluateMtaSts({ domain, hostname, txt, policy }: MtaStsInput): 
 export interface TlsRptInput {
   domain: string;
   txt: DnsAnswer<string[]>;
+  /** Where the recommended record sends reports (mailops's report address); postmaster@ when not given. */
+  reportAddress?: string;
 }
 
-export function evaluateTlsRpt({ domain, txt }: TlsRptInput): CheckResult {
+export function evaluateTlsRpt({ domain, txt, reportAddress = `postmaster@${domain}` }: TlsRptInput): CheckResult {
   const id = 'tls-rpt';
   const name = `_smtp._tls.${domain}`;
-  const recommended = zoneLine(name, 'TXT', `v=TLSRPTv1; rua=mailto:postmaster@${domain}`);
+  const recommended = zoneLine(name, 'TXT', `v=TLSRPTv1; rua=mailto:${reportAddress}`);
   if (txt.status === 'temperror') return temperrorResult(id, txt, name, 'TXT');
   const records = txt.status === 'ok' ? txt.records.map(joinTxt).filter((text) => /^v=TLSRPTv1\s*(;|$)/.test(text.trim())) : [];
   if (records.length === 0) {

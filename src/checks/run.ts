@@ -86,7 +86,12 @@ async function dmarc(facts: CheckFacts): Promise<CheckResult> {
   const authorisations = await Promise.all(
     external.map(async ({ authorisationName }) => [authorisationName, await facts.lookup(authorisationName, 'TXT')] as const)
   );
-  return evaluateDmarc({ domain, txt, authorisations: Object.fromEntries(authorisations) });
+  return evaluateDmarc({
+    domain,
+    txt,
+    authorisations: Object.fromEntries(authorisations),
+    ...(facts.env.reportLocal ? { reportAddress: `${facts.env.reportLocal}@${domain}` } : {}),
+  });
 }
 
 async function mtaSts(facts: CheckFacts): Promise<CheckResult> {
@@ -108,7 +113,11 @@ async function mtaSts(facts: CheckFacts): Promise<CheckResult> {
 }
 
 async function tlsRpt(facts: CheckFacts): Promise<CheckResult> {
-  return evaluateTlsRpt({ domain: facts.domain, txt: await facts.lookup(`_smtp._tls.${facts.domain}`, 'TXT') });
+  return evaluateTlsRpt({
+    domain: facts.domain,
+    txt: await facts.lookup(`_smtp._tls.${facts.domain}`, 'TXT'),
+    ...(facts.env.reportLocal ? { reportAddress: `${facts.env.reportLocal}@${facts.domain}` } : {}),
+  });
 }
 
 /** The addresses of a listener, or the result of a lookup that failed. */

@@ -105,6 +105,7 @@ export async function check(context: CheckContext, input: CheckInput): Promise<C
     now: context.now(),
     dnsblZones: { ip: config.DNSBL_IP_ZONES, domain: config.DNSBL_DOMAIN_ZONES },
     restartCommand: (config.CHASQUID_RESTART ?? ['systemctl', 'restart', 'chasquid']).join(' '),
+    reportLocal: config.REPORT_ADDRESS,
     ...(input.extraCa ? { extraCa: input.extraCa } : {}),
     ...(operation ? { probe: { context: operation } } : {}),
     ...(input.hostFacts ? { hostFacts: input.hostFacts } : {}),

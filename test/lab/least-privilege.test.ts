@@ -3,7 +3,7 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../src/config.ts';
@@ -13,7 +13,9 @@ import { operationContext } from '../../src/ops/context.ts';
 import { sendProbe } from '../../src/probe/probe.ts';
 import { createRuntime } from '../../src/runtime.ts';
 import { runCli, type CliRun } from '../cli.ts';
-import { deliverOnceAccepted, waitForAuthentication, waitForDelivery } from '../smtp.ts';
+import { googleZipReport } from '../reports/fixtures.ts';
+import { deliverOnceAccepted, deliverRawOnceAccepted, waitForAuthentication, waitForDelivery } from '../smtp.ts';
+import { waitFor } from '../wait.ts';
 import { repoRoot, sshConnection, startLab, type Lab } from './lab.ts';
 import { treeFingerprint } from './tree.ts';
 
@@ -125,6 +127,25 @@ describe.each(['1.11', '1.15'] as const)('the restricted host user on chasquid %
     } finally {
       await runtime.close();
     }
+  });
+
+  it('receives DMARC reports and reads the mail log as that user', async () => {
+    const first = await mailops(['run-job', 'reports', '--json']);
+    expect(first.stderr).toBe('');
+    expect(JSON.parse(first.stdout)).toMatchObject({ reportAddressCreated: ['example.test'], mailLog: { source: 'file' } });
+    const to = 'mailops-reports@example.test';
+    await deliverRawOnceAccepted(
+      lab,
+      'noreply-dmarc-support@google.com',
+      to,
+      googleZipReport({ to, domain: 'example.test', reportId: `restricted-${build}` })
+    );
+    const spool = path.join(lab.dir, 'var/lib/chasquid/mailops-reports');
+    await waitFor('chasquid to spool the report', () => readdirSync(spool).some((name) => name.endsWith('.eml')), { timeoutMs: 15_000 });
+    const second = await mailops(['run-job', 'reports', '--json']);
+    expect(second.stderr).toBe('');
+    expect(JSON.parse(second.stdout)).toMatchObject({ stored: { dmarc: 1, tlsrpt: 0 }, setAside: [] });
+    expect(readdirSync(spool).filter((name) => name.endsWith('.eml'))).toEqual([]);
   });
 
   it('rotates the DKIM key and renews the certificate as that user', async () => {
