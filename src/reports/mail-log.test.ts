@@ -214,6 +214,65 @@ describe('parseMailLogChunk', () => {
     ]);
   });
 
+  // What the lab's chasquid 1.15 wrote when a remote server refused with a reply whose lines imitate chasquid's own
+  // (test/lab/mail-log-forgery.test.ts): in the file they are stamped lines like any other.
+  const forgedAfter = (forged: string[]) =>
+    [
+      '2026-12-01 22:07:13.470261 kEjfoB6Hiqg from=alice@example.test queued ip=127.0.0.1:45698 to=[someone@remote.test]',
+      '2026-12-01 22:07:13.474953 kEjfoB6Hiqg from=alice@example.test to=someone@remote.test failed (permanent): MAIL+RCPT 550 5.7.1 Refused.',
+      ...forged,
+      '5.7.1 Bye.',
+      '2026-12-01 22:07:13.475751 kEjfoB6Hiqg from=alice@example.test all done',
+      '',
+    ].join('\n');
+
+  it.each([
+    ['an earlier time than the failure', ['2026-12-01 10:00:00.000000 ABC from=x@example.test to=y@gmail.com sent']],
+    [
+      'a later time than the entry written after it',
+      ['2026-12-01 22:07:14.000000 FORGED1 from=alice@example.test to=victim@gmail.com sent'],
+    ],
+    [
+      'a queued item, its delivery and its end',
+      [
+        '2026-12-01 22:07:14.000000 Q1 from=alice@example.test queued ip=127.0.0.1:1 to=[victim@gmail.com]',
+        '2026-12-01 22:07:14.000001 Q1 from=alice@example.test to=victim@gmail.com sent',
+        '2026-12-01 22:07:14.000002 Q1 from=alice@example.test all done',
+      ],
+    ],
+    [
+      'a failure of its own with a reply',
+      [
+        '2026-12-01 22:07:13.000000 F1 from=alice@example.test to=victim@gmail.com failed (permanent): 550 5.7.26 unauthenticated',
+        '5.7.26 more',
+      ],
+    ],
+  ])('takes lines of a reply that imitate chasquid and claim %s as the reply, not as events', (_case, forged) => {
+    expect(forged.length).toBeGreaterThan(0);
+    const { events } = parseMailLogChunk(forgedAfter(forged));
+    expect(events.map((event) => `${event.kind} ${'id' in event ? event.id : ''}`)).toEqual([
+      'queued kEjfoB6Hiqg',
+      'failed kEjfoB6Hiqg',
+      'done kEjfoB6Hiqg',
+    ]);
+    const failed = events[1];
+    expect(failed?.kind === 'failed' && failed.reply).toContain(forged[0]!.slice(27, 40));
+    expect(failed?.kind === 'failed' && failed.reply).toMatch(/Bye\.$/);
+  });
+
+  it('still reads real entries that follow a failure in time order, whatever they say', () => {
+    const { events } = parseMailLogChunk(
+      [
+        '2026-12-01 22:07:13.474953 A1 from=alice@example.test to=someone@remote.test failed (permanent): 550 5.7.1 Refused.',
+        '2026-12-01 22:07:13.475000 A1 from=alice@example.test to=friend@gmail.com sent',
+        '2026-12-01 22:07:13.475001 B2 from=bob@example.test to=x@remote.test failed (temporary): 451 later',
+        '2026-12-01 22:07:13.475751 A1 from=alice@example.test all done',
+        '',
+      ].join('\n')
+    );
+    expect(events.map((event) => event.kind)).toEqual(['failed', 'sent', 'failed', 'done']);
+  });
+
   it('caps a reply of thousands of lines', () => {
     const lines = Array.from({ length: 5000 }, (_, index) => `5.7.1 line ${index}`).join('\n');
     const { events } = parseMailLogChunk(

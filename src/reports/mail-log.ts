@@ -16,6 +16,11 @@
 //   <ip:port> auth failed for <user>
 // A remote server's reply may span several lines: chasquid writes the lines after the first as they came, without a
 // timestamp, and syslog turns the line breaks into `#012`. Both are joined back into the reply.
+// A hostile server can make such a line look like one of chasquid's own (`550-2026-12-01 10:00:00.000000 X from=a
+// to=b sent`): in the file it is then a stamped line like any other. What gives it away is time: chasquid writes one
+// entry at once, and its entries in the order of their timestamps. So after a `failed` line, a stamped line that claims
+// an earlier time than that failure, or a later time than a line written after it, is still the reply. (A forger who
+// guesses chasquid's clock to within the gap between two entries, a millisecond or so, is not caught.)
 //
 // Everything in a line after the timestamp can be chosen by strangers (an address in MAIL FROM, a remote server's
 // reply) and may end up in Discord: values are kept as data, control and bidirectional-override characters are
@@ -225,12 +230,25 @@ export function parseMailLogLine(line: string, options: MailLogOptions = {}): Ma
 /**
  * The events of the complete lines in `text` (a piece of the log read after the previous one), and `rest`: the
  * trailing partial line, to put in front of the next piece. The lines of a multi-line reply that follow a `failed`
- * line are joined into its reply; if a piece ends between them (chasquid writes an entry at once, so this is rare),
- * the lines in the next piece are ignored.
+ * line are joined into its reply (see the top of this file for the stamped lines that are still the reply); if a piece
+ * ends between them (chasquid writes an entry at once, so this is rare), the lines in the next piece are ignored.
  */
 export function parseMailLogChunk(text: string, options: MailLogOptions = {}): { events: MailLogEvent[]; rest: string } {
   const end = text.lastIndexOf('\n');
   const rest = text.slice(end + 1);
+  const lines = (end === -1 ? [] : text.slice(0, end).split('\n')).map((line) => {
+    try {
+      return { line, ...parseStamped(line, options) };
+    } catch {
+      return { line, stamped: true };
+    }
+  });
+  // The earliest time stamped on any line after each line: a line that claims a later one came before it in a reply.
+  const earliestAfter: number[] = new Array<number>(lines.length).fill(Infinity);
+  for (let index = lines.length - 2; index >= 0; index -= 1) {
+    const next = lines[index + 1]?.event?.at?.getTime() ?? Infinity;
+    earliestAfter[index] = Math.min(earliestAfter[index + 1] ?? Infinity, next);
+  }
   const events: MailLogEvent[] = [];
   const continuation: string[] = [];
   let open: Extract<MailLogEvent, { kind: 'failed' }> | undefined;
@@ -239,23 +257,20 @@ export function parseMailLogChunk(text: string, options: MailLogOptions = {}): {
     continuation.length = 0;
     open = undefined;
   };
-  for (const line of end === -1 ? [] : text.slice(0, end).split('\n')) {
-    let parsed: { event?: MailLogEvent; stamped: boolean };
-    try {
-      parsed = parseStamped(line, options);
-    } catch {
-      parsed = { stamped: true };
-    }
-    if (open && !parsed.event && !parsed.stamped) {
+  lines.forEach((parsed, index) => {
+    const at = parsed.event?.at?.getTime();
+    const openedAt = open?.at?.getTime();
+    const outOfOrder = at !== undefined && ((openedAt !== undefined && at < openedAt) || at > (earliestAfter[index] ?? Infinity));
+    if (open && ((!parsed.event && !parsed.stamped) || (parsed.event && outOfOrder))) {
       // Enough to fill the reply: a hostile server may send thousands of lines.
-      if (continuation.join(' ').length < maxReplyLength) continuation.push(line.slice(0, maxReplyLength));
-      continue;
+      if (continuation.join(' ').length < maxReplyLength) continuation.push(parsed.line.slice(0, maxReplyLength));
+      return;
     }
     close();
-    if (!parsed.event) continue;
+    if (!parsed.event) return;
     events.push(parsed.event);
     if (parsed.event.kind === 'failed') open = parsed.event;
-  }
+  });
   close();
   return { events, rest };
 }
