@@ -146,7 +146,12 @@ export function evaluateDmarc({ domain, txt, authorisations, reportAddress }: Dm
   if (txt.status === 'temperror') return temperrorResult(id, txt, name, 'TXT');
   const records = txt.status === 'ok' ? txt.records.map(joinTxt).filter(isDmarc) : [];
   if (records.length === 0)
-    return { id, status: 'fail', summary: `${domain} publishes no DMARC record`, fix: `Publish: ${recommendedDmarc(domain, reportAddress)}` };
+    return {
+      id,
+      status: 'fail',
+      summary: `${domain} publishes no DMARC record`,
+      fix: `Publish: ${recommendedDmarc(domain, reportAddress)}`,
+    };
   if (records.length > 1)
     return {
       id,

@@ -150,6 +150,39 @@ describe('reports from receivers', () => {
     expect(again.setAside).toEqual([]);
   });
 
+  it("notes the recoveries: later reports with this host's mail aligned and no TLS failures", async () => {
+    const period = { begin: new Date(Date.now() - 3_600_000), end: new Date(Date.now() - 60_000) };
+    await deliverRawOnceAccepted(
+      h.lab,
+      'reporter@sender.invalid',
+      to,
+      googleZipReport({
+        to,
+        domain,
+        reportId: 'google-2',
+        ...period,
+        records: [{ sourceIp: '127.0.0.1', count: 4, dkim: 'pass', spf: 'pass' }],
+      })
+    );
+    await deliverRawOnceAccepted(
+      h.lab,
+      'reporter@sender.invalid',
+      to,
+      tlsRptGzipReport({
+        to,
+        domain,
+        reportId: 'tls-2',
+        ...period,
+        policies: [{ policyType: 'sts', policyDomain: domain, success: 5, failure: 0 }],
+      })
+    );
+    await waitFor('chasquid to spool both reports', () => spooled().length === 2, { timeoutMs: 20_000, intervalMs: 200 });
+    const result = JSON.parse((await cli('run-job', 'reports', '--json')).stdout) as JobJson;
+    expect(result.stored).toEqual({ dmarc: 1, tlsrpt: 1 });
+    expect(result.alerts.map((alert) => alert.kind)).toEqual(['recovery', 'recovery']);
+    expect(result.alerts.map((alert) => alert.message).join('\n')).toMatch(/aligned again[\s\S]*no failures/);
+  });
+
   it('mailops reports sums up the period: pass rate, reporters, sources, TLS sessions', async () => {
     const run = await cli('reports', domain, '--json');
     const body = JSON.parse(run.stdout) as {
@@ -164,22 +197,22 @@ describe('reports from receivers', () => {
       delivery: { sent: number; failedTemporary: number; failedPermanent: number };
     };
     expect(body.domain).toBe(domain);
-    expect(body.dmarc.messages).toBe(36);
-    expect(body.dmarc.passRate).toBeCloseTo(35 / 36, 5);
+    expect(body.dmarc.messages).toBe(40);
+    expect(body.dmarc.passRate).toBeCloseTo(39 / 40, 5);
     expect(body.dmarc.reporters.map((reporter) => reporter.org)).toHaveLength(3);
-    expect(body.dmarc.sources).toContainEqual(expect.objectContaining({ ip: '127.0.0.1', ours: true, messages: 35 }));
+    expect(body.dmarc.sources).toContainEqual(expect.objectContaining({ ip: '127.0.0.1', ours: true, messages: 39 }));
     expect(body.dmarc.sources).toContainEqual(expect.objectContaining({ ip: '198.51.100.7', ours: false, messages: 1 }));
-    expect(body.tlsrpt).toMatchObject({ success: 10, failure: 1, failures: [{ type: 'certificate-expired', count: 1 }] });
+    expect(body.tlsrpt).toMatchObject({ success: 15, failure: 1, failures: [{ type: 'certificate-expired', count: 1 }] });
     expect(body.delivery).toEqual(expect.objectContaining({ failedPermanent: 0 }));
     const text = await cli('reports', domain);
-    expect(text.stdout).toContain('pass rate 97.2%');
+    expect(text.stdout).toContain('pass rate 97.5%');
     expect((await cli('reports', domain, '--since', 'forever')).code).toBe(2);
   });
 
   it('/mail reports shows the same to a viewer, and the weekly digest goes to the health channel', async () => {
     const record = await h.finished(h.emulator.command(h.viewer, 'reports', { domain }));
     const embeds = JSON.stringify(record.original?.embeds ?? []);
-    expect(embeds).toContain('97.2%');
+    expect(embeds).toContain('97.5%');
     expect(embeds).toContain('127.0.0.1');
     const digest = await cli('run-job', 'digest', '--json');
     expect(JSON.parse(digest.stdout)).toMatchObject({ job: 'digest', ok: true, delivered: 1 });
@@ -187,7 +220,7 @@ describe('reports from receivers', () => {
     expect(posted).toHaveLength(1);
     const shown = JSON.stringify(posted[0]);
     expect(shown).toContain('Weekly digest');
-    expect(shown).toContain('97.2%');
+    expect(shown).toContain('97.5%');
     expect(shown).toContain('certificate-expired');
   });
 

@@ -408,7 +408,9 @@ describe('check against chasquid 1.15, Knot and the blocklist zones', () => {
       const result = one(await main.run('dmarchttps.test'), 'dmarc');
       expect(result.status).toBe('warn');
       expect(result.summary).toContain('rua=https://reports.example/dmarc is not a mailto: address');
-      expect(result.fix).toBe('Publish: _dmarc.dmarchttps.test. 3600 IN TXT "v=DMARC1; p=reject; rua=mailto:mailops-reports@dmarchttps.test"');
+      expect(result.fix).toBe(
+        'Publish: _dmarc.dmarchttps.test. 3600 IN TXT "v=DMARC1; p=reject; rua=mailto:mailops-reports@dmarchttps.test"'
+      );
     });
 
     it("does not take v=DMARC10 for a second record, and checks the real one's external report address", async () => {
@@ -496,7 +498,9 @@ describe('check against chasquid 1.15, Knot and the blocklist zones', () => {
     it('skips with a hint when nothing is published', async () => {
       const report = await main.run('nospf.test');
       expect(one(report, 'mta-sts')).toMatchObject({ status: 'skip' });
-      expect(one(report, 'tls-rpt').hint).toContain('_smtp._tls.nospf.test. 3600 IN TXT "v=TLSRPTv1; rua=mailto:mailops-reports@nospf.test"');
+      expect(one(report, 'tls-rpt').hint).toContain(
+        '_smtp._tls.nospf.test. 3600 IN TXT "v=TLSRPTv1; rua=mailto:mailops-reports@nospf.test"'
+      );
     });
 
     it('warns about a TLS-RPT address that is not mailto: or https:', async () => {
