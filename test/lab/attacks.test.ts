@@ -1564,10 +1564,12 @@ describe.each(['1.11', '1.15'] as const)('an attacker holding the restricted key
       });
       await refused('report-spooler without the lease', () => rawVerb(['report-spooler']), noLeaseStatus);
       await refused('report-spooler with a stale lease', () => rawVerb(['--lease', 'ab'.repeat(16), 'report-spooler']), noLeaseStatus);
-      // Not the spooler's files through the other verbs either.
+      // Not the spooler's files through the other verbs either. Reading it (mailops looks whether it is installed)
+      // shows only mailops-host's own text.
+      const read = await rawVerb(['read', spooler()]);
+      expect({ code: read.code, text: /^#!\/bin\/sh\n# report-spool SPOOL/.test(read.stdout.toString()) }).toEqual({ code: 0, text: true });
       await withLease(async (token) => {
         await refused('write the spooler', () => apply(token, write(spooler(), touchMarker)));
-        await refused('read the spooler', () => rawVerb(['read', spooler()]));
         await refused('remove the spooler', () => apply(token, removal(spooler())));
         await refused('mkdir .mailops-bin/x', () => apply(token, directory(`${binDir}/x`)));
         await refused('ownership of the spooler', () => rawVerb(['--lease', token, 'ownership', spooler(), '', '644']));
