@@ -47,7 +47,8 @@ import { reportSpoolDirectory } from './report-inbox.ts';
 const messagesPerRun = 500;
 /** The bytes of a set-aside message kept to look at. */
 const setAsideHeadBytes = 64 * 1024;
-const spooledName = /^[0-9A-Za-z][0-9A-Za-z-]*\.eml$/;
+// As mailops-host allows them (classify_data): letters, digits and hyphens, at most 128 characters.
+const spooledName = /^[0-9A-Za-z][0-9A-Za-z-]{0,127}\.eml$/;
 
 function transaction<T>(context: OperationContext, work: () => T): T {
   context.database.exec('BEGIN IMMEDIATE');
