@@ -58,8 +58,14 @@ const sshdSessions = () => {
  * Runs `calls` for each writer (each writer one call after the other, the writers side by side) while killing every
  * SSH connection at random moments, 1 to 6 s apart (more often, and on a loaded machine no call gets through at all). Returns the calls and how many drops killed how many sessions.
  */
+/**
+ * Runs the writers' calls while SSH connections are dropped at random. Each writer makes `perWriter` calls, and more
+ * (up to three times as many) while fewer than `minimumDrops` drops have happened: on a fast machine the calls could
+ * otherwise all finish between a handful of drops, and the drill would test little.
+ */
 async function underRandomDrops(
-  calls: (writer: string) => Array<{ address: string; args: string[] }>,
+  call: (writer: string, index: number) => { address: string; args: string[] },
+  options: { perWriter: number; minimumDrops: number },
   next: () => number,
   spreadMs = 5000
 ) {
@@ -79,15 +85,16 @@ async function underRandomDrops(
   const results = await Promise.all(
     writers.map(async (writer) => {
       const done: Call[] = [];
-      for (const call of calls(writer)) {
-        const run = await runCli([...call.args, '--json', '--actor', `drill-${writer}`, '--env-file', lab.envFile]);
+      for (let index = 0; index < options.perWriter || (drops.drops < options.minimumDrops && index < 3 * options.perWriter); index += 1) {
+        const made = call(writer, index);
+        const run = await runCli([...made.args, '--json', '--actor', `drill-${writer}`, '--env-file', lab.envFile]);
         let body: Call['body'];
         try {
           body = JSON.parse(run.stdout) as Call['body'];
         } catch {
           body = { error: { code: 'no-json', message: `${run.stdout}\n${run.stderr}`.slice(0, 500) } };
         }
-        done.push({ writer, address: call.address, local: call.address.split('@')[0] ?? '', run, body });
+        done.push({ writer, address: made.address, local: made.address.split('@')[0] ?? '', run, body });
       }
       return done;
     })
@@ -183,11 +190,11 @@ describe(`three writers, SSH connections killed at random (seed ${seed})`, () =>
       const next = random(seed);
       const perWriter = 17;
       const { calls, drops, sessionsKilled, seconds } = await underRandomDrops(
-        (writer) =>
-          Array.from({ length: perWriter }, (_, index) => {
-            const address = `f${writer}${index}@${domain}`;
-            return { address, args: ['alias-set', address, `t${writer}${index}@elsewhere.test`] };
-          }),
+        (writer, index) => {
+          const address = `f${writer}${index}@${domain}`;
+          return { address, args: ['alias-set', address, `t${writer}${index}@elsewhere.test`] };
+        },
+        { perWriter, minimumDrops: 10 },
         next
       );
       const succeeded = calls.filter((call) => call.run.code === 0);
@@ -284,13 +291,13 @@ describe(`three writers, SSH connections killed at random (seed ${seed})`, () =>
       const next = random(seed + 1);
       const perWriter = 7;
       const { calls, drops, sessionsKilled, seconds } = await underRandomDrops(
-        (writer) =>
-          Array.from({ length: perWriter }, (_, index) => {
-            const address = `u${writer}${index}@${domain}`;
-            return { address, args: ['user-add', address] };
-            // Drops 1 to 2.5 s apart: 21 user-adds take only about 10 s on a quiet machine.
-          }),
+        (writer, index) => {
+          const address = `u${writer}${index}@${domain}`;
+          return { address, args: ['user-add', address] };
+        },
+        { perWriter, minimumDrops: 3 },
         next,
+        // Drops 1 to 2.5 s apart: 21 user-adds take only about 10 s on a quiet machine.
         1500
       );
       const succeeded = calls.filter((call) => call.run.code === 0);
