@@ -3,8 +3,7 @@
 // multi-line reply) or like a provider slowing a sender down (451 4.7.28). What mailops sees is what chasquid wrote
 // to its mail log; the test reads that log and checks how mailops classifies the lines and what it advises.
 
-import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,13 +76,9 @@ describe.each(['1.11', '1.15'] as const)('deliveries refused by a remote server,
     const [port] = (await freePorts(1)) as [number];
     remote = await startRemoteSmtp(port, { [refusedRecipient]: gmailRefusal, [slowedRecipient]: rateLimit });
     lab = await startLab({ chasquid: build, outgoingSmtp: { port }, zones: { 'remote.test': remoteZone } });
-    const usersFile = path.join(lab.chasquidDir, 'domains/example.test/users');
-    execFileSync(path.join(lab.dir, 'bin/chasquid-util'), [`-C=${lab.chasquidDir}`, 'user-add', sender, `--password=${password}`]);
-    chownSync(usersFile, 0, lab.daemon.gid);
-    chmodSync(usersFile, 0o640);
-    // chasquid before 1.15 loads a users file that did not exist at start-up only when restarted.
-    const [restart, ...restartArgs] = (lab.env.CHASQUID_RESTART ?? '').split(' ');
-    execFileSync(restart!, restartArgs);
+    // Through mailops, the password on standard input: never on a command line, where the process list shows it.
+    const added = await runCli(['user-add', sender, '--password-stdin'], { cwd: lab.dir, env: lab.env, stdin: `${password}\n` });
+    expect(added.code, added.stderr).toBe(0);
     await waitForAuthentication(lab, sender, password, true);
   });
 
