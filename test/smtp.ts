@@ -131,3 +131,29 @@ export async function deliverRawOnceAccepted(lab: Lab, from: string, to: string,
     { timeoutMs, intervalMs: 200, diagnostics: () => `last refusal: ${refusal}` }
   );
 }
+
+/** Submits a message as a sender would (submission port, STARTTLS trusting the lab's certificate, SMTP AUTH). */
+export function submitAs(lab: Lab, sender: { user: string; password: string }, to: string[], subject: string): Promise<void> {
+  const client = new SMTPConnection({
+    host: '127.0.0.1',
+    port: lab.ports.submission,
+    secure: false,
+    requireTLS: true,
+    connectionTimeout: 5000,
+    tls: { ca: readFileSync(path.join(lab.chasquidDir, 'certs', lab.hostname, 'fullchain.pem')), servername: lab.hostname },
+  });
+  const message = `From: <${sender.user}>\r\nTo: ${to.map((address) => `<${address}>`).join(', ')}\r\nSubject: ${subject}\r\n\r\n${subject}\r\n`;
+  return new Promise<void>((resolve, reject) => {
+    client.once('error', reject);
+    client.connect(() =>
+      client.login({ user: sender.user, pass: sender.password, method: 'PLAIN' }, (loginError) => {
+        if (loginError) return reject(loginError);
+        client.send({ from: sender.user, to }, message, (sendError) => {
+          client.quit();
+          if (sendError) reject(sendError);
+          else resolve();
+        });
+      })
+    );
+  });
+}

@@ -5,13 +5,12 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { likelyFix } from '../../src/reports/delivery-advice.ts';
 import { parseMailLogChunk, type MailLogEvent } from '../../src/reports/mail-log.ts';
 import { runCli } from '../cli.ts';
 import { startRemoteSmtp, type RemoteSmtpServer } from '../remote-smtp.ts';
-import { canAuthenticate, waitForAuthentication } from '../smtp.ts';
+import { canAuthenticate, submitAs, waitForAuthentication } from '../smtp.ts';
 import { waitFor } from '../wait.ts';
 import { freePorts, startLab, type Lab } from './lab.ts';
 
@@ -38,31 +37,6 @@ const remoteZone = [
 const sender = 'alice@example.test';
 const password = 'lab-password-4711';
 
-function submit(lab: Lab, to: string[], subject: string): Promise<void> {
-  const client = new SMTPConnection({
-    host: '127.0.0.1',
-    port: lab.ports.submission,
-    secure: false,
-    requireTLS: true,
-    connectionTimeout: 5000,
-    tls: { ca: readFileSync(path.join(lab.chasquidDir, 'certs', lab.hostname, 'fullchain.pem')), servername: lab.hostname },
-  });
-  const message = `From: <${sender}>\r\nTo: ${to.map((address) => `<${address}>`).join(', ')}\r\nSubject: ${subject}\r\n\r\n${subject}\r\n`;
-  return new Promise<void>((resolve, reject) => {
-    client.once('error', reject);
-    client.connect(() =>
-      client.login({ user: sender, pass: password, method: 'PLAIN' }, (loginError) => {
-        if (loginError) return reject(loginError);
-        client.send({ from: sender, to }, message, (sendError) => {
-          client.quit();
-          if (sendError) reject(sendError);
-          else resolve();
-        });
-      })
-    );
-  });
-}
-
 describe.each(['1.11', '1.15'] as const)('deliveries refused by a remote server, chasquid %s', (build) => {
   let lab: Lab;
   let remote: RemoteSmtpServer;
@@ -88,7 +62,7 @@ describe.each(['1.11', '1.15'] as const)('deliveries refused by a remote server,
   });
 
   it('logs a permanent failure with the remote reply, and advises DKIM and SPF alignment', async () => {
-    await submit(lab, [refusedRecipient, slowedRecipient], 'refused by the remote server');
+    await submitAs(lab, { user: sender, password }, [refusedRecipient, slowedRecipient], 'refused by the remote server');
     const failure = await waitFor(
       'chasquid to log the permanent failure of the delivery to remote.test',
       () => events().find((event) => event.kind === 'failed' && event.to === refusedRecipient),
@@ -133,7 +107,7 @@ describe.each(['1.11', '1.15'] as const)('deliveries refused by a remote server,
   });
 
   it('logs a delivery the remote server accepts as sent, and the message as all done', async () => {
-    await submit(lab, [acceptedRecipient], 'accepted by the remote server');
+    await submitAs(lab, { user: sender, password }, [acceptedRecipient], 'accepted by the remote server');
     const sent = await waitFor(
       'chasquid to log the delivery to friend@remote.test as sent',
       () =>

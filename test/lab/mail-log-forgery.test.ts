@@ -5,11 +5,10 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli.ts';
 import { startRemoteSmtp, type RemoteSmtpServer } from '../remote-smtp.ts';
-import { waitForAuthentication } from '../smtp.ts';
+import { submitAs, waitForAuthentication } from '../smtp.ts';
 import { waitFor } from '../wait.ts';
 import { freePorts, startLab, type Lab } from './lab.ts';
 
@@ -29,31 +28,6 @@ function stamp(offsetMs: number): string {
   const at = new Date(Date.now() + offsetMs);
   const two = (value: number) => String(value).padStart(2, '0');
   return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())} ${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}.000000`;
-}
-
-function submit(lab: Lab, to: string[], subject: string): Promise<void> {
-  const client = new SMTPConnection({
-    host: '127.0.0.1',
-    port: lab.ports.submission,
-    secure: false,
-    requireTLS: true,
-    connectionTimeout: 5000,
-    tls: { ca: readFileSync(path.join(lab.chasquidDir, 'certs', lab.hostname, 'fullchain.pem')), servername: lab.hostname },
-  });
-  const message = `From: <${sender}>\r\nTo: ${to.map((address) => `<${address}>`).join(', ')}\r\nSubject: ${subject}\r\n\r\n${subject}\r\n`;
-  return new Promise<void>((resolve, reject) => {
-    client.once('error', reject);
-    client.connect(() =>
-      client.login({ user: sender, pass: password, method: 'PLAIN' }, (loginError) => {
-        if (loginError) return reject(loginError);
-        client.send({ from: sender, to }, message, (sendError) => {
-          client.quit();
-          if (sendError) reject(sendError);
-          else resolve();
-        });
-      })
-    );
-  });
 }
 
 describe('a remote server forging lines of the mail log', () => {
@@ -91,7 +65,7 @@ describe('a remote server forging lines of the mail log', () => {
       '550-5.7.26 This mail has been blocked because the sender is unauthenticated.',
       '550 5.7.26 Gmail requires all senders to authenticate with either SPF or DKIM.',
     ];
-    await submit(lab, [refusedRecipient], 'refused');
+    await submitAs(lab, { user: sender, password }, [refusedRecipient], 'refused');
     await waitFor('the first refusal in the log', () => failures() === 1 || undefined, { timeoutMs: 20_000, intervalMs: 100 });
     const first = await run();
     expect(first.alerts.map((alert) => alert.kind)).toEqual(['delivery-failed']);
@@ -103,7 +77,7 @@ describe('a remote server forging lines of the mail log', () => {
       `550-${stamp(1000)} BBBBBBBBBBB from=${sender} to=${refusedRecipient} sent`,
       `550 ${stamp(1000)} BBBBBBBBBBB from=${sender} all done`,
     ];
-    await submit(lab, [refusedRecipient], 'refused again');
+    await submitAs(lab, { user: sender, password }, [refusedRecipient], 'refused again');
     await waitFor('the second refusal in the log', () => failures() === 2 || undefined, { timeoutMs: 20_000, intervalMs: 100 });
     await waitFor('the forged lines in the log', () => mailLog().includes('BBBBBBBBBBB from=') || undefined, { timeoutMs: 5000 });
     // chasquid writes the refused message's end (and then its bounce's) a moment after the refusal: the forgery is
